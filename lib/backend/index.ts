@@ -1,0 +1,5 @@
+export * from './queue-type';
+export * from './job-record';
+export * from './job-state';
+export * from './retention-options';
+export * from './job-backend.interface';

@@ -1,0 +1,105 @@
+import type { JobRecord } from './job-record';
+import type { DeadLetter, JobFailure, JobState, QueueStats } from './job-state';
+import type { QueueType } from './queue-type';
+
+/** One job to enqueue. */
+export interface PublishItem {
+  job: JobRecord;
+  /** Epoch milliseconds at which the job becomes due; absent or in the past means now. */
+  runAt?: number;
+}
+
+/**
+ * A job handed to one consumer. The consumer must settle it exactly once, with `complete`, `retry`,
+ * `deadLetter` or `release`. `job.attempt` already counts this delivery.
+ */
+export interface Delivery {
+  queue: string;
+  job: JobRecord;
+  /** Opaque proof that this consumer holds the job; a settle with a stale token fails with LeaseLostError. */
+  token: string;
+}
+
+export interface FetchOptions {
+  /** Wait for work when none is ready (blocking or push; never a polling loop). */
+  wait: boolean;
+  /** Aborting it ends a wait at once with an empty result; no job is taken by an aborted fetch. */
+  signal?: AbortSignal;
+  /** How long the job is held before the backend may give it to someone else. */
+  leaseMs: number;
+}
+
+/** What a backend can and cannot do; the conformance suite reads this instead of the backend's name. */
+export interface BackendCapabilities {
+  queueTypes: readonly QueueType[];
+  /** Deliveries expire and must be kept alive with extendLease while a run goes on. */
+  leases: boolean;
+  /** Highest priority the backend can order by (RabbitMQ: x-max-priority); lowest is its negation or 0. */
+  maxPriority: number;
+  /** getJob / waitForResult see jobs published by other processes. */
+  sharedJobStore: boolean;
+}
+
+/**
+ * The one contract every backend implements. The guarantees each method must give:
+ *
+ * - **Atomic moves.** A job is at every instant in exactly one place: waiting, delayed, active, dead,
+ *   or finished. Each method below moves it in one atomic step, so a crash between two calls can
+ *   neither lose nor duplicate it.
+ * - **At-least-once.** `fetch` hands out a job under a lease; the job leaves the backend only when its
+ *   holder settles it. If the holder dies, a backend with `leases` gives the job out again once the lease
+ *   runs out (with its attempt counted). A backend that lives in the consumer's process (Local) dies with it.
+ * - **Order.** Within a queue, `fetch` returns jobs in the queue type's order; equal priorities in publish order.
+ * - **No polling.** `fetch` with `wait` blocks on the broker (or in-process signal) and returns as soon as
+ *   a job is published or a delayed job becomes due.
+ * - **Errors.** Using an undeclared queue throws QueueNotDeclaredError; re-declaring with another type
+ *   throws QueueTypeMismatchError; a settle for a delivery no longer held throws LeaseLostError.
+ */
+export interface JobBackend {
+  /** A short name for messages and logs, e.g. "LocalClient". */
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+
+  /** Creates the queue, or does nothing if it exists with the same type. */
+  declareQueue(queue: string, type: QueueType): Promise<void>;
+  /** The type of an existing queue, or null if it does not exist. */
+  queueType(queue: string): Promise<QueueType | null>;
+  /** Removes the queue with all its jobs, delayed jobs, dead letters and finished records. */
+  deleteQueue(queue: string): Promise<void>;
+  /** Drops the waiting and delayed jobs; returns how many. Active jobs and dead letters stay. */
+  cleanQueue(queue: string): Promise<number>;
+  /** Jobs waiting to be delivered now (not delayed, not active). */
+  countWaiting(queue: string): Promise<number>;
+
+  /** Enqueues all items, or none of them if it throws. */
+  publish(queue: string, items: PublishItem[]): Promise<void>;
+  /** Takes up to `max` due jobs under a lease. Returns [] only if `wait` is false or the signal aborted. */
+  fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]>;
+  /** Keeps a delivery held for another `leaseMs` from now. */
+  extendLease(delivery: Delivery, leaseMs: number): Promise<void>;
+
+  /** The job succeeded; keeps `result` for getJob subject to retention. */
+  complete(delivery: Delivery, result: unknown): Promise<void>;
+  /** The attempt failed; the job becomes due again after `delayMs` (0: at once, at the back of the queue). */
+  retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void>;
+  /** The job failed for good; it moves to the queue's dead-letter queue with `failure`. */
+  deadLetter(delivery: Delivery, failure: JobFailure): Promise<void>;
+  /** Gives the job back untouched, as if never fetched (its attempt is not counted). Used at shutdown. */
+  release(delivery: Delivery): Promise<void>;
+
+  /** The job's current state, or null if unknown (never published, or dropped by retention). */
+  getJob(id: string): Promise<JobState | null>;
+  /** Resolves with the job's state once it is completed or dead (at once if it already is). */
+  waitForFinished(id: string, signal: AbortSignal): Promise<JobState>;
+
+  /** The oldest `limit` dead letters of the queue. */
+  listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]>;
+  /** Moves dead letters (all, or those with the given ids) back to waiting with attempt 0; returns how many. */
+  redrive(queue: string, ids?: readonly string[]): Promise<number>;
+  /** Deletes every dead letter of the queue; returns how many. */
+  purgeDeadLetters(queue: string): Promise<number>;
+  queueStats(queue: string): Promise<QueueStats>;
+
+  /** Ends every wait and releases connections. Further calls throw BackendClosedError. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,54 @@
+import type { JobRecord } from './job-record';
+
+/**
+ * Where a job is in its life:
+ * waiting → active → completed, or active → failed (will retry: delayed until its backoff ends) → active …,
+ * or → dead (in the dead-letter queue). `delayed` is a job published with a delay, or a retry in backoff.
+ */
+export type JobStatus = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'dead';
+
+/** The error a failed attempt left behind. */
+export interface JobFailure {
+  name: string;
+  message: string;
+  stack?: string;
+  /** The attempt that failed (1-based). */
+  attempt: number;
+  /** ISO-8601 UTC. */
+  failedAt: string;
+}
+
+/** What `orchestrator.getJob(id)` returns. Times are ISO-8601 UTC strings, null until they happen. */
+export interface JobState {
+  id: string;
+  queue: string;
+  name: string;
+  status: JobStatus;
+  attempt: number;
+  priority: number;
+  payload: Record<string, unknown>;
+  result: unknown;
+  error: JobFailure | null;
+  createdAt: string;
+  /** When the current or last attempt started. */
+  startedAt: string | null;
+  /** When it completed or went to the dead-letter queue. */
+  finishedAt: string | null;
+  /** When a delayed job becomes due. */
+  runAt: string | null;
+}
+
+/** A job in a queue's dead-letter queue, with the error that put it there. */
+export interface DeadLetter {
+  job: JobRecord;
+  error: JobFailure;
+}
+
+/** Counts by status for one queue. `completed` and `dead` count what retention still keeps. */
+export interface QueueStats {
+  waiting: number;
+  delayed: number;
+  active: number;
+  completed: number;
+  dead: number;
+}

@@ -1,0 +1,2 @@
+export * from './local.client';
+export * from './local-client.options';

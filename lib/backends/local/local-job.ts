@@ -1,0 +1,37 @@
+import type { JobRecord } from '../../backend/job-record';
+import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
+
+/** A job as the Local backend keeps it: its wire record plus where it is and what happened to it. */
+export interface LocalJob {
+  record: JobRecord;
+  queue: string;
+  status: JobStatus;
+  /** Ordering key for ties; renewed whenever the job re-enters the waiting list. */
+  seq: number;
+  priority: number;
+  runAt: number | null;
+  result: unknown;
+  error: JobFailure | null;
+  startedAt: string | null;
+  finishedAt: number | null;
+  /** The lease token of the delivery that holds it, while active. */
+  token: string | null;
+}
+
+export function snapshotOf(job: LocalJob): JobState {
+  return {
+    id: job.record.id,
+    queue: job.queue,
+    name: job.record.name,
+    status: job.status,
+    attempt: job.record.attempt,
+    priority: job.record.priority,
+    payload: job.record.payload,
+    result: job.result,
+    error: job.error,
+    createdAt: job.record.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
+    runAt: job.runAt === null ? null : new Date(job.runAt).toISOString(),
+  };
+}

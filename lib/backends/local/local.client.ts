@@ -1,0 +1,413 @@
+import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
+import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
+import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
+import { DEFAULT_RETENTION, type RetentionRule } from '../../backend/retention-options';
+import { BackendClosedError, InvalidOptionError, JobNotFoundError, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError } from '../../errors';
+import type { LocalClientOptions } from './local-client.options';
+import { snapshotOf, type LocalJob } from './local-job';
+import { LocalQueue, type Waiter } from './local-queue';
+
+/** setTimeout's ceiling; a later due time is reached in more than one hop. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The embedded backend: queues in this process's memory, nothing to install. Fast and exact, but its
+ * jobs live and die with the process — use Redis or RabbitMQ when jobs must survive a restart or be
+ * shared between processes.
+ */
+export class LocalClient implements JobBackend {
+  readonly name = 'LocalClient';
+  readonly capabilities: BackendCapabilities = {
+    queueTypes: QUEUE_TYPES,
+    leases: false,
+    maxPriority: Number.MAX_SAFE_INTEGER,
+    sharedJobStore: false,
+  };
+
+  private readonly queues = new Map<string, LocalQueue>();
+  private readonly jobs = new Map<string, LocalJob>();
+  /** waitForFinished callers by job id; they get the final state, or the error that ended their wait. */
+  private readonly finishListeners = new Map<string, Set<(outcome: JobState | Error) => void>>();
+  private readonly retention: { completed: Required<RetentionRule>; dead: Required<RetentionRule> };
+  private seq = 0;
+  private tokens = 0;
+  private closed = false;
+  private delayTimer: NodeJS.Timeout | null = null;
+  private delayTimerAt = Infinity;
+  /** A blocked consumer is real work pending, so it keeps the process alive the way a socket would. */
+  private keepAlive: NodeJS.Timeout | null = null;
+  private blockedWaiters = 0;
+
+  constructor(options: LocalClientOptions = {}) {
+    this.retention = {
+      completed: { ...DEFAULT_RETENTION.completed, ...options.retention?.completed },
+      dead: { ...DEFAULT_RETENTION.dead, ...options.retention?.dead },
+    };
+    for (const [kind, rule] of Object.entries(this.retention)) {
+      for (const [key, value] of Object.entries(rule)) {
+        if (!(typeof value === 'number' && value >= 0)) {
+          throw new InvalidOptionError('LocalClient', `retention.${kind}.${key}`, `must be a number >= 0 (or Infinity), got ${String(value)}`);
+        }
+      }
+    }
+  }
+
+  async declareQueue(queue: string, type: QueueType): Promise<void> {
+    this.assertOpen();
+    const existing = this.queues.get(queue);
+    if (existing) {
+      if (existing.type !== type) throw new QueueTypeMismatchError(queue, existing.type, type);
+      return;
+    }
+    this.queues.set(queue, new LocalQueue(queue, type));
+  }
+
+  async queueType(queue: string): Promise<QueueType | null> {
+    this.assertOpen();
+    return this.queues.get(queue)?.type ?? null;
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    this.assertOpen();
+    const q = this.queues.get(queue);
+    if (!q) return;
+    this.queues.delete(queue);
+    for (const job of this.jobs.values()) if (job.queue === queue) this.forget(job);
+    // Blocked consumers wake empty-handed; their next fetch reports the queue as undeclared.
+    for (const waiter of q.waiters.splice(0)) this.resolveWaiter(waiter, []);
+    this.armDelayTimer();
+  }
+
+  async cleanQueue(queue: string): Promise<number> {
+    const q = this.queue(queue);
+    const removed = [...q.waiting.drain()];
+    for (let job = q.delayed.pop(); job; job = q.delayed.pop()) removed.push(job);
+    for (const job of removed) this.forget(job);
+    return removed.length;
+  }
+
+  async countWaiting(queue: string): Promise<number> {
+    return this.queue(queue).waiting.size;
+  }
+
+  async publish(queue: string, items: PublishItem[]): Promise<void> {
+    const q = this.queue(queue);
+    // Check the whole batch before touching anything, so a bad item leaves the queue as it was.
+    const ids = new Set<string>();
+    for (const { job } of items) {
+      if (job.priority !== 0 && q.type !== 'priority') {
+        throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `is only meaningful on a priority queue; "${queue}" is ${q.type}`);
+      }
+      if (this.jobs.has(job.id) || ids.has(job.id)) {
+        throw new InvalidOptionError(`publish to "${queue}"`, 'job.id', `${job.id} is already known to this backend — publish a new job (jobFromSchema) instead of the same one twice`);
+      }
+      ids.add(job.id);
+    }
+    const now = Date.now();
+    let delayed = false;
+    for (const { job: record, runAt } of items) {
+      const isDelayed = runAt !== undefined && runAt > now;
+      const job: LocalJob = {
+        record: { ...record },
+        queue,
+        status: isDelayed ? 'delayed' : 'waiting',
+        seq: this.seq++,
+        priority: record.priority,
+        runAt: isDelayed ? runAt : null,
+        result: null,
+        error: null,
+        startedAt: null,
+        finishedAt: null,
+        token: null,
+      };
+      this.jobs.set(record.id, job);
+      if (isDelayed) {
+        q.delayed.push(job);
+        delayed = true;
+      } else {
+        q.waiting.push(job);
+      }
+    }
+    if (delayed) this.armDelayTimer();
+    this.dispatch(q);
+  }
+
+  fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
+    const q = this.queue(queue);
+    const ready = this.take(q, max, options.leaseMs);
+    if (ready.length > 0 || !options.wait || options.signal?.aborted) return Promise.resolve(ready.map((job) => this.deliveryOf(job)));
+    return new Promise<Delivery[]>((resolve) => {
+      const onAbort = (): void => {
+        const index = q.waiters.indexOf(waiter);
+        if (index >= 0) q.waiters.splice(index, 1);
+        this.resolveWaiter(waiter, []);
+      };
+      const waiter: Waiter = {
+        max,
+        leaseMs: options.leaseMs,
+        resolve: (jobs) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve(jobs.map((job) => this.deliveryOf(job)));
+        },
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      q.waiters.push(waiter);
+      if (++this.blockedWaiters === 1) this.keepAlive = setInterval(() => undefined, MAX_TIMER_MS);
+    });
+  }
+
+  async extendLease(delivery: Delivery): Promise<void> {
+    this.held(delivery);
+  }
+
+  async complete(delivery: Delivery, result: unknown): Promise<void> {
+    const { q, job } = this.held(delivery);
+    q.active.delete(job.record.id);
+    job.token = null;
+    job.status = 'completed';
+    job.result = result === undefined ? null : result;
+    job.finishedAt = Date.now();
+    q.completed.push(job);
+    this.applyRetention(q, job.finishedAt);
+    this.notifyFinished(job);
+  }
+
+  async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
+    const { q, job } = this.held(delivery);
+    q.active.delete(job.record.id);
+    job.token = null;
+    job.status = 'failed';
+    job.error = failure;
+    job.seq = this.seq++;
+    if (delayMs > 0) {
+      job.runAt = Date.now() + delayMs;
+      q.delayed.push(job);
+      this.armDelayTimer();
+    } else {
+      q.waiting.push(job);
+      this.dispatch(q);
+    }
+  }
+
+  async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
+    const { q, job } = this.held(delivery);
+    q.active.delete(job.record.id);
+    job.token = null;
+    job.status = 'dead';
+    job.error = failure;
+    job.finishedAt = Date.now();
+    q.dead.set(job.record.id, job);
+    this.applyRetention(q, job.finishedAt);
+    this.notifyFinished(job);
+  }
+
+  async release(delivery: Delivery): Promise<void> {
+    const { q, job } = this.held(delivery);
+    q.active.delete(job.record.id);
+    job.token = null;
+    job.record.attempt--;
+    job.status = job.error ? 'failed' : 'waiting';
+    q.waiting.push(job);
+    this.dispatch(q);
+  }
+
+  async getJob(id: string): Promise<JobState | null> {
+    this.assertOpen();
+    const job = this.jobs.get(id);
+    return job ? snapshotOf(job) : null;
+  }
+
+  waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
+    this.assertOpen();
+    const job = this.jobs.get(id);
+    if (!job) return Promise.reject(new JobNotFoundError(id));
+    if (job.status === 'completed' || job.status === 'dead') return Promise.resolve(snapshotOf(job));
+    return new Promise<JobState>((resolve, reject) => {
+      const listeners = this.finishListeners.get(id) ?? new Set();
+      this.finishListeners.set(id, listeners);
+      const done = (outcome: JobState | Error): void => {
+        listeners.delete(done);
+        if (listeners.size === 0) this.finishListeners.delete(id);
+        signal.removeEventListener('abort', onAbort);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const onAbort = (): void => {
+        listeners.delete(done);
+        if (listeners.size === 0) this.finishListeners.delete(id);
+        reject(signal.reason);
+      };
+      listeners.add(done);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
+    const out: DeadLetter[] = [];
+    for (const job of this.queue(queue).dead.values()) {
+      if (out.length >= limit) break;
+      out.push({ job: { ...job.record }, error: job.error as JobFailure });
+    }
+    return out;
+  }
+
+  async redrive(queue: string, ids?: readonly string[]): Promise<number> {
+    const q = this.queue(queue);
+    const chosen = ids ?? [...q.dead.keys()];
+    const missing = chosen.filter((id) => !q.dead.has(id));
+    if (missing.length > 0) {
+      throw new InvalidOptionError(`redrive on "${queue}"`, 'ids', `names jobs that are not in its dead-letter queue: ${missing.join(', ')}`);
+    }
+    for (const id of chosen) {
+      const job = q.dead.get(id) as LocalJob;
+      q.dead.delete(id);
+      job.record.attempt = 0;
+      job.status = 'waiting';
+      job.error = null;
+      job.result = null;
+      job.startedAt = null;
+      job.finishedAt = null;
+      job.seq = this.seq++;
+      q.waiting.push(job);
+    }
+    this.dispatch(q);
+    return chosen.length;
+  }
+
+  async purgeDeadLetters(queue: string): Promise<number> {
+    const q = this.queue(queue);
+    const count = q.dead.size;
+    for (const job of [...q.dead.values()]) this.forget(job);
+    return count;
+  }
+
+  async queueStats(queue: string): Promise<QueueStats> {
+    const q = this.queue(queue);
+    return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed: q.completed.size, dead: q.dead.size };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const q of this.queues.values()) for (const waiter of q.waiters.splice(0)) this.resolveWaiter(waiter, []);
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+    for (const listeners of [...this.finishListeners.values()]) for (const listener of [...listeners]) listener(new BackendClosedError(this.name));
+  }
+
+  private queue(name: string): LocalQueue {
+    this.assertOpen();
+    const q = this.queues.get(name);
+    if (!q) throw new QueueNotDeclaredError(name);
+    return q;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BackendClosedError(this.name);
+  }
+
+  private take(q: LocalQueue, max: number, leaseMs: number): LocalJob[] {
+    const out: LocalJob[] = [];
+    while (out.length < max) {
+      const job = q.waiting.take();
+      if (!job) break;
+      job.status = 'active';
+      job.record.attempt++;
+      job.startedAt = new Date().toISOString();
+      job.token = `${job.record.id}#${++this.tokens}`;
+      q.active.set(job.record.id, job);
+      out.push(job);
+    }
+    void leaseMs; // No lease runs out in-process: the job dies with the process or is settled by it.
+    return out;
+  }
+
+  private deliveryOf(job: LocalJob): Delivery {
+    return { queue: job.queue, job: { ...job.record }, token: job.token as string };
+  }
+
+  /** Hands waiting jobs to blocked consumers, oldest waiter first. */
+  private dispatch(q: LocalQueue): void {
+    while (q.waiters.length > 0 && q.waiting.size > 0) {
+      const waiter = q.waiters.shift() as Waiter;
+      this.resolveWaiter(waiter, this.take(q, waiter.max, waiter.leaseMs));
+    }
+  }
+
+  private resolveWaiter(waiter: Waiter, jobs: LocalJob[]): void {
+    if (--this.blockedWaiters === 0 && this.keepAlive) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = null;
+    }
+    waiter.resolve(jobs);
+  }
+
+  private held(delivery: Delivery): { q: LocalQueue; job: LocalJob } {
+    this.assertOpen();
+    const q = this.queues.get(delivery.queue);
+    const job = q?.active.get(delivery.job.id);
+    if (!q || !job || job.token !== delivery.token) throw new LeaseLostError(delivery.queue, delivery.job.id);
+    return { q, job };
+  }
+
+  /** Drops a job from the store and tells anyone waiting for it that it is gone. */
+  private forget(job: LocalJob): void {
+    this.jobs.delete(job.record.id);
+    this.queues.get(job.queue)?.dead.delete(job.record.id);
+    const listeners = this.finishListeners.get(job.record.id);
+    if (listeners) for (const listener of [...listeners]) listener(new JobNotFoundError(job.record.id));
+  }
+
+  private notifyFinished(job: LocalJob): void {
+    const listeners = this.finishListeners.get(job.record.id);
+    if (!listeners) return;
+    const state = snapshotOf(job);
+    for (const listener of [...listeners]) listener(state);
+  }
+
+  private applyRetention(q: LocalQueue, now: number): void {
+    const { completed, dead } = this.retention;
+    for (;;) {
+      const oldest = q.completed.peek();
+      if (!oldest || (q.completed.size <= completed.count && now - (oldest.finishedAt as number) <= completed.ageMs)) break;
+      q.completed.take();
+      if (this.jobs.get(oldest.record.id) === oldest) this.forget(oldest);
+    }
+    for (const oldest of q.dead.values()) {
+      if (q.dead.size <= dead.count && now - (oldest.finishedAt as number) <= dead.ageMs) break;
+      this.forget(oldest);
+    }
+  }
+
+  /** One timer for the earliest due delayed job across all queues; it sleeps until then. */
+  private armDelayTimer(): void {
+    let earliest = Infinity;
+    for (const q of this.queues.values()) earliest = Math.min(earliest, q.delayed.peek()?.runAt ?? Infinity);
+    if (earliest === this.delayTimerAt && this.delayTimer) return;
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+    this.delayTimerAt = earliest;
+    if (earliest === Infinity || this.closed) return;
+    this.delayTimer = setTimeout(() => this.promoteDue(), Math.min(Math.max(earliest - Date.now(), 0), MAX_TIMER_MS));
+    this.delayTimer.unref();
+  }
+
+  private promoteDue(): void {
+    this.delayTimer = null;
+    this.delayTimerAt = Infinity;
+    const now = Date.now();
+    for (const q of this.queues.values()) {
+      let promoted = false;
+      for (let next = q.delayed.peek(); next && (next.runAt as number) <= now; next = q.delayed.peek()) {
+        q.delayed.pop();
+        next.runAt = null;
+        if (next.status === 'delayed') next.status = 'waiting';
+        next.seq = this.seq++;
+        q.waiting.push(next);
+        promoted = true;
+      }
+      if (promoted) this.dispatch(q);
+    }
+    this.armDelayTimer();
+  }
+}

@@ -1,0 +1,116 @@
+import type { QueueType } from '../../backend/queue-type';
+import { BinaryHeap } from './binary-heap';
+
+/** The waiting jobs of one queue, in the order its type delivers them. */
+export interface WaitingList<T> {
+  readonly size: number;
+  push(item: T): void;
+  /** Removes and returns the next item to deliver. */
+  take(): T | undefined;
+  /** Removes everything and returns it. */
+  drain(): T[];
+}
+
+interface Ranked {
+  priority: number;
+  seq: number;
+}
+
+/** FIFO as a growable ring buffer: O(1) at both ends without Array.shift's copying. */
+export class FifoList<T> implements WaitingList<T> {
+  private items: (T | undefined)[] = new Array(16);
+  private head = 0;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(item: T): void {
+    if (this.count === this.items.length) this.grow();
+    this.items[(this.head + this.count) % this.items.length] = item;
+    this.count++;
+  }
+
+  peek(): T | undefined {
+    return this.count === 0 ? undefined : this.items[this.head];
+  }
+
+  take(): T | undefined {
+    if (this.count === 0) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) % this.items.length;
+    this.count--;
+    return item;
+  }
+
+  drain(): T[] {
+    const out: T[] = [];
+    for (let item = this.take(); item !== undefined; item = this.take()) out.push(item);
+    return out;
+  }
+
+  private grow(): void {
+    const bigger: (T | undefined)[] = new Array(this.items.length * 2);
+    for (let i = 0; i < this.count; i++) bigger[i] = this.items[(this.head + i) % this.items.length];
+    this.items = bigger;
+    this.head = 0;
+  }
+}
+
+export class StackList<T> implements WaitingList<T> {
+  private items: T[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  take(): T | undefined {
+    return this.items.pop();
+  }
+
+  drain(): T[] {
+    const out = this.items.reverse();
+    this.items = [];
+    return out;
+  }
+}
+
+/** Higher priority first; equal priorities by publish sequence. O(log n) push and take. */
+export class PriorityList<T extends Ranked> implements WaitingList<T> {
+  private readonly heap = new BinaryHeap<T>((a, b) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq));
+
+  get size(): number {
+    return this.heap.size;
+  }
+
+  push(item: T): void {
+    this.heap.push(item);
+  }
+
+  take(): T | undefined {
+    return this.heap.pop();
+  }
+
+  drain(): T[] {
+    const out: T[] = [];
+    for (let item = this.heap.pop(); item !== undefined; item = this.heap.pop()) out.push(item);
+    return out;
+  }
+}
+
+export function waitingListFor<T extends Ranked>(type: QueueType): WaitingList<T> {
+  switch (type) {
+    case 'fifo':
+      return new FifoList<T>();
+    case 'stack':
+      return new StackList<T>();
+    case 'priority':
+      return new PriorityList<T>();
+  }
+}

@@ -1,0 +1,23 @@
+/** How long to wait before the next attempt, given the attempt that just failed (1-based) and its error. */
+export type BackoffFunction = (attempt: number, error: unknown) => number;
+
+export interface BackoffStrategy {
+  /** `fixed`: always `delay`; `exponential`: delay · 2^(attempt−1). */
+  type: 'fixed' | 'exponential';
+  /** Milliseconds. */
+  delay: number;
+  /** Ceiling in milliseconds. */
+  maxDelay?: number;
+  /** 0..1: spread each delay randomly down by up to this fraction, so retries of a burst do not align. */
+  jitter?: number;
+}
+
+export type BackoffOptions = BackoffStrategy | BackoffFunction;
+
+export function backoffDelay(backoff: BackoffOptions, attempt: number, error: unknown): number {
+  if (typeof backoff === 'function') return Math.max(0, Number(backoff(attempt, error)) || 0);
+  const base = backoff.type === 'fixed' ? backoff.delay : backoff.delay * 2 ** (attempt - 1);
+  const capped = Math.min(base, backoff.maxDelay ?? Infinity);
+  const jitter = backoff.jitter ?? 0;
+  return Math.round(jitter > 0 ? capped * (1 - Math.random() * jitter) : capped);
+}

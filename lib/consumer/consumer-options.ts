@@ -1,0 +1,69 @@
+import { InvalidOptionError } from '../errors';
+import type { BackoffOptions } from './backoff';
+
+/** Options of a consumer: the second argument of `@Consumer(queue, options)` and of `new MyConsumer(queue, options)`. */
+export interface ConsumerOptions {
+  /** Jobs run at once by this consumer. Default 1. */
+  concurrency?: number;
+  /** Runs a job gets in all, the first included. Default 1 (no retry). */
+  attempts?: number;
+  /** Wait before a retry. Default `{ type: 'exponential', delay: 1000, maxDelay: 300000 }`. */
+  backoff?: BackoffOptions;
+  /** Milliseconds a run may take before it is failed and its AbortSignal fires. Default: no limit. */
+  timeout?: number;
+  /** How long a broker holds a taken job for this consumer; extended while the run goes on. Default 30000. */
+  leaseMs?: number;
+}
+
+export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'timeout'>> & { timeout: number | undefined };
+
+const DEFAULTS: ResolvedConsumerOptions = {
+  concurrency: 1,
+  attempts: 1,
+  backoff: { type: 'exponential', delay: 1000, maxDelay: 300_000 },
+  timeout: undefined,
+  leaseMs: 30_000,
+};
+
+const KNOWN = new Set(Object.keys(DEFAULTS));
+
+/** Checks every option and fills in defaults; `where` names the consumer in the error. */
+export function resolveConsumerOptions(where: string, options: ConsumerOptions = {}): ResolvedConsumerOptions {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError(where, 'options', 'must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(where, key, `is not a consumer option (known: ${[...KNOWN].join(', ')})`);
+  }
+  const resolved = { ...DEFAULTS, ...stripUndefined(options) };
+  positiveInteger(where, 'concurrency', resolved.concurrency);
+  positiveInteger(where, 'attempts', resolved.attempts);
+  positiveInteger(where, 'leaseMs', resolved.leaseMs);
+  if (resolved.timeout !== undefined) positiveInteger(where, 'timeout', resolved.timeout);
+  const backoff = resolved.backoff;
+  if (typeof backoff !== 'function') {
+    if (backoff === null || typeof backoff !== 'object' || (backoff.type !== 'fixed' && backoff.type !== 'exponential')) {
+      throw new InvalidOptionError(where, 'backoff', "must be { type: 'fixed' | 'exponential', delay } or a function (attempt, error) => ms");
+    }
+    nonNegative(where, 'backoff.delay', backoff.delay);
+    if (backoff.maxDelay !== undefined) nonNegative(where, 'backoff.maxDelay', backoff.maxDelay);
+    if (backoff.jitter !== undefined && !(backoff.jitter >= 0 && backoff.jitter <= 1)) {
+      throw new InvalidOptionError(where, 'backoff.jitter', `must be between 0 and 1, got ${String(backoff.jitter)}`);
+    }
+  }
+  return resolved;
+}
+
+function stripUndefined(options: ConsumerOptions): ConsumerOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+}
+
+function positiveInteger(where: string, option: string, value: unknown): void {
+  if (!(Number.isInteger(value) && (value as number) > 0)) {
+    throw new InvalidOptionError(where, option, `must be a positive integer, got ${String(value)}`);
+  }
+}
+
+function nonNegative(where: string, option: string, value: unknown): void {
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+    throw new InvalidOptionError(where, option, `must be a number of milliseconds >= 0, got ${String(value)}`);
+  }
+}

@@ -1,0 +1,81 @@
+import { ConsumerStateError } from '../errors';
+import type { Job } from '../job/job';
+import { JobEvents, type JobEventListener, type JobEventType } from '../orchestrator/job-events';
+import type { Orchestrator } from '../orchestrator/orchestrator';
+import { consumerDecorator } from '../nest/decorators/consumer.decorator';
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options';
+import { QueueWorker, type RunContext } from './queue-worker';
+
+/**
+ * A standalone consumer: subclass it, implement `run`, connect it to an orchestrator and consume.
+ * `I` is the input DTO the run receives as `job.payload`; `O` what it returns.
+ */
+export abstract class ConsumerBase<I extends object = any, O = unknown> {
+  /** Lifecycle events of the jobs this consumer handles. */
+  readonly events = new JobEvents();
+  readonly options: ResolvedConsumerOptions;
+  private worker: QueueWorker | null = null;
+  private untrack: (() => void) | null = null;
+
+  constructor(
+    readonly queueName: string,
+    options: ConsumerOptions = {},
+  ) {
+    this.options = resolveConsumerOptions(`${new.target.name}("${queueName}")`, options);
+  }
+
+  /** Processes one job; what it returns is the job's result. Throw to fail the attempt. */
+  abstract run(job: Job<I>, context: RunContext): Promise<O | void> | O | void;
+
+  /** Attaches the consumer to an orchestrator (and so to its backend and schemas). Once only. */
+  connect(orchestrator: Orchestrator): void {
+    if (this.worker) throw new ConsumerStateError(`${this.constructor.name}("${this.queueName}") is already connected — a consumer connects once`);
+    this.worker = new QueueWorker(orchestrator, this.queueName, (job, context) => this.run(job, context), this.options, this.events, this.constructor.name);
+    this.untrack = orchestrator.track(this);
+  }
+
+  /** Takes and settles `numMessages` jobs, waiting for them as needed; without a number, runs until stop(). Resolves with how many it settled. */
+  consume(numMessages?: number): Promise<number> {
+    return this.connected().consume(numMessages);
+  }
+
+  /** Takes and settles jobs until none is waiting and none is running. */
+  consumeUntilEmpty(): Promise<number> {
+    return this.connected().consume(undefined, true);
+  }
+
+  /** Stops taking jobs; resolves when the running ones have settled. */
+  async stop(): Promise<void> {
+    await this.worker?.stop();
+  }
+
+  /** Stops, and detaches from the orchestrator. */
+  async close(): Promise<void> {
+    await this.stop();
+    this.untrack?.();
+  }
+
+  /** Subscribes to this consumer's job events; returns an unsubscribe function. */
+  on<K extends JobEventType>(type: K, listener: JobEventListener<K>): () => void {
+    return this.events.on(type, listener);
+  }
+
+  private connected(): QueueWorker {
+    if (!this.worker) throw new ConsumerStateError(`${this.constructor.name}("${this.queueName}") is not connected — call connect(orchestrator) first`);
+    return this.worker;
+  }
+}
+
+type ConsumerDecoratorFactory = (queue: string, options?: ConsumerOptions) => ClassDecorator;
+
+/**
+ * One export, two uses: `@Consumer('queue', options)` marks a Nest provider whose `@Run()` method
+ * processes the queue, and `class X extends Consumer<In, Out>` makes a standalone consumer. Calling it
+ * gives the decorator; constructing (through `super`) makes the consumer.
+ */
+export const Consumer = new Proxy(ConsumerBase, {
+  apply: (_target, _this, args: Parameters<ConsumerDecoratorFactory>) => consumerDecorator(...args),
+}) as typeof ConsumerBase & ConsumerDecoratorFactory;
+
+/** The instance type, so `Consumer<In, Out>` also works in type positions. */
+export type Consumer<I extends object = any, O = unknown> = ConsumerBase<I, O>;

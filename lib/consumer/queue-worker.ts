@@ -1,0 +1,260 @@
+import { Logger } from '@nestjs/common';
+import type { Delivery } from '../backend/job-backend.interface';
+import type { JobFailure } from '../backend/job-state';
+import { InvalidOptionError, JobsError, JobTimeoutError, ConsumerStateError, UnrecoverableError, LeaseLostError } from '../errors';
+import { Job } from '../job/job';
+import { dtoToPlain, toValidDto } from '../job/dto-validation';
+import type { JobEventMap, JobEvents, JobEventType } from '../orchestrator/job-events';
+import type { Orchestrator } from '../orchestrator/orchestrator';
+import { backoffDelay } from './backoff';
+import type { ResolvedConsumerOptions } from './consumer-options';
+import { failureOf } from './job-failure';
+
+/** What a run gets besides the job. */
+export interface RunContext {
+  queue: string;
+  /** Fires when the run's timeout passes or a shutdown gives up waiting; stop work when it does. */
+  signal: AbortSignal;
+}
+
+export type RunHandler = (job: Job<any>, context: RunContext) => unknown;
+
+interface Running {
+  delivery: Delivery;
+  controller: AbortController;
+  /** Set when shutdown gave the job back: the run's outcome must not be settled any more. */
+  released: boolean;
+}
+
+const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000, 5000];
+
+/**
+ * The engine behind every consumer, standalone or Nest: fetches jobs (blocking, never polling), runs
+ * up to `concurrency` at once, validates input and output, and settles each job exactly once —
+ * completed, retried after its backoff, or dead-lettered with its error.
+ */
+export class QueueWorker {
+  private readonly logger: Logger;
+  private readonly running = new Map<Promise<void>, Running>();
+  private fetchAbort: AbortController | null = null;
+  private consuming = false;
+  private stopping = false;
+
+  constructor(
+    private readonly orchestrator: Orchestrator,
+    readonly queue: string,
+    private readonly handler: RunHandler,
+    readonly options: ResolvedConsumerOptions,
+    private readonly events: JobEvents,
+    name = 'QueueWorker',
+  ) {
+    this.logger = new Logger(`${name}(${queue})`);
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  get isConsuming(): boolean {
+    return this.consuming;
+  }
+
+  /**
+   * Takes and settles `limit` jobs (waiting for them as needed), or consumes until `stop()` when no
+   * limit is given. With `untilEmpty` it returns once no job is waiting and none is running.
+   * Resolves with how many jobs it took and settled.
+   */
+  async consume(limit?: number, untilEmpty = false): Promise<number> {
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+      throw new InvalidOptionError(`consume on "${this.queue}"`, 'numMessages', `must be a whole number >= 0, got ${String(limit)}`);
+    }
+    if (this.consuming) throw new ConsumerStateError(`Consumer of "${this.queue}" is already consuming — await the running consume() or call stop() first`);
+    this.consuming = true;
+    this.stopping = false;
+    this.fetchAbort = new AbortController();
+    const backend = this.orchestrator.backend;
+    const concurrency = this.options.concurrency;
+    let taken = 0;
+    let failures = 0;
+    try {
+      while (!this.stopping && (limit === undefined || taken < limit)) {
+        if (this.running.size >= concurrency) {
+          await Promise.race(this.running.keys());
+          continue;
+        }
+        const want = Math.min(concurrency - this.running.size, limit === undefined ? Infinity : limit - taken);
+        let deliveries: Delivery[];
+        try {
+          deliveries = await backend.fetch(this.queue, want, { wait: !untilEmpty, signal: this.fetchAbort.signal, leaseMs: this.options.leaseMs });
+          failures = 0;
+        } catch (err) {
+          if (err instanceof JobsError) throw err;
+          // A connection problem: wait and try again, so a worker outlives a broker restart.
+          const delay = RECONNECT_DELAYS_MS[Math.min(failures++, RECONNECT_DELAYS_MS.length - 1)];
+          this.logger.warn(`fetch failed (${(err as Error).message}); retrying in ${delay} ms`);
+          await sleep(delay, this.fetchAbort.signal);
+          continue;
+        }
+        if (deliveries.length === 0) {
+          if (!untilEmpty) continue;
+          if (this.running.size === 0) break;
+          await Promise.race(this.running.keys());
+          continue;
+        }
+        for (const delivery of deliveries) {
+          taken++;
+          const entry: Running = { delivery, controller: new AbortController(), released: false };
+          const done: Promise<void> = this.process(entry).finally(() => this.running.delete(done));
+          this.running.set(done, entry);
+        }
+      }
+    } finally {
+      await Promise.all(this.running.keys());
+      this.consuming = false;
+      this.fetchAbort = null;
+    }
+    return taken;
+  }
+
+  /** Stops taking jobs; resolves when the running ones have settled. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.fetchAbort?.abort();
+    await Promise.all(this.running.keys());
+  }
+
+  /**
+   * Stops taking jobs and waits up to `timeoutMs` for the running ones. Those still running then are
+   * aborted and given back to the queue (their attempt not counted), so no taken job is lost.
+   * Resolves true if everything finished in time.
+   */
+  async shutdown(timeoutMs: number): Promise<boolean> {
+    this.stopping = true;
+    this.fetchAbort?.abort();
+    if (this.running.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const outcome = await Promise.race([Promise.all(this.running.keys()), timedOut]);
+    clearTimeout(timer);
+    if (outcome !== 'timeout') return true;
+    const left = [...this.running.values()];
+    this.logger.warn(`shutdown timeout of ${timeoutMs} ms passed with ${left.length} job(s) running; giving them back to the queue`);
+    await Promise.all(
+      left.map(async (entry) => {
+        entry.released = true;
+        entry.controller.abort(new ConsumerStateError(`Consumer of "${this.queue}" is shutting down`));
+        await this.settle(entry.delivery, () => this.orchestrator.backend.release(entry.delivery));
+      }),
+    );
+    return false;
+  }
+
+  private async process(entry: Running): Promise<void> {
+    const { delivery, controller } = entry;
+    const record = delivery.job;
+    const backend = this.orchestrator.backend;
+    this.emit('active', { queue: this.queue, job: record });
+
+    const schema = this.orchestrator.schemaFor(this.queue);
+    let payload: unknown;
+    try {
+      payload = schema ? toValidDto(schema.input, record.payload, schema.name, 'input') : record.payload;
+    } catch (err) {
+      // A payload that fails validation will fail every time: dead-letter it without retrying.
+      await this.fail(entry, failureOf(err, record.attempt), true);
+      return;
+    }
+
+    const stopLease = this.keepLease(delivery);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const run = Promise.resolve().then(() => this.handler(Job.fromRecord(record, payload), { queue: this.queue, signal: controller.signal }));
+      const timeout = this.options.timeout;
+      const result = await (timeout === undefined
+        ? run
+        : Promise.race([
+            run,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                const error = new JobTimeoutError(this.queue, record.id, timeout);
+                controller.abort(error);
+                reject(error);
+              }, timeout);
+            }),
+          ]));
+      if (entry.released) return;
+      const output = schema?.output ? dtoToPlain(toValidDto(schema.output, result ?? {}, schema.name, 'output')) : asJson(result);
+      if (await this.settle(delivery, () => backend.complete(delivery, output))) {
+        this.emit('completed', { queue: this.queue, job: record, result: output });
+      }
+    } catch (err) {
+      if (entry.released) return;
+      await this.fail(entry, failureOf(err, record.attempt), err instanceof UnrecoverableError);
+    } finally {
+      clearTimeout(timer);
+      stopLease();
+    }
+  }
+
+  private async fail(entry: Running, failure: JobFailure, unrecoverable: boolean): Promise<void> {
+    const { delivery } = entry;
+    const backend = this.orchestrator.backend;
+    this.emit('failed', { queue: this.queue, job: delivery.job, error: failure });
+    if (unrecoverable || delivery.job.attempt >= this.options.attempts) {
+      if (await this.settle(delivery, () => backend.deadLetter(delivery, failure))) {
+        this.emit('dead', { queue: this.queue, job: delivery.job, error: failure });
+      }
+      return;
+    }
+    const delayMs = backoffDelay(this.options.backoff, delivery.job.attempt, failure);
+    if (await this.settle(delivery, () => backend.retry(delivery, failure, delayMs))) {
+      this.emit('retrying', { queue: this.queue, job: delivery.job, error: failure, delayMs });
+    }
+  }
+
+  /** Settles a delivery; a failure to settle is logged, since the backend will hand the job out again. */
+  private async settle(delivery: Delivery, step: () => Promise<void>): Promise<boolean> {
+    try {
+      await step();
+      return true;
+    } catch (err) {
+      const why = err instanceof LeaseLostError ? err.message : `could not settle job ${delivery.job.id}: ${(err as Error).message}`;
+      this.logger.error(`${why} — it will be delivered again`);
+      return false;
+    }
+  }
+
+  /** For backends whose deliveries expire: keep the lease alive while the run goes on. */
+  private keepLease(delivery: Delivery): () => void {
+    const backend = this.orchestrator.backend;
+    if (!backend.capabilities.leases) return () => undefined;
+    const leaseMs = this.options.leaseMs;
+    const interval = setInterval(() => {
+      backend.extendLease(delivery, leaseMs).catch((err: Error) => this.logger.warn(`could not extend the lease of job ${delivery.job.id}: ${err.message}`));
+    }, Math.max(Math.floor(leaseMs / 3), 1));
+    interval.unref();
+    return () => clearInterval(interval);
+  }
+
+  private emit<K extends JobEventType>(type: K, event: JobEventMap[K]): void {
+    this.events.emit(type, event);
+    this.orchestrator.events.emit(type, event);
+  }
+}
+
+/** A result must survive the wire: plain JSON, detached from the objects the run still holds. */
+function asJson(result: unknown): unknown {
+  return result === undefined ? null : JSON.parse(JSON.stringify(result));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,12 @@
+import { JobsError } from './jobs.error';
+import type { JobFailure } from '../backend/job-state';
+
+/** waitForResult on a job that ended in the dead-letter queue; `failure` is its last error. */
+export class JobFailedError extends JobsError {
+  constructor(
+    readonly jobId: string,
+    readonly failure: JobFailure | null,
+  ) {
+    super(`Job ${jobId} failed after ${failure?.attempt ?? '?'} attempt(s): ${failure?.message ?? 'unknown error'}`);
+  }
+}

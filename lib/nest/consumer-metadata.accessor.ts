@@ -1,0 +1,23 @@
+import { Injectable, type Type } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { JobEventType } from '../orchestrator/job-events';
+import type { ConsumerMetadata } from './decorators/consumer.decorator';
+import { CONSUMER_METADATA, ON_JOB_EVENT_METADATA, RUN_METADATA } from './jobs.constants';
+
+/** Reads what the @Consumer, @Run and @OnJobEvent decorators recorded. */
+@Injectable()
+export class ConsumerMetadataAccessor {
+  constructor(private readonly reflector: Reflector) {}
+
+  consumerOf(target: Type | Function): ConsumerMetadata | undefined {
+    return this.reflector.get<ConsumerMetadata | undefined>(CONSUMER_METADATA, target);
+  }
+
+  isRun(method: Function): boolean {
+    return this.reflector.get<boolean | undefined>(RUN_METADATA, method) === true;
+  }
+
+  jobEventOf(method: Function): JobEventType | undefined {
+    return this.reflector.get<JobEventType | undefined>(ON_JOB_EVENT_METADATA, method);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './consumer.decorator';
+export * from './run.decorator';
+export * from './on-job-event.decorator';

@@ -1,0 +1,6 @@
+export * from './jobs.module';
+export * from './decorators/run.decorator';
+export * from './decorators/on-job-event.decorator';
+export type { ConsumerMetadata } from './decorators/consumer.decorator';
+export * from './interfaces';
+export { JOBS_MODULE_OPTIONS } from './jobs.module-definition';

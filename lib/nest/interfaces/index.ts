@@ -1,0 +1,1 @@
+export * from './jobs-module-options.interface';

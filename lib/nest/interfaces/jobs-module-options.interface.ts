@@ -1,0 +1,15 @@
+import type { JobBackend } from '../../backend/job-backend.interface';
+import type { QueueType } from '../../backend/queue-type';
+import type { JobSchema } from '../../job/job-schema';
+
+/** A schema to register at start-up, with its queue type when it is not 'fifo'. */
+export type SchemaRegistration = JobSchema<any, any> | { schema: JobSchema<any, any>; queueType?: QueueType };
+
+export interface JobsModuleOptions {
+  /** The backend every queue of this app uses: LocalClient, RedisClient or RabbitMQClient. */
+  backend: JobBackend;
+  /** Schemas to register (and queues to declare) before the consumers start. */
+  schemas?: SchemaRegistration[];
+  /** At shutdown, how long to wait for running jobs before giving them back to their queue. Default 10000 ms. */
+  shutdownTimeout?: number;
+}

@@ -1,0 +1,4 @@
+/** Metadata keys and injection tokens, namespaced so they cannot collide with other modules'. */
+export const CONSUMER_METADATA = 'mindtrace:jobs:consumer';
+export const RUN_METADATA = 'mindtrace:jobs:run';
+export const ON_JOB_EVENT_METADATA = 'mindtrace:jobs:on-job-event';

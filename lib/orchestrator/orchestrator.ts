@@ -1,0 +1,228 @@
+import type { JobBackend, PublishItem } from '../backend/job-backend.interface';
+import type { JobRecord } from '../backend/job-record';
+import type { DeadLetter, JobState, QueueStats } from '../backend/job-state';
+import type { QueueType } from '../backend/queue-type';
+import { LocalClient } from '../backends/local/local.client';
+import {
+  InvalidOptionError,
+  JobBatchValidationError,
+  JobFailedError,
+  JobNotFoundError,
+  SchemaNotFoundError,
+  WaitTimeoutError,
+} from '../errors';
+import { failureOf } from '../consumer/job-failure';
+import { dtoToPlain, toValidDto } from '../job/dto-validation';
+import { Job } from '../job/job';
+import { jobFromSchema } from '../job/job-from-schema';
+import type { JobInput, JobOutput } from '../job/job-input';
+import type { JobSchema } from '../job/job-schema';
+import { JobEvents } from './job-events';
+import { dueTimeOf, type PublishOptions } from './publish-options';
+
+export interface RegisterOptions {
+  /** Default 'fifo'. */
+  queueType?: QueueType;
+}
+
+/** What publishBatch returns: `ids[i]` is the id of `jobs[i]`. */
+export interface BatchPublishResult {
+  ids: string[];
+  count: number;
+}
+
+/** Anything that can stop and drain: the consumers this orchestrator's close() must wait for. */
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/**
+ * The one entry point for producers: registers job schemas, declares queues, validates and publishes
+ * jobs, and looks up their state. Works the same over every backend.
+ */
+export class Orchestrator {
+  /** Lifecycle events of every job consumed through this orchestrator in this process. */
+  readonly events = new JobEvents();
+  private readonly schemas = new Map<string, JobSchema<JobInput, JobOutput>>();
+  private readonly consumers = new Set<Stoppable>();
+
+  constructor(readonly backend: JobBackend = new LocalClient()) {}
+
+  /** Declares a queue named after the schema and remembers the schema for publish and consume. */
+  async register<I extends JobInput, O extends JobOutput>(schema: JobSchema<I, O>, options: RegisterOptions = {}): Promise<string> {
+    await this.backend.declareQueue(schema.name, this.queueTypeOf(schema.name, options.queueType));
+    this.schemas.set(schema.name, schema as JobSchema<JobInput, JobOutput>);
+    return schema.name;
+  }
+
+  /** Declares a queue without a schema (its jobs are then not validated on consume). */
+  async declareQueue(queue: string, queueType?: QueueType): Promise<void> {
+    await this.backend.declareQueue(queue, this.queueTypeOf(queue, queueType));
+  }
+
+  /** The schema registered for a queue in this process, if any. */
+  schemaFor(queue: string): JobSchema<JobInput, JobOutput> | undefined {
+    return this.schemas.get(queue);
+  }
+
+  /**
+   * Validates and enqueues a Job (from jobFromSchema) or a raw input for the queue's registered schema.
+   * Resolves with the job's id once the backend holds it.
+   */
+  async publish(queue: string, job: Job<object> | object, options: PublishOptions = {}): Promise<string> {
+    const item = this.toPublishItem(queue, job, options);
+    await this.backend.publish(queue, [item]);
+    return item.job.id;
+  }
+
+  /** Validates every job first; if any is invalid nothing is published and JobBatchValidationError names each. */
+  async publishBatch(queue: string, jobs: readonly (Job<object> | object)[], options: PublishOptions = {}): Promise<BatchPublishResult> {
+    if (!Array.isArray(jobs)) throw new InvalidOptionError(`publishBatch to "${queue}"`, 'jobs', 'must be an array');
+    const items: PublishItem[] = [];
+    const failures: { index: number; error: Error }[] = [];
+    jobs.forEach((job, index) => {
+      try {
+        items.push(this.toPublishItem(queue, job, options));
+      } catch (error) {
+        failures.push({ index, error: error as Error });
+      }
+    });
+    if (failures.length > 0) throw new JobBatchValidationError(queue, failures);
+    if (items.length > 0) await this.backend.publish(queue, items);
+    return { ids: items.map((item) => item.job.id), count: items.length };
+  }
+
+  /**
+   * Takes the next waiting job off the queue and hands it to you, or null if none is waiting. The job is
+   * marked completed at once: from here on it is yours, so use a Consumer when you need retries.
+   */
+  async receiveMessage<I extends object = Record<string, unknown>>(queue: string): Promise<Job<I> | null> {
+    for (;;) {
+      const [delivery] = await this.backend.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
+      if (!delivery) return null;
+      const schema = this.schemas.get(queue);
+      try {
+        const payload = schema ? toValidDto(schema.input, delivery.job.payload, schema.name, 'input') : delivery.job.payload;
+        await this.backend.complete(delivery, null);
+        return Job.fromRecord(delivery.job, payload as I);
+      } catch (err) {
+        await this.backend.deadLetter(delivery, failureOf(err, delivery.job.attempt));
+      }
+    }
+  }
+
+  /** Jobs waiting to be delivered now. */
+  countQueueMessages(queue: string): Promise<number> {
+    return this.backend.countWaiting(queue);
+  }
+
+  /** Drops the waiting and delayed jobs; resolves with how many. */
+  cleanQueue(queue: string): Promise<number> {
+    return this.backend.cleanQueue(queue);
+  }
+
+  /** Deletes the queue and everything in it, and forgets its schema. */
+  async deleteQueue(queue: string): Promise<void> {
+    await this.backend.deleteQueue(queue);
+    this.schemas.delete(queue);
+  }
+
+  /** The job's state, or null if unknown. */
+  getJob(id: string): Promise<JobState | null> {
+    return this.backend.getJob(id);
+  }
+
+  /**
+   * Resolves with the job's result once it completes; rejects with JobFailedError if it ends dead,
+   * JobNotFoundError if it is unknown, WaitTimeoutError after `timeout` ms (default: no limit).
+   */
+  async waitForResult<R = unknown>(id: string, options: { timeout?: number } = {}): Promise<R> {
+    const { timeout } = options;
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+      throw new InvalidOptionError(`waitForResult(${id})`, 'timeout', `must be a number of milliseconds > 0, got ${String(timeout)}`);
+    }
+    const abort = new AbortController();
+    const timer = timeout === undefined ? undefined : setTimeout(() => abort.abort(), timeout);
+    try {
+      const state = await this.backend.waitForFinished(id, abort.signal);
+      if (state.status === 'dead') throw new JobFailedError(id, state.error);
+      return state.result as R;
+    } catch (err) {
+      if (!abort.signal.aborted) throw err;
+      const last = await this.backend.getJob(id);
+      if (!last) throw new JobNotFoundError(id);
+      throw new WaitTimeoutError(id, timeout as number, last.status);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The queue's dead letters, oldest first (default limit 100). */
+  deadLetters(queue: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    const limit = options.limit ?? 100;
+    if (!(Number.isInteger(limit) && limit > 0)) throw new InvalidOptionError(`deadLetters("${queue}")`, 'limit', `must be a positive integer, got ${String(limit)}`);
+    return this.backend.listDeadLetters(queue, limit);
+  }
+
+  /** Puts dead letters (all, or those in `ids`) back on the queue with a fresh attempt count. */
+  redrive(queue: string, options: { ids?: readonly string[] } = {}): Promise<number> {
+    return this.backend.redrive(queue, options.ids);
+  }
+
+  purgeDeadLetters(queue: string): Promise<number> {
+    return this.backend.purgeDeadLetters(queue);
+  }
+
+  queueStats(queue: string): Promise<QueueStats> {
+    return this.backend.queueStats(queue);
+  }
+
+  /** Called by consumers on connect, so close() can stop them first. */
+  track(consumer: Stoppable): () => void {
+    this.consumers.add(consumer);
+    return () => this.consumers.delete(consumer);
+  }
+
+  /** Stops every connected consumer, waits for their running jobs, then closes the backend. */
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    await this.backend.close();
+  }
+
+  private queueTypeOf(queue: string, queueType: QueueType = 'fifo'): QueueType {
+    if (!this.backend.capabilities.queueTypes.includes(queueType)) {
+      throw new InvalidOptionError(
+        `register "${queue}"`,
+        'queueType',
+        `'${queueType}' is not supported by ${this.backend.name} (supported: ${this.backend.capabilities.queueTypes.join(', ')})`,
+      );
+    }
+    return queueType;
+  }
+
+  private toPublishItem(queue: string, input: Job<object> | object, options: PublishOptions): PublishItem {
+    const runAt = dueTimeOf(queue, options, this.backend.capabilities.maxPriority);
+    const schema = this.schemas.get(queue);
+    let job: Job<object>;
+    let payload: object;
+    if (input instanceof Job) {
+      job = input;
+      // Re-validate: the job may have been changed since jobFromSchema, or made for another schema.
+      payload = schema ? toValidDto(schema.input, job.payload, schema.name, 'input') : job.payload;
+    } else {
+      if (!schema) throw new SchemaNotFoundError(queue);
+      job = jobFromSchema(schema, input);
+      payload = job.payload;
+    }
+    const record: JobRecord = {
+      id: job.id,
+      name: job.name,
+      schemaName: job.schemaName,
+      payload: dtoToPlain(payload),
+      createdAt: job.createdAt,
+      priority: options.priority ?? job.priority,
+      attempt: 0,
+    };
+    return { job: record, runAt };
+  }
+}

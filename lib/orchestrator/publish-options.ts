@@ -1,0 +1,35 @@
+import { InvalidOptionError } from '../errors';
+
+/** Options of one publish. */
+export interface PublishOptions {
+  /** On a priority queue: higher runs first. Overrides the job's own priority. */
+  priority?: number;
+  /** Deliver no sooner than this many milliseconds from now. */
+  delay?: number;
+  /** Deliver no sooner than this time. */
+  runAt?: Date;
+}
+
+/** Checks the options and turns them into a due time (epoch ms, or undefined for now). */
+export function dueTimeOf(queue: string, options: PublishOptions, maxPriority: number): number | undefined {
+  const where = `publish to "${queue}"`;
+  if (options.priority !== undefined && !(Number.isInteger(options.priority) && Math.abs(options.priority) <= maxPriority)) {
+    throw new InvalidOptionError(where, 'priority', `must be a whole number between -${maxPriority} and ${maxPriority}, got ${String(options.priority)}`);
+  }
+  if (options.delay !== undefined && options.runAt !== undefined) {
+    throw new InvalidOptionError(where, 'delay', 'and runAt cannot both be given — pick one');
+  }
+  if (options.delay !== undefined) {
+    if (!(typeof options.delay === 'number' && Number.isFinite(options.delay) && options.delay >= 0)) {
+      throw new InvalidOptionError(where, 'delay', `must be a number of milliseconds >= 0, got ${String(options.delay)}`);
+    }
+    return options.delay > 0 ? Date.now() + options.delay : undefined;
+  }
+  if (options.runAt !== undefined) {
+    if (!(options.runAt instanceof Date) || Number.isNaN(options.runAt.getTime())) {
+      throw new InvalidOptionError(where, 'runAt', `must be a valid Date, got ${String(options.runAt)}`);
+    }
+    return options.runAt.getTime();
+  }
+  return undefined;
+}

@@ -1,0 +1,4 @@
+import { LocalClient } from '../../lib';
+import { describeConformance } from './conformance';
+
+describeConformance({ name: 'LocalClient', create: () => new LocalClient() });
