@@ -1,0 +1,25 @@
+import { LocalClient, type JobBackend } from '../lib';
+
+const BACKENDS = ['local', 'redis', 'rabbitmq'];
+
+/**
+ * Picks the backend from `JOBS_BACKEND` (local | redis | rabbitmq, default local). This switch is the
+ * only place that knows which broker the app uses: the rest of the app sees just a JobBackend.
+ */
+export function createBackend(env: NodeJS.ProcessEnv): JobBackend {
+  const choice = env.JOBS_BACKEND ?? 'local';
+  switch (choice) {
+    case 'local':
+      return new LocalClient();
+    case 'redis': // becomes: return new RedisClient(env.REDIS_URL)
+      throw notImplemented(choice);
+    case 'rabbitmq': // becomes: return new RabbitMQClient(env.RABBITMQ_URL)
+      throw notImplemented(choice);
+    default:
+      throw new Error(`JOBS_BACKEND="${choice}" is not a backend — use one of: ${BACKENDS.join(', ')}`);
+  }
+}
+
+function notImplemented(choice: string): Error {
+  return new Error(`JOBS_BACKEND=${choice}: the ${choice} backend is not implemented yet — use JOBS_BACKEND=local`);
+}

@@ -1,0 +1,152 @@
+import { jobFromSchema, type JobRecord } from '../../lib';
+import type { ConformanceContext } from './conformance-context';
+import { FnConsumer, recordingConsumer, taskSchema } from './conformance.fixtures';
+
+/** Standalone consumers over the backend: counts, draining, stopping, failures, concurrency. */
+export function consumerCases(ctx: ConformanceContext): void {
+  async function registeredQueue(label = 'c') {
+    const queue = ctx.queueName(label);
+    const schema = taskSchema(queue);
+    await ctx.orchestrator().register(schema);
+    return { queue, schema, orchestrator: ctx.orchestrator() };
+  }
+
+  it('consume(n) processes exactly n and returns n, leaving the rest', async () => {
+    const { queue, orchestrator } = await registeredQueue();
+    for (let i = 0; i < 5; i++) await orchestrator.publish(queue, { label: `j${i}` });
+    const { consumer, seen } = recordingConsumer(queue, { concurrency: 2 });
+    consumer.connect(orchestrator);
+    expect(await consumer.consume(3)).toBe(3);
+    expect(seen).toHaveLength(3);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(2);
+  });
+
+  it('consume(n) waits for jobs published after it started', async () => {
+    const { queue, orchestrator } = await registeredQueue();
+    const { consumer, seen } = recordingConsumer(queue);
+    consumer.connect(orchestrator);
+    const consuming = consumer.consume(2);
+    await orchestrator.publish(queue, { label: 'late-1' });
+    await orchestrator.publish(queue, { label: 'late-2' });
+    expect(await consuming).toBe(2);
+    expect(seen).toEqual(['late-1', 'late-2']);
+  });
+
+  it('consumeUntilEmpty drains the queue and returns how many it processed', async () => {
+    const { queue, orchestrator } = await registeredQueue();
+    for (let i = 0; i < 7; i++) await orchestrator.publish(queue, { label: `j${i}` });
+    const { consumer, seen } = recordingConsumer(queue, { concurrency: 3 });
+    consumer.connect(orchestrator);
+    expect(await consumer.consumeUntilEmpty()).toBe(7);
+    expect([...seen].sort()).toEqual(['j0', 'j1', 'j2', 'j3', 'j4', 'j5', 'j6']);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(0);
+    expect(await consumer.consumeUntilEmpty()).toBe(0);
+  });
+
+  it('stop() ends an endless consume after the running job settles', async () => {
+    const { queue, orchestrator } = await registeredQueue();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const consumer = new FnConsumer(queue, async () => {
+      started();
+      await gate;
+    });
+    consumer.connect(orchestrator);
+    const consuming = consumer.consume();
+    const id = await orchestrator.publish(queue, { label: 'only' });
+    await running;
+    const stopped = consumer.stop();
+    release();
+    await stopped;
+    expect(await consuming).toBe(1);
+    expect((await orchestrator.getJob(id))?.status).toBe('completed');
+    await orchestrator.publish(queue, { label: 'after-stop' });
+    expect(await orchestrator.countQueueMessages(queue)).toBe(1);
+  });
+
+  it('stop() on an idle consumer returns at once with nothing taken', async () => {
+    const { queue, orchestrator } = await registeredQueue();
+    const { consumer } = recordingConsumer(queue);
+    consumer.connect(orchestrator);
+    const consuming = consumer.consume();
+    await consumer.stop();
+    expect(await consuming).toBe(0);
+  });
+
+  it('a run that throws sends the job to the dead-letter queue with its error', async () => {
+    const { queue, orchestrator } = await registeredQueue();
+    const id = await orchestrator.publish(queue, { label: 'boom' });
+    const consumer = new FnConsumer(queue, () => {
+      throw new Error('detector exploded');
+    });
+    consumer.connect(orchestrator);
+    expect(await consumer.consume(1)).toBe(1);
+    const dead = await orchestrator.deadLetters(queue);
+    expect(dead).toHaveLength(1);
+    expect(dead[0].job.id).toBe(id);
+    expect(dead[0].error).toMatchObject({ message: 'detector exploded', attempt: 1 });
+    expect(await orchestrator.countQueueMessages(queue)).toBe(0);
+  });
+
+  it('a poison payload never reaches run and lands in the dead-letter queue', async () => {
+    const { queue, orchestrator } = await registeredQueue();
+    const poison: JobRecord = {
+      id: '00000000-0000-4000-8000-000000000001',
+      name: queue,
+      schemaName: queue,
+      payload: { label: 12345 },
+      createdAt: new Date().toISOString(),
+      priority: 0,
+      attempt: 0,
+    };
+    await orchestrator.backend.publish(queue, [{ job: poison }]);
+    const good = await orchestrator.publish(queue, { label: 'fine' });
+    const { consumer, seen } = recordingConsumer(queue);
+    consumer.connect(orchestrator);
+    expect(await consumer.consume(2)).toBe(2);
+    expect(seen).toEqual(['fine']);
+    const dead = await orchestrator.deadLetters(queue);
+    expect(dead.map((d) => d.job.id)).toEqual([poison.id]);
+    expect(dead[0].error.name).toBe('JobValidationError');
+    expect(dead[0].error.message).toMatch(/label/);
+    expect((await orchestrator.getJob(good))?.status).toBe('completed');
+  });
+
+  it('unknown properties are stripped before run sees the payload', async () => {
+    const { queue, schema, orchestrator } = await registeredQueue();
+    await orchestrator.publish(queue, jobFromSchema(schema, { label: 'x', sneaky: true } as never));
+    let payload: object | undefined;
+    const consumer = new FnConsumer(queue, (job) => void (payload = job.payload));
+    consumer.connect(orchestrator);
+    await consumer.consume(1);
+    expect(payload).toEqual(expect.objectContaining({ label: 'x' }));
+    expect(payload).not.toHaveProperty('sneaky');
+  });
+
+  it('nothing lost and nothing duplicated: 3000 jobs, two consumers of concurrency 8', async () => {
+    const { queue, schema, orchestrator } = await registeredQueue('bulk');
+    const total = 3000;
+    const jobs = Array.from({ length: total }, (_, i) => jobFromSchema(schema, { label: `bulk-${i}` }));
+    for (let i = 0; i < total; i += 500) await orchestrator.publishBatch(queue, jobs.slice(i, i + 500));
+    const runs = new Map<string, number>();
+    const count = (job: { id: string }) => void runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+    const first = new FnConsumer(queue, async (job) => {
+      count(job);
+      await Promise.resolve();
+    }, { concurrency: 8 });
+    const second = new FnConsumer(queue, async (job) => {
+      count(job);
+      await new Promise((resolve) => setImmediate(resolve));
+    }, { concurrency: 8 });
+    first.connect(orchestrator);
+    second.connect(orchestrator);
+    const [a, b] = await Promise.all([first.consumeUntilEmpty(), second.consumeUntilEmpty()]);
+    expect(a + b).toBe(total);
+    expect(runs.size).toBe(total);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(new Set(jobs.map((j) => j.id))).toEqual(new Set(runs.keys()));
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, dead: 0 });
+  });
+}

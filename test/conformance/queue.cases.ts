@@ -1,0 +1,173 @@
+import {
+  InvalidOptionError,
+  Job,
+  JobBatchValidationError,
+  JobValidationError,
+  QueueNotDeclaredError,
+  QueueTypeMismatchError,
+  SchemaNotFoundError,
+  jobFromSchema,
+  type QueueType,
+} from '../../lib';
+import type { ConformanceContext } from './conformance-context';
+import { recordingConsumer, taskSchema } from './conformance.fixtures';
+
+/** Declaring, publishing, ordering, counting, cleaning and deleting queues. */
+export function queueCases(ctx: ConformanceContext): void {
+  async function registered(queueType: QueueType = 'fifo', label?: string) {
+    const queue = ctx.queueName(label ?? queueType);
+    const schema = taskSchema(queue);
+    await ctx.orchestrator().register(schema, { queueType });
+    return { queue, schema, orchestrator: ctx.orchestrator() };
+  }
+
+  async function drainLabels(queue: string, count: number): Promise<string[]> {
+    const { consumer, seen } = recordingConsumer(queue);
+    consumer.connect(ctx.orchestrator());
+    expect(await consumer.consume(count)).toBe(count);
+    return seen;
+  }
+
+  it('round trip: the consumer gets the very job that was published', async () => {
+    const { queue, schema, orchestrator } = await registered();
+    const job = jobFromSchema(schema, { label: 'hello', n: 7 });
+    const id = await orchestrator.publish(queue, job);
+    expect(id).toBe(job.id);
+    const got = await orchestrator.receiveMessage<{ label: string; n: number }>(queue);
+    expect(got).toBeInstanceOf(Job);
+    expect(got).toMatchObject({ id: job.id, name: queue, schemaName: queue, createdAt: job.createdAt, payload: { label: 'hello', n: 7 } });
+    expect(await orchestrator.receiveMessage(queue)).toBeNull();
+  });
+
+  it('publishes a raw input through the registered schema', async () => {
+    const { queue, orchestrator } = await registered();
+    const id = await orchestrator.publish(queue, { label: 'raw' });
+    expect((await orchestrator.receiveMessage(queue))?.id).toBe(id);
+  });
+
+  it('fifo delivers in publish order', async () => {
+    const { queue, orchestrator } = await registered('fifo');
+    for (const label of ['a', 'b', 'c', 'd']) await orchestrator.publish(queue, { label });
+    expect(await drainLabels(queue, 4)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('stack delivers last published first', async () => {
+    const { queue, orchestrator } = await registered('stack');
+    if (!orchestrator.backend.capabilities.queueTypes.includes('stack')) return;
+    for (const label of ['a', 'b', 'c']) await orchestrator.publish(queue, { label });
+    expect(await drainLabels(queue, 3)).toEqual(['c', 'b', 'a']);
+  });
+
+  it('priority delivers higher first, ties in publish order', async () => {
+    const queue = ctx.queueName('priority');
+    const orchestrator = ctx.orchestrator();
+    await orchestrator.register(taskSchema(queue), { queueType: 'priority' });
+    const max = Math.min(orchestrator.backend.capabilities.maxPriority, 9);
+    const published: [string, number][] = [
+      ['low-1', 1], ['high-1', max], ['mid-1', 5], ['low-2', 1], ['high-2', max], ['zero', 0], ['mid-2', 5],
+    ];
+    for (const [label, priority] of published) await orchestrator.publish(queue, { label }, { priority });
+    expect(await drainLabels(queue, published.length)).toEqual(['high-1', 'high-2', 'mid-1', 'mid-2', 'low-1', 'low-2', 'zero']);
+  });
+
+  it('identical payloads with identical priority stay distinct jobs', async () => {
+    const { queue, orchestrator } = await registered('priority');
+    const ids = [await orchestrator.publish(queue, { label: 'same' }, { priority: 3 }), await orchestrator.publish(queue, { label: 'same' }, { priority: 3 })];
+    expect(await orchestrator.countQueueMessages(queue)).toBe(2);
+    const got = [await orchestrator.receiveMessage(queue), await orchestrator.receiveMessage(queue)].map((j) => j?.id);
+    expect(got).toEqual(ids);
+  });
+
+  it('priority on a queue that is not a priority queue is an error naming the option', async () => {
+    const { queue, orchestrator } = await registered('fifo');
+    await expect(orchestrator.publish(queue, { label: 'x' }, { priority: 2 })).rejects.toThrow(InvalidOptionError);
+    await expect(orchestrator.publish(queue, { label: 'x' }, { priority: 2 })).rejects.toThrow(/priority/);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(0);
+  });
+
+  it('keeps queues apart', async () => {
+    const first = await registered('fifo', 'iso-a');
+    const second = await registered('fifo', 'iso-b');
+    await first.orchestrator.publish(first.queue, { label: 'for-a' });
+    expect(await first.orchestrator.countQueueMessages(second.queue)).toBe(0);
+    expect(await first.orchestrator.receiveMessage(second.queue)).toBeNull();
+    expect((await first.orchestrator.receiveMessage(first.queue))?.payload).toMatchObject({ label: 'for-a' });
+  });
+
+  it('counts waiting jobs after publish, consume and clean', async () => {
+    const { queue, orchestrator } = await registered();
+    for (let i = 0; i < 5; i++) await orchestrator.publish(queue, { label: `j${i}` });
+    expect(await orchestrator.countQueueMessages(queue)).toBe(5);
+    await drainLabels(queue, 2);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(3);
+    expect(await orchestrator.cleanQueue(queue)).toBe(3);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(0);
+    expect(await orchestrator.receiveMessage(queue)).toBeNull();
+  });
+
+  it('a deleted queue cannot be used until declared again, and then starts empty', async () => {
+    const { queue, schema, orchestrator } = await registered();
+    await orchestrator.publish(queue, { label: 'doomed' });
+    await orchestrator.deleteQueue(queue);
+    await expect(orchestrator.countQueueMessages(queue)).rejects.toThrow(QueueNotDeclaredError);
+    await expect(orchestrator.publish(queue, jobFromSchema(schema, { label: 'x' }))).rejects.toThrow(QueueNotDeclaredError);
+    await orchestrator.register(schema);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(0);
+    expect(await orchestrator.receiveMessage(queue)).toBeNull();
+  });
+
+  it('publishing to an undeclared queue names the queue and what to do', async () => {
+    const queue = ctx.queueName('never-declared');
+    const job = jobFromSchema(taskSchema('other'), { label: 'x' });
+    await expect(ctx.orchestrator().publish(queue, job)).rejects.toThrow(new QueueNotDeclaredError(queue).message);
+  });
+
+  it('publishing a raw input to a queue without a schema is a SchemaNotFoundError', async () => {
+    const queue = ctx.queueName('no-schema');
+    await ctx.orchestrator().declareQueue(queue);
+    await expect(ctx.orchestrator().publish(queue, { label: 'x' })).rejects.toThrow(SchemaNotFoundError);
+  });
+
+  it('declaring again with the same type is fine; with another type is an error', async () => {
+    const { queue, schema, orchestrator } = await registered('fifo');
+    await expect(orchestrator.register(schema, { queueType: 'fifo' })).resolves.toBe(queue);
+    const other = orchestrator.backend.capabilities.queueTypes.find((t) => t !== 'fifo') as QueueType;
+    await expect(orchestrator.register(schema, { queueType: other })).rejects.toThrow(QueueTypeMismatchError);
+  });
+
+  it('an invalid payload is rejected at publish with every failing field, and nothing is enqueued', async () => {
+    const { queue, orchestrator } = await registered();
+    const error = await orchestrator.publish(queue, { label: 5, n: 'x' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobValidationError);
+    expect((error as JobValidationError).violations.map((v) => v.path).sort()).toEqual(['label', 'n']);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(0);
+  });
+
+  it('batch publish returns ids in order and delivers them all', async () => {
+    const { queue, schema, orchestrator } = await registered();
+    const jobs = Array.from({ length: 50 }, (_, i) => jobFromSchema(schema, { label: `b${i}` }));
+    const result = await orchestrator.publishBatch(queue, jobs);
+    expect(result.count).toBe(50);
+    expect(result.ids).toEqual(jobs.map((j) => j.id));
+    expect(await orchestrator.countQueueMessages(queue)).toBe(50);
+    expect(await drainLabels(queue, 50)).toEqual(jobs.map((j) => j.payload.label));
+  });
+
+  it('a batch with an invalid item publishes nothing and names the index', async () => {
+    const { queue, orchestrator } = await registered();
+    const error = await orchestrator.publishBatch(queue, [{ label: 'ok' }, { label: 42 }, { label: 'ok2' }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobBatchValidationError);
+    expect((error as JobBatchValidationError).failures.map((f) => f.index)).toEqual([1]);
+    expect((error as Error).message).toMatch(/index 1/);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(0);
+  });
+
+  it('a queue type the backend cannot do is refused up front', async () => {
+    const orchestrator = ctx.orchestrator();
+    const missing = (['fifo', 'priority', 'stack'] as QueueType[]).filter((t) => !orchestrator.backend.capabilities.queueTypes.includes(t));
+    for (const queueType of missing) {
+      await expect(orchestrator.register(taskSchema(ctx.queueName()), { queueType })).rejects.toThrow(InvalidOptionError);
+    }
+    expect(orchestrator.backend.capabilities.queueTypes).toContain('fifo');
+  });
+}

@@ -1,0 +1,76 @@
+import { IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { Job, JobInput, JobSchema, jobFromSchema } from '../../lib';
+
+class DetectionInput extends JobInput {
+  @IsString() image_path = '/default/path.jpg';
+  @IsInt() @Min(0) threshold = 50;
+  @IsOptional() @IsString() label?: string;
+}
+
+const schema = new JobSchema({ name: 'object_detection', input: DetectionInput });
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+describe('jobFromSchema', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('wraps a plain object in a Job named after the schema', () => {
+    const job = jobFromSchema(schema, { image_path: '/path/to/image.jpg', threshold: 10 });
+    expect(job).toBeInstanceOf(Job);
+    expect(job.name).toBe('object_detection');
+    expect(job.schemaName).toBe('object_detection');
+    expect(job.payload.image_path).toBe('/path/to/image.jpg');
+    expect(job.payload.threshold).toBe(10);
+  });
+
+  it('makes the payload an instance of the input DTO', () => {
+    const job = jobFromSchema(schema, { image_path: '/a.jpg' });
+    expect(job.payload).toBeInstanceOf(DetectionInput);
+    expect(Object.getPrototypeOf(job.payload)).toBe(DetectionInput.prototype);
+  });
+
+  it('accepts a DTO instance and keeps its values', () => {
+    const input = new DetectionInput();
+    input.image_path = '/from/instance.jpg';
+    input.label = 'cat';
+    const job = jobFromSchema(schema, input);
+    expect(job.payload).toBeInstanceOf(DetectionInput);
+    expect(job.payload.image_path).toBe('/from/instance.jpg');
+    expect(job.payload.label).toBe('cat');
+    expect(job.payload.threshold).toBe(50);
+  });
+
+  it('fills missing fields from the DTO defaults', () => {
+    const job = jobFromSchema(schema, { threshold: 3 });
+    expect(job.payload.image_path).toBe('/default/path.jpg');
+    expect(job.payload.threshold).toBe(3);
+    expect(jobFromSchema(schema, {}).payload.threshold).toBe(50);
+  });
+
+  it('gives each job a distinct UUID v4', () => {
+    const ids = Array.from({ length: 500 }, () => jobFromSchema(schema, {}).id);
+    for (const id of ids) expect(id).toMatch(UUID_V4);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('stamps createdAt with the current time as ISO-8601 UTC ending in Z', () => {
+    jest.useFakeTimers({ now: new Date('2024-05-06T07:08:09.010Z') });
+    const job = jobFromSchema(schema, {});
+    expect(job.createdAt).toMatch(ISO_UTC);
+    expect(job.createdAt).toBe('2024-05-06T07:08:09.010Z');
+  });
+
+  it('starts at attempt 0 and priority 0', () => {
+    const job = jobFromSchema(schema, {});
+    expect(job.attempt).toBe(0);
+    expect(job.priority).toBe(0);
+  });
+
+  it('does not share the payload object with the caller', () => {
+    const input = { image_path: '/mine.jpg' };
+    const job = jobFromSchema(schema, input);
+    input.image_path = '/changed.jpg';
+    expect(job.payload.image_path).toBe('/mine.jpg');
+  });
+});
