@@ -34,10 +34,15 @@ export interface BackendCapabilities {
   queueTypes: readonly QueueType[];
   /** Deliveries expire and must be kept alive with extendLease while a run goes on. */
   leases: boolean;
-  /** Highest priority the backend can order by (RabbitMQ: x-max-priority); lowest is its negation or 0. */
-  maxPriority: number;
-  /** getJob / waitForResult see jobs published by other processes. */
-  sharedJobStore: boolean;
+  /** Lowest and highest priority the backend can order by (RabbitMQ: 0 to x-max-priority). */
+  priorityRange: readonly [min: number, max: number];
+  /**
+   * The backend keeps each job's state and result: getJob, waitForResult and the completed count of
+   * queueStats work. Without it they throw UnsupportedCapabilityError.
+   */
+  jobState: boolean;
+  /** Job state is shared between processes (getJob in one process sees a job published by another). */
+  sharedJobState: boolean;
 }
 
 /**

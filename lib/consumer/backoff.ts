@@ -14,10 +14,13 @@ export interface BackoffStrategy {
 
 export type BackoffOptions = BackoffStrategy | BackoffFunction;
 
+/** The longest wait a timer can express (about 24.8 days); a longer backoff is cut to it. */
+export const MAX_BACKOFF_MS = 2 ** 31 - 1;
+
 export function backoffDelay(backoff: BackoffOptions, attempt: number, error: unknown): number {
-  if (typeof backoff === 'function') return Math.max(0, Number(backoff(attempt, error)) || 0);
+  if (typeof backoff === 'function') return Math.min(Math.max(0, Number(backoff(attempt, error)) || 0), MAX_BACKOFF_MS);
   const base = backoff.type === 'fixed' ? backoff.delay : backoff.delay * 2 ** (attempt - 1);
-  const capped = Math.min(base, backoff.maxDelay ?? Infinity);
+  const capped = Math.min(base, backoff.maxDelay ?? Infinity, MAX_BACKOFF_MS);
   const jitter = backoff.jitter ?? 0;
   return Math.round(jitter > 0 ? capped * (1 - Math.random() * jitter) : capped);
 }

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import type { Delivery } from '../backend/job-backend.interface';
-import type { JobFailure } from '../backend/job-state';
 import { InvalidOptionError, JobsError, JobTimeoutError, ConsumerStateError, UnrecoverableError, LeaseLostError } from '../errors';
 import { Job } from '../job/job';
 import { dtoToPlain, toValidDto } from '../job/dto-validation';
@@ -161,7 +160,7 @@ export class QueueWorker {
       payload = schema ? toValidDto(schema.input, record.payload, schema.name, 'input') : record.payload;
     } catch (err) {
       // A payload that fails validation will fail every time: dead-letter it without retrying.
-      await this.fail(entry, failureOf(err, record.attempt), true);
+      await this.fail(entry, err, true);
       return;
     }
 
@@ -189,15 +188,16 @@ export class QueueWorker {
       }
     } catch (err) {
       if (entry.released) return;
-      await this.fail(entry, failureOf(err, record.attempt), err instanceof UnrecoverableError);
+      await this.fail(entry, err, err instanceof UnrecoverableError);
     } finally {
       clearTimeout(timer);
       stopLease();
     }
   }
 
-  private async fail(entry: Running, failure: JobFailure, unrecoverable: boolean): Promise<void> {
+  private async fail(entry: Running, error: unknown, unrecoverable: boolean): Promise<void> {
     const { delivery } = entry;
+    const failure = failureOf(error, delivery.job.attempt);
     const backend = this.orchestrator.backend;
     this.emit('failed', { queue: this.queue, job: delivery.job, error: failure });
     if (unrecoverable || delivery.job.attempt >= this.options.attempts) {
@@ -206,7 +206,7 @@ export class QueueWorker {
       }
       return;
     }
-    const delayMs = backoffDelay(this.options.backoff, delivery.job.attempt, failure);
+    const delayMs = backoffDelay(this.options.backoff, delivery.job.attempt, error);
     if (await this.settle(delivery, () => backend.retry(delivery, failure, delayMs))) {
       this.emit('retrying', { queue: this.queue, job: delivery.job, error: failure, delayMs });
     }

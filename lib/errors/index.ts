@@ -13,3 +13,4 @@ export * from './job-failed.error';
 export * from './wait-timeout.error';
 export * from './backend-closed.error';
 export * from './lease-lost.error';
+export * from './unsupported-capability.error';

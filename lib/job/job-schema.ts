@@ -27,7 +27,12 @@ export class JobSchema<I extends JobInput = JobInput, O extends JobOutput = JobO
 }
 
 function dtoClassOf<T>(dto: DtoClass<T> | T, schema: string, field: string): DtoClass<T> {
-  if (typeof dto === 'function') return dto as DtoClass<T>;
-  if (dto !== null && typeof dto === 'object' && dto.constructor !== Object) return dto.constructor as DtoClass<T>;
+  if (isClass(dto)) return dto as DtoClass<T>;
+  if (dto !== null && typeof dto === 'object' && dto.constructor !== Object && isClass(dto.constructor)) return dto.constructor as DtoClass<T>;
   throw new InvalidOptionError(`JobSchema "${schema}"`, field, 'must be a DTO class (or an instance of one)');
+}
+
+/** Arrow functions and prototype-less objects cannot be DTOs: class-transformer needs `new` and a prototype. */
+function isClass(value: unknown): boolean {
+  return typeof value === 'function' && typeof value.prototype === 'object' && value.prototype !== null;
 }

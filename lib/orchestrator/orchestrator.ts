@@ -18,7 +18,7 @@ import { jobFromSchema } from '../job/job-from-schema';
 import type { JobInput, JobOutput } from '../job/job-input';
 import type { JobSchema } from '../job/job-schema';
 import { JobEvents } from './job-events';
-import { dueTimeOf, type PublishOptions } from './publish-options';
+import { checkPriority, dueTimeOf, type PublishOptions } from './publish-options';
 
 export interface RegisterOptions {
   /** Default 'fifo'. */
@@ -201,7 +201,7 @@ export class Orchestrator {
   }
 
   private toPublishItem(queue: string, input: Job<object> | object, options: PublishOptions): PublishItem {
-    const runAt = dueTimeOf(queue, options, this.backend.capabilities.maxPriority);
+    const runAt = dueTimeOf(queue, options);
     const schema = this.schemas.get(queue);
     let job: Job<object>;
     let payload: object;
@@ -214,13 +214,15 @@ export class Orchestrator {
       job = jobFromSchema(schema, input);
       payload = job.payload;
     }
+    const priority = options.priority ?? job.priority;
+    if (priority !== 0) checkPriority(queue, priority, this.backend.capabilities.priorityRange);
     const record: JobRecord = {
       id: job.id,
       name: job.name,
       schemaName: job.schemaName,
       payload: dtoToPlain(payload),
       createdAt: job.createdAt,
-      priority: options.priority ?? job.priority,
+      priority,
       attempt: 0,
     };
     return { job: record, runAt };

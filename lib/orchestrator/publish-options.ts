@@ -10,12 +10,16 @@ export interface PublishOptions {
   runAt?: Date;
 }
 
-/** Checks the options and turns them into a due time (epoch ms, or undefined for now). */
-export function dueTimeOf(queue: string, options: PublishOptions, maxPriority: number): number | undefined {
-  const where = `publish to "${queue}"`;
-  if (options.priority !== undefined && !(Number.isInteger(options.priority) && Math.abs(options.priority) <= maxPriority)) {
-    throw new InvalidOptionError(where, 'priority', `must be a whole number between -${maxPriority} and ${maxPriority}, got ${String(options.priority)}`);
+/** Checks a priority against what the backend can order by. */
+export function checkPriority(queue: string, priority: number, [min, max]: readonly [number, number]): void {
+  if (!(Number.isInteger(priority) && priority >= min && priority <= max)) {
+    throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `must be a whole number from ${min} to ${max}, got ${String(priority)}`);
   }
+}
+
+/** Checks delay / runAt and turns them into a due time (epoch ms, or undefined for now). */
+export function dueTimeOf(queue: string, options: PublishOptions): number | undefined {
+  const where = `publish to "${queue}"`;
   if (options.delay !== undefined && options.runAt !== undefined) {
     throw new InvalidOptionError(where, 'delay', 'and runAt cannot both be given — pick one');
   }

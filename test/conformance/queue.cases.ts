@@ -62,7 +62,7 @@ export function queueCases(ctx: ConformanceContext): void {
     const queue = ctx.queueName('priority');
     const orchestrator = ctx.orchestrator();
     await orchestrator.register(taskSchema(queue), { queueType: 'priority' });
-    const max = Math.min(orchestrator.backend.capabilities.maxPriority, 9);
+    const max = Math.min(orchestrator.backend.capabilities.priorityRange[1], 9);
     const published: [string, number][] = [
       ['low-1', 1], ['high-1', max], ['mid-1', 5], ['low-2', 1], ['high-2', max], ['zero', 0], ['mid-2', 5],
     ];

@@ -20,8 +20,9 @@ export class LocalClient implements JobBackend {
   readonly capabilities: BackendCapabilities = {
     queueTypes: QUEUE_TYPES,
     leases: false,
-    maxPriority: Number.MAX_SAFE_INTEGER,
-    sharedJobStore: false,
+    priorityRange: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+    jobState: true,
+    sharedJobState: false,
   };
 
   private readonly queues = new Map<string, LocalQueue>();
@@ -253,7 +254,7 @@ export class LocalClient implements JobBackend {
 
   async redrive(queue: string, ids?: readonly string[]): Promise<number> {
     const q = this.queue(queue);
-    const chosen = ids ?? [...q.dead.keys()];
+    const chosen = [...new Set(ids ?? q.dead.keys())];
     const missing = chosen.filter((id) => !q.dead.has(id));
     if (missing.length > 0) {
       throw new InvalidOptionError(`redrive on "${queue}"`, 'ids', `names jobs that are not in its dead-letter queue: ${missing.join(', ')}`);

@@ -1,0 +1,2 @@
+export * from './redis.client';
+export type { RedisClientOptions, RedisConnectionInput } from './redis-client.options';

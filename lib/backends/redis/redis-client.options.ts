@@ -1,0 +1,56 @@
+import Redis, { type Cluster, type RedisOptions } from 'ioredis';
+import type { RetentionOptions } from '../../backend/retention-options';
+import { InvalidOptionError } from '../../errors';
+
+export interface RedisClientOptions extends RedisOptions {
+  /** Namespaces every key this client writes. Default "mindtrace". */
+  prefix?: string;
+  /** How many finished jobs to keep for getJob / waitForResult. */
+  retention?: RetentionOptions;
+}
+
+/** prefix and retention, for when the connection is given as a URL or an instance. */
+export type RedisClientExtras = Pick<RedisClientOptions, 'prefix' | 'retention'>;
+
+/** What `new RedisClient(…)` accepts: options, a redis:// URL, or an ioredis instance you own. */
+export type RedisConnectionInput = RedisClientOptions | string | Redis | Cluster;
+
+export interface ResolvedRedisConnection {
+  redis: Redis | Cluster;
+  /** False when the caller passed an instance: it is theirs to close. */
+  owned: boolean;
+  prefix: string;
+  retention?: RetentionOptions;
+}
+
+/** Our own reconnect policy: keep trying with a capped backoff, never give up on a worker. */
+const CONNECTION_DEFAULTS: RedisOptions = {
+  lazyConnect: false,
+  // Bounded: a publish during an outage waits through a few reconnect attempts, then fails.
+  maxRetriesPerRequest: 3,
+  retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+};
+
+export function resolveRedisConnection(input: RedisConnectionInput = {}, extra: RedisClientExtras = {}): ResolvedRedisConnection {
+  if (input instanceof Redis || isCluster(input)) {
+    return { redis: input, owned: false, prefix: checkPrefix(extra.prefix ?? 'mindtrace'), retention: extra.retention };
+  }
+  if (typeof input === 'string') {
+    if (!/^rediss?:\/\//.test(input)) throw new InvalidOptionError('RedisClient', 'url', `must start with redis:// or rediss://, got "${input}"`);
+    return { redis: new Redis(input, { ...CONNECTION_DEFAULTS }), owned: true, prefix: checkPrefix(extra.prefix ?? 'mindtrace'), retention: extra.retention };
+  }
+  if (input === null || typeof input !== 'object') throw new InvalidOptionError('RedisClient', 'options', 'must be an object, a redis:// URL or an ioredis instance');
+  const { prefix = 'mindtrace', retention, ...redisOptions } = input;
+  return { redis: new Redis({ ...CONNECTION_DEFAULTS, ...redisOptions }), owned: true, prefix: checkPrefix(prefix), retention };
+}
+
+function isCluster(input: unknown): input is Cluster {
+  return typeof input === 'object' && input !== null && (input as { isCluster?: boolean }).isCluster === true;
+}
+
+function checkPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
+    throw new InvalidOptionError('RedisClient', 'prefix', `must be a non-empty string without braces, got ${JSON.stringify(prefix)}`);
+  }
+  return prefix;
+}

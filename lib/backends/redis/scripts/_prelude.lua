@@ -1,0 +1,117 @@
+-- Shared by every queue script (prepended when the scripts are loaded).
+-- KEYS, the same for every queue script, all under the queue's hash tag {queue}:
+--   1 meta (hash: type, seq)   2 wait (zset)   3 delayed (zset: runAt)   4 active (zset: lease deadline)
+--   5 dead (zset: died at)     6 completed (zset: finished at)           7 notify (list of wake tokens)
+-- ARGV[1] is the job key prefix ("<prefix>:{<queue>}:job:"); each script's own arguments follow.
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function job_key(id)
+  return ARGV[1] .. id
+end
+
+local function queue_type()
+  local qtype = redis.call('HGET', KEYS[1], 'type')
+  if not qtype then
+    error({ err = 'MINDTRACE_NOT_DECLARED' })
+  end
+  return qtype
+end
+
+-- Puts a job on the wait zset. Every queue type is a zset popped lowest first: members are
+-- "<seq as 16 hex digits>:<id>", so equal scores come out in publish order.
+--   fifo: score 0    stack: score -seq    priority: score -priority
+-- keep_place reuses the job's previous member and score (a lease that ran out, a release).
+local function enqueue(qtype, id, keep_place)
+  local jk = job_key(id)
+  local member, score
+  if keep_place then
+    member = redis.call('HGET', jk, 'member')
+    score = redis.call('HGET', jk, 'score')
+  end
+  if not member then
+    local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+    member = string.format('%016x', seq) .. ':' .. id
+    if qtype == 'stack' then
+      score = -seq
+    elseif qtype == 'priority' then
+      score = -tonumber(redis.call('HGET', jk, 'priority') or '0')
+    else
+      score = 0
+    end
+    redis.call('HSET', jk, 'member', member, 'score', score)
+  end
+  redis.call('ZADD', KEYS[2], score, member)
+end
+
+-- Wakes up to n blocked consumers; the list is capped, since a woken consumer drains all it can.
+local function notify(n)
+  if n <= 0 then return end
+  for _ = 1, math.min(n, 64) do
+    redis.call('RPUSH', KEYS[7], '1')
+  end
+  redis.call('LTRIM', KEYS[7], -256, -1)
+end
+
+-- Moves due delayed jobs and jobs whose lease ran out (their consumer died) back to waiting.
+local function promote(qtype, now)
+  local moved = 0
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)) do
+    redis.call('ZREM', KEYS[3], id)
+    local jk = job_key(id)
+    if redis.call('HGET', jk, 'status') == 'delayed' then
+      redis.call('HSET', jk, 'status', 'waiting')
+    end
+    redis.call('HDEL', jk, 'runAt')
+    enqueue(qtype, id, false)
+    moved = moved + 1
+  end
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)) do
+    redis.call('ZREM', KEYS[4], id)
+    local jk = job_key(id)
+    local status = 'waiting'
+    if redis.call('HEXISTS', jk, 'error') == 1 then status = 'failed' end
+    redis.call('HSET', jk, 'status', status, 'token', '')
+    enqueue(qtype, id, true)
+    moved = moved + 1
+  end
+  return moved
+end
+
+-- Checks that the caller still holds the job (same lease token, still active) and takes it off active.
+local function take_held(id, token)
+  local jk = job_key(id)
+  if redis.call('ZSCORE', KEYS[4], id) == false or redis.call('HGET', jk, 'token') ~= token then
+    error({ err = 'MINDTRACE_LEASE_LOST' })
+  end
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('HSET', jk, 'token', '')
+  return jk
+end
+
+-- Drops finished jobs beyond a count (-1: no limit) or older than an age in ms (-1: no limit).
+-- Returns the ids dropped, so the client can drop them from the id index too.
+local function retain(zkey, keep_count, keep_age, now)
+  local dropped = {}
+  if keep_age >= 0 then
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', zkey, '-inf', '(' .. (now - keep_age), 'LIMIT', 0, 1000)) do
+      dropped[#dropped + 1] = id
+    end
+  end
+  if keep_count >= 0 then
+    local excess = redis.call('ZCARD', zkey) - keep_count - #dropped
+    if excess > 0 then
+      for _, id in ipairs(redis.call('ZRANGE', zkey, #dropped, #dropped + excess - 1)) do
+        dropped[#dropped + 1] = id
+      end
+    end
+  end
+  for _, id in ipairs(dropped) do
+    redis.call('ZREM', zkey, id)
+    redis.call('DEL', job_key(id))
+  end
+  return dropped
+end

@@ -1,0 +1,85 @@
+import { InvalidOptionError, resolveConsumerOptions, type ConsumerOptions } from '../../lib';
+
+const WHERE = 'DetectionConsumer("object_detection")';
+
+/** Runs `fn`, which must throw an InvalidOptionError, and returns that error. */
+function invalidOptionFrom(fn: () => unknown): InvalidOptionError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    return error as InvalidOptionError;
+  }
+  throw new Error('expected an InvalidOptionError, nothing was thrown');
+}
+
+describe('resolveConsumerOptions', () => {
+  it('fills in the defaults', () => {
+    const resolved = resolveConsumerOptions(WHERE);
+    expect(resolved.concurrency).toBe(1);
+    expect(resolved.attempts).toBe(1);
+    expect(resolved.leaseMs).toBe(30_000);
+    expect(resolved.timeout).toBeUndefined();
+    expect(resolved.backoff).toEqual({ type: 'exponential', delay: 1000, maxDelay: 300_000 });
+  });
+
+  it('gives the same defaults for an empty object and for undefined values', () => {
+    expect(resolveConsumerOptions(WHERE, {})).toEqual(resolveConsumerOptions(WHERE));
+    expect(resolveConsumerOptions(WHERE, { concurrency: undefined, timeout: undefined })).toEqual(resolveConsumerOptions(WHERE));
+  });
+
+  it('keeps valid options', () => {
+    const backoff = (attempt: number) => attempt * 10;
+    const resolved = resolveConsumerOptions(WHERE, { concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, backoff });
+    expect(resolved).toEqual({ concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, backoff });
+  });
+
+  it('accepts a complete backoff strategy', () => {
+    const backoff = { type: 'fixed' as const, delay: 0, maxDelay: 10, jitter: 1 };
+    expect(resolveConsumerOptions(WHERE, { backoff }).backoff).toEqual(backoff);
+  });
+
+  it('does not change the options object it is given', () => {
+    const options: ConsumerOptions = { concurrency: 2 };
+    resolveConsumerOptions(WHERE, options);
+    expect(options).toEqual({ concurrency: 2 });
+  });
+
+  it.each<[string, ConsumerOptions, string]>([
+    ['concurrency 0', { concurrency: 0 }, 'concurrency'],
+    ['concurrency 1.5', { concurrency: 1.5 }, 'concurrency'],
+    ['concurrency -1', { concurrency: -1 }, 'concurrency'],
+    ['concurrency NaN', { concurrency: NaN }, 'concurrency'],
+    ['concurrency as a string', { concurrency: '2' as never }, 'concurrency'],
+    ['attempts 0', { attempts: 0 }, 'attempts'],
+    ['attempts 2.5', { attempts: 2.5 }, 'attempts'],
+    ['timeout -5', { timeout: -5 }, 'timeout'],
+    ['timeout 0', { timeout: 0 }, 'timeout'],
+    ['leaseMs 0', { leaseMs: 0 }, 'leaseMs'],
+    ['unknown key concurency', { concurency: 2 } as ConsumerOptions, 'concurency'],
+    ["backoff type 'linear'", { backoff: { type: 'linear', delay: 10 } as never }, 'backoff'],
+    ['backoff null', { backoff: null as never }, 'backoff'],
+    ['backoff delay -1', { backoff: { type: 'fixed', delay: -1 } }, 'backoff.delay'],
+    ['backoff delay NaN', { backoff: { type: 'fixed', delay: NaN } }, 'backoff.delay'],
+    ['backoff maxDelay -1', { backoff: { type: 'exponential', delay: 1, maxDelay: -1 } }, 'backoff.maxDelay'],
+    ['jitter 2', { backoff: { type: 'exponential', delay: 100, jitter: 2 } }, 'backoff.jitter'],
+    ['jitter -0.1', { backoff: { type: 'exponential', delay: 100, jitter: -0.1 } }, 'backoff.jitter'],
+  ])('rejects %s, naming the option and where', (_label, options, option) => {
+    const error = invalidOptionFrom(() => resolveConsumerOptions(WHERE, options));
+    expect(error.option).toBe(option);
+    expect(error.where).toBe(WHERE);
+    expect(error.message).toContain(`"${option}"`);
+    expect(error.message).toContain(WHERE);
+  });
+
+  it('rejects options that are not an object', () => {
+    const error = invalidOptionFrom(() => resolveConsumerOptions(WHERE, null as never));
+    expect(error.option).toBe('options');
+    expect(error.message).toContain(WHERE);
+  });
+
+  it('lists the known options when it meets an unknown one', () => {
+    const error = invalidOptionFrom(() => resolveConsumerOptions(WHERE, { concurency: 2 } as ConsumerOptions));
+    expect(error.message).toContain('concurrency');
+  });
+});
