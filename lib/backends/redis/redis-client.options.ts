@@ -29,6 +29,8 @@ const CONNECTION_DEFAULTS: RedisOptions = {
   // Bounded: a publish during an outage waits through a few reconnect attempts, then fails.
   maxRetriesPerRequest: 3,
   retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+  // Settles and publishes issued in the same tick share one round trip.
+  enableAutoPipelining: true,
 };
 
 export function resolveRedisConnection(input: RedisConnectionInput = {}, extra: RedisClientExtras = {}): ResolvedRedisConnection {
