@@ -393,18 +393,17 @@ export function lifecycleCases(ctx: ConformanceContext): void {
 
       expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, delayed: 1, active: 0 });
       expect(await orchestrator.countQueueMessages(queue)).toBe(0);
-      let due = before + 60;
       if (hasJobState()) {
         const state = await stateOf(orchestrator, id);
         expect(state.status).toBe('delayed');
         expect(state.runAt).toMatch(ISO_UTC);
-        due = Date.parse(state.runAt as string);
-        expect(due).toBeGreaterThanOrEqual(before + 60);
+        // "No sooner than": a backend may round up or count from its own clock, never earlier.
+        expect(Date.parse(state.runAt as string)).toBeGreaterThanOrEqual(before + 60);
       }
 
       expect(await consumer.consume(1)).toBe(1);
       expect(runs.map((r) => r.label)).toEqual(['later']);
-      expect(runs[0].at).toBeGreaterThanOrEqual(due);
+      expect(runs[0].at).toBeGreaterThanOrEqual(before + 60);
       expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, delayed: 0, active: 0 });
       if (hasJobState()) expect((await stateOf(orchestrator, id)).status).toBe('completed');
     });
@@ -417,7 +416,11 @@ export function lifecycleCases(ctx: ConformanceContext): void {
 
       expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, delayed: 1 });
       expect(await orchestrator.countQueueMessages(queue)).toBe(0);
-      if (hasJobState()) expect(await stateOf(orchestrator, id)).toMatchObject({ status: 'delayed', runAt: runAt.toISOString() });
+      if (hasJobState()) {
+        const state = await stateOf(orchestrator, id);
+        expect(state.status).toBe('delayed');
+        expect(Date.parse(state.runAt as string)).toBeGreaterThanOrEqual(runAt.getTime());
+      }
 
       expect(await consumer.consume(1)).toBe(1);
       expect(runs[0].at).toBeGreaterThanOrEqual(runAt.getTime());
