@@ -1,4 +1,4 @@
-import { LocalClient, type JobBackend } from '../lib';
+import { LocalClient, RedisClient, type JobBackend } from '../lib';
 
 const BACKENDS = ['local', 'redis', 'rabbitmq'];
 
@@ -11,15 +11,11 @@ export function createBackend(env: NodeJS.ProcessEnv): JobBackend {
   switch (choice) {
     case 'local':
       return new LocalClient();
-    case 'redis': // becomes: return new RedisClient(env.REDIS_URL)
-      throw notImplemented(choice);
-    case 'rabbitmq': // becomes: return new RabbitMQClient(env.RABBITMQ_URL)
-      throw notImplemented(choice);
+    case 'redis':
+      return new RedisClient(env.REDIS_URL ?? 'redis://localhost:6379');
+    case 'rabbitmq': // becomes: return new RabbitMQClient(env.RABBITMQ_URL ?? 'amqp://localhost:5672')
+      throw new Error('JOBS_BACKEND=rabbitmq: the rabbitmq backend is not implemented yet — use JOBS_BACKEND=local or JOBS_BACKEND=redis');
     default:
       throw new Error(`JOBS_BACKEND="${choice}" is not a backend — use one of: ${BACKENDS.join(', ')}`);
   }
-}
-
-function notImplemented(choice: string): Error {
-  return new Error(`JOBS_BACKEND=${choice}: the ${choice} backend is not implemented yet — use JOBS_BACKEND=local`);
 }

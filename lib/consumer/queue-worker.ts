@@ -23,6 +23,8 @@ interface Running {
   controller: AbortController;
   /** Set when shutdown gave the job back: the run's outcome must not be settled any more. */
   released: boolean;
+  /** Stops waiting for a released run that ignores its signal, so consume() can return. */
+  abandon: () => void;
 }
 
 const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000, 5000];
@@ -102,8 +104,9 @@ export class QueueWorker {
         }
         for (const delivery of deliveries) {
           taken++;
-          const entry: Running = { delivery, controller: new AbortController(), released: false };
-          const done: Promise<void> = this.process(entry).finally(() => this.running.delete(done));
+          const entry: Running = { delivery, controller: new AbortController(), released: false, abandon: () => undefined };
+          const abandoned = new Promise<void>((resolve) => (entry.abandon = resolve));
+          const done: Promise<void> = Promise.race([this.process(entry), abandoned]).finally(() => this.running.delete(done));
           this.running.set(done, entry);
         }
       }
@@ -143,6 +146,7 @@ export class QueueWorker {
         entry.released = true;
         entry.controller.abort(new ConsumerStateError(`Consumer of "${this.queue}" is shutting down`));
         await this.settle(entry.delivery, () => this.orchestrator.backend.release(entry.delivery));
+        entry.abandon();
       }),
     );
     return false;

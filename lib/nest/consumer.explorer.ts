@@ -24,6 +24,8 @@ interface FoundConsumer {
   queue: string;
   options: ResolvedConsumerOptions;
   handler: RunHandler;
+  /** Where the worker emits; a class that extends Consumer brings its own, so its on() listeners hear them. */
+  events: JobEvents;
   eventHandlers: { type: JobEventType; handle: (event: unknown) => unknown }[];
 }
 
@@ -72,9 +74,8 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
         this.logger.warn(JobsMessages.noSchema(consumer.queue));
         if ((await this.orchestrator.backend.queueType(consumer.queue)) === null) await this.orchestrator.declareQueue(consumer.queue);
       }
-      const events = new JobEvents();
-      for (const { type, handle } of consumer.eventHandlers) events.on(type, handle);
-      const worker = new QueueWorker(this.orchestrator, consumer.queue, consumer.handler, consumer.options, events, consumer.className);
+      for (const { type, handle } of consumer.eventHandlers) consumer.events.on(type, handle);
+      const worker = new QueueWorker(this.orchestrator, consumer.queue, consumer.handler, consumer.options, consumer.events, consumer.className);
       this.workers.push(worker);
       worker.consume().catch((err: unknown) => this.logger.error(JobsMessages.loopEnded(consumer.className, consumer.queue, err)));
     }
@@ -91,7 +92,13 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   private inspect(className: string, queue: string, rawOptions: object, instance: Record<string, (...args: unknown[]) => unknown>): FoundConsumer {
-    const options = resolveConsumerOptions(`@Consumer('${queue}') on ${className}`, rawOptions);
+    const where = `@Consumer('${queue}') on ${className}`;
+    let options = resolveConsumerOptions(where, rawOptions);
+    if (instance instanceof ConsumerBase) {
+      // A class that extends Consumer also names its queue and options in super(): they must agree.
+      if (instance.queueName !== queue) throw new Error(JobsMessages.queueMismatch(className, queue, instance.queueName));
+      if (Object.keys(rawOptions).length === 0) options = instance.options;
+    }
     const prototype = Object.getPrototypeOf(instance) as object;
     const methods = this.scanner.getAllMethodNames(prototype);
     const runMethods = methods.filter((name) => this.accessor.isRun(instance[name]));
@@ -103,6 +110,7 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
       const type = this.accessor.jobEventOf(instance[name]);
       return type ? [{ type, handle: (event: unknown) => instance[name](event) }] : [];
     });
-    return { className, queue, options, handler: (job, context) => instance[runName](job, context), eventHandlers };
+    const events = instance instanceof ConsumerBase ? instance.events : new JobEvents();
+    return { className, queue, options, handler: (job, context) => instance[runName](job, context), events, eventHandlers };
   }
 }

@@ -4,6 +4,8 @@ export const JobsMessages = {
     `${cls} is decorated @Consumer('${queue}') but has no @Run() method — decorate the method that processes a job with @Run()`,
   twoRunMethods: (cls: string, methods: string[]) =>
     `${cls} has ${methods.length} @Run() methods (${methods.join(', ')}) — a consumer has exactly one`,
+  queueMismatch: (cls: string, decorated: string, constructed: string) =>
+    `${cls} is decorated @Consumer('${decorated}') but its constructor calls super('${constructed}') — name one queue`,
   notStatic: (cls: string) =>
     `${cls} is a @Consumer but is request-scoped (or depends on a request-scoped provider) — consumers must be singletons`,
   noSchema: (queue: string) =>

@@ -21,7 +21,7 @@ export class DetectorService {
     const count = 1 + (seed % 3);
     return Array.from({ length: count }, (_, i) => ({
       label: LABELS[(seed + i) % LABELS.length],
-      confidence: 0.5 + ((seed + i * 17) % 50) / 100,
+      confidence: (50 + ((seed + i * 17) % 50)) / 100,
       box: [(seed * (i + 1)) % 640, (seed * (i + 2)) % 480, 32 + i * 16, 32 + i * 16],
     }));
   }

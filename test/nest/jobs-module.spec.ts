@@ -1,0 +1,424 @@
+import { Inject, Injectable, Module, Scope } from '@nestjs/common';
+import {
+  Consumer,
+  JobsModule,
+  LocalClient,
+  OnJobEvent,
+  Orchestrator,
+  Run,
+  type Job,
+  type JobBackend,
+  type JobEventMap,
+  type JobsModuleOptions,
+} from '../../lib';
+import { bootJobsApp, closeAll, closeApp } from './support/jobs-test-app';
+import { tickSchema, type TickInput } from './support/tick.schema';
+
+/** Resolves once `orchestrator` has seen `count` 'completed' events, with their job ids in order. */
+function completions(orchestrator: Orchestrator, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  return new Promise((resolve) => {
+    const off = orchestrator.events.on('completed', (event) => {
+      ids.push(event.job.id);
+      if (ids.length === count) {
+        off();
+        resolve(ids);
+      }
+    });
+  });
+}
+
+/** Publishes `{ n }` for each n, in order; resolves with the ids. */
+async function publishAll(orchestrator: Orchestrator, queue: string, ns: number[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const n of ns) ids.push(await orchestrator.publish(queue, { n }));
+  return ids;
+}
+
+/** A dependency for consumers to receive through their constructor. */
+@Injectable()
+class Doubler {
+  double(n: number): number {
+    return n * 2;
+  }
+}
+
+afterEach(closeAll);
+
+describe('JobsModule.forRoot / forRootAsync', () => {
+  it('forRoot(backend) makes an Orchestrator over that backend injectable everywhere', async () => {
+    const backend = new LocalClient();
+
+    @Injectable()
+    class Producer {
+      constructor(readonly orchestrator: Orchestrator) {}
+    }
+
+    const app = await bootJobsApp(JobsModule.forRoot(backend), [Producer]);
+    const orchestrator = app.get(Orchestrator);
+    expect(orchestrator).toBeInstanceOf(Orchestrator);
+    expect(orchestrator.backend).toBe(backend);
+    expect(app.get(Producer).orchestrator).toBe(orchestrator);
+
+    await orchestrator.register(tickSchema('forroot-backend'));
+    const id = await orchestrator.publish('forroot-backend', { n: 1 });
+    expect((await orchestrator.getJob(id))?.status).toBe('waiting');
+    await closeApp(app);
+  });
+
+  it('forRoot({ backend, schemas }) registers the schemas (and declares their queues) at bootstrap', async () => {
+    const backend = new LocalClient();
+    const fifo = tickSchema('forroot-options-fifo');
+    const stack = tickSchema('forroot-options-stack');
+
+    const app = await bootJobsApp(JobsModule.forRoot({ backend, schemas: [fifo, { schema: stack, queueType: 'stack' }] }));
+    const orchestrator = app.get(Orchestrator);
+    expect(orchestrator.backend).toBe(backend);
+    expect(orchestrator.schemaFor(fifo.name)).toBe(fifo);
+    expect(orchestrator.schemaFor(stack.name)).toBe(stack);
+    expect(await backend.queueType(fifo.name)).toBe('fifo');
+    expect(await backend.queueType(stack.name)).toBe('stack');
+
+    // A registered schema is what lets a raw input be published.
+    const id = await orchestrator.publish(fifo.name, { n: 3 });
+    expect((await orchestrator.getJob(id))?.payload).toEqual({ n: 3 });
+    await closeApp(app);
+  });
+
+  it('forRootAsync({ imports, inject, useFactory }) builds the options from an injected provider', async () => {
+    const JOBS_CONFIG = Symbol('JOBS_CONFIG');
+    const backend = new LocalClient();
+    const schema = tickSchema('forroot-async');
+    const factoryCalls: unknown[] = [];
+
+    @Module({ providers: [{ provide: JOBS_CONFIG, useValue: { backend, queue: schema } }], exports: [JOBS_CONFIG] })
+    class JobsConfigModule {}
+
+    @Injectable()
+    class Producer {
+      constructor(readonly orchestrator: Orchestrator) {}
+    }
+
+    const app = await bootJobsApp(
+      JobsModule.forRootAsync({
+        imports: [JobsConfigModule],
+        inject: [JOBS_CONFIG],
+        useFactory: (config: { backend: JobBackend; queue: typeof schema }): JobsModuleOptions => {
+          factoryCalls.push(config);
+          return { backend: config.backend, schemas: [config.queue] };
+        },
+      }),
+      [Producer],
+    );
+    const orchestrator = app.get(Orchestrator);
+    expect(factoryCalls).toEqual([{ backend, queue: schema }]);
+    expect(orchestrator.backend).toBe(backend);
+    expect(orchestrator.schemaFor(schema.name)).toBe(schema);
+    expect(app.get(Producer).orchestrator).toBe(orchestrator);
+    await closeApp(app);
+  });
+});
+
+describe('@Consumer providers', () => {
+  it('a @Consumer with a constructor-injected dependency processes every job', async () => {
+    const queue = 'consumer-with-dependency';
+
+    @Injectable()
+    @Consumer(queue)
+    class DoublingConsumer {
+      constructor(private readonly doubler: Doubler) {}
+
+      @Run()
+      async run(job: Job<TickInput>): Promise<{ doubled: number }> {
+        return { doubled: this.doubler.double(job.payload.n) };
+      }
+    }
+
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [Doubler, DoublingConsumer]);
+    const orchestrator = app.get(Orchestrator);
+    const ids = await publishAll(orchestrator, queue, [1, 2, 3]);
+    const results = await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })));
+    expect(results).toEqual([{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }]);
+    await closeApp(app);
+  });
+
+  it('@OnJobEvent("completed") receives the events of its own queue only', async () => {
+    const queueA = 'events-queue-a';
+    const queueB = 'events-queue-b';
+    const seenByA: JobEventMap['completed'][] = [];
+    const seenByB: JobEventMap['completed'][] = [];
+
+    @Injectable()
+    @Consumer(queueA)
+    class ConsumerA {
+      @Run()
+      run(job: Job<TickInput>): { n: number } {
+        return { n: job.payload.n };
+      }
+
+      @OnJobEvent('completed')
+      onCompleted(event: JobEventMap['completed']): void {
+        seenByA.push(event);
+      }
+    }
+
+    @Injectable()
+    @Consumer(queueB)
+    class ConsumerB {
+      @Run()
+      run(job: Job<TickInput>): { n: number } {
+        return { n: job.payload.n };
+      }
+
+      @OnJobEvent('completed')
+      onCompleted(event: JobEventMap['completed']): void {
+        seenByB.push(event);
+      }
+    }
+
+    const app = await bootJobsApp(
+      JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queueA), tickSchema(queueB)] }),
+      [ConsumerA, ConsumerB],
+    );
+    const orchestrator = app.get(Orchestrator);
+    const allDone = completions(orchestrator, 5);
+    const idsA = await publishAll(orchestrator, queueA, [1, 2]);
+    const idsB = await publishAll(orchestrator, queueB, [3, 4, 5]);
+    await allDone;
+
+    expect(seenByA.map((e) => e.job.id).sort()).toEqual([...idsA].sort());
+    expect(seenByA.every((e) => e.queue === queueA)).toBe(true);
+    expect(seenByB.map((e) => e.job.id).sort()).toEqual([...idsB].sort());
+    expect(seenByB.every((e) => e.queue === queueB)).toBe(true);
+    expect(seenByB.map((e) => e.result).sort((x, y) => (x as { n: number }).n - (y as { n: number }).n)).toEqual([{ n: 3 }, { n: 4 }, { n: 5 }]);
+    await closeApp(app);
+  });
+
+  it('an @OnJobEvent handler that throws (or rejects) does not stop consumption', async () => {
+    const queue = 'events-throwing-handler';
+    const calls = { active: 0, completed: 0 };
+
+    @Injectable()
+    @Consumer(queue)
+    class BrittleListener {
+      @Run()
+      run(job: Job<TickInput>): { n: number } {
+        return { n: job.payload.n };
+      }
+
+      @OnJobEvent('active')
+      async onActive(): Promise<void> {
+        calls.active++;
+        throw new Error('async listener failure');
+      }
+
+      @OnJobEvent('completed')
+      onCompleted(): void {
+        calls.completed++;
+        throw new Error('listener failure');
+      }
+    }
+
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [BrittleListener]);
+    const orchestrator = app.get(Orchestrator);
+    const allDone = completions(orchestrator, 4);
+    const ids = await publishAll(orchestrator, queue, [1, 2, 3, 4]);
+    expect((await allDone).sort()).toEqual([...ids].sort());
+
+    const states = await Promise.all(ids.map((id) => orchestrator.getJob(id)));
+    expect(states.map((s) => s?.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(states.map((s) => s?.result)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
+    expect(calls).toEqual({ active: 4, completed: 4 });
+    await closeApp(app);
+  });
+
+  it('two @Consumer providers on one queue share the jobs: each job is processed exactly once', async () => {
+    const queue = 'competing-consumers';
+    const processed: { by: string; id: string }[] = [];
+    const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+    @Injectable()
+    @Consumer(queue, { concurrency: 1 })
+    class FirstWorker {
+      @Run()
+      async run(job: Job<TickInput>): Promise<{ n: number }> {
+        await yieldToOthers();
+        processed.push({ by: 'first', id: job.id });
+        return { n: job.payload.n };
+      }
+    }
+
+    @Injectable()
+    @Consumer(queue, { concurrency: 1 })
+    class SecondWorker {
+      @Run()
+      async run(job: Job<TickInput>): Promise<{ n: number }> {
+        await yieldToOthers();
+        processed.push({ by: 'second', id: job.id });
+        return { n: job.payload.n };
+      }
+    }
+
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [FirstWorker, SecondWorker]);
+    const orchestrator = app.get(Orchestrator);
+    const total = 30;
+    const ids = await publishAll(orchestrator, queue, Array.from({ length: total }, (_, i) => i));
+    const results = await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })));
+    expect(results).toEqual(ids.map((_, i) => ({ n: i })));
+
+    await closeApp(app);
+    expect(processed).toHaveLength(total);
+    expect(new Set(processed.map((p) => p.id))).toEqual(new Set(ids));
+  });
+
+  it('a provider that extends Consumer and has no @Run() is run through its run() method', async () => {
+    const queue = 'extends-consumer';
+
+    @Injectable()
+    @Consumer(queue)
+    class DoublingConsumer extends Consumer<TickInput, { doubled: number }> {
+      constructor(private readonly doubler: Doubler) {
+        super(queue);
+      }
+
+      async run(job: Job<TickInput>): Promise<{ doubled: number }> {
+        return { doubled: this.doubler.double(job.payload.n) };
+      }
+    }
+
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [Doubler, DoublingConsumer]);
+    const orchestrator = app.get(Orchestrator);
+    const ids = await publishAll(orchestrator, queue, [5, 6]);
+    const results = await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })));
+    expect(results).toEqual([{ doubled: 10 }, { doubled: 12 }]);
+    await closeApp(app);
+  });
+
+  it('a provider that extends Consumer keeps the options it gave super() when @Consumer gives none', async () => {
+    const queue = 'extends-consumer-options';
+    let running = 0;
+    let peak = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+
+    @Injectable()
+    @Consumer(queue)
+    class WideConsumer extends Consumer<TickInput> {
+      constructor() {
+        super(queue, { concurrency: 3 });
+      }
+
+      async run(job: Job<TickInput>): Promise<{ n: number }> {
+        peak = Math.max(peak, ++running);
+        if (running === 3) release();
+        await gate;
+        running--;
+        return { n: job.payload.n };
+      }
+    }
+
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [WideConsumer]);
+    const orchestrator = app.get(Orchestrator);
+    const ids = await publishAll(orchestrator, queue, [1, 2, 3]);
+    await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })));
+    expect(peak).toBe(3);
+    await closeApp(app);
+  });
+
+  it('a provider that extends Consumer receives its own events through on()', async () => {
+    const queue = 'extends-consumer-events';
+    const completed: string[] = [];
+
+    @Injectable()
+    @Consumer(queue)
+    class ListeningConsumer extends Consumer<TickInput> {
+      constructor() {
+        super(queue);
+        this.on('completed', (event) => void completed.push(event.job.id));
+      }
+
+      run(job: Job<TickInput>): { n: number } {
+        return { n: job.payload.n };
+      }
+    }
+
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [ListeningConsumer]);
+    const orchestrator = app.get(Orchestrator);
+    const allDone = completions(orchestrator, 2);
+    const ids = await publishAll(orchestrator, queue, [1, 2]);
+    await allDone;
+    expect(completed.sort()).toEqual([...ids].sort());
+    await closeApp(app);
+  });
+});
+
+describe('bootstrap fails with a message naming the class', () => {
+  const boot = (provider: Function): Promise<unknown> => bootJobsApp(JobsModule.forRoot(new LocalClient()), [provider as never]);
+
+  it('for a @Consumer without a @Run() method', async () => {
+    @Injectable()
+    @Consumer('bad-no-run')
+    class NoRunConsumer {
+      process(): void {}
+    }
+    await expect(boot(NoRunConsumer)).rejects.toThrow(/NoRunConsumer.*@Run\(\)/);
+  });
+
+  it('for a @Consumer with two @Run() methods', async () => {
+    @Injectable()
+    @Consumer('bad-two-runs')
+    class TwoRunsConsumer {
+      @Run()
+      first(): void {}
+
+      @Run()
+      second(): void {}
+    }
+    await expect(boot(TwoRunsConsumer)).rejects.toThrow(/TwoRunsConsumer has 2 @Run\(\) methods \(first, second\)/);
+  });
+
+  it('for an invalid option, naming the option too', async () => {
+    @Injectable()
+    @Consumer('bad-options', { concurrency: 0 })
+    class ZeroConcurrencyConsumer {
+      @Run()
+      run(): void {}
+    }
+    const failure = boot(ZeroConcurrencyConsumer);
+    await expect(failure).rejects.toThrow(/ZeroConcurrencyConsumer/);
+    await expect(failure).rejects.toThrow(/concurrency/);
+  });
+
+  it('for an unknown option', async () => {
+    @Injectable()
+    @Consumer('bad-unknown-option', { concurency: 2 } as never)
+    class TypoConsumer {
+      @Run()
+      run(): void {}
+    }
+    await expect(boot(TypoConsumer)).rejects.toThrow(/TypoConsumer.*concurency/);
+  });
+
+  it('for a class whose super() names another queue than its @Consumer', async () => {
+    @Injectable()
+    @Consumer('decorated-queue')
+    class ConfusedConsumer extends Consumer {
+      constructor() {
+        super('constructed-queue');
+      }
+
+      run(): void {}
+    }
+    await expect(boot(ConfusedConsumer)).rejects.toThrow(/ConfusedConsumer.*decorated-queue.*constructed-queue/);
+  });
+
+  it('for a request-scoped @Consumer', async () => {
+    @Injectable({ scope: Scope.REQUEST })
+    @Consumer('bad-request-scoped')
+    class RequestScopedConsumer {
+      @Run()
+      run(): void {}
+    }
+    await expect(boot(RequestScopedConsumer)).rejects.toThrow(/RequestScopedConsumer.*request-scoped/);
+  });
+});
