@@ -6,7 +6,6 @@ import type { QueueType } from '../../backend/queue-type';
 /** A consumer blocked in fetch, waiting for up to `max` jobs. */
 export interface Waiter {
   max: number;
-  leaseMs: number;
   resolve(jobs: LocalJob[]): void;
 }
 

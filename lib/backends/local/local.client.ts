@@ -135,7 +135,8 @@ export class LocalClient implements JobBackend {
 
   fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
     const q = this.queue(queue);
-    const ready = this.take(q, max, options.leaseMs);
+    // No lease runs out in-process: a taken job is settled by this process or dies with it.
+    const ready = this.take(q, max);
     if (ready.length > 0 || !options.wait || options.signal?.aborted) return Promise.resolve(ready.map((job) => this.deliveryOf(job)));
     return new Promise<Delivery[]>((resolve) => {
       const onAbort = (): void => {
@@ -145,7 +146,6 @@ export class LocalClient implements JobBackend {
       };
       const waiter: Waiter = {
         max,
-        leaseMs: options.leaseMs,
         resolve: (jobs) => {
           options.signal?.removeEventListener('abort', onAbort);
           resolve(jobs.map((job) => this.deliveryOf(job)));
@@ -307,7 +307,7 @@ export class LocalClient implements JobBackend {
     if (this.closed) throw new BackendClosedError(this.name);
   }
 
-  private take(q: LocalQueue, max: number, leaseMs: number): LocalJob[] {
+  private take(q: LocalQueue, max: number): LocalJob[] {
     const out: LocalJob[] = [];
     while (out.length < max) {
       const job = q.waiting.take();
@@ -319,7 +319,6 @@ export class LocalClient implements JobBackend {
       q.active.set(job.record.id, job);
       out.push(job);
     }
-    void leaseMs; // No lease runs out in-process: the job dies with the process or is settled by it.
     return out;
   }
 
@@ -331,7 +330,7 @@ export class LocalClient implements JobBackend {
   private dispatch(q: LocalQueue): void {
     while (q.waiters.length > 0 && q.waiting.size > 0) {
       const waiter = q.waiters.shift() as Waiter;
-      this.resolveWaiter(waiter, this.take(q, waiter.max, waiter.leaseMs));
+      this.resolveWaiter(waiter, this.take(q, waiter.max));
     }
   }
 
