@@ -4,6 +4,7 @@ export * from './job';
 export * from './backend';
 export * from './backends/local';
 export * from './backends/redis';
+export * from './backends/rabbitmq';
 export { Orchestrator, type RegisterOptions, type BatchPublishResult } from './orchestrator/orchestrator';
 export type { PublishOptions } from './orchestrator/publish-options';
 export * from './orchestrator/job-events';

@@ -1,4 +1,4 @@
-import { LocalClient, RedisClient, type JobBackend } from '../lib';
+import { InMemoryJobStateStore, LocalClient, RabbitMQClient, RedisClient, type JobBackend } from '../lib';
 
 const BACKENDS = ['local', 'redis', 'rabbitmq'];
 
@@ -13,8 +13,9 @@ export function createBackend(env: NodeJS.ProcessEnv): JobBackend {
       return new LocalClient();
     case 'redis':
       return new RedisClient(env.REDIS_URL ?? 'redis://localhost:6379');
-    case 'rabbitmq': // becomes: return new RabbitMQClient(env.RABBITMQ_URL ?? 'amqp://localhost:5672')
-      throw new Error('JOBS_BACKEND=rabbitmq: the rabbitmq backend is not implemented yet — use JOBS_BACKEND=local or JOBS_BACKEND=redis');
+    case 'rabbitmq':
+      // RabbitMQ keeps messages, not job states: GET /jobs/:id needs a job store.
+      return new RabbitMQClient({ url: env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672', jobStore: new InMemoryJobStateStore() });
     default:
       throw new Error(`JOBS_BACKEND="${choice}" is not a backend — use one of: ${BACKENDS.join(', ')}`);
   }

@@ -76,7 +76,11 @@ export interface JobBackend {
   /** Jobs waiting to be delivered now (not delayed, not active). */
   countWaiting(queue: string): Promise<number>;
 
-  /** Enqueues all items, or none of them if it throws. */
+  /**
+   * Enqueues the items. Every item is checked before any is enqueued, so a bad item enqueues none;
+   * Local and Redis enqueue a batch in one atomic step, while on RabbitMQ a connection lost half-way
+   * through a batch can leave its confirmed part enqueued (the call then rejects).
+   */
   publish(queue: string, items: PublishItem[]): Promise<void>;
   /** Takes up to `max` due jobs under a lease. Returns [] only if `wait` is false or the signal aborted. */
   fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]>;

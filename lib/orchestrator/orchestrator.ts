@@ -194,7 +194,8 @@ export class Orchestrator {
       throw new InvalidOptionError(
         `register "${queue}"`,
         'queueType',
-        `'${queueType}' is not supported by ${this.backend.name} (supported: ${this.backend.capabilities.queueTypes.join(', ')})`,
+        `'${queueType}' is not supported by ${this.backend.name} (supported: ${this.backend.capabilities.queueTypes.join(', ')}) — ` +
+          `use one of those, or a backend that has ${queueType} queues (LocalClient and RedisClient have every type)`,
       );
     }
     return queueType;

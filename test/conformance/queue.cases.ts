@@ -51,9 +51,10 @@ export function queueCases(ctx: ConformanceContext): void {
     expect(await drainLabels(queue, 4)).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('stack delivers last published first', async () => {
+  it('stack delivers last published first (where the backend has stacks)', async () => {
+    // A backend without stacks is held to refusing them, in 'a queue type the backend cannot do…'.
+    if (!ctx.orchestrator().backend.capabilities.queueTypes.includes('stack')) return;
     const { queue, orchestrator } = await registered('stack');
-    if (!orchestrator.backend.capabilities.queueTypes.includes('stack')) return;
     for (const label of ['a', 'b', 'c']) await orchestrator.publish(queue, { label });
     expect(await drainLabels(queue, 3)).toEqual(['c', 'b', 'a']);
   });

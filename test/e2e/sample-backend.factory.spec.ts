@@ -1,4 +1,4 @@
-import { LocalClient } from '../../lib';
+import { LocalClient, RabbitMQClient } from '../../lib';
 import { createBackend } from '../../sample/backend.factory';
 
 /** The sample's one switch between brokers: what each JOBS_BACKEND value gives (no broker needed). */
@@ -17,8 +17,12 @@ describe('sample createBackend', () => {
     expect(() => createBackend({ JOBS_BACKEND: 'redis', REDIS_URL: 'http://not-redis:6379' })).toThrow(/RedisClient.*redis:\/\/.*http:\/\/not-redis:6379/);
   });
 
-  it('refuses JOBS_BACKEND=rabbitmq for now, pointing to the backends that work', () => {
-    expect(() => createBackend({ JOBS_BACKEND: 'rabbitmq' })).toThrow(/rabbitmq backend is not implemented yet.*JOBS_BACKEND=local/);
+  it('hands RABBITMQ_URL to RabbitMQClient, with a job store, for JOBS_BACKEND=rabbitmq', async () => {
+    expect(() => createBackend({ JOBS_BACKEND: 'rabbitmq', RABBITMQ_URL: 'http://not-rabbit:5672' })).toThrow(/RabbitMQClient: option "url" must start with amqp:\/\//);
+    const client = createBackend({ JOBS_BACKEND: 'rabbitmq' });
+    expect(client).toBeInstanceOf(RabbitMQClient);
+    expect(client.capabilities.jobState).toBe(true);
+    await client.close();
   });
 
   it('refuses an unknown JOBS_BACKEND, listing the allowed values', () => {

@@ -1,0 +1,24 @@
+/**
+ * The broker cannot be reached right now: the first connection failed, or the connection was lost and
+ * the client is reconnecting. Transient — the same call may succeed a moment later.
+ *
+ * Deliberately not a JobsError: the consumer engine treats a JobsError as fatal and any other error as
+ * transient, and retries a failed fetch with backoff. A consumer therefore outlives a broker restart.
+ */
+export class BrokerUnavailableError extends Error {
+  constructor(
+    /** The broker's address, without credentials. */
+    readonly address: string,
+    /** What went wrong, e.g. the socket error or the broker's close reason. */
+    readonly reason: string,
+    /** True when the client is already reconnecting in the background. */
+    readonly reconnecting: boolean,
+  ) {
+    super(
+      reconnecting
+        ? `RabbitMQ at ${address} is unavailable (${reason}) — the client is reconnecting in the background; retry shortly`
+        : `Could not connect to RabbitMQ at ${address} (${reason}) — check that the broker is running and reachable; the next call tries again`,
+    );
+    this.name = 'BrokerUnavailableError';
+  }
+}

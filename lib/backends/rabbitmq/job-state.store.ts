@@ -1,0 +1,43 @@
+import type { JobRecord } from '../../backend/job-record';
+import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
+
+/**
+ * Where a RabbitMQClient keeps each job's state and result. RabbitMQ holds messages, not records, so
+ * getJob / waitForResult need one of these (`jobStore` option). The client calls one method per move
+ * of a job, with the job's wire record, so a store can create an entry it has not seen (a job published
+ * by a process without a store) and a shared store can make each move one atomic step.
+ *
+ * The client calls a move after the broker has taken it (a publish only after the broker confirmed
+ * it), except `published`, which comes first so that a fast consumer's `started` never precedes it.
+ */
+export interface JobStateStore {
+  /** True when every process using the same store sees the same states (a store on a shared server). */
+  readonly shared: boolean;
+
+  /** The jobs are about to be enqueued: waiting, or delayed until `runAt` (epoch ms). */
+  published(queue: string, items: readonly { job: JobRecord; runAt: number | null }[]): Promise<void>;
+  /** A publish failed after `published`: forget these jobs. */
+  unpublished(queue: string, ids: readonly string[]): Promise<void>;
+  /** A run started; `job.attempt` counts it. */
+  started(queue: string, job: JobRecord): Promise<void>;
+  completed(queue: string, job: JobRecord, result: unknown): Promise<void>;
+  /** The attempt failed; the job is due again at `runAt` (null: at once). */
+  failed(queue: string, job: JobRecord, failure: JobFailure, runAt: number | null): Promise<void>;
+  dead(queue: string, job: JobRecord, failure: JobFailure): Promise<void>;
+  /** Given back unrun at shutdown: waiting again, with `job.attempt` as it was before the run. */
+  released(queue: string, job: JobRecord): Promise<void>;
+  /** Dead letters moved back to waiting with attempt 0. */
+  redriven(queue: string, jobs: readonly JobRecord[]): Promise<void>;
+  /** Forgets the queue's jobs in these states (cleanQueue, purgeDeadLetters), or all of them (deleteQueue). */
+  forget(queue: string, statuses?: readonly JobStatus[]): Promise<void>;
+
+  /** How many completed jobs of the queue the store still keeps. */
+  completedCount(queue: string): Promise<number>;
+  /** The job's state, or null if the store does not know it. */
+  get(id: string): Promise<JobState | null>;
+  /**
+   * Resolves once the job is completed or dead (at once if it already is); rejects with
+   * JobNotFoundError if the store does not know it, and with `signal.reason` when the signal aborts.
+   */
+  waitForFinished(id: string, signal: AbortSignal): Promise<JobState>;
+}

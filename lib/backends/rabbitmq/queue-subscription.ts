@@ -1,0 +1,347 @@
+import type { Logger } from '@nestjs/common';
+import type { Channel, Message } from 'amqplib';
+import type { JobRecord } from '../../backend/job-record';
+import { BackendClosedError } from '../../errors';
+import type { RabbitMQConnection } from './rabbitmq.connection';
+import { decodeJob } from './rabbitmq.message';
+
+/** A job message this client received and has not settled, with the channel it must be settled on. */
+export interface Received {
+  message: Message;
+  /** The record as the body has it (attempt not yet counted for this delivery). */
+  record: JobRecord;
+  channel: Channel;
+}
+
+/** What a subscription needs from its client. */
+export interface SubscriptionHooks {
+  /** A message that is not a job arrived on `channel`: move it to the dead-letter queue and ack it there. */
+  poison(channel: Channel, message: Message, problem: string): Promise<void>;
+  /** The broker cancelled the consumer or answered 404: the queue was deleted. */
+  queueGone(): void;
+  /** These messages go back to the broker unrun (nack with requeue, or their channel closed). */
+  givenBack(received: readonly Received[]): void;
+  /** `channel` closed: every delivery held on it is void (the broker has the messages again). */
+  channelLost(channel: Channel): void;
+}
+
+interface Waiter {
+  max: number;
+  hand(received: Received[]): void;
+}
+
+/** A subscription with no one fetching gives its buffered messages back after this long. */
+const IDLE_RETURN_MS = 1000;
+/** After an unexpected failure to subscribe (the connection being up), try again after this long. */
+const RESUBSCRIBE_DELAY_MS = 500;
+
+/**
+ * One queue as this client consumes it: its own channel (so a refusal elsewhere cannot close it), a
+ * basic.consume that runs while someone waits, and a buffer of deliveries not yet handed out.
+ *
+ * Fetches that wait are served by the consumer (push, no polling); fetches that do not wait use
+ * basic.get. The channel's prefetch bounds what is held (running + buffered); by default it follows
+ * the demand of the fetches. When nobody fetches for a while, or a fetch is aborted, the consumer is
+ * cancelled and the buffered messages go back to the queue (nack with requeue keeps their place).
+ */
+export class QueueSubscription {
+  private channel: Channel | null = null;
+  private opening: Promise<Channel> | null = null;
+  private consumerTag: string | null = null;
+  private wantConsumer = false;
+  private reconciliation: Promise<void> | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private buffer: Received[] = [];
+  private readonly waiters: Waiter[] = [];
+  private dispatchQueued = false;
+  private prefetch: number;
+  /** Deliveries handed out from this subscription and not settled yet. */
+  private held = 0;
+  private closed = false;
+
+  constructor(
+    /** The broker name of the work queue. */
+    readonly queueName: string,
+    private readonly connection: RabbitMQConnection,
+    private readonly fixedPrefetch: number | null,
+    private readonly hooks: SubscriptionHooks,
+    private readonly logger: Logger,
+  ) {
+    this.prefetch = fixedPrefetch ?? 1;
+  }
+
+  /** Messages received but not handed out. */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  /** Takes up to `max` buffered messages, oldest first. */
+  take(max: number): Received[] {
+    return this.buffer.splice(0, max);
+  }
+
+  /** Counts handed-out messages (for the prefetch that follows demand) until `settled` is called for each. */
+  handedOut(count: number): void {
+    this.held += count;
+  }
+
+  settled(): void {
+    this.held = Math.max(0, this.held - 1);
+  }
+
+  /**
+   * Waits for up to `max` messages: `hand` is called once, with at least one message, or with none when
+   * `signal` aborts, the queue is deleted or the subscription closes.
+   */
+  wait(max: number, signal: AbortSignal | undefined, hand: (received: Received[]) => void): void {
+    const onAbort = (): void => {
+      const index = this.waiters.indexOf(waiter);
+      if (index < 0) return;
+      this.waiters.splice(index, 1);
+      waiter.hand([]);
+      if (this.waiters.length === 0) void this.park();
+    };
+    const waiter: Waiter = {
+      max,
+      hand: (received) => {
+        signal?.removeEventListener('abort', onAbort);
+        hand(received);
+      },
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.waiters.push(waiter);
+    this.clearIdle();
+    this.followDemand();
+    this.wantConsumer = true;
+    void this.reconcile();
+    this.dispatch();
+  }
+
+  /** basic.get up to `max` times; poison messages are dead-lettered on the way and not returned. */
+  async get(max: number): Promise<Received[]> {
+    const channel = await this.ensureChannel();
+    const out: Received[] = [];
+    while (out.length < max) {
+      const message = await channel.get(this.queueName, { noAck: false });
+      if (message === false) break;
+      const decoded = decodeJob(message.content);
+      if (decoded.problem !== undefined) await this.hooks.poison(channel, message, decoded.problem);
+      else out.push({ message, record: decoded.record, channel });
+    }
+    return out;
+  }
+
+  /**
+   * The queue's ready messages plus those buffered here. Exact when nobody is fetching: the consumer is
+   * cancelled first, and the broker sends cancel-ok only after every delivery it made to it.
+   */
+  async countWaiting(): Promise<number> {
+    await this.pause();
+    const { messageCount } = await this.connection.withChannel((channel) => channel.checkQueue(this.queueName));
+    return messageCount + this.buffer.length;
+  }
+
+  /** Drops every ready and buffered message of the queue; returns how many. */
+  async purge(): Promise<number> {
+    await this.pause();
+    const { messageCount } = await this.connection.withChannel((channel) => channel.purgeQueue(this.queueName));
+    const dropped = this.buffer.splice(0);
+    for (const { channel, message } of dropped) settleQuietly(() => channel.ack(message));
+    return messageCount + dropped.length;
+  }
+
+  /** After a reconnect: consume again if someone is waiting. */
+  resume(): void {
+    if (!this.closed && this.wantConsumer) void this.reconcile();
+  }
+
+  /** Ends every wait with nothing, gives buffered messages back and closes the channel (held deliveries go back too). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clearIdle();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const waiter of this.waiters.splice(0)) waiter.hand([]);
+    const channel = this.channel;
+    this.channel = null;
+    if (channel && this.connection.isOpen(channel)) {
+      if (this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
+      this.consumerTag = null;
+      this.giveBack();
+      await channel.close().catch(() => undefined);
+    }
+    this.buffer = [];
+  }
+
+  private ensureChannel(): Promise<Channel> {
+    if (this.closed) return Promise.reject(new BackendClosedError('RabbitMQClient'));
+    if (this.channel && this.connection.isOpen(this.channel)) return Promise.resolve(this.channel);
+    if (!this.opening) {
+      this.opening = (async () => {
+        const channel = await this.connection.createChannel();
+        channel.on('close', () => this.onChannelClosed(channel));
+        if (this.closed) {
+          await channel.close().catch(() => undefined);
+          throw new BackendClosedError('RabbitMQClient');
+        }
+        // Channel-wide (global) so that it can be raised while consuming.
+        await channel.prefetch(this.prefetch, true);
+        this.channel = channel;
+        return channel;
+      })().finally(() => (this.opening = null));
+    }
+    return this.opening;
+  }
+
+  private onMessage(channel: Channel, message: Message | null): void {
+    if (message === null) {
+      // The broker cancelled us: the queue was deleted.
+      if (channel === this.channel) this.consumerTag = null;
+      this.queueGone();
+      return;
+    }
+    const decoded = decodeJob(message.content);
+    if (decoded.problem !== undefined) {
+      void this.hooks.poison(channel, message, decoded.problem);
+      return;
+    }
+    this.buffer.push({ message, record: decoded.record, channel });
+    // Deliveries that came in one socket read are handed out together.
+    if (!this.dispatchQueued) {
+      this.dispatchQueued = true;
+      queueMicrotask(() => {
+        this.dispatchQueued = false;
+        this.dispatch();
+      });
+    }
+  }
+
+  private dispatch(): void {
+    while (this.waiters.length > 0 && this.buffer.length > 0) {
+      const waiter = this.waiters.shift() as Waiter;
+      waiter.hand(this.buffer.splice(0, waiter.max));
+    }
+    if (this.waiters.length === 0 && (this.consumerTag || this.buffer.length > 0)) this.armIdle();
+  }
+
+  private onChannelClosed(channel: Channel): void {
+    if (channel !== this.channel) return;
+    this.channel = null;
+    this.consumerTag = null;
+    this.held = 0;
+    const lost = this.buffer.splice(0);
+    this.hooks.givenBack(lost);
+    this.hooks.channelLost(channel);
+    // A broker-side close (consumer timeout, a 404 on get): consume again if someone waits. After a lost
+    // connection, resume() does it once the new connection is up.
+    if (!this.closed && this.wantConsumer && this.connection.state === 'open') this.retryLater();
+  }
+
+  /** Makes the consumer match `wantConsumer`; one run at a time, re-checking until they agree. */
+  private reconcile(): Promise<void> {
+    if (this.reconciliation) return this.reconciliation;
+    if (this.closed || this.wantConsumer === (this.consumerTag !== null)) return Promise.resolve();
+    this.reconciliation = this.runReconcile();
+    return this.reconciliation;
+  }
+
+  private async runReconcile(): Promise<void> {
+    try {
+      while (!this.closed && this.wantConsumer !== (this.consumerTag !== null)) {
+        if (this.wantConsumer) await this.subscribe();
+        else await this.unsubscribe();
+      }
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 404) this.queueGone();
+      else if (!this.closed && this.connection.state === 'open') {
+        this.logger.warn(`could not consume "${this.queueName}" (${(err as Error).message}); trying again`);
+        this.retryLater();
+      }
+      // While reconnecting nothing to do: resume() follows the new connection.
+    } finally {
+      this.reconciliation = null;
+    }
+  }
+
+  private async subscribe(): Promise<void> {
+    const channel = await this.ensureChannel();
+    const { consumerTag } = await channel.consume(this.queueName, (message) => this.onMessage(channel, message), { noAck: false });
+    if (channel === this.channel && this.connection.isOpen(channel)) this.consumerTag = consumerTag;
+  }
+
+  private async unsubscribe(): Promise<void> {
+    const channel = this.channel;
+    const tag = this.consumerTag;
+    if (channel && tag && this.connection.isOpen(channel)) await channel.cancel(tag);
+    // cancel-ok comes after every delivery made to the consumer: the buffer is complete now.
+    if (this.consumerTag === tag) this.consumerTag = null;
+    this.dispatch();
+  }
+
+  /** Cancels the consumer if nobody waits, keeping the buffer (so a count sees buffered + ready exactly). */
+  private async pause(): Promise<void> {
+    if (this.waiters.length > 0) return;
+    this.wantConsumer = false;
+    await this.reconcile();
+  }
+
+  /** Cancels the consumer if nobody waits and gives the buffered messages back to the queue. */
+  private async park(): Promise<void> {
+    this.clearIdle();
+    await this.pause();
+    if (this.waiters.length === 0) this.giveBack();
+  }
+
+  private giveBack(): void {
+    const returned = this.buffer.splice(0);
+    for (const { channel, message } of returned) settleQuietly(() => channel.nack(message, false, true));
+    this.hooks.givenBack(returned);
+  }
+
+  private queueGone(): void {
+    this.wantConsumer = false;
+    this.hooks.queueGone();
+    for (const waiter of this.waiters.splice(0)) waiter.hand([]);
+  }
+
+  /** Raises the channel's prefetch to what the waiting fetches and held deliveries add up to. */
+  private followDemand(): void {
+    if (this.fixedPrefetch !== null) return;
+    const demand = Math.min(this.held + this.waiters.reduce((sum, waiter) => sum + waiter.max, 0), 65535);
+    if (demand <= this.prefetch) return;
+    this.prefetch = demand;
+    const channel = this.channel;
+    if (channel && this.connection.isOpen(channel)) channel.prefetch(demand, true).catch(() => undefined);
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.resume();
+    }, RESUBSCRIBE_DELAY_MS);
+  }
+
+  private armIdle(): void {
+    if (this.idleTimer || this.closed) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.waiters.length === 0) void this.park();
+    }, IDLE_RETURN_MS);
+    this.idleTimer.unref();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+}
+
+/** An ack or nack on a channel that is closing throws; the broker then has the message back anyway. */
+function settleQuietly(settle: () => void): void {
+  try {
+    settle();
+  } catch {
+    // The channel is gone or going: its unacknowledged messages return to the queue by themselves.
+  }
+}

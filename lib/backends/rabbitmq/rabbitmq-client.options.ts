@@ -1,0 +1,201 @@
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { InvalidOptionError } from '../../errors';
+import type { JobStateStore } from './job-state.store';
+
+/** How to reach and use a RabbitMQ broker. Every field is optional; the defaults reach a local broker as guest. */
+export interface RabbitMQClientOptions {
+  /**
+   * `amqp://user:pass@host:5672/vhost` (or `amqps://` for TLS). An alternative to host / port / username /
+   * password / vhost, which cannot be given with it. A URL's vhost is percent-encoded (`%2F` is `/`); an
+   * empty one means the default vhost `/`.
+   */
+  url?: string;
+  /** Default 'localhost'. */
+  host?: string;
+  /** Default 5672, or 5671 with `tls`. */
+  port?: number;
+  /** Default 'guest'. */
+  username?: string;
+  /** Default 'guest'. */
+  password?: string;
+  /** Default '/'. */
+  vhost?: string;
+  /** Heartbeat in seconds, so a dead peer is noticed; 0 turns it off. Default 30. */
+  heartbeat?: number;
+  /** Connect with TLS (amqps): `true`, or Node's TLS options (ca, cert, key, servername, rejectUnauthorized …). */
+  tls?: boolean | TlsConnectionOptions;
+  /**
+   * Deliveries one client may hold unacknowledged per queue (running plus buffered). Default: follows
+   * the consumers' demand — the sum of the concurrency of the workers fetching through this client.
+   */
+  prefetch?: number;
+  /** The highest priority of a priority queue (`x-max-priority`), 1 to 255. Default 10. */
+  maxPriority?: number;
+  /** Put in front of every queue and exchange name the client declares, to keep apps or test runs apart. Default ''. */
+  prefix?: string;
+  /** Shown in the broker's connection list (`rabbitmqctl list_connections client_properties`). Default '@mindtrace/jobs'. */
+  connectionName?: string;
+  /** Give up on one connection attempt after this many milliseconds. Default 10000. */
+  connectTimeout?: number;
+  /** Waits between reconnection attempts, in milliseconds; the last one repeats. Default [100, 250, 500, 1000, 2000, 5000]. */
+  reconnectDelays?: readonly number[];
+  /**
+   * Where job states and results are kept, for getJob / waitForResult. RabbitMQ itself only holds
+   * messages; without a store those calls throw UnsupportedCapabilityError. The client does not close it.
+   */
+  jobStore?: JobStateStore;
+}
+
+/** The options after defaults and checks, as the client uses them. */
+export interface ResolvedRabbitMQOptions {
+  protocol: 'amqp' | 'amqps';
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  vhost: string;
+  heartbeat: number;
+  tls: TlsConnectionOptions | null;
+  /** null: follow demand. */
+  prefetch: number | null;
+  maxPriority: number;
+  prefix: string;
+  connectionName: string;
+  connectTimeout: number;
+  reconnectDelays: readonly number[];
+  jobStore: JobStateStore | null;
+  /** host:port/vhost, for messages; never the credentials. */
+  address: string;
+}
+
+const WHERE = 'RabbitMQClient';
+const KNOWN = new Set<string>([
+  'url', 'host', 'port', 'username', 'password', 'vhost', 'heartbeat', 'tls', 'prefetch', 'maxPriority',
+  'prefix', 'connectionName', 'connectTimeout', 'reconnectDelays', 'jobStore',
+]);
+const URL_EXCLUSIVE = ['host', 'port', 'username', 'password', 'vhost'] as const;
+
+/** Checks every option (naming the bad one) and fills in the defaults. */
+export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {}): ResolvedRabbitMQOptions {
+  const options: RabbitMQClientOptions = typeof input === 'string' ? { url: input } : input;
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError(WHERE, 'options', 'must be an object or an amqp:// URL string');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(WHERE, key, `is not a RabbitMQClient option (known: ${[...KNOWN].join(', ')})`);
+  }
+
+  const endpoint = options.url === undefined ? endpointOf(options) : endpointOfUrl(options);
+  const heartbeat = options.heartbeat ?? endpoint.heartbeat ?? 30;
+  integerIn('heartbeat', heartbeat, 0, 65535);
+  if (options.prefetch !== undefined) integerIn('prefetch', options.prefetch, 1, 65535);
+  const maxPriority = options.maxPriority ?? 10;
+  integerIn('maxPriority', maxPriority, 1, 255);
+  const prefix = options.prefix ?? '';
+  if (typeof prefix !== 'string') throw new InvalidOptionError(WHERE, 'prefix', `must be a string, got ${String(prefix)}`);
+  if (prefix.startsWith('amq.')) throw new InvalidOptionError(WHERE, 'prefix', `must not start with "amq." — RabbitMQ reserves those names`);
+  const connectionName = options.connectionName ?? '@mindtrace/jobs';
+  if (typeof connectionName !== 'string') throw new InvalidOptionError(WHERE, 'connectionName', 'must be a string');
+  const connectTimeout = options.connectTimeout ?? 10_000;
+  integerIn('connectTimeout', connectTimeout, 1, 2 ** 31 - 1);
+  const reconnectDelays = options.reconnectDelays ?? [100, 250, 500, 1000, 2000, 5000];
+  if (!Array.isArray(reconnectDelays) || reconnectDelays.length === 0 || !reconnectDelays.every((d) => Number.isFinite(d) && d >= 0)) {
+    throw new InvalidOptionError(WHERE, 'reconnectDelays', `must be a non-empty array of milliseconds >= 0, got ${String(reconnectDelays)}`);
+  }
+  const store = options.jobStore ?? null;
+  if (store !== null && (typeof store !== 'object' || typeof store.get !== 'function' || typeof store.published !== 'function')) {
+    throw new InvalidOptionError(WHERE, 'jobStore', 'must implement JobStateStore (e.g. new InMemoryJobStateStore())');
+  }
+
+  let tls: TlsConnectionOptions | null = null;
+  if (options.tls !== undefined && options.tls !== false) {
+    if (options.tls !== true && (options.tls === null || typeof options.tls !== 'object')) {
+      throw new InvalidOptionError(WHERE, 'tls', 'must be true, false or an object of TLS options (ca, cert, key, …)');
+    }
+    tls = options.tls === true ? {} : options.tls;
+  }
+  if (endpoint.protocol === 'amqps' && tls === null) tls = {};
+  const protocol = tls ? 'amqps' : 'amqp';
+  const port = endpoint.port ?? (protocol === 'amqps' ? 5671 : 5672);
+
+  return {
+    protocol,
+    host: endpoint.host,
+    port,
+    username: endpoint.username,
+    password: endpoint.password,
+    vhost: endpoint.vhost,
+    heartbeat,
+    tls,
+    prefetch: options.prefetch ?? null,
+    maxPriority,
+    prefix,
+    connectionName,
+    connectTimeout,
+    reconnectDelays: [...reconnectDelays],
+    jobStore: store,
+    address: `${protocol}://${endpoint.host}:${port}${endpoint.vhost === '/' ? '/' : `/${encodeURIComponent(endpoint.vhost)}`}`,
+  };
+}
+
+interface Endpoint {
+  protocol: 'amqp' | 'amqps';
+  host: string;
+  port: number | undefined;
+  username: string;
+  password: string;
+  vhost: string;
+  heartbeat: number | undefined;
+}
+
+function endpointOf(options: RabbitMQClientOptions): Endpoint {
+  const host = options.host ?? 'localhost';
+  if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError(WHERE, 'host', `must be a non-empty string, got ${String(host)}`);
+  if (options.port !== undefined) integerIn('port', options.port, 1, 65535);
+  for (const key of ['username', 'password', 'vhost'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'string') throw new InvalidOptionError(WHERE, key, `must be a string, got ${String(options[key])}`);
+  }
+  const vhost = options.vhost ?? '/';
+  if (vhost.length === 0) throw new InvalidOptionError(WHERE, 'vhost', "must not be empty — the default vhost is '/'");
+  return {
+    protocol: 'amqp',
+    host,
+    port: options.port,
+    username: options.username ?? 'guest',
+    password: options.password ?? 'guest',
+    vhost,
+    heartbeat: undefined,
+  };
+}
+
+function endpointOfUrl(options: RabbitMQClientOptions): Endpoint {
+  const clash = URL_EXCLUSIVE.find((key) => options[key] !== undefined);
+  if (clash) throw new InvalidOptionError(WHERE, clash, 'cannot be given together with url — put it in the URL, or drop the URL');
+  let url: URL;
+  try {
+    url = new URL(String(options.url));
+  } catch {
+    throw new InvalidOptionError(WHERE, 'url', `is not a valid URL (expected amqp://user:pass@host:5672/vhost), got ${String(options.url)}`);
+  }
+  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
+    throw new InvalidOptionError(WHERE, 'url', `must start with amqp:// or amqps://, got ${url.protocol}//`);
+  }
+  if (!url.hostname) throw new InvalidOptionError(WHERE, 'url', 'must name a host');
+  const vhost = decodeURIComponent(url.pathname.replace(/^\//, '')) || '/';
+  const heartbeatParam = url.searchParams.get('heartbeat');
+  const heartbeat = heartbeatParam === null ? undefined : Number(heartbeatParam);
+  if (heartbeat !== undefined) integerIn('url heartbeat', heartbeat, 0, 65535);
+  return {
+    protocol: url.protocol === 'amqps:' ? 'amqps' : 'amqp',
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : undefined,
+    username: url.username || url.password ? decodeURIComponent(url.username) : 'guest',
+    password: url.username || url.password ? decodeURIComponent(url.password) : 'guest',
+    vhost,
+    heartbeat,
+  };
+}
+
+function integerIn(option: string, value: unknown, min: number, max: number): void {
+  if (!(Number.isInteger(value) && (value as number) >= min && (value as number) <= max)) {
+    throw new InvalidOptionError(WHERE, option, `must be a whole number from ${min} to ${max}, got ${String(value)}`);
+  }
+}

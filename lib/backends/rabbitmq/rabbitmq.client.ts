@@ -1,0 +1,731 @@
+import { Logger } from '@nestjs/common';
+import type { Channel, Message } from 'amqplib';
+import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
+import type { JobRecord } from '../../backend/job-record';
+import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
+import type { QueueType } from '../../backend/queue-type';
+import {
+  BackendClosedError,
+  InvalidOptionError,
+  LeaseLostError,
+  QueueNotDeclaredError,
+  QueueTypeMismatchError,
+  UnsupportedCapabilityError,
+} from '../../errors';
+import type { JobStateStore } from './job-state.store';
+import { QueueSubscription, type Received } from './queue-subscription';
+import { resolveRabbitMQOptions, type RabbitMQClientOptions, type ResolvedRabbitMQOptions } from './rabbitmq-client.options';
+import { RabbitMQConnection, type ConnectionState } from './rabbitmq.connection';
+import { deadLetterMessage, decodeDeadLetter, decodeJob, jobMessage, messageJobId, poisonMessage, type OutgoingMessage } from './rabbitmq.message';
+import { DELAY_QUEUE_REFRESH_MS, FAILURE_HEADER, MAX_DELAY_MS, Topology, delayBucket, type QueueNames } from './rabbitmq.topology';
+import { RedeliveryLedger } from './redelivery-ledger';
+
+/** A delivery handed to a consumer and not settled yet. */
+interface Hold {
+  queue: string;
+  subscription: QueueSubscription;
+  channel: Channel;
+  message: Message;
+  /** The record as the body had it. */
+  body: JobRecord;
+  /** The record as delivered: attempt counts this delivery. */
+  job: JobRecord;
+}
+
+const RABBITMQ_QUEUE_TYPES: readonly QueueType[] = ['fifo', 'priority'];
+
+/**
+ * The RabbitMQ backend, over one AMQP connection per client (opened on first use, re-opened by itself
+ * when lost). Publishes are persistent, mandatory and confirmed; queues are durable; a job leaves the
+ * broker only when its consumer acknowledges it, so a consumer that dies gives its jobs back.
+ * Retries and delays wait in per-delay TTL queues that dead-letter back to the work queue (no plugin),
+ * and final failures go to the queue's dead-letter queue. See TOPOLOGY.md for every name declared.
+ *
+ * Stack queues are not possible on RabbitMQ, deliveries do not expire (no leases: the broker holds a
+ * delivery until it is acknowledged or its channel closes), and job state needs a `jobStore`.
+ */
+export class RabbitMQClient implements JobBackend {
+  readonly name = 'RabbitMQClient';
+  readonly capabilities: BackendCapabilities;
+
+  private readonly options: ResolvedRabbitMQOptions;
+  private readonly store: JobStateStore | null;
+  private readonly topology: Topology;
+  private readonly connection: RabbitMQConnection;
+  private readonly logger = new Logger('RabbitMQClient');
+  /** Types of the queues this client knows: declared here, or looked up on the broker. */
+  private readonly types = new Map<string, QueueType>();
+  /** Queues declared through this client: declared again after a reconnect. */
+  private readonly declared = new Set<string>();
+  /** Delay queues this client declared, by broker name. */
+  private readonly delayQueues = new Map<string, { queue: string; declaredAt: number }>();
+  private readonly subscriptions = new Map<string, QueueSubscription>();
+  private readonly holds = new Map<string, Hold>();
+  private readonly ledger = new RedeliveryLedger();
+  private readonly channelIds = new WeakMap<Channel, number>();
+  private nextChannelId = 0;
+  /** waitForFinished calls in progress, ended by close(). */
+  private readonly finishWaits = new Set<AbortController>();
+  private closed = false;
+
+  /** Options, or an `amqp://user:pass@host:5672/vhost` URL. Connects on first use, so construction never waits. */
+  constructor(options: RabbitMQClientOptions | string = {}) {
+    this.options = resolveRabbitMQOptions(options);
+    this.store = this.options.jobStore;
+    this.topology = new Topology(this.options.prefix, this.options.maxPriority);
+    this.capabilities = {
+      queueTypes: RABBITMQ_QUEUE_TYPES,
+      leases: false,
+      priorityRange: [0, this.options.maxPriority],
+      jobState: this.store !== null,
+      sharedJobState: this.store?.shared ?? false,
+    };
+    this.connection = new RabbitMQConnection(this.options, { lost: () => this.onConnectionLost(), restored: () => this.restore() }, this.logger);
+  }
+
+  /** Where the connection is: idle (not used yet), connecting, open, reconnecting or closed. */
+  get connectionState(): ConnectionState {
+    return this.connection.state;
+  }
+
+  async declareQueue(queue: string, type: QueueType): Promise<void> {
+    this.assertOpen();
+    if (type === 'stack') {
+      throw new UnsupportedCapabilityError(
+        this.name,
+        "'stack' queues (last in, first out)",
+        "RabbitMQ delivers a queue in FIFO or priority order only; declare it as 'fifo' or 'priority', or use LocalClient or RedisClient for a stack",
+      );
+    }
+    if (!RABBITMQ_QUEUE_TYPES.includes(type)) {
+      throw new InvalidOptionError(`declare "${queue}"`, 'queueType', `must be one of ${RABBITMQ_QUEUE_TYPES.join(', ')}, got ${String(type)}`);
+    }
+    this.topology.checkName(queue);
+    await this.declareTopology(this.topology.namesOf(queue), type);
+    this.types.set(queue, type);
+    this.declared.add(queue);
+  }
+
+  async queueType(queue: string): Promise<QueueType | null> {
+    this.assertOpen();
+    const type = await this.lookUpType(this.topology.namesOf(queue));
+    if (type) this.types.set(queue, type);
+    else this.forgetQueue(queue);
+    return type;
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    this.assertOpen();
+    const names = this.topology.namesOf(queue);
+    const subscription = this.subscriptions.get(queue);
+    if (subscription) {
+      this.subscriptions.delete(queue);
+      for (const [token, hold] of this.holds) if (hold.subscription === subscription) this.holds.delete(token);
+      await subscription.close();
+    }
+    const delayQueues = this.delayQueuesOf(queue);
+    await this.connection.withChannel(async (channel) => {
+      await channel.deleteQueue(names.work);
+      await channel.deleteQueue(names.dead);
+      await channel.deleteExchange(names.deadExchange);
+      for (const name of delayQueues) await channel.deleteQueue(name);
+    });
+    this.forgetQueue(queue);
+    this.declared.delete(queue);
+    for (const name of delayQueues) this.delayQueues.delete(name);
+    await this.recordState(() => this.store?.forget(queue));
+  }
+
+  async cleanQueue(queue: string): Promise<number> {
+    await this.typeOf(queue);
+    let removed = await this.onQueue(queue, () => this.subscription(queue).purge());
+    for (const name of this.delayQueuesOf(queue)) removed += await this.purgeIfExists(name);
+    await this.recordState(() => this.store?.forget(queue, ['waiting', 'delayed', 'failed']));
+    return removed;
+  }
+
+  async countWaiting(queue: string): Promise<number> {
+    await this.typeOf(queue);
+    return this.onQueue(queue, () => this.subscription(queue).countWaiting());
+  }
+
+  async publish(queue: string, items: PublishItem[]): Promise<void> {
+    const type = await this.typeOf(queue);
+    const names = this.topology.namesOf(queue);
+    const now = Date.now();
+    const immediate: JobRecord[] = [];
+    const delayed = new Map<number, JobRecord[]>();
+    for (const { job, runAt } of items) {
+      this.checkPriority(queue, type, job.priority);
+      const delay = runAt === undefined ? 0 : runAt - now;
+      if (delay > MAX_DELAY_MS) {
+        throw new InvalidOptionError(`publish to "${queue}"`, 'delay', `must be at most ${MAX_DELAY_MS} ms (about 49 days) on RabbitMQ, got ${delay}`);
+      }
+      if (delay < 1) immediate.push(job);
+      else {
+        const bucket = delayBucket(delay);
+        const group = delayed.get(bucket) ?? [];
+        group.push(job);
+        delayed.set(bucket, group);
+      }
+    }
+    if (items.length === 0) return;
+
+    await this.store?.published(
+      queue,
+      items.map(({ job, runAt }) => ({ job, runAt: runAt !== undefined && runAt - now >= 1 ? runAt : null })),
+    );
+    try {
+      await Promise.all([
+        immediate.length > 0 ? this.publishToWork(names, immediate) : undefined,
+        ...[...delayed].map(([bucket, jobs]) => this.publishDelayed(names, jobs, bucket)),
+      ]);
+    } catch (err) {
+      await this.recordState(() => this.store?.unpublished(queue, items.map(({ job }) => job.id)));
+      throw err;
+    }
+  }
+
+  async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
+    await this.typeOf(queue);
+    const want = Math.max(1, Math.floor(max));
+    const subscription = this.subscription(queue);
+    const ready = subscription.take(want);
+    if (ready.length > 0) return this.handOut(queue, subscription, ready);
+    if (!options.wait) return this.handOut(queue, subscription, await this.onQueue(queue, () => subscription.get(want)));
+    if (options.signal?.aborted) return [];
+    // A wait outlives a lost connection: the subscription consumes again once the client has reconnected.
+    return new Promise<Delivery[]>((resolve) => subscription.wait(want, options.signal, (received) => resolve(this.handOut(queue, subscription, received))));
+  }
+
+  async extendLease(delivery: Delivery): Promise<void> {
+    // No lease runs out on RabbitMQ: the broker holds a delivery until it is acknowledged or its channel closes.
+    this.holdOf(delivery);
+  }
+
+  async complete(delivery: Delivery, result: unknown): Promise<void> {
+    const hold = this.claim(delivery);
+    await this.recordState(() => this.store?.completed(delivery.queue, hold.job, result === undefined ? null : result));
+    this.ack(hold);
+  }
+
+  async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
+    const hold = this.claim(delivery);
+    const names = this.topology.namesOf(delivery.queue);
+    // The copy keeps the attempts made so far; the next delivery counts the next one.
+    const copy: JobRecord = { ...hold.job };
+    const delay = Math.min(Math.max(0, delayMs), MAX_DELAY_MS);
+    try {
+      if (delay >= 1) await this.publishDelayed(names, [copy], delayBucket(delay));
+      else await this.publishToWork(names, [copy]);
+    } catch (err) {
+      this.requeue(hold);
+      throw err;
+    }
+    await this.recordState(() => this.store?.failed(delivery.queue, copy, failure, delay >= 1 ? Date.now() + delay : null));
+    this.ack(hold);
+  }
+
+  async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
+    const hold = this.claim(delivery);
+    const names = this.topology.namesOf(delivery.queue);
+    try {
+      await this.publishToDead(names, [deadLetterMessage(names.dead, hold.job, failure)]);
+    } catch (err) {
+      this.requeue(hold);
+      throw err;
+    }
+    await this.recordState(() => this.store?.dead(delivery.queue, hold.job, failure));
+    this.ack(hold);
+  }
+
+  async release(delivery: Delivery): Promise<void> {
+    const hold = this.claim(delivery);
+    try {
+      hold.channel.nack(hold.message, false, true);
+    } catch {
+      throw new LeaseLostError(delivery.queue, delivery.job.id);
+    }
+    this.ledger.add(delivery.queue, hold.body);
+    await this.recordState(() => this.store?.released(delivery.queue, { ...hold.job, attempt: hold.job.attempt - 1 }));
+  }
+
+  async getJob(id: string): Promise<JobState | null> {
+    this.assertOpen();
+    return this.requireStore().get(id);
+  }
+
+  waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
+    this.assertOpen();
+    const store = this.requireStore();
+    const controller = new AbortController();
+    const forward = (): void => controller.abort(signal.reason);
+    if (signal.aborted) forward();
+    else signal.addEventListener('abort', forward, { once: true });
+    this.finishWaits.add(controller);
+    return store.waitForFinished(id, controller.signal).finally(() => {
+      signal.removeEventListener('abort', forward);
+      this.finishWaits.delete(controller);
+    });
+  }
+
+  /**
+   * Reads the oldest `limit` dead letters without removing them: basic.get each (unacknowledged), then
+   * nack them all with requeue, which puts them back in their places, in order.
+   */
+  async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
+    await this.typeOf(queue);
+    const names = this.topology.namesOf(queue);
+    return this.onQueue(queue, () => this.connection.withChannel(async (channel) => {
+      const out: DeadLetter[] = [];
+      try {
+        while (out.length < limit) {
+          const message = await channel.get(names.dead, { noAck: false });
+          if (message === false) break;
+          out.push(decodeDeadLetter(message));
+        }
+      } finally {
+        if (out.length > 0) giveBackAll(channel);
+      }
+      return out;
+    }));
+  }
+
+  /**
+   * Moves dead letters back to the work queue with attempt 0: each chosen one is published (confirmed)
+   * and then acknowledged; the others are given back in their places. A crash in between leaves a
+   * dead letter both redriven and still dead (at-least-once), never lost.
+   */
+  async redrive(queue: string, ids?: readonly string[]): Promise<number> {
+    await this.typeOf(queue);
+    const names = this.topology.namesOf(queue);
+    const wanted = ids === undefined ? null : new Set(ids);
+    const redriven: JobRecord[] = [];
+    let count = 0;
+    await this.onQueue(queue, () => this.connection.withChannel(async (channel) => {
+      const { messageCount } = await channel.checkQueue(names.dead);
+      const chosen: { message: Message; copy: OutgoingMessage; record?: JobRecord }[] = [];
+      const found = new Set<string>();
+      try {
+        // Only what is there now: dead letters arriving meanwhile wait for the next redrive.
+        for (let seen = 0; seen < messageCount; seen++) {
+          const message = await channel.get(names.dead, { noAck: false });
+          if (message === false) break;
+          const decoded = decodeJob(message.content);
+          const id = messageJobId(message, decoded);
+          if (wanted && !wanted.has(id)) continue;
+          found.add(id);
+          const record = decoded.record ? { ...decoded.record, attempt: 0 } : undefined;
+          chosen.push({ message, record, copy: record ? jobMessage(names.work, record) : rawCopy(names.work, message) });
+          if (wanted && found.size === wanted.size) break;
+        }
+        const missing = wanted ? [...wanted].filter((id) => !found.has(id)) : [];
+        if (missing.length > 0) {
+          throw new InvalidOptionError(`redrive on "${queue}"`, 'ids', `names jobs that are not in its dead-letter queue: ${missing.join(', ')}`);
+        }
+        if (chosen.length > 0) await this.publishRouted(names, chosen.map((c) => c.copy));
+        for (const { message, record } of chosen) {
+          channel.ack(message);
+          if (record) redriven.push(record);
+        }
+        count = chosen.length;
+      } finally {
+        giveBackAll(channel);
+      }
+    }));
+    await this.recordState(() => this.store?.redriven(queue, redriven));
+    return count;
+  }
+
+  async purgeDeadLetters(queue: string): Promise<number> {
+    await this.typeOf(queue);
+    const names = this.topology.namesOf(queue);
+    const { messageCount } = await this.onQueue(queue, () => this.connection.withChannel((channel) => channel.purgeQueue(names.dead)));
+    await this.recordState(() => this.store?.forget(queue, ['dead']));
+    return messageCount;
+  }
+
+  /**
+   * waiting: ready on the broker plus buffered here; delayed: in the delay queues this client declared;
+   * active: delivered to this client and not settled; completed: from the job store (0 without one);
+   * dead: in the dead-letter queue.
+   */
+  async queueStats(queue: string): Promise<QueueStats> {
+    const waiting = await this.countWaiting(queue);
+    const names = this.topology.namesOf(queue);
+    const dead = (await this.onQueue(queue, () => this.connection.withChannel((channel) => channel.checkQueue(names.dead)))).messageCount;
+    let delayed = 0;
+    for (const name of this.delayQueuesOf(queue)) delayed += await this.countIfExists(name);
+    let active = 0;
+    for (const hold of this.holds.values()) if (hold.queue === queue) active++;
+    const completed = this.store ? await this.store.completedCount(queue) : 0;
+    return { waiting, delayed, active, completed, dead };
+  }
+
+  /** Cancels consumers, gives buffered deliveries back, closes channels and the connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const controller of this.finishWaits) controller.abort(new BackendClosedError(this.name));
+    await Promise.all([...this.subscriptions.values()].map((subscription) => subscription.close()));
+    this.subscriptions.clear();
+    this.holds.clear();
+    await this.connection.close();
+  }
+
+  // ── queues and topology ──────────────────────────────────────────────────────────────────────────
+
+  private assertOpen(): void {
+    if (this.closed) throw new BackendClosedError(this.name);
+  }
+
+  /** The queue's type, from this client's memory or the broker; QueueNotDeclaredError if it does not exist. */
+  private async typeOf(queue: string): Promise<QueueType> {
+    this.assertOpen();
+    const known = this.types.get(queue);
+    if (known) return known;
+    const type = await this.lookUpType(this.topology.namesOf(queue));
+    if (!type) throw new QueueNotDeclaredError(queue);
+    this.types.set(queue, type);
+    return type;
+  }
+
+  /**
+   * Asks the broker. A passive declare says whether the queue exists but not how it was declared, so
+   * the type comes from re-declaring it with each type's arguments (each on a throwaway channel): the
+   * broker accepts only the equivalent one (they differ in x-max-priority).
+   */
+  private async lookUpType(names: QueueNames): Promise<QueueType | null> {
+    try {
+      await this.connection.withChannel((channel) => channel.checkQueue(names.work));
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+    let refusal = '';
+    for (const type of RABBITMQ_QUEUE_TYPES) {
+      try {
+        await this.connection.withChannel((channel) => channel.assertQueue(names.work, this.topology.workQueue(names, type)));
+        return type;
+      } catch (err) {
+        if (!isPreconditionFailed(err)) throw err;
+        refusal = (err as Error).message;
+      }
+    }
+    throw new InvalidOptionError(
+      `queue "${names.queue}"`,
+      'queueType',
+      `cannot be determined: the queue exists on the broker with arguments RabbitMQClient does not declare (${refusal}) — ` +
+        `delete it, or use the same maxPriority as the client that declared it`,
+    );
+  }
+
+  /** Declares the work queue, then its dead-letter exchange and queue. A type clash is QueueTypeMismatchError. */
+  private async declareTopology(names: QueueNames, type: QueueType): Promise<void> {
+    try {
+      await this.connection.withChannel((channel) => channel.assertQueue(names.work, this.topology.workQueue(names, type)));
+    } catch (err) {
+      if (!isPreconditionFailed(err)) throw err;
+      const existing = await this.lookUpType(names);
+      if (existing && existing !== type) throw new QueueTypeMismatchError(names.queue, existing, type);
+      throw err;
+    }
+    await this.connection.withChannel(async (channel) => {
+      await channel.assertExchange(names.deadExchange, 'fanout', { durable: true });
+      await channel.assertQueue(names.dead, this.topology.deadQueue());
+      await channel.bindQueue(names.dead, names.deadExchange, '');
+    });
+  }
+
+  /** Declares (or refreshes) the delay queue for `bucketMs`; see DELAY_QUEUE_REFRESH_MS for why it is refreshed. */
+  private async delayQueue(names: QueueNames, bucketMs: number): Promise<string> {
+    const name = this.topology.delayQueueName(names, bucketMs);
+    const known = this.delayQueues.get(name);
+    if (known && Date.now() - known.declaredAt < DELAY_QUEUE_REFRESH_MS) return name;
+    await this.connection.withChannel((channel) => channel.assertQueue(name, this.topology.delayQueue(names, bucketMs)));
+    this.delayQueues.set(name, { queue: names.queue, declaredAt: Date.now() });
+    return name;
+  }
+
+  private delayQueuesOf(queue: string): string[] {
+    return [...this.delayQueues].filter(([, entry]) => entry.queue === queue).map(([name]) => name);
+  }
+
+  private async purgeIfExists(name: string): Promise<number> {
+    try {
+      return (await this.connection.withChannel((channel) => channel.purgeQueue(name))).messageCount;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.delayQueues.delete(name);
+      return 0;
+    }
+  }
+
+  private async countIfExists(name: string): Promise<number> {
+    try {
+      return (await this.connection.withChannel((channel) => channel.checkQueue(name))).messageCount;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.delayQueues.delete(name);
+      return 0;
+    }
+  }
+
+  private subscription(queue: string): QueueSubscription {
+    let subscription = this.subscriptions.get(queue);
+    if (!subscription) {
+      const names = this.topology.namesOf(queue);
+      const created: QueueSubscription = new QueueSubscription(
+        names.work,
+        this.connection,
+        this.options.prefetch,
+        {
+          poison: (channel, message, problem) => this.deadLetterPoison(names, channel, message, problem),
+          queueGone: () => this.forgetQueue(queue),
+          givenBack: (received) => {
+            for (const { record } of received) this.ledger.add(queue, record);
+          },
+          channelLost: (channel) => {
+            for (const [token, hold] of this.holds) if (hold.channel === channel) this.holds.delete(token);
+          },
+        },
+        this.logger,
+      );
+      subscription = created;
+      this.subscriptions.set(queue, subscription);
+    }
+    return subscription;
+  }
+
+  /** The queue is gone from the broker: forget what this client knew about it. */
+  private forgetQueue(queue: string): void {
+    this.types.delete(queue);
+  }
+
+  /** Runs a broker command about `queue`, turning a 404 into QueueNotDeclaredError. */
+  private async onQueue<T>(queue: string, command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      throw this.refusal(queue, err);
+    }
+  }
+
+  /** A 404 means the queue was deleted (by anyone); anything else is passed on, transient ones as BrokerUnavailableError. */
+  private refusal(queue: string, err: unknown): unknown {
+    if (isNotFound(err)) {
+      this.forgetQueue(queue);
+      return new QueueNotDeclaredError(queue);
+    }
+    return this.connection.transient(err);
+  }
+
+  private checkPriority(queue: string, type: QueueType, priority: number): void {
+    if (priority === 0) return;
+    if (type !== 'priority') {
+      throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `is only meaningful on a priority queue; "${queue}" is ${type}`);
+    }
+    if (!(Number.isInteger(priority) && priority >= 0 && priority <= this.options.maxPriority)) {
+      throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `must be a whole number from 0 to ${this.options.maxPriority} (maxPriority), got ${String(priority)}`);
+    }
+  }
+
+  // ── publishing ───────────────────────────────────────────────────────────────────────────────────
+
+  /** Publishes to the work queue; a returned message means the queue was deleted. */
+  private publishToWork(names: QueueNames, jobs: readonly JobRecord[]): Promise<void> {
+    return this.publishRouted(names, jobs.map((job) => jobMessage(names.work, job)));
+  }
+
+  private async publishRouted(names: QueueNames, messages: readonly OutgoingMessage[]): Promise<void> {
+    const outcomes = await this.connection.publish(messages);
+    if (outcomes.includes('unroutable')) {
+      this.forgetQueue(names.queue);
+      throw new QueueNotDeclaredError(names.queue);
+    }
+  }
+
+  /** Publishes into the delay queue of `bucketMs`, declaring it again if it expired meanwhile. */
+  private async publishDelayed(names: QueueNames, jobs: readonly JobRecord[], bucketMs: number): Promise<void> {
+    let pending = jobs;
+    for (let round = 0; round < 2 && pending.length > 0; round++) {
+      const name = await this.delayQueue(names, bucketMs);
+      const outcomes = await this.connection.publish(pending.map((job) => jobMessage(name, job)));
+      pending = pending.filter((_, i) => outcomes[i] === 'unroutable');
+      if (pending.length > 0) this.delayQueues.delete(name);
+    }
+    if (pending.length > 0) throw new Error(`RabbitMQ did not route ${pending.length} delayed job(s) of "${names.queue}" to their delay queue`);
+  }
+
+  /** Publishes into the dead-letter queue, declaring it again if someone deleted it. */
+  private async publishToDead(names: QueueNames, messages: readonly OutgoingMessage[]): Promise<void> {
+    let pending = messages;
+    for (let round = 0; round < 2 && pending.length > 0; round++) {
+      if (round > 0) {
+        await this.connection.withChannel(async (channel) => {
+          await channel.assertExchange(names.deadExchange, 'fanout', { durable: true });
+          await channel.assertQueue(names.dead, this.topology.deadQueue());
+          await channel.bindQueue(names.dead, names.deadExchange, '');
+        });
+      }
+      const outcomes = await this.connection.publish(pending);
+      pending = pending.filter((_, i) => outcomes[i] === 'unroutable');
+    }
+    if (pending.length > 0) throw new Error(`RabbitMQ did not route ${pending.length} dead letter(s) of "${names.queue}" to ${names.dead}`);
+  }
+
+  /** A message that is not a job: into the dead-letter queue with the reason, never to a consumer, never requeued. */
+  private async deadLetterPoison(names: QueueNames, channel: Channel, message: Message, problem: string): Promise<void> {
+    this.logger.warn(`a message on "${names.queue}" is not a job (${problem}); moving it to ${names.dead}`);
+    try {
+      await this.publishToDead(names, [poisonMessage(names.dead, message, problem)]);
+    } catch (err) {
+      // Left unacknowledged: it comes back (and is tried again) when its channel closes.
+      this.logger.error(`could not move a malformed message of "${names.queue}" to ${names.dead}: ${(err as Error).message}`);
+      return;
+    }
+    try {
+      channel.ack(message);
+    } catch {
+      // Its channel closed meanwhile: it comes back and is moved again (one more copy in the dead letters).
+    }
+  }
+
+  // ── deliveries ───────────────────────────────────────────────────────────────────────────────────
+
+  private async handOut(queue: string, subscription: QueueSubscription, received: readonly Received[]): Promise<Delivery[]> {
+    const deliveries = received.map(({ message, record, channel }) => {
+      // A redelivery counts as an attempt (its run may have crashed the worker), unless this client gave it back unrun.
+      const redelivered = message.fields.redelivered && !this.ledger.take(queue, record) ? 1 : 0;
+      const job: JobRecord = { ...record, attempt: record.attempt + 1 + redelivered };
+      const token = `${this.channelId(channel)}.${message.fields.deliveryTag}`;
+      this.holds.set(token, { queue, subscription, channel, message, body: record, job });
+      return { queue, job: { ...job }, token };
+    });
+    subscription.handedOut(deliveries.length);
+    if (this.store) {
+      const store = this.store;
+      await Promise.all(deliveries.map((delivery) => this.recordState(() => store.started(queue, delivery.job))));
+    }
+    return deliveries;
+  }
+
+  private holdOf(delivery: Delivery): Hold {
+    this.assertOpen();
+    const hold = this.holds.get(delivery.token);
+    if (!hold || hold.queue !== delivery.queue || !this.connection.isOpen(hold.channel)) {
+      throw new LeaseLostError(delivery.queue, delivery.job.id);
+    }
+    return hold;
+  }
+
+  /** Takes the delivery out of the held set, so that it is settled once. */
+  private claim(delivery: Delivery): Hold {
+    const hold = this.holdOf(delivery);
+    this.holds.delete(delivery.token);
+    hold.subscription.settled();
+    return hold;
+  }
+
+  private ack(hold: Hold): void {
+    try {
+      hold.channel.ack(hold.message);
+    } catch {
+      throw new LeaseLostError(hold.queue, hold.job.id);
+    }
+  }
+
+  /** Gives a delivery back after a failed settle, so it runs again rather than stays held. */
+  private requeue(hold: Hold): void {
+    try {
+      hold.channel.nack(hold.message, false, true);
+    } catch {
+      // Its channel is gone: the broker has it back already.
+    }
+  }
+
+  private channelId(channel: Channel): number {
+    let id = this.channelIds.get(channel);
+    if (id === undefined) {
+      id = ++this.nextChannelId;
+      this.channelIds.set(channel, id);
+    }
+    return id;
+  }
+
+  // ── job state ────────────────────────────────────────────────────────────────────────────────────
+
+  private requireStore(): JobStateStore {
+    if (this.store) return this.store;
+    throw new UnsupportedCapabilityError(
+      this.name,
+      'job state (getJob, waitForResult)',
+      'RabbitMQ keeps messages, not job records — pass a `jobStore` option to RabbitMQClient (e.g. new InMemoryJobStateStore()), or use LocalClient or RedisClient',
+    );
+  }
+
+  /** The broker step is done; a store that fails must not undo it, so its error is logged. */
+  private async recordState(update: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await update();
+    } catch (err) {
+      this.logger.error(`the job store failed: ${(err as Error).message}`);
+    }
+  }
+
+  // ── reconnection ─────────────────────────────────────────────────────────────────────────────────
+
+  private onConnectionLost(): void {
+    // Every channel is gone, so every hold is void; subscriptions hear it from their channels.
+    this.holds.clear();
+    // The broker may have lost the delay queues (a restart of a node without them on disk): declare each again before its next use.
+    for (const entry of this.delayQueues.values()) entry.declaredAt = 0;
+  }
+
+  /** After a reconnect: declare this client's queues again (the broker may have lost them) and consume again. */
+  private async restore(): Promise<void> {
+    for (const queue of this.declared) {
+      const type = this.types.get(queue);
+      if (!type) continue;
+      try {
+        await this.declareTopology(this.topology.namesOf(queue), type);
+      } catch (err) {
+        this.logger.warn(`could not declare "${queue}" again after reconnecting: ${(err as Error).message}`);
+      }
+    }
+    for (const subscription of this.subscriptions.values()) subscription.resume();
+  }
+}
+
+/** A dead letter that is no job goes back as it came, without its failure header. */
+function rawCopy(routingKey: string, message: Message): OutgoingMessage {
+  const headers = { ...((message.properties.headers as Record<string, unknown> | undefined) ?? {}) };
+  delete headers[FAILURE_HEADER];
+  return {
+    routingKey,
+    content: message.content,
+    properties: {
+      persistent: true,
+      contentType: message.properties.contentType as string | undefined,
+      messageId: message.properties.messageId as string | undefined,
+      headers,
+    },
+  };
+}
+
+/** Requeues every message still unacknowledged on a command channel, in their places; a closing channel requeues them itself. */
+function giveBackAll(channel: Channel): void {
+  try {
+    channel.nackAll(true);
+  } catch {
+    // The channel is closing: the broker requeues what it held.
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === 404;
+}
+
+function isPreconditionFailed(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === 406;
+}

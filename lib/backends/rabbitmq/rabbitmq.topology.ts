@@ -1,0 +1,105 @@
+import type { Options } from 'amqplib';
+import type { QueueType } from '../../backend/queue-type';
+import { InvalidOptionError } from '../../errors';
+
+/** The broker names that make up one queue of ours; TOPOLOGY.md describes each. */
+export interface QueueNames {
+  /** The queue as the library's user names it. */
+  queue: string;
+  /** Where waiting jobs are: `<prefix><queue>`. */
+  work: string;
+  /** Where dead letters are: `<prefix><queue>.dead`. */
+  dead: string;
+  /** Fanout exchange the work queue dead-letters into (broker-side rejects), bound to `dead`. */
+  deadExchange: string;
+}
+
+/** Queue argument naming the type, for people reading the broker's queue list; equivalence comes from x-max-priority. */
+export const QUEUE_TYPE_ARGUMENT = 'x-mindtrace-queue-type';
+/** Header on a dead letter: its JobFailure as JSON. */
+export const FAILURE_HEADER = 'x-mindtrace-failure';
+
+/** A broker name is at most 255 bytes; the longest suffix we add is `.delay.` plus 10 digits. */
+const MAX_NAME_BYTES = 255;
+const LONGEST_SUFFIX = '.delay.4294967295';
+/** Names that would collide with the ones we derive from another queue. */
+const RESERVED_ENDING = /\.(dead|delay\.\d+)$/;
+
+/**
+ * How long a waiting (delay) queue outlives its last declaration. A delay queue is re-declared at
+ * least every DELAY_QUEUE_REFRESH_MS while it is used, and must outlive the messages put in it since.
+ */
+export const DELAY_QUEUE_REFRESH_MS = 10_000;
+const DELAY_QUEUE_GRACE_MS = 60_000;
+/** x-message-ttl is an unsigned 32-bit number of milliseconds. */
+export const MAX_DELAY_MS = 2 ** 32 - 1 - DELAY_QUEUE_REFRESH_MS - DELAY_QUEUE_GRACE_MS;
+
+/** Derives every broker name of our topology from a queue name, and the arguments each is declared with. */
+export class Topology {
+  constructor(
+    private readonly prefix: string,
+    private readonly maxPriority: number,
+  ) {}
+
+  namesOf(queue: string): QueueNames {
+    const work = `${this.prefix}${queue}`;
+    return { queue, work, dead: `${work}.dead`, deadExchange: `${work}.dead` };
+  }
+
+  /** Checks that a queue name can carry our suffixes and does not look like one of our own names. */
+  checkName(queue: string): void {
+    const where = `declare "${queue}"`;
+    if (typeof queue !== 'string' || queue.length === 0) throw new InvalidOptionError(where, 'queue', 'must be a non-empty string');
+    if (RESERVED_ENDING.test(queue)) {
+      throw new InvalidOptionError(where, 'queue', 'must not end in ".dead" or ".delay.<number>" — RabbitMQClient uses those names for dead-letter and delay queues');
+    }
+    const bytes = Buffer.byteLength(`${this.prefix}${queue}${LONGEST_SUFFIX}`);
+    if (bytes > MAX_NAME_BYTES) {
+      throw new InvalidOptionError(where, 'queue', `is too long: with the prefix and the suffixes RabbitMQClient adds it needs ${bytes} bytes, RabbitMQ allows ${MAX_NAME_BYTES}`);
+    }
+  }
+
+  /** The work queue's declaration. Only x-max-priority and x-dead-letter-exchange are compared on re-declaration. */
+  workQueue(names: QueueNames, type: QueueType): Options.AssertQueue {
+    const args: Record<string, unknown> = { [QUEUE_TYPE_ARGUMENT]: type, 'x-dead-letter-exchange': names.deadExchange };
+    if (type === 'priority') args['x-max-priority'] = this.maxPriority;
+    return { durable: true, arguments: args };
+  }
+
+  deadQueue(): Options.AssertQueue {
+    return { durable: true };
+  }
+
+  /** Name of the waiting queue that holds a queue's jobs for `delayMs` before dead-lettering them back. */
+  delayQueueName(names: QueueNames, delayMs: number): string {
+    return `${names.work}.delay.${delayMs}`;
+  }
+
+  /**
+   * A waiting queue: nobody consumes it; each message expires after `delayMs` (x-message-ttl, the same
+   * for all, so they expire in order) and the broker dead-letters it through the default exchange back
+   * to the work queue. It deletes itself (x-expires) once unused for a while.
+   */
+  delayQueue(names: QueueNames, delayMs: number): Options.AssertQueue {
+    return {
+      durable: true,
+      arguments: {
+        'x-message-ttl': delayMs,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': names.work,
+        'x-expires': delayMs + DELAY_QUEUE_REFRESH_MS + DELAY_QUEUE_GRACE_MS,
+      },
+    };
+  }
+}
+
+/**
+ * Rounds a delay up to three significant digits (at most 1% later, never sooner), so arbitrary delays
+ * share a bounded number of waiting queues: 1234 ms → 1240 ms, 98 765 ms → 98 800 ms.
+ */
+export function delayBucket(delayMs: number): number {
+  const ms = Math.ceil(delayMs);
+  if (ms < 1000) return ms;
+  const step = 10 ** (Math.floor(Math.log10(ms)) - 2);
+  return Math.ceil(ms / step) * step;
+}

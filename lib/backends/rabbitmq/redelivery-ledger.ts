@@ -1,0 +1,36 @@
+import type { JobRecord } from '../../backend/job-record';
+
+/** Enough for every message a busy client gives back between two deliveries of it; the oldest are forgotten first. */
+const CAPACITY = 10_000;
+
+/**
+ * The messages this client gave back to the broker unrun (buffered ones at a cancel, released ones at
+ * shutdown). RabbitMQ marks every message it delivers again as `redelivered`, and a redelivery counts
+ * as an attempt — the run before it may have crashed the worker. A message in this ledger was never
+ * run, so when it comes back to this client its redelivery is not counted.
+ */
+export class RedeliveryLedger {
+  private readonly entries = new Map<string, number>();
+
+  add(queue: string, record: JobRecord): void {
+    const key = keyOf(queue, record);
+    const count = (this.entries.get(key) ?? 0) + 1;
+    this.entries.delete(key); // re-inserted as the newest
+    this.entries.set(key, count);
+    if (this.entries.size > CAPACITY) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  /** True (and forgets it once) if this message was given back unrun. */
+  take(queue: string, record: JobRecord): boolean {
+    const key = keyOf(queue, record);
+    const count = this.entries.get(key);
+    if (!count) return false;
+    if (count === 1) this.entries.delete(key);
+    else this.entries.set(key, count - 1);
+    return true;
+  }
+}
+
+function keyOf(queue: string, record: JobRecord): string {
+  return `${queue}\u0000${record.id}\u0000${record.attempt}`;
+}

@@ -1,0 +1,97 @@
+import { InvalidOptionError, RabbitMQClient } from '../../lib';
+import { resolveRabbitMQOptions } from '../../lib/backends/rabbitmq/rabbitmq-client.options';
+import { decodeJob } from '../../lib/backends/rabbitmq/rabbitmq.message';
+import { delayBucket } from '../../lib/backends/rabbitmq/rabbitmq.topology';
+
+/** Options, URLs and the pure helpers; nothing here talks to a broker (construction never connects). */
+describe('RabbitMQClient options', () => {
+  it('defaults reach a local broker as guest, with heartbeat, default vhost and priorities up to 10', () => {
+    expect(resolveRabbitMQOptions()).toMatchObject({
+      protocol: 'amqp',
+      host: 'localhost',
+      port: 5672,
+      username: 'guest',
+      password: 'guest',
+      vhost: '/',
+      heartbeat: 30,
+      prefetch: null,
+      maxPriority: 10,
+      prefix: '',
+      tls: null,
+    });
+  });
+
+  it('reads a URL: credentials and vhost percent-decoded, heartbeat from the query, TLS from amqps', () => {
+    expect(resolveRabbitMQOptions('amqp://user:p%40ss@broker:5673/my%2Fvhost?heartbeat=5')).toMatchObject({
+      host: 'broker',
+      port: 5673,
+      username: 'user',
+      password: 'p@ss',
+      vhost: 'my/vhost',
+      heartbeat: 5,
+    });
+    expect(resolveRabbitMQOptions({ url: 'amqps://broker' })).toMatchObject({ protocol: 'amqps', port: 5671, tls: {}, vhost: '/' });
+    expect(resolveRabbitMQOptions({ url: 'amqp://broker/' }).vhost).toBe('/');
+    expect(resolveRabbitMQOptions({ url: 'amqp://u:secret@broker' }).address).not.toContain('secret');
+  });
+
+  it.each([
+    [{ port: 0 }, 'port'],
+    [{ port: 70000 }, 'port'],
+    [{ host: '' }, 'host'],
+    [{ vhost: '' }, 'vhost'],
+    [{ heartbeat: -1 }, 'heartbeat'],
+    [{ prefetch: 0 }, 'prefetch'],
+    [{ maxPriority: 256 }, 'maxPriority'],
+    [{ maxPriority: 0 }, 'maxPriority'],
+    [{ prefix: 'amq.mine' }, 'prefix'],
+    [{ reconnectDelays: [] }, 'reconnectDelays'],
+    [{ url: 'http://broker' }, 'url'],
+    [{ url: 'not a url' }, 'url'],
+    [{ url: 'amqp://broker', host: 'other' }, 'host'],
+    [{ jobStore: {} }, 'jobStore'],
+    [{ prefech: 5 }, 'prefech'],
+  ])('%j is an InvalidOptionError naming %s', (options, option) => {
+    const error = (() => {
+      try {
+        new RabbitMQClient(options as never);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ option });
+  });
+
+  it('a client is made without connecting; capabilities follow maxPriority', async () => {
+    const client = new RabbitMQClient({ port: 1, maxPriority: 20 });
+    expect(client.connectionState).toBe('idle');
+    expect(client.capabilities).toEqual({ queueTypes: ['fifo', 'priority'], leases: false, priorityRange: [0, 20], jobState: false, sharedJobState: false });
+    await client.close();
+    expect(client.connectionState).toBe('closed');
+  });
+});
+
+describe('delay buckets', () => {
+  it('rounds up to three significant digits: never sooner, at most 1% later', () => {
+    expect([1, 30, 999, 1000, 1234, 98_765, 300_000].map(delayBucket)).toEqual([1, 30, 999, 1000, 1240, 98_800, 300_000]);
+    for (const delay of [1001, 4321, 65_432, 7_654_321]) {
+      expect(delayBucket(delay)).toBeGreaterThanOrEqual(delay);
+      expect(delayBucket(delay)).toBeLessThanOrEqual(delay * 1.01);
+    }
+  });
+});
+
+describe('message decoding', () => {
+  const job = { id: 'x', name: 'q', schemaName: 'q', payload: {}, createdAt: '2026-01-01T00:00:00Z', priority: 0, attempt: 0 };
+
+  it('accepts a JobRecord and says precisely what is wrong with anything else', () => {
+    expect(decodeJob(Buffer.from(JSON.stringify(job)))).toEqual({ record: job });
+    expect(decodeJob(Buffer.from('{oops')).problem).toMatch(/not JSON/);
+    expect(decodeJob(Buffer.from('[1]')).problem).toMatch(/JSON object/);
+    expect(decodeJob(Buffer.from(JSON.stringify({ ...job, payload: 'x' }))).problem).toMatch(/"payload"/);
+    expect(decodeJob(Buffer.from(JSON.stringify({ ...job, attempt: -1 }))).problem).toMatch(/"attempt"/);
+    expect(decodeJob(Buffer.from(JSON.stringify({ ...job, id: '' }))).problem).toMatch(/"id"/);
+  });
+});
