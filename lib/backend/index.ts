@@ -3,3 +3,4 @@ export * from './job-record';
 export * from './job-state';
 export * from './retention-options';
 export * from './job-backend.interface';
+export * from './job-state-store.interface';

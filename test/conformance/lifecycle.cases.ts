@@ -455,6 +455,24 @@ export function lifecycleCases(ctx: ConformanceContext): void {
   });
 
   describe('status and results', () => {
+    it('with shared job state, another process looks the job up and awaits its result', async () => {
+      const { queue, orchestrator } = await registeredQueue('shared');
+      const other = await ctx.secondOrchestrator();
+      if (!other.backend.capabilities.sharedJobState) {
+        // Without it, a job is only known where it was published or run.
+        expect(orchestrator.backend.capabilities.sharedJobState).toBe(false);
+        return;
+      }
+      await other.register(taskSchema(queue));
+      const id = await orchestrator.publish(queue, { label: 'far' });
+      expect(await other.getJob(id)).toMatchObject({ id, queue, status: 'waiting' });
+      const awaited = other.waitForResult(id, { timeout: 5000 });
+      const consumer = connected(other, queue, (job) => ({ echoed: `${job.payload.label} away` }));
+      await consumer.consume(1);
+      expect(await awaited).toEqual({ echoed: 'far away' });
+      expect(await orchestrator.waitForResult(id, { timeout: 5000 })).toEqual({ echoed: 'far away' });
+    });
+
     it('getJob follows a job from waiting through active to completed, with its result and times', async () => {
       const { queue, orchestrator } = await registeredQueue('status');
       if (!hasJobState()) {

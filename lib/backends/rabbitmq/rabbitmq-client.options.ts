@@ -1,6 +1,6 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { InvalidOptionError } from '../../errors';
-import type { JobStateStore } from './job-state.store';
+import type { JobStateStore } from '../../backend/job-state-store.interface';
 
 /** How to reach and use a RabbitMQ broker. Every field is optional; the defaults reach a local broker as guest. */
 export interface RabbitMQClientOptions {

@@ -12,7 +12,7 @@ import {
   QueueTypeMismatchError,
   UnsupportedCapabilityError,
 } from '../../errors';
-import type { JobStateStore } from './job-state.store';
+import type { JobStateStore } from '../../backend/job-state-store.interface';
 import { QueueSubscription, type Received } from './queue-subscription';
 import { resolveRabbitMQOptions, type RabbitMQClientOptions, type ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { RabbitMQConnection, type ConnectionState } from './rabbitmq.connection';
@@ -371,6 +371,8 @@ export class RabbitMQClient implements JobBackend {
     this.subscriptions.clear();
     this.holds.clear();
     await this.connection.close();
+    // The store was made for this client (its option), so it closes with it.
+    await this.store?.close?.();
   }
 
   // ── queues and topology ──────────────────────────────────────────────────────────────────────────
@@ -660,7 +662,7 @@ export class RabbitMQClient implements JobBackend {
     throw new UnsupportedCapabilityError(
       this.name,
       'job state (getJob, waitForResult)',
-      'RabbitMQ keeps messages, not job records — pass a `jobStore` option to RabbitMQClient (e.g. new InMemoryJobStateStore()), or use LocalClient or RedisClient',
+      'RabbitMQ keeps messages, not job records — pass a `jobStore` option to RabbitMQClient (new InMemoryJobStateStore() for one process, new RedisJobStateStore(url) to share states), or use LocalClient or RedisClient',
     );
   }
 

@@ -1,4 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
+import type { JobState } from '../../backend/job-state';
+import { JobNotFoundError } from '../../errors';
 
 type Recheck = () => void;
 
@@ -12,6 +14,46 @@ export class FinishWatcher {
   private readonly waiters = new Map<string, Map<string, Set<Recheck>>>();
 
   constructor(private readonly main: Redis | Cluster) {}
+
+  /**
+   * Resolves with the job's state once it is completed or dead, reading it with `read` whenever the
+   * channel announces it (and once right after subscribing, so a finish in between is not missed).
+   * Rejects with JobNotFoundError if the job disappears, and with the signal's reason on abort.
+   */
+  waitFor(channel: string, id: string, read: () => Promise<JobState | null>, signal: AbortSignal): Promise<JobState> {
+    return new Promise<JobState>((resolve, reject) => {
+      let settled = false;
+      let unwatch: () => void = () => undefined;
+      const finish = (outcome: JobState | Error): void => {
+        if (settled) return;
+        settled = true;
+        unwatch();
+        signal.removeEventListener('abort', onAbort);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      const onAbort = (): void => finish(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      const recheck = (): void => {
+        read().then(
+          (state) => {
+            if (!state) finish(new JobNotFoundError(id));
+            else if (state.status === 'completed' || state.status === 'dead') finish(state);
+          },
+          (err: Error) => finish(err),
+        );
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.watch(channel, id, recheck).then(
+        (stop) => {
+          unwatch = stop;
+          if (settled) stop();
+          else recheck();
+        },
+        (err: Error) => finish(err),
+      );
+    });
+  }
 
   /** Subscribes (once per channel) and calls `recheck` for every announcement of `id`; returns an unsubscribe. */
   async watch(channel: string, id: string, recheck: Recheck): Promise<() => void> {

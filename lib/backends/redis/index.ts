@@ -1,2 +1,3 @@
 export * from './redis.client';
 export type { RedisClientOptions, RedisConnectionInput } from './redis-client.options';
+export * from './redis-job-state.store';

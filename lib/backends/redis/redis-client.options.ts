@@ -1,5 +1,5 @@
 import Redis, { type Cluster, type RedisOptions } from 'ioredis';
-import type { RetentionOptions } from '../../backend/retention-options';
+import { DEFAULT_RETENTION, type RetentionOptions } from '../../backend/retention-options';
 import { InvalidOptionError } from '../../errors';
 
 export interface RedisClientOptions extends RedisOptions {
@@ -55,4 +55,15 @@ function checkPrefix(prefix: unknown): string {
     throw new InvalidOptionError('RedisClient', 'prefix', `must be a non-empty string without braces, got ${JSON.stringify(prefix)}`);
   }
   return prefix;
+}
+
+/** A retention rule as the scripts take it: [count, ageMs], -1 for "no limit". */
+export function retentionArgs(where: string, kind: 'completed' | 'dead', retention: RetentionOptions | undefined): [number, number] {
+  const rule = { ...DEFAULT_RETENTION[kind], ...retention?.[kind] };
+  for (const [key, value] of Object.entries(rule)) {
+    if (!(typeof value === 'number' && value >= 0)) {
+      throw new InvalidOptionError(where, `retention.${kind}.${key}`, `must be a number >= 0 (or Infinity), got ${String(value)}`);
+    }
+  }
+  return [Number.isFinite(rule.count) ? rule.count : -1, Number.isFinite(rule.ageMs) ? rule.ageMs : -1];
 }

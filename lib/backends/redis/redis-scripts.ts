@@ -4,66 +4,76 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 
 type ScriptCall<T> = (...args: (string | number)[]) => T;
 
-/** Every script in scripts/, each one atomic step of the queue. */
-const SCRIPT_NAMES = [
-  'declare',
-  'publish',
-  'fetch',
-  'extend',
-  'complete',
-  'retry',
-  'dead-letter',
-  'release',
-  'stats',
-  'get-job',
-  'clean',
-  'delete',
-  'list-dead',
-  'redrive',
-  'purge-dead',
-  'count-waiting',
-] as const;
+/** A folder of Lua scripts that share their number of KEYS and, optionally, a prelude. */
+export interface ScriptSet<Name extends string> {
+  /** Folder under this one; also the command-name namespace. */
+  folder: string;
+  names: readonly Name[];
+  keys: number;
+  prelude?: string;
+}
 
-export type ScriptName = (typeof SCRIPT_NAMES)[number];
+/** The queue's atomic steps (scripts/): every one takes the seven queue keys of _prelude.lua. */
+export const QUEUE_SCRIPTS = {
+  folder: 'scripts',
+  names: [
+    'declare', 'publish', 'fetch', 'extend', 'complete', 'retry', 'dead-letter', 'release', 'stats',
+    'get-job', 'clean', 'delete', 'list-dead', 'redrive', 'purge-dead', 'count-waiting',
+  ],
+  keys: 7,
+  prelude: '_prelude.lua',
+} as const satisfies ScriptSet<string>;
 
-/** The number of KEYS every queue script takes (see _prelude.lua). */
-const QUEUE_KEY_COUNT = 7;
+/** RedisJobStateStore's steps (scripts/state/): the queue's id set, completed and dead zsets. */
+export const STATE_SCRIPTS = {
+  folder: 'scripts/state',
+  names: ['finish', 'forget'],
+  keys: 3,
+} as const satisfies ScriptSet<string>;
+
+export type ScriptName = (typeof QUEUE_SCRIPTS.names)[number];
+export type StateScriptName = (typeof STATE_SCRIPTS.names)[number];
 
 /**
- * Loads the Lua scripts once per connection (ioredis `defineCommand`: EVALSHA, falling back to EVAL
- * after a server restart) and calls them by name with the queue's keys.
+ * Loads a set of Lua scripts once per connection (ioredis `defineCommand`: EVALSHA, falling back to
+ * EVAL after a server restart) and calls them by name.
  */
-export class RedisScripts {
-  private static sources: Map<ScriptName, string> | null = null;
+export class RedisScripts<Name extends string> {
+  private static readonly sources = new Map<string, string>();
 
-  constructor(private readonly redis: Redis | Cluster) {
-    for (const [name, lua] of RedisScripts.load()) {
-      const command = RedisScripts.commandName(name);
-      if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: QUEUE_KEY_COUNT, lua });
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly set: ScriptSet<Name>,
+  ) {
+    for (const name of set.names) {
+      const command = this.commandName(name);
+      if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: set.keys, lua: RedisScripts.source(set, name) });
     }
   }
 
-  run<T = unknown>(name: ScriptName, keys: string[], args: (string | number)[]): Promise<T> {
-    const command = (this.redis as unknown as Record<string, ScriptCall<Promise<T>>>)[RedisScripts.commandName(name)];
+  run<T = unknown>(name: Name, keys: string[], args: (string | number)[]): Promise<T> {
+    const command = (this.redis as unknown as Record<string, ScriptCall<Promise<T>>>)[this.commandName(name)];
     return command.call(this.redis, ...keys, ...args);
   }
 
   /** Adds a script call to a pipeline, to share its round trip with other commands. */
-  queue(pipeline: ChainableCommander, name: ScriptName, keys: string[], args: (string | number)[]): void {
-    const command = (pipeline as unknown as Record<string, ScriptCall<unknown>>)[RedisScripts.commandName(name)];
+  queue(pipeline: ChainableCommander, name: Name, keys: string[], args: (string | number)[]): void {
+    const command = (pipeline as unknown as Record<string, ScriptCall<unknown>>)[this.commandName(name)];
     command.call(pipeline, ...keys, ...args);
   }
 
-  private static commandName(name: ScriptName): string {
-    return `mindtrace_${name.replace(/-/g, '_')}`;
+  private commandName(name: Name): string {
+    return `mindtrace_${this.set.folder}_${name}`.replace(/[^a-z0-9]/gi, '_');
   }
 
-  private static load(): Map<ScriptName, string> {
-    if (!RedisScripts.sources) {
-      const dir = join(__dirname, 'scripts');
-      const prelude = readFileSync(join(dir, '_prelude.lua'), 'utf8');
-      RedisScripts.sources = new Map(SCRIPT_NAMES.map((name) => [name, `${prelude}\n${readFileSync(join(dir, `${name}.lua`), 'utf8')}`]));
+  private static source(set: ScriptSet<string>, name: string): string {
+    const path = join(__dirname, set.folder, `${name}.lua`);
+    let lua = RedisScripts.sources.get(path);
+    if (lua === undefined) {
+      const prelude = set.prelude ? `${readFileSync(join(__dirname, set.folder, set.prelude), 'utf8')}\n` : '';
+      lua = prelude + readFileSync(path, 'utf8');
+      RedisScripts.sources.set(path, lua);
     }
-    return RedisScripts.sources;
+    return lua;
   }
 }

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';
-import type { DeadLetter, JobFailure, JobState, JobStatus, QueueStats } from '../../backend/job-state';
+import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
-import { DEFAULT_RETENTION, type RetentionRule } from '../../backend/retention-options';
 import {
   BackendClosedError,
   InvalidOptionError,
@@ -15,14 +14,14 @@ import {
 } from '../../errors';
 import { BlockingConnections } from './blocking-connections';
 import { FinishWatcher } from './finish-watcher';
-import { resolveRedisConnection, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
+import { IdIndex } from './id-index';
+import { jobStateOf } from './job-hash';
+import { resolveRedisConnection, retentionArgs, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
 import { RedisKeys } from './redis-keys';
-import { RedisScripts, type ScriptName } from './redis-scripts';
+import { QUEUE_SCRIPTS, RedisScripts, type ScriptName } from './redis-scripts';
 
 /** A consumer with nothing to do still wakes this often, so a deleted or redeclared queue is noticed. */
 const MAX_BLOCK_MS = 10_000;
-/** Ids per HDEL when dropping removed jobs from the id index. */
-const INDEX_CHUNK = 1000;
 
 type FetchedJob = [id: string, json: string, attempt: number, token: string];
 
@@ -45,9 +44,10 @@ export class RedisClient implements JobBackend {
   private readonly redis: Redis | Cluster;
   private readonly owned: boolean;
   private readonly keys: RedisKeys;
-  private readonly scripts: RedisScripts;
+  private readonly scripts: RedisScripts<ScriptName>;
   private readonly blocking: BlockingConnections;
   private readonly watcher: FinishWatcher;
+  private readonly index: IdIndex;
   private readonly retention: { completed: [count: number, ageMs: number]; dead: [count: number, ageMs: number] };
   /** Aborts the blocking waits of this client's consumers at close() or when their queue is deleted here. */
   private readonly waits = new Map<string, Set<AbortController>>();
@@ -60,12 +60,13 @@ export class RedisClient implements JobBackend {
     this.owned = resolved.owned;
     this.keys = new RedisKeys(resolved.prefix);
     this.retention = {
-      completed: ruleArgs('completed', { ...DEFAULT_RETENTION.completed, ...resolved.retention?.completed }),
-      dead: ruleArgs('dead', { ...DEFAULT_RETENTION.dead, ...resolved.retention?.dead }),
+      completed: retentionArgs('RedisClient', 'completed', resolved.retention),
+      dead: retentionArgs('RedisClient', 'dead', resolved.retention),
     };
-    this.scripts = new RedisScripts(this.redis);
+    this.scripts = new RedisScripts(this.redis, QUEUE_SCRIPTS);
     this.blocking = new BlockingConnections(this.redis);
     this.watcher = new FinishWatcher(this.redis);
+    this.index = new IdIndex(this.redis, this.keys.index());
   }
 
   async declareQueue(queue: string, type: QueueType): Promise<void> {
@@ -85,13 +86,13 @@ export class RedisClient implements JobBackend {
 
   async deleteQueue(queue: string): Promise<void> {
     const ids = await this.run<string[]>('delete', queue, [this.keys.finished(queue)]);
-    await this.unindex(ids);
+    await this.index.drop(ids);
     for (const wait of this.waits.get(queue) ?? []) wait.abort();
   }
 
   async cleanQueue(queue: string): Promise<number> {
     const ids = await this.run<string[]>('clean', queue, [this.keys.finished(queue)]);
-    await this.unindex(ids);
+    await this.index.drop(ids);
     return ids.length;
   }
 
@@ -108,15 +109,14 @@ export class RedisClient implements JobBackend {
       args.push(job.id, JSON.stringify(job), job.priority, runAt === undefined ? 0 : Math.max(0, Math.ceil(runAt - now)));
     }
     // One round trip: the id index and the script travel in one pipeline.
-    const index: string[] = [];
-    for (const { job } of items) index.push(job.id, queue);
-    const pipeline = this.redis.pipeline().hset(this.keys.index(), ...index);
+    const pipeline = this.redis.pipeline();
+    this.index.add(pipeline, queue, items.map((item) => item.job.id));
     this.scripts.queue(pipeline, 'publish', this.keys.queue(queue), [this.keys.jobPrefix(queue), ...args]);
     const results = (await pipeline.exec()) ?? [];
     const indexError = results[0]?.[0] ?? null;
     const scriptError = results[1]?.[0] ?? null;
     if (scriptError) {
-      await this.unindex(items.map((item) => item.job.id));
+      await this.index.drop(items.map((item) => item.job.id));
       throw this.translate(scriptError, queue);
     }
     if (indexError) throw indexError;
@@ -152,7 +152,7 @@ export class RedisClient implements JobBackend {
   async complete(delivery: Delivery, result: unknown): Promise<void> {
     const [count, age] = this.retention.completed;
     const dropped = await this.settle<string[]>('complete', delivery, [JSON.stringify(result ?? null), count, age, this.keys.finished(delivery.queue)]);
-    await this.unindex(dropped);
+    await this.index.drop(dropped);
   }
 
   async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
@@ -162,7 +162,7 @@ export class RedisClient implements JobBackend {
   async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
     const [count, age] = this.retention.dead;
     const dropped = await this.settle<string[]>('dead-letter', delivery, [JSON.stringify(failure), count, age, this.keys.finished(delivery.queue)]);
-    await this.unindex(dropped);
+    await this.index.drop(dropped);
   }
 
   async release(delivery: Delivery): Promise<void> {
@@ -171,7 +171,7 @@ export class RedisClient implements JobBackend {
 
   async getJob(id: string): Promise<JobState | null> {
     this.assertOpen();
-    const queue = await this.redis.hget(this.keys.index(), id);
+    const queue = await this.index.queueOf(id);
     if (queue === null) return null;
     let flat: string[];
     try {
@@ -183,45 +183,14 @@ export class RedisClient implements JobBackend {
     if (flat.length === 0) return null;
     const fields: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-    return stateOf(queue, fields);
+    return jobStateOf(queue, fields);
   }
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
     this.assertOpen();
-    const queue = await this.redis.hget(this.keys.index(), id);
+    const queue = await this.index.queueOf(id);
     if (queue === null) throw new JobNotFoundError(id);
-    return new Promise<JobState>((resolve, reject) => {
-      let settled = false;
-      let unwatch: () => void = () => undefined;
-      const finish = (outcome: JobState | Error): void => {
-        if (settled) return;
-        settled = true;
-        unwatch();
-        signal.removeEventListener('abort', onAbort);
-        if (outcome instanceof Error) reject(outcome);
-        else resolve(outcome);
-      };
-      const onAbort = (): void => finish(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      const recheck = (): void => {
-        this.getJob(id).then(
-          (state) => {
-            if (!state) finish(new JobNotFoundError(id));
-            else if (state.status === 'completed' || state.status === 'dead') finish(state);
-          },
-          (err: Error) => finish(err),
-        );
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      // Subscribe first, then look: a finish between the two is still seen.
-      this.watcher.watch(this.keys.finished(queue), id, recheck).then(
-        (stop) => {
-          unwatch = stop;
-          if (settled) stop();
-          else recheck();
-        },
-        (err: Error) => finish(err),
-      );
-    });
+    return this.watcher.waitFor(this.keys.finished(queue), id, () => this.getJob(id), signal);
   }
 
   async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
@@ -241,7 +210,7 @@ export class RedisClient implements JobBackend {
 
   async purgeDeadLetters(queue: string): Promise<number> {
     const ids = await this.run<string[]>('purge-dead', queue, []);
-    await this.unindex(ids);
+    await this.index.drop(ids);
     return ids.length;
   }
 
@@ -289,40 +258,4 @@ export class RedisClient implements JobBackend {
     return err;
   }
 
-  private async unindex(ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += INDEX_CHUNK) await this.redis.hdel(this.keys.index(), ...ids.slice(i, i + INDEX_CHUNK));
-  }
-}
-
-function ruleArgs(kind: string, rule: Required<RetentionRule>): [number, number] {
-  for (const [key, value] of Object.entries(rule)) {
-    if (!(typeof value === 'number' && value >= 0)) {
-      throw new InvalidOptionError('RedisClient', `retention.${kind}.${key}`, `must be a number >= 0 (or Infinity), got ${String(value)}`);
-    }
-  }
-  // The scripts take -1 for "no limit".
-  return [Number.isFinite(rule.count) ? rule.count : -1, Number.isFinite(rule.ageMs) ? rule.ageMs : -1];
-}
-
-function iso(ms: string | undefined): string | null {
-  return ms ? new Date(Number(ms)).toISOString() : null;
-}
-
-function stateOf(queue: string, f: Record<string, string>): JobState {
-  const record = JSON.parse(f.data) as JobRecord;
-  return {
-    id: record.id,
-    queue,
-    name: record.name,
-    status: f.status as JobStatus,
-    attempt: Number(f.attempt),
-    priority: Number(f.priority),
-    payload: record.payload,
-    result: f.result === undefined ? null : JSON.parse(f.result),
-    error: f.error ? (JSON.parse(f.error) as JobFailure) : null,
-    createdAt: record.createdAt,
-    startedAt: iso(f.startedAt),
-    finishedAt: iso(f.finishedAt),
-    runAt: iso(f.runAt),
-  };
 }

@@ -1,9 +1,10 @@
-import type { JobRecord } from '../../backend/job-record';
-import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
+import type { JobRecord } from './job-record';
+import type { JobFailure, JobState, JobStatus } from './job-state';
 
 /**
- * Where a RabbitMQClient keeps each job's state and result. RabbitMQ holds messages, not records, so
- * getJob / waitForResult need one of these (`jobStore` option). The client calls one method per move
+ * Where a backend that is not a store itself (RabbitMQClient, `jobStore` option) keeps each job's
+ * state and result for getJob / waitForResult. InMemoryJobStateStore keeps them in one process;
+ * RedisJobStateStore shares them between processes. The client calls one method per move
  * of a job, with the job's wire record, so a store can create an entry it has not seen (a job published
  * by a process without a store) and a shared store can make each move one atomic step.
  *
@@ -40,4 +41,7 @@ export interface JobStateStore {
    * JobNotFoundError if the store does not know it, and with `signal.reason` when the signal aborts.
    */
   waitForFinished(id: string, signal: AbortSignal): Promise<JobState>;
+
+  /** Releases what the store holds (connections); the backend that uses it calls this from its close(). */
+  close?(): Promise<void>;
 }

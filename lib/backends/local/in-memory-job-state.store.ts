@@ -2,7 +2,7 @@ import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
 import { DEFAULT_RETENTION, type RetentionOptions, type RetentionRule } from '../../backend/retention-options';
 import { InvalidOptionError, JobNotFoundError } from '../../errors';
-import type { JobStateStore } from './job-state.store';
+import type { JobStateStore } from '../../backend/job-state-store.interface';
 
 interface StoredJob {
   state: JobState;

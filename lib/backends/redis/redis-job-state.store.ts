@@ -1,0 +1,180 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { JobRecord } from '../../backend/job-record';
+import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
+import type { JobStateStore } from '../../backend/job-state-store.interface';
+import { JobNotFoundError } from '../../errors';
+import { FinishWatcher } from './finish-watcher';
+import { IdIndex } from './id-index';
+import { jobStateOf } from './job-hash';
+import { resolveRedisConnection, retentionArgs, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
+import { RedisScripts, STATE_SCRIPTS, type StateScriptName } from './redis-scripts';
+
+/**
+ * Job states in Redis, for a backend that keeps none (RabbitMQClient's `jobStore` option): every
+ * process using the same Redis and prefix sees the same states, and waitForResult is told by pub/sub.
+ * Keys, under `<prefix>:state:{queue}` (the queue's hash tag): `:job:<id>` hashes as RedisClient keeps
+ * them, `:ids` (every job id of the queue), `:completed` and `:dead` (zsets by finish time, for
+ * retention); `<prefix>:state:index` maps ids to queues.
+ */
+export class RedisJobStateStore implements JobStateStore {
+  readonly shared = true;
+  private readonly redis: Redis | Cluster;
+  private readonly owned: boolean;
+  private readonly prefix: string;
+  private readonly scripts: RedisScripts<StateScriptName>;
+  private readonly watcher: FinishWatcher;
+  private readonly index: IdIndex;
+  private readonly retention: Record<'completed' | 'dead', [count: number, ageMs: number]>;
+
+  /** Same connection forms as RedisClient: options, a redis:// URL, or an ioredis instance (not closed by us). */
+  constructor(connection: RedisConnectionInput = {}, options: RedisClientExtras = {}) {
+    const resolved = resolveRedisConnection(connection, options);
+    this.redis = resolved.redis;
+    this.owned = resolved.owned;
+    this.prefix = `${resolved.prefix}:state`;
+    this.retention = {
+      completed: retentionArgs('RedisJobStateStore', 'completed', resolved.retention),
+      dead: retentionArgs('RedisJobStateStore', 'dead', resolved.retention),
+    };
+    this.scripts = new RedisScripts(this.redis, STATE_SCRIPTS);
+    this.watcher = new FinishWatcher(this.redis);
+    this.index = new IdIndex(this.redis, `${this.prefix}:index`);
+  }
+
+  async published(queue: string, items: readonly { job: JobRecord; runAt: number | null }[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    const k = this.keys(queue);
+    for (const { job, runAt } of items) {
+      const jk = k.job(job.id);
+      pipeline.del(jk);
+      pipeline.hset(jk, this.base(job, runAt === null ? 'waiting' : 'delayed', 0));
+      if (runAt !== null) pipeline.hset(jk, 'runAt', runAt);
+      pipeline.sadd(k.ids, job.id).zrem(k.completed, job.id).zrem(k.dead, job.id);
+    }
+    this.index.add(pipeline, queue, items.map((item) => item.job.id));
+    await exec(pipeline);
+  }
+
+  async unpublished(queue: string, ids: readonly string[]): Promise<void> {
+    const k = this.keys(queue);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.del(k.job(id)).srem(k.ids, id);
+    await exec(pipeline);
+    await this.index.drop(ids);
+  }
+
+  async started(queue: string, job: JobRecord): Promise<void> {
+    await this.move(queue, job, 'active', { startedAt: Date.now() }, ['runAt', 'finishedAt']);
+  }
+
+  async completed(queue: string, job: JobRecord, result: unknown): Promise<void> {
+    await this.finish(queue, job, 'completed', { attempt: job.attempt, result: JSON.stringify(result ?? null) });
+  }
+
+  async failed(queue: string, job: JobRecord, failure: JobFailure, runAt: number | null): Promise<void> {
+    await this.move(queue, job, 'failed', { error: JSON.stringify(failure), ...(runAt === null ? {} : { runAt }) }, runAt === null ? ['runAt'] : []);
+  }
+
+  async dead(queue: string, job: JobRecord, failure: JobFailure): Promise<void> {
+    await this.finish(queue, job, 'dead', { attempt: job.attempt, error: JSON.stringify(failure) });
+  }
+
+  async released(queue: string, job: JobRecord): Promise<void> {
+    const hadError = (await this.redis.hexists(this.keys(queue).job(job.id), 'error')) === 1;
+    await this.move(queue, job, hadError ? 'failed' : 'waiting', {}, []);
+  }
+
+  async redriven(queue: string, jobs: readonly JobRecord[]): Promise<void> {
+    const k = this.keys(queue);
+    const pipeline = this.redis.pipeline();
+    for (const job of jobs) {
+      const jk = k.job(job.id);
+      pipeline.hdel(jk, 'error', 'result', 'startedAt', 'finishedAt', 'runAt');
+      pipeline.hset(jk, this.base(job, 'waiting', 0));
+      pipeline.sadd(k.ids, job.id).zrem(k.dead, job.id).zrem(k.completed, job.id);
+    }
+    this.index.add(pipeline, queue, jobs.map((job) => job.id));
+    await exec(pipeline);
+  }
+
+  async forget(queue: string, statuses?: readonly JobStatus[]): Promise<void> {
+    const k = this.keys(queue);
+    const dropped = await this.run<string[]>('forget', queue, [k.jobPrefix, k.channel, ...(statuses ?? [])]);
+    await this.index.drop(dropped);
+  }
+
+  completedCount(queue: string): Promise<number> {
+    return this.redis.zcard(this.keys(queue).completed);
+  }
+
+  async get(id: string): Promise<JobState | null> {
+    const queue = await this.index.queueOf(id);
+    if (queue === null) return null;
+    const fields = await this.redis.hgetall(this.keys(queue).job(id));
+    return fields.data ? jobStateOf(queue, fields) : null;
+  }
+
+  async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
+    const queue = await this.index.queueOf(id);
+    if (queue === null) throw new JobNotFoundError(id);
+    return this.watcher.waitFor(this.keys(queue).channel, id, () => this.get(id), signal);
+  }
+
+  /** Closes the store's connections (not an ioredis instance that was passed in). */
+  async close(): Promise<void> {
+    await this.watcher.close();
+    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private keys(queue: string) {
+    const base = `${this.prefix}:{${queue}}`;
+    return {
+      ids: `${base}:ids`,
+      completed: `${base}:completed`,
+      dead: `${base}:dead`,
+      channel: `${base}:finished`,
+      jobPrefix: `${base}:job:`,
+      job: (id: string) => `${base}:job:${id}`,
+    };
+  }
+
+  /** The fields every move writes, so a move can create a job this store has not seen published. */
+  private base(job: JobRecord, status: JobStatus, attempt: number): Record<string, string | number> {
+    return { data: JSON.stringify({ ...job, attempt: 0 }), status, attempt, priority: job.priority };
+  }
+
+  private async move(queue: string, job: JobRecord, status: JobStatus, fields: Record<string, string | number>, clear: string[]): Promise<void> {
+    const k = this.keys(queue);
+    const jk = k.job(job.id);
+    const pipeline = this.redis.pipeline();
+    if (clear.length > 0) pipeline.hdel(jk, ...clear);
+    pipeline.hset(jk, { ...this.base(job, status, job.attempt), ...fields });
+    pipeline.sadd(k.ids, job.id).zrem(k.completed, job.id).zrem(k.dead, job.id);
+    this.index.add(pipeline, queue, [job.id]);
+    await exec(pipeline);
+  }
+
+  private async finish(queue: string, job: JobRecord, status: 'completed' | 'dead', fields: Record<string, string | number>): Promise<void> {
+    const k = this.keys(queue);
+    const [count, age] = this.retention[status];
+    const pipeline = this.redis.pipeline();
+    pipeline.hsetnx(k.job(job.id), 'data', JSON.stringify({ ...job, attempt: 0 }));
+    pipeline.hsetnx(k.job(job.id), 'priority', job.priority);
+    this.index.add(pipeline, queue, [job.id]);
+    this.scripts.queue(pipeline, 'finish', [k.ids, k.completed, k.dead], [k.jobPrefix, job.id, status, JSON.stringify(fields), count, age, k.channel]);
+    const results = await exec(pipeline);
+    await this.index.drop(results[results.length - 1] as string[]);
+  }
+
+  private run<T>(name: StateScriptName, queue: string, args: (string | number)[]): Promise<T> {
+    const k = this.keys(queue);
+    return this.scripts.run<T>(name, [k.ids, k.completed, k.dead], args);
+  }
+}
+
+/** Runs a pipeline and throws its first error, if any; returns the replies. */
+async function exec(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const results = (await pipeline.exec()) ?? [];
+  for (const [err] of results) if (err) throw err;
+  return results.map(([, reply]) => reply);
+}
