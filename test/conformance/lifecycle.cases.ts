@@ -430,10 +430,11 @@ export function lifecycleCases(ctx: ConformanceContext): void {
     it('delayed jobs published out of order are delivered in the order they fall due', async () => {
       const { queue, orchestrator } = await registeredQueue('delay-order');
       const { consumer, runs } = timedConsumer(orchestrator, queue);
-      const due: Record<string, number> = {};
-      for (const [label, delay] of [['late', 80], ['early', 20], ['middle', 50]] as const) {
-        due[label] = Date.now() + delay;
-        await orchestrator.publish(queue, { label }, { delay });
+      // Absolute due times, so a slow publish cannot reorder them.
+      const base = Date.now() + 30;
+      const due: Record<string, number> = { late: base + 120, early: base, middle: base + 60 };
+      for (const label of ['late', 'early', 'middle']) {
+        await orchestrator.publish(queue, { label }, { runAt: new Date(due[label]) });
       }
 
       expect(await consumer.consume(3)).toBe(3);
