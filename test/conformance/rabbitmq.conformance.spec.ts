@@ -1,5 +1,6 @@
 import { InMemoryJobStateStore, RedisJobStateStore } from '../../lib';
 import { RabbitMQTestClients, testPrefix } from '../rabbitmq/fixtures/rabbitmq-test-kit';
+import { adminConnection, deleteKeysUnder } from '../redis/fixtures/redis-test-kit';
 import { REDIS_URL, requireServer } from '../support/servers';
 import { describeConformance } from './conformance';
 
@@ -17,6 +18,11 @@ afterAll(() => clients.deleteDeclaredQueues());
 describeConformance({ name: 'RabbitMQClient + InMemoryJobStateStore', create: () => clients.create({ jobStore: new InMemoryJobStateStore() }) });
 
 const statePrefix = testPrefix('conf-state');
+afterAll(async () => {
+  const admin = adminConnection();
+  await deleteKeysUnder(admin, statePrefix);
+  admin.disconnect();
+});
 describeConformance({
   name: 'RabbitMQClient + RedisJobStateStore',
   create: () => clients.create({ jobStore: new RedisJobStateStore(REDIS_URL, { prefix: statePrefix }) }),

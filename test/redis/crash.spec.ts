@@ -57,13 +57,8 @@ it('jobs held by a SIGKILLed worker are completed by another after their lease; 
   second.connect(orchestrator);
   const consuming = second.consume();
 
-  // One waiter at a time: concurrent first waiters on one client can miss a finish (see the failing
-  // case in two-processes.spec.ts), and this test is about the jobs, not about that.
-  const states: (JobState | null)[] = [];
-  for (const id of ids) {
-    await orchestrator.waitForResult(id, { timeout: 15_000 });
-    states.push(await orchestrator.getJob(id));
-  }
+  await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 15_000 })));
+  const states: (JobState | null)[] = await Promise.all(ids.map((id) => orchestrator.getJob(id)));
   await second.stop();
   expect(await consuming).toBe(runs.length);
 

@@ -147,12 +147,11 @@ describe('construction', () => {
     }
   });
 
-  // BUG (lib/backends/redis/redis-client.options.ts resolveRedisConnection, and redis.client.ts constructor):
+  // Regression (was a bug in lib/backends/redis/redis-client.options.ts resolveRedisConnection, and redis.client.ts constructor):
   // the ioredis connection is created before the prefix (and, in the constructor, the retention) is
   // checked, so a constructor that throws InvalidOptionError leaves a connection open that nobody can
   // close — it keeps the process alive. Options should be checked before connecting.
-  // Remove `.failing` once fixed.
-  it.failing('a constructor refusing its options opens no connection', () => {
+  it('a constructor refusing its options opens no connection', () => {
     const attempts = [
       () => new RedisClient(REDIS_URL, { prefix: 'bad{prefix}' }),
       () => new RedisClient({ ...server, prefix: 'bad{prefix}' }),

@@ -137,12 +137,11 @@ it('publishes while the connection is being killed resolve or reject (never hang
   expect((await consumerSide.queueStats(queue)).completed).toBe(runs.length);
 }, 40_000);
 
-// BUG (lib/backends/redis/redis.client.ts publish): when the reply to a publish is lost with its
+// Regression (was a bug in lib/backends/redis/redis.client.ts publish): when the reply to a publish is lost with its
 // connection, ioredis resends the pipeline on reconnect, the script refuses the now-existing id as a
 // duplicate, publish rejects ("already known … publish the same one twice") and then unindexes the id —
 // so a job that is in the queue and will run cannot be found with getJob / waitForResult.
-// Remove `.failing` once fixed.
-it.failing('a publish whose reply was lost with its connection leaves a job that getJob finds', async () => {
+it('a publish whose reply was lost with its connection leaves a job that getJob finds', async () => {
   const queue = 'lost-reply';
   const { proxy: cutter, port } = await proxy();
   const publisher = namedOrchestrator(uniqueName(), port);
@@ -163,11 +162,10 @@ it.failing('a publish whose reply was lost with its connection leaves a job that
   expect(outcome).toEqual({ ok: true, value: job.id });
 });
 
-// BUG (lib/backends/redis/finish-watcher.ts): a job that finishes while the subscriber connection is
+// Regression (was a bug in lib/backends/redis/finish-watcher.ts): a job that finishes while the subscriber connection is
 // reconnecting is announced to nobody, and a waiter never looks again — waitForResult hangs until its
 // timeout although the job completed. It should re-check its waiters when the subscriber is ready again.
-// Remove `.failing` once fixed.
-it.failing('waitForResult still resolves when the job completes while its subscriber connection is down', async () => {
+it('waitForResult still resolves when the job completes while its subscriber connection is down', async () => {
   const queue = 'finished-while-down';
   const { proxy: cutter, port } = await proxy();
   const waiter = namedOrchestrator(uniqueName(), port);
@@ -187,11 +185,11 @@ it.failing('waitForResult still resolves when the job completes while its subscr
   expect(await result).toEqual({ ok: true, value: { echoed: 'x' } });
 });
 
-// BUG (lib/backends/redis/blocking-connections.ts): after its connection is re-established, a BLPOP that
+// Regression (was a bug in lib/backends/redis/blocking-connections.ts): after its connection is re-established, a BLPOP that
 // ioredis resent cannot be interrupted — the 'ready' handler forgets the connection's CLIENT ID and it
 // is only read again before the next BLPOP — so stop() does not end consume() until the BLPOP times out
-// (up to 10 s). Remove `.failing` once fixed.
-it.failing('stop() interrupts a consumer whose blocking connection was re-established while it waited', async () => {
+// (up to 10 s).
+it('stop() interrupts a consumer whose blocking connection was re-established while it waited', async () => {
   const queue = 'stop-after-reconnect';
   const name = uniqueName();
   const orchestrator = namedOrchestrator(name);

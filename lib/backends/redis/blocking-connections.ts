@@ -22,13 +22,21 @@ export class BlockingConnections {
     if (signal?.aborted) return;
     const connection = this.idle.pop() ?? this.open();
     const onAbort = (): void => {
-      if (connection.id !== null) void (this.main as Redis).client('UNBLOCK', connection.id).catch(() => undefined);
+      if (connection.id !== null) {
+        void (this.main as Redis).client('UNBLOCK', connection.id).catch(() => undefined);
+      } else {
+        // Reconnected (new server-side id unknown) or reconnecting: drop this connection instead.
+        this.all.delete(connection);
+        connection.redis.disconnect();
+      }
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (connection.id === null) connection.id = Number(await (connection.redis as Redis).client('ID'));
       if (signal?.aborted) return;
       await connection.redis.blpop(key, Math.max(timeoutMs, 1) / 1000);
+    } catch {
+      // Dropped by an abort (see onAbort): the caller returns empty-handed anyway.
     } finally {
       signal?.removeEventListener('abort', onAbort);
       if (this.all.has(connection)) this.idle.push(connection);
@@ -43,7 +51,8 @@ export class BlockingConnections {
   }
 
   private open(): BlockingConnection {
-    // No retry limit: a blocked command simply waits for the reconnect.
+    // No retry limit: a BLPOP in flight when the connection drops is sent again once it is back.
+    // (Not resending would leave its promise pending for ever: ioredis drops such commands silently.)
     const redis = this.main.duplicate({ maxRetriesPerRequest: null } as never) as Redis | Cluster;
     const connection: BlockingConnection = { redis, id: null };
     // The server gives a reconnected socket a new id.

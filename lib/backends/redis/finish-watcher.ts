@@ -12,6 +12,8 @@ type Recheck = () => void;
 export class FinishWatcher {
   private subscriber: Redis | Cluster | null = null;
   private readonly waiters = new Map<string, Map<string, Set<Recheck>>>();
+  /** The SUBSCRIBE of each channel, which every watcher of that channel awaits before looking. */
+  private readonly subscribed = new Map<string, Promise<unknown>>();
 
   constructor(private readonly main: Redis | Cluster) {}
 
@@ -61,23 +63,33 @@ export class FinishWatcher {
     if (!byId) {
       byId = new Map();
       this.waiters.set(channel, byId);
-      await this.connection().subscribe(channel);
+      this.subscribed.set(channel, this.connection().subscribe(channel));
     }
     const set = byId.get(id) ?? new Set();
     set.add(recheck);
     byId.set(id, set);
-    return () => {
+    const ids = byId;
+    const stop = (): void => {
       set.delete(recheck);
-      if (set.size === 0) byId.delete(id);
-      if (byId.size === 0 && this.waiters.get(channel) === byId) {
+      if (set.size === 0) ids.delete(id);
+      if (ids.size === 0 && this.waiters.get(channel) === ids) {
         this.waiters.delete(channel);
+        this.subscribed.delete(channel);
         void this.subscriber?.unsubscribe(channel).catch(() => undefined);
       }
     };
+    try {
+      await this.subscribed.get(channel);
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    return stop;
   }
 
   async close(): Promise<void> {
     this.waiters.clear();
+    this.subscribed.clear();
     const subscriber = this.subscriber;
     this.subscriber = null;
     await subscriber?.quit().catch(() => subscriber.disconnect());
@@ -86,6 +98,12 @@ export class FinishWatcher {
   private connection(): Redis | Cluster {
     if (!this.subscriber) {
       this.subscriber = this.main.duplicate({ maxRetriesPerRequest: null } as never) as Redis | Cluster;
+      let connectedBefore = false;
+      // Announcements made while the subscriber was reconnecting reached nobody: look again.
+      this.subscriber.on('ready', () => {
+        if (connectedBefore) for (const byId of this.waiters.values()) for (const set of byId.values()) for (const recheck of [...set]) recheck();
+        connectedBefore = true;
+      });
       this.subscriber.on('message', (channel: string, message: string) => {
         const byId = this.waiters.get(channel);
         if (!byId) return;

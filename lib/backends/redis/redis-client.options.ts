@@ -20,7 +20,8 @@ export interface ResolvedRedisConnection {
   /** False when the caller passed an instance: it is theirs to close. */
   owned: boolean;
   prefix: string;
-  retention?: RetentionOptions;
+  /** Retention rules as the scripts take them: [count, ageMs], -1 for no limit. */
+  retention: Record<'completed' | 'dead', [count: number, ageMs: number]>;
 }
 
 /** Our own reconnect policy: keep trying with a capped backoff, never give up on a worker. */
@@ -33,32 +34,40 @@ const CONNECTION_DEFAULTS: RedisOptions = {
   enableAutoPipelining: true,
 };
 
-export function resolveRedisConnection(input: RedisConnectionInput = {}, extra: RedisClientExtras = {}): ResolvedRedisConnection {
-  if (input instanceof Redis || isCluster(input)) {
-    return { redis: input, owned: false, prefix: checkPrefix(extra.prefix ?? 'mindtrace'), retention: extra.retention };
-  }
+/** Checks every option first, so a refused option never leaves a connection open. */
+export function resolveRedisConnection(where: string, input: RedisConnectionInput = {}, extra: RedisClientExtras = {}): ResolvedRedisConnection {
+  if (input instanceof Redis || isCluster(input)) return { redis: input, owned: false, ...checked(where, extra) };
   if (typeof input === 'string') {
-    if (!/^rediss?:\/\//.test(input)) throw new InvalidOptionError('RedisClient', 'url', `must start with redis:// or rediss://, got "${input}"`);
-    return { redis: new Redis(input, { ...CONNECTION_DEFAULTS }), owned: true, prefix: checkPrefix(extra.prefix ?? 'mindtrace'), retention: extra.retention };
+    if (!/^rediss?:\/\//.test(input)) throw new InvalidOptionError(where, 'url', `must start with redis:// or rediss://, got "${input}"`);
+    const settings = checked(where, extra);
+    return { redis: new Redis(input, { ...CONNECTION_DEFAULTS }), owned: true, ...settings };
   }
-  if (input === null || typeof input !== 'object') throw new InvalidOptionError('RedisClient', 'options', 'must be an object, a redis:// URL or an ioredis instance');
-  const { prefix = 'mindtrace', retention, ...redisOptions } = input;
-  return { redis: new Redis({ ...CONNECTION_DEFAULTS, ...redisOptions }), owned: true, prefix: checkPrefix(prefix), retention };
+  if (input === null || typeof input !== 'object') throw new InvalidOptionError(where, 'options', 'must be an object, a redis:// URL or an ioredis instance');
+  const { prefix, retention, ...redisOptions } = input;
+  const settings = checked(where, { prefix: prefix ?? extra.prefix, retention: retention ?? extra.retention });
+  return { redis: new Redis({ ...CONNECTION_DEFAULTS, ...redisOptions }), owned: true, ...settings };
+}
+
+function checked(where: string, extra: RedisClientExtras): Pick<ResolvedRedisConnection, 'prefix' | 'retention'> {
+  return {
+    prefix: checkPrefix(where, extra.prefix ?? 'mindtrace'),
+    retention: { completed: retentionArgs(where, 'completed', extra.retention), dead: retentionArgs(where, 'dead', extra.retention) },
+  };
 }
 
 function isCluster(input: unknown): input is Cluster {
   return typeof input === 'object' && input !== null && (input as { isCluster?: boolean }).isCluster === true;
 }
 
-function checkPrefix(prefix: unknown): string {
+function checkPrefix(where: string, prefix: unknown): string {
   if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
-    throw new InvalidOptionError('RedisClient', 'prefix', `must be a non-empty string without braces, got ${JSON.stringify(prefix)}`);
+    throw new InvalidOptionError(where, 'prefix', `must be a non-empty string without braces, got ${JSON.stringify(prefix)}`);
   }
   return prefix;
 }
 
 /** A retention rule as the scripts take it: [count, ageMs], -1 for "no limit". */
-export function retentionArgs(where: string, kind: 'completed' | 'dead', retention: RetentionOptions | undefined): [number, number] {
+function retentionArgs(where: string, kind: 'completed' | 'dead', retention: RetentionOptions | undefined): [number, number] {
   const rule = { ...DEFAULT_RETENTION[kind], ...retention?.[kind] };
   for (const [key, value] of Object.entries(rule)) {
     if (!(typeof value === 'number' && value >= 0)) {

@@ -6,7 +6,7 @@ import { JobNotFoundError } from '../../errors';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
 import { jobStateOf } from './job-hash';
-import { resolveRedisConnection, retentionArgs, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
+import { resolveRedisConnection, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
 import { RedisScripts, STATE_SCRIPTS, type StateScriptName } from './redis-scripts';
 
 /**
@@ -28,14 +28,11 @@ export class RedisJobStateStore implements JobStateStore {
 
   /** Same connection forms as RedisClient: options, a redis:// URL, or an ioredis instance (not closed by us). */
   constructor(connection: RedisConnectionInput = {}, options: RedisClientExtras = {}) {
-    const resolved = resolveRedisConnection(connection, options);
+    const resolved = resolveRedisConnection('RedisJobStateStore', connection, options);
     this.redis = resolved.redis;
     this.owned = resolved.owned;
     this.prefix = `${resolved.prefix}:state`;
-    this.retention = {
-      completed: retentionArgs('RedisJobStateStore', 'completed', resolved.retention),
-      dead: retentionArgs('RedisJobStateStore', 'dead', resolved.retention),
-    };
+    this.retention = resolved.retention;
     this.scripts = new RedisScripts(this.redis, STATE_SCRIPTS);
     this.watcher = new FinishWatcher(this.redis);
     this.index = new IdIndex(this.redis, `${this.prefix}:index`);

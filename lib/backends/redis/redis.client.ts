@@ -16,7 +16,7 @@ import { BlockingConnections } from './blocking-connections';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
 import { jobStateOf } from './job-hash';
-import { resolveRedisConnection, retentionArgs, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
+import { resolveRedisConnection, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
 import { RedisKeys } from './redis-keys';
 import { QUEUE_SCRIPTS, RedisScripts, type ScriptName } from './redis-scripts';
 
@@ -55,14 +55,11 @@ export class RedisClient implements JobBackend {
 
   /** `new RedisClient({ host, port, db, prefix })`, `new RedisClient('redis://…')`, or an ioredis instance (not closed by us). */
   constructor(connection: RedisConnectionInput = {}, options: RedisClientExtras = {}) {
-    const resolved = resolveRedisConnection(connection, options);
+    const resolved = resolveRedisConnection('RedisClient', connection, options);
     this.redis = resolved.redis;
     this.owned = resolved.owned;
     this.keys = new RedisKeys(resolved.prefix);
-    this.retention = {
-      completed: retentionArgs('RedisClient', 'completed', resolved.retention),
-      dead: retentionArgs('RedisClient', 'dead', resolved.retention),
-    };
+    this.retention = resolved.retention;
     this.scripts = new RedisScripts(this.redis, QUEUE_SCRIPTS);
     this.blocking = new BlockingConnections(this.redis);
     this.watcher = new FinishWatcher(this.redis);
@@ -116,7 +113,10 @@ export class RedisClient implements JobBackend {
     const indexError = results[0]?.[0] ?? null;
     const scriptError = results[1]?.[0] ?? null;
     if (scriptError) {
-      await this.index.drop(items.map((item) => item.job.id));
+      // Undo the index entries this call wrote, but never one of a job that exists (a duplicate id).
+      const ids = items.map((item) => item.job.id);
+      const exists = await Promise.all(ids.map((id) => this.redis.exists(`${this.keys.jobPrefix(queue)}${id}`)));
+      await this.index.drop(ids.filter((_, i) => exists[i] === 0));
       throw this.translate(scriptError, queue);
     }
     if (indexError) throw indexError;

@@ -1,12 +1,18 @@
 -- publish(count, then per job: id, json, priority, delayMs): all jobs or none.
+-- A job whose id exists with the very same data is a resend of this publish (the reply was lost
+-- with the connection and ioredis sent it again): it is skipped, not refused.
 local qtype = queue_type()
 local count = tonumber(ARGV[2])
+local resent = {}
 for i = 0, count - 1 do
   local id = ARGV[3 + i * 4]
   if tonumber(ARGV[5 + i * 4]) ~= 0 and qtype ~= 'priority' then
     return redis.error_reply('MINDTRACE_PRIORITY ' .. qtype)
   end
-  if redis.call('EXISTS', job_key(id)) == 1 then
+  local existing = redis.call('HGET', job_key(id), 'data')
+  if existing == ARGV[4 + i * 4] then
+    resent[i] = true
+  elseif existing then
     return redis.error_reply('MINDTRACE_DUPLICATE ' .. id)
   end
 end
@@ -17,13 +23,14 @@ for i = 0, count - 1 do
   local id = ARGV[3 + i * 4]
   local jk = job_key(id)
   local delay = tonumber(ARGV[6 + i * 4])
-  redis.call('HSET', jk, 'data', ARGV[4 + i * 4], 'priority', ARGV[5 + i * 4], 'attempt', 0)
-  if delay > 0 then
-    redis.call('HSET', jk, 'status', 'delayed', 'runAt', now + delay)
+  if resent[i] then
+    -- already enqueued by the first send
+  elseif delay > 0 then
+    redis.call('HSET', jk, 'data', ARGV[4 + i * 4], 'priority', ARGV[5 + i * 4], 'attempt', 0, 'status', 'delayed', 'runAt', now + delay)
     redis.call('ZADD', KEYS[3], now + delay, id)
     delayed = 1
   else
-    redis.call('HSET', jk, 'status', 'waiting')
+    redis.call('HSET', jk, 'data', ARGV[4 + i * 4], 'priority', ARGV[5 + i * 4], 'attempt', 0, 'status', 'waiting')
     enqueue(qtype, id, false)
     ready = ready + 1
   end
