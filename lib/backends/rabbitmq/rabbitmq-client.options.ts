@@ -41,7 +41,7 @@ export interface RabbitMQClientOptions {
   reconnectDelays?: readonly number[];
   /**
    * Where job states and results are kept, for getJob / waitForResult. RabbitMQ itself only holds
-   * messages; without a store those calls throw UnsupportedCapabilityError. The client does not close it.
+   * messages; without a store those calls throw UnsupportedCapabilityError. The client closes it with itself.
    */
   jobStore?: JobStateStore;
 }
