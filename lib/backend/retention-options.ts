@@ -1,3 +1,5 @@
+import { InvalidOptionError } from '../errors';
+
 /** How many finished jobs a backend keeps for getJob / waitForResult, and for how long. */
 export interface RetentionRule {
   /** Keep at most this many (the newest); `Infinity` keeps all. */
@@ -16,7 +18,25 @@ export interface RetentionOptions {
   dead?: RetentionRule;
 }
 
-export const DEFAULT_RETENTION: Required<{ [K in keyof RetentionOptions]: Required<RetentionRule> }> = {
+export type ResolvedRetention = Record<'completed' | 'dead', Required<RetentionRule>>;
+
+export const DEFAULT_RETENTION: ResolvedRetention = {
   completed: { count: 1000, ageMs: 24 * 60 * 60 * 1000 },
   dead: { count: Infinity, ageMs: Infinity },
 };
+
+/** Fills in the defaults and checks every rule; `where` names the backend or store in the error. */
+export function resolveRetention(where: string, retention: RetentionOptions = {}): ResolvedRetention {
+  const resolved: ResolvedRetention = {
+    completed: { ...DEFAULT_RETENTION.completed, ...retention.completed },
+    dead: { ...DEFAULT_RETENTION.dead, ...retention.dead },
+  };
+  for (const [kind, rule] of Object.entries(resolved)) {
+    for (const [key, value] of Object.entries(rule)) {
+      if (!(typeof value === 'number' && value >= 0)) {
+        throw new InvalidOptionError(where, `retention.${kind}.${key}`, `must be a number >= 0 (or Infinity), got ${String(value)}`);
+      }
+    }
+  }
+  return resolved;
+}

@@ -1,17 +1,10 @@
 import { InvalidOptionError, resolveConsumerOptions, type ConsumerOptions } from '../../lib';
+import { thrownBy } from '../support/thrown';
 
 const WHERE = 'DetectionConsumer("object_detection")';
 
 /** Runs `fn`, which must throw an InvalidOptionError, and returns that error. */
-function invalidOptionFrom(fn: () => unknown): InvalidOptionError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidOptionError);
-    return error as InvalidOptionError;
-  }
-  throw new Error('expected an InvalidOptionError, nothing was thrown');
-}
+const invalidOptionFrom = (fn: () => unknown): InvalidOptionError => thrownBy(InvalidOptionError, fn);
 
 describe('resolveConsumerOptions', () => {
   it('fills in the defaults', () => {

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { Allow, IsArray, IsInt, IsString, Min, ValidateNested } from 'class-validator';
 import { JobInput, JobOutput, JobSchema, JobValidationError, jobFromSchema } from '../../lib';
 import { toValidDto } from '../../lib/job/dto-validation';
+import { thrownBy } from '../support/thrown';
 
 class Box {
   @IsInt() @Min(1) width = 1;
@@ -28,15 +29,7 @@ const schema = new JobSchema({ name: 'object_detection', input: Input });
 const nestedSchema = new JobSchema({ name: 'boxes', input: NestedInput });
 
 /** Runs `fn`, which must throw a JobValidationError, and returns that error. */
-function validationErrorFrom(fn: () => unknown): JobValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(JobValidationError);
-    return error as JobValidationError;
-  }
-  throw new Error('expected a JobValidationError, nothing was thrown');
-}
+const validationErrorFrom = (fn: () => unknown): JobValidationError => thrownBy(JobValidationError, fn);
 
 function pathsOf(error: JobValidationError): string[] {
   return error.violations.map((v) => v.path).sort();

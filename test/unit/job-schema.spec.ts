@@ -1,5 +1,6 @@
 import { IsArray, IsString } from 'class-validator';
 import { InvalidOptionError, JobInput, JobOutput, JobSchema } from '../../lib';
+import { thrownBy } from '../support/thrown';
 
 class DetectionInput extends JobInput {
   @IsString() image_path = '/default.jpg';
@@ -10,15 +11,7 @@ class DetectionOutput extends JobOutput {
 }
 
 /** Runs `fn`, which must throw an InvalidOptionError, and returns that error. */
-function invalidOptionFrom(fn: () => unknown): InvalidOptionError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidOptionError);
-    return error as InvalidOptionError;
-  }
-  throw new Error('expected an InvalidOptionError, nothing was thrown');
-}
+const invalidOptionFrom = (fn: () => unknown): InvalidOptionError => thrownBy(InvalidOptionError, fn);
 
 describe('JobSchema', () => {
   it('keeps the name and the DTO classes it is given', () => {

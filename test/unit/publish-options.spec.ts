@@ -1,19 +1,12 @@
 import { InvalidOptionError } from '../../lib';
 import { checkPriority, dueTimeOf } from '../../lib/orchestrator/publish-options';
+import { thrownBy } from '../support/thrown';
 
 const NOW = 1_700_000_000_000;
 const RANGE = [-255, 255] as const;
 
 /** Runs `fn`, which must throw an InvalidOptionError, and returns that error. */
-function invalidOptionFrom(fn: () => unknown): InvalidOptionError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidOptionError);
-    return error as InvalidOptionError;
-  }
-  throw new Error('expected an InvalidOptionError, nothing was thrown');
-}
+const invalidOptionFrom = (fn: () => unknown): InvalidOptionError => thrownBy(InvalidOptionError, fn);
 
 describe('dueTimeOf', () => {
   beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(NOW));

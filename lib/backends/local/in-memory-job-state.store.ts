@@ -1,6 +1,6 @@
 import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
-import { DEFAULT_RETENTION, type RetentionOptions, type RetentionRule } from '../../backend/retention-options';
+import { resolveRetention, type ResolvedRetention, type RetentionOptions } from '../../backend/retention-options';
 import { InvalidOptionError, JobNotFoundError } from '../../errors';
 import type { JobStateStore } from '../../backend/job-state-store.interface';
 
@@ -20,20 +20,10 @@ export class InMemoryJobStateStore implements JobStateStore {
   /** Finished jobs per queue and status, oldest first, for retention and counts. */
   private readonly finished = new Map<string, { completed: Set<string>; dead: Set<string> }>();
   private readonly listeners = new Map<string, Set<(outcome: JobState | Error) => void>>();
-  private readonly retention: { completed: Required<RetentionRule>; dead: Required<RetentionRule> };
+  private readonly retention: ResolvedRetention;
 
   constructor(options: { retention?: RetentionOptions } = {}) {
-    this.retention = {
-      completed: { ...DEFAULT_RETENTION.completed, ...options.retention?.completed },
-      dead: { ...DEFAULT_RETENTION.dead, ...options.retention?.dead },
-    };
-    for (const [kind, rule] of Object.entries(this.retention)) {
-      for (const [key, value] of Object.entries(rule)) {
-        if (!(typeof value === 'number' && value >= 0)) {
-          throw new InvalidOptionError('InMemoryJobStateStore', `retention.${kind}.${key}`, `must be a number >= 0 (or Infinity), got ${String(value)}`);
-        }
-      }
-    }
+    this.retention = resolveRetention('InMemoryJobStateStore', options.retention);
   }
 
   async published(queue: string, items: readonly { job: JobRecord; runAt: number | null }[]): Promise<void> {

@@ -1,7 +1,7 @@
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
-import { DEFAULT_RETENTION, type RetentionRule } from '../../backend/retention-options';
+import { resolveRetention, type ResolvedRetention } from '../../backend/retention-options';
 import { BackendClosedError, InvalidOptionError, JobNotFoundError, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError } from '../../errors';
 import type { LocalClientOptions } from './local-client.options';
 import { snapshotOf, type LocalJob } from './local-job';
@@ -29,7 +29,7 @@ export class LocalClient implements JobBackend {
   private readonly jobs = new Map<string, LocalJob>();
   /** waitForFinished callers by job id; they get the final state, or the error that ended their wait. */
   private readonly finishListeners = new Map<string, Set<(outcome: JobState | Error) => void>>();
-  private readonly retention: { completed: Required<RetentionRule>; dead: Required<RetentionRule> };
+  private readonly retention: ResolvedRetention;
   private seq = 0;
   private tokens = 0;
   private closed = false;
@@ -40,17 +40,7 @@ export class LocalClient implements JobBackend {
   private blockedWaiters = 0;
 
   constructor(options: LocalClientOptions = {}) {
-    this.retention = {
-      completed: { ...DEFAULT_RETENTION.completed, ...options.retention?.completed },
-      dead: { ...DEFAULT_RETENTION.dead, ...options.retention?.dead },
-    };
-    for (const [kind, rule] of Object.entries(this.retention)) {
-      for (const [key, value] of Object.entries(rule)) {
-        if (!(typeof value === 'number' && value >= 0)) {
-          throw new InvalidOptionError('LocalClient', `retention.${kind}.${key}`, `must be a number >= 0 (or Infinity), got ${String(value)}`);
-        }
-      }
-    }
+    this.retention = resolveRetention('LocalClient', options.retention);
   }
 
   async declareQueue(queue: string, type: QueueType): Promise<void> {

@@ -1,5 +1,5 @@
 import Redis, { type Cluster, type RedisOptions } from 'ioredis';
-import { DEFAULT_RETENTION, type RetentionOptions } from '../../backend/retention-options';
+import { resolveRetention, type RetentionOptions, type RetentionRule } from '../../backend/retention-options';
 import { InvalidOptionError } from '../../errors';
 
 export interface RedisClientOptions extends RedisOptions {
@@ -51,7 +51,7 @@ export function resolveRedisConnection(where: string, input: RedisConnectionInpu
 function checked(where: string, extra: RedisClientExtras): Pick<ResolvedRedisConnection, 'prefix' | 'retention'> {
   return {
     prefix: checkPrefix(where, extra.prefix ?? 'mindtrace'),
-    retention: { completed: retentionArgs(where, 'completed', extra.retention), dead: retentionArgs(where, 'dead', extra.retention) },
+    retention: retentionArgs(where, extra.retention),
   };
 }
 
@@ -66,13 +66,9 @@ function checkPrefix(where: string, prefix: unknown): string {
   return prefix;
 }
 
-/** A retention rule as the scripts take it: [count, ageMs], -1 for "no limit". */
-function retentionArgs(where: string, kind: 'completed' | 'dead', retention: RetentionOptions | undefined): [number, number] {
-  const rule = { ...DEFAULT_RETENTION[kind], ...retention?.[kind] };
-  for (const [key, value] of Object.entries(rule)) {
-    if (!(typeof value === 'number' && value >= 0)) {
-      throw new InvalidOptionError(where, `retention.${kind}.${key}`, `must be a number >= 0 (or Infinity), got ${String(value)}`);
-    }
-  }
-  return [Number.isFinite(rule.count) ? rule.count : -1, Number.isFinite(rule.ageMs) ? rule.ageMs : -1];
+/** Retention as the scripts take it: [count, ageMs] per kind, -1 for "no limit". */
+function retentionArgs(where: string, retention: RetentionOptions | undefined): ResolvedRedisConnection['retention'] {
+  const resolved = resolveRetention(where, retention);
+  const args = (rule: Required<RetentionRule>): [number, number] => [Number.isFinite(rule.count) ? rule.count : -1, Number.isFinite(rule.ageMs) ? rule.ageMs : -1];
+  return { completed: args(resolved.completed), dead: args(resolved.dead) };
 }
