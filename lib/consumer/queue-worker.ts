@@ -20,7 +20,8 @@ export type RunHandler = (job: Job<any>, context: RunContext) => unknown;
 
 interface Running {
   delivery: Delivery;
-  controller: AbortController;
+  /** Made on first use: most runs never read their signal, and an AbortController per job is costly. */
+  controller: AbortController | null;
   /** Set when shutdown gave the job back: the run's outcome must not be settled any more. */
   released: boolean;
   /** Stops waiting for a released run that ignores its signal, so consume() can return. */
@@ -38,6 +39,8 @@ export class QueueWorker {
   private readonly logger: Logger;
   private readonly running = new Map<Promise<void>, Running>();
   private fetchAbort: AbortController | null = null;
+  /** Resolves the consume loop's wait for a free slot when a running job settles. */
+  private slotFreed: (() => void) | null = null;
   private consuming = false;
   private stopping = false;
 
@@ -80,7 +83,7 @@ export class QueueWorker {
     try {
       while (!this.stopping && (limit === undefined || taken < limit)) {
         if (this.running.size >= concurrency) {
-          await Promise.race(this.running.keys());
+          await this.nextSettle();
           continue;
         }
         const want = Math.min(concurrency - this.running.size, limit === undefined ? Infinity : limit - taken);
@@ -99,14 +102,17 @@ export class QueueWorker {
         if (deliveries.length === 0) {
           if (!untilEmpty) continue;
           if (this.running.size === 0) break;
-          await Promise.race(this.running.keys());
+          await this.nextSettle();
           continue;
         }
         for (const delivery of deliveries) {
           taken++;
-          const entry: Running = { delivery, controller: new AbortController(), released: false, abandon: () => undefined };
+          const entry: Running = { delivery, controller: null, released: false, abandon: () => undefined };
           const abandoned = new Promise<void>((resolve) => (entry.abandon = resolve));
-          const done: Promise<void> = Promise.race([this.process(entry), abandoned]).finally(() => this.running.delete(done));
+          const done: Promise<void> = Promise.race([this.process(entry), abandoned]).finally(() => {
+            this.running.delete(done);
+            this.slotFreed?.();
+          });
           this.running.set(done, entry);
         }
       }
@@ -144,7 +150,7 @@ export class QueueWorker {
     await Promise.all(
       left.map(async (entry) => {
         entry.released = true;
-        entry.controller.abort(new ConsumerStateError(`Consumer of "${this.queue}" is shutting down`));
+        controllerOf(entry).abort(new ConsumerStateError(`Consumer of "${this.queue}" is shutting down`));
         await this.settle(entry.delivery, () => this.orchestrator.backend.release(entry.delivery));
         entry.abandon();
       }),
@@ -152,8 +158,17 @@ export class QueueWorker {
     return false;
   }
 
+  private nextSettle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.slotFreed = () => {
+        this.slotFreed = null;
+        resolve();
+      };
+    });
+  }
+
   private async process(entry: Running): Promise<void> {
-    const { delivery, controller } = entry;
+    const { delivery } = entry;
     const record = delivery.job;
     const backend = this.orchestrator.backend;
     this.emit('active', { queue: this.queue, job: record });
@@ -171,7 +186,13 @@ export class QueueWorker {
     const stopLease = this.keepLease(delivery);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const run = Promise.resolve().then(() => this.handler(Job.fromRecord(record, payload), { queue: this.queue, signal: controller.signal }));
+      const context: RunContext = {
+        queue: this.queue,
+        get signal() {
+          return controllerOf(entry).signal;
+        },
+      };
+      const run = Promise.resolve().then(() => this.handler(Job.fromRecord(record, payload), context));
       const timeout = this.options.timeout;
       const result = await (timeout === undefined
         ? run
@@ -180,7 +201,7 @@ export class QueueWorker {
             new Promise<never>((_, reject) => {
               timer = setTimeout(() => {
                 const error = new JobTimeoutError(this.queue, record.id, timeout);
-                controller.abort(error);
+                controllerOf(entry).abort(error);
                 reject(error);
               }, timeout);
             }),
@@ -244,6 +265,10 @@ export class QueueWorker {
     this.events.emit(type, event);
     this.orchestrator.events.emit(type, event);
   }
+}
+
+function controllerOf(entry: Running): AbortController {
+  return (entry.controller ??= new AbortController());
 }
 
 /** A result must survive the wire: plain JSON, detached from the objects the run still holds. */

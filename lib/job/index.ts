@@ -1,4 +1,4 @@
 export * from './job-input';
 export * from './job-schema';
 export * from './job';
-export * from './job-from-schema';
+export { jobFromSchema } from './job-from-schema';

@@ -14,7 +14,8 @@ import {
 import { failureOf } from '../consumer/job-failure';
 import { dtoToPlain, toValidDto } from '../job/dto-validation';
 import { Job } from '../job/job';
-import { jobFromSchema } from '../job/job-from-schema';
+import { validatedJob } from '../job/job-from-schema';
+import { validatedPlain } from '../job/validated-payloads';
 import type { JobInput, JobOutput } from '../job/job-input';
 import type { JobSchema } from '../job/job-schema';
 import { JobEvents } from './job-events';
@@ -205,15 +206,15 @@ export class Orchestrator {
     const runAt = dueTimeOf(queue, options);
     const schema = this.schemas.get(queue);
     let job: Job<object>;
-    let payload: object;
+    let plain: Record<string, unknown>;
     if (input instanceof Job) {
       job = input;
-      // Re-validate: the job may have been changed since jobFromSchema, or made for another schema.
-      payload = schema ? toValidDto(schema.input, job.payload, schema.name, 'input') : job.payload;
+      // A payload jobFromSchema validated (and froze) for this schema needs no second look; any other
+      // is validated against the queue's schema now.
+      plain = validatedPlain(job.payload, schema?.input) ?? dtoToPlain(schema ? toValidDto(schema.input, job.payload, schema.name, 'input') : job.payload);
     } else {
       if (!schema) throw new SchemaNotFoundError(queue);
-      job = jobFromSchema(schema, input);
-      payload = job.payload;
+      ({ job, plain } = validatedJob(schema, input));
     }
     const priority = options.priority ?? job.priority;
     if (priority !== 0) checkPriority(queue, priority, this.backend.capabilities.priorityRange);
@@ -221,7 +222,7 @@ export class Orchestrator {
       id: job.id,
       name: job.name,
       schemaName: job.schemaName,
-      payload: dtoToPlain(payload),
+      payload: plain,
       createdAt: job.createdAt,
       priority,
       attempt: 0,

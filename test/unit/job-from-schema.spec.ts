@@ -1,5 +1,5 @@
 import { IsInt, IsOptional, IsString, Min } from 'class-validator';
-import { Job, JobInput, JobSchema, jobFromSchema } from '../../lib';
+import { Job, JobInput, JobSchema, JobValidationError, LocalClient, Orchestrator, jobFromSchema } from '../../lib';
 
 class DetectionInput extends JobInput {
   @IsString() image_path = '/default/path.jpg';
@@ -72,5 +72,26 @@ describe('jobFromSchema', () => {
     const job = jobFromSchema(schema, input);
     input.image_path = '/changed.jpg';
     expect(job.payload.image_path).toBe('/mine.jpg');
+  });
+
+  it('freezes the payload: a job is a value', () => {
+    const job = jobFromSchema(schema, { image_path: '/a.jpg' });
+    expect(Object.isFrozen(job.payload)).toBe(true);
+    expect(() => {
+      (job.payload as { threshold: number }).threshold = -1;
+    }).toThrow(TypeError);
+  });
+
+  it('a job built by hand is still validated at publish (only jobFromSchema output skips it)', async () => {
+    const orchestrator = new Orchestrator(new LocalClient());
+    await orchestrator.register(schema);
+    const forged = new Job('00000000-0000-4000-8000-000000000009', schema.name, schema.name, { image_path: 7 } as never, new Date().toISOString());
+    await expect(orchestrator.publish(schema.name, forged)).rejects.toBeInstanceOf(JobValidationError);
+    const other = new JobSchema({ name: 'other', input: DetectionInput });
+    await orchestrator.register(other);
+    // Validated for another schema with the same DTO is fine; with another DTO it is validated again.
+    expect(await orchestrator.publish('other', jobFromSchema(schema, { image_path: '/b.jpg' }))).toBeTruthy();
+    expect(await orchestrator.countQueueMessages('other')).toBe(1);
+    await orchestrator.close();
   });
 });
