@@ -40,6 +40,7 @@ export type StateScriptName = (typeof STATE_SCRIPTS.names)[number];
  */
 export class RedisScripts<Name extends string> {
   private static readonly sources = new Map<string, string>();
+  private readonly commands = new Map<Name, string>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -63,7 +64,12 @@ export class RedisScripts<Name extends string> {
   }
 
   private commandName(name: Name): string {
-    return `mindtrace_${this.set.folder}_${name}`.replace(/[^a-z0-9]/gi, '_');
+    let command = this.commands.get(name);
+    if (command === undefined) {
+      command = `mindtrace_${this.set.folder}_${name}`.replace(/[^a-z0-9]/gi, '_');
+      this.commands.set(name, command);
+    }
+    return command;
   }
 
   private static source(set: ScriptSet<string>, name: string): string {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';
@@ -52,6 +53,7 @@ export class RedisClient implements JobBackend {
   /** Aborts the blocking waits of this client's consumers at close() or when their queue is deleted here. */
   private readonly waits = new Map<string, Set<AbortController>>();
   private closed = false;
+  private readonly logger = new Logger('RedisClient');
 
   /** `new RedisClient({ host, port, db, prefix })`, `new RedisClient('redis://…')`, or an ioredis instance (not closed by us). */
   constructor(connection: RedisConnectionInput = {}, options: RedisClientExtras = {}) {
@@ -123,26 +125,37 @@ export class RedisClient implements JobBackend {
   }
 
   async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
+    // The common case, jobs ready, costs one script call and nothing else.
+    const first = await this.take(queue, max, options.leaseMs);
+    if (first.deliveries.length > 0 || !options.wait || options.signal?.aborted) return first.deliveries;
+    // Nothing ready: wait on the wake list, interruptible by the caller's signal, close() or deleteQueue().
     const wait = new AbortController();
     const onAbort = (): void => wait.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const waits = this.waits.get(queue) ?? new Set();
     this.waits.set(queue, waits.add(wait));
     try {
+      let wakeInMs = first.wakeInMs;
       for (;;) {
-        const tokenBase = randomUUID();
-        const [jobs, wakeInMs] = await this.run<[FetchedJob[], number]>('fetch', queue, [max, options.leaseMs, tokenBase]);
-        if (jobs.length > 0) return jobs.map(([id, json, attempt, token]) => ({ queue, token, job: { ...(JSON.parse(json) as JobRecord), id, attempt: Number(attempt) } }));
-        if (!options.wait || wait.signal.aborted || options.signal?.aborted) return [];
         // Sleep until a publish wakes us, or until the next delayed job / lease deadline is due.
         await this.blocking.waitFor(this.keys.notify(queue), wakeInMs >= 0 ? Math.min(wakeInMs + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS, wait.signal);
-        if (wait.signal.aborted || options.signal?.aborted) return [];
+        if (wait.signal.aborted) return [];
+        const next = await this.take(queue, max, options.leaseMs);
+        if (next.deliveries.length > 0 || wait.signal.aborted) return next.deliveries;
+        wakeInMs = next.wakeInMs;
       }
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       waits.delete(wait);
       if (waits.size === 0) this.waits.delete(queue);
     }
+  }
+
+  /** One fetch script call: up to `max` jobs under a lease, and when the next one falls due. */
+  private async take(queue: string, max: number, leaseMs: number): Promise<{ deliveries: Delivery[]; wakeInMs: number }> {
+    const [jobs, wakeInMs] = await this.run<[FetchedJob[], number]>('fetch', queue, [max, leaseMs, randomUUID()]);
+    const deliveries = jobs.map(([id, json, attempt, token]) => ({ queue, token, job: { ...(JSON.parse(json) as JobRecord), id, attempt: Number(attempt) } }));
+    return { deliveries, wakeInMs };
   }
 
   async extendLease(delivery: Delivery, leaseMs: number): Promise<void> {
@@ -152,7 +165,7 @@ export class RedisClient implements JobBackend {
   async complete(delivery: Delivery, result: unknown): Promise<void> {
     const [count, age] = this.retention.completed;
     const dropped = await this.settle<string[]>('complete', delivery, [JSON.stringify(result ?? null), count, age, this.keys.finished(delivery.queue)]);
-    await this.index.drop(dropped);
+    this.dropFromIndex(dropped);
   }
 
   async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
@@ -162,7 +175,7 @@ export class RedisClient implements JobBackend {
   async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
     const [count, age] = this.retention.dead;
     const dropped = await this.settle<string[]>('dead-letter', delivery, [JSON.stringify(failure), count, age, this.keys.finished(delivery.queue)]);
-    await this.index.drop(dropped);
+    this.dropFromIndex(dropped);
   }
 
   async release(delivery: Delivery): Promise<void> {
@@ -225,6 +238,14 @@ export class RedisClient implements JobBackend {
     for (const waits of this.waits.values()) for (const wait of waits) wait.abort();
     await Promise.all([this.blocking.close(), this.watcher.close()]);
     if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /**
+   * Index entries of jobs retention dropped: not awaited, so a settle does not hold its consumer's slot
+   * for another round trip. A stale entry is harmless (getJob finds no job and answers null).
+   */
+  private dropFromIndex(ids: string[]): void {
+    if (ids.length > 0) this.index.drop(ids).catch((err: Error) => this.logger.warn(`could not drop ${ids.length} retired job id(s) from the index: ${err.message}`));
   }
 
   private assertOpen(): void {

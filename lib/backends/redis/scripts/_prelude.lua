@@ -93,7 +93,9 @@ local function take_held(id, token)
 end
 
 -- Drops finished jobs beyond a count (-1: no limit) or older than an age in ms (-1: no limit).
--- Returns the ids dropped, so the client can drop them from the id index too.
+-- The count is enforced in steps of a tenth of it: trimming one job on every completion would cost a
+-- DEL (and an index update) per job. Returns the ids dropped, so the client can drop them from the
+-- id index too.
 local function retain(zkey, keep_count, keep_age, now)
   local dropped = {}
   if keep_age >= 0 then
@@ -102,9 +104,9 @@ local function retain(zkey, keep_count, keep_age, now)
     end
   end
   if keep_count >= 0 then
-    local excess = redis.call('ZCARD', zkey) - keep_count - #dropped
-    if excess > 0 then
-      for _, id in ipairs(redis.call('ZRANGE', zkey, #dropped, #dropped + excess - 1)) do
+    local size = redis.call('ZCARD', zkey) - #dropped
+    if size > keep_count + math.floor(keep_count / 10) then
+      for _, id in ipairs(redis.call('ZRANGE', zkey, #dropped, #dropped + size - keep_count - 1)) do
         dropped[#dropped + 1] = id
       end
     end
