@@ -4,13 +4,14 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 
 type ScriptCall<T> = (...args: (string | number)[]) => T;
 
-/** A folder of Lua scripts that share their number of KEYS and, optionally, a prelude. */
+/** A folder of Lua scripts that share their number of KEYS and the preludes put in front of each. */
 export interface ScriptSet<Name extends string> {
   /** Folder under this one; also the command-name namespace. */
   folder: string;
   names: readonly Name[];
   keys: number;
-  prelude?: string;
+  /** Files (relative to this folder) prepended to every script of the set, in order. */
+  preludes: readonly string[];
 }
 
 /** The queue's atomic steps (scripts/): every one takes the seven queue keys of _prelude.lua. */
@@ -21,7 +22,7 @@ export const QUEUE_SCRIPTS = {
     'get-job', 'clean', 'delete', 'list-dead', 'redrive', 'purge-dead', 'count-waiting',
   ],
   keys: 7,
-  prelude: '_prelude.lua',
+  preludes: ['scripts/_common.lua', 'scripts/_prelude.lua'],
 } as const satisfies ScriptSet<string>;
 
 /** RedisJobStateStore's steps (scripts/state/): the queue's id set, completed and dead zsets. */
@@ -29,6 +30,7 @@ export const STATE_SCRIPTS = {
   folder: 'scripts/state',
   names: ['finish', 'forget'],
   keys: 3,
+  preludes: ['scripts/_common.lua'],
 } as const satisfies ScriptSet<string>;
 
 export type ScriptName = (typeof QUEUE_SCRIPTS.names)[number];
@@ -76,8 +78,8 @@ export class RedisScripts<Name extends string> {
     const path = join(__dirname, set.folder, `${name}.lua`);
     let lua = RedisScripts.sources.get(path);
     if (lua === undefined) {
-      const prelude = set.prelude ? `${readFileSync(join(__dirname, set.folder, set.prelude), 'utf8')}\n` : '';
-      lua = prelude + readFileSync(path, 'utf8');
+      const preludes = set.preludes.map((file) => `${readFileSync(join(__dirname, file), 'utf8')}\n`);
+      lua = preludes.join('') + readFileSync(path, 'utf8');
       RedisScripts.sources.set(path, lua);
     }
     return lua;

@@ -1,17 +1,8 @@
--- Shared by every queue script (prepended when the scripts are loaded).
+-- Shared by every queue script (prepended, after _common.lua, when the scripts are loaded).
 -- KEYS, the same for every queue script, all under the queue's hash tag {queue}:
 --   1 meta (hash: type, seq)   2 wait (zset)   3 delayed (zset: runAt)   4 active (zset: lease deadline)
 --   5 dead (zset: died at)     6 completed (zset: finished at)           7 notify (list of wake tokens)
 -- ARGV[1] is the job key prefix ("<prefix>:{<queue>}:job:"); each script's own arguments follow.
-
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
-local function job_key(id)
-  return ARGV[1] .. id
-end
 
 local function queue_type()
   local qtype = redis.call('HGET', KEYS[1], 'type')
@@ -90,30 +81,4 @@ local function take_held(id, token)
   redis.call('ZREM', KEYS[4], id)
   redis.call('HSET', jk, 'token', '')
   return jk
-end
-
--- Drops finished jobs beyond a count (-1: no limit) or older than an age in ms (-1: no limit).
--- The count is enforced in steps of a tenth of it: trimming one job on every completion would cost a
--- DEL (and an index update) per job. Returns the ids dropped, so the client can drop them from the
--- id index too.
-local function retain(zkey, keep_count, keep_age, now)
-  local dropped = {}
-  if keep_age >= 0 then
-    for _, id in ipairs(redis.call('ZRANGEBYSCORE', zkey, '-inf', '(' .. (now - keep_age), 'LIMIT', 0, 1000)) do
-      dropped[#dropped + 1] = id
-    end
-  end
-  if keep_count >= 0 then
-    local size = redis.call('ZCARD', zkey) - #dropped
-    if size > keep_count + math.floor(keep_count / 10) then
-      for _, id in ipairs(redis.call('ZRANGE', zkey, #dropped, #dropped + size - keep_count - 1)) do
-        dropped[#dropped + 1] = id
-      end
-    end
-  end
-  for _, id in ipairs(dropped) do
-    redis.call('ZREM', zkey, id)
-    redis.call('DEL', job_key(id))
-  end
-  return dropped
 end
