@@ -89,6 +89,12 @@ export interface JobBackend {
 
   /** The job succeeded; keeps `result` for getJob subject to retention. */
   complete(delivery: Delivery, result: unknown): Promise<void>;
+  /**
+   * Optional: complete the job and take up to `next.max` more under a lease, in one atomic step and one
+   * round trip (what a consumer does after every job). Backends without it are used through
+   * complete + fetch.
+   */
+  completeAndFetch?(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]>;
   /** The attempt failed; the job becomes due again after `delayMs` (0: at once, at the back of the queue). */
   retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void>;
   /** The job failed for good; it moves to the queue's dead-letter queue with `failure`. */

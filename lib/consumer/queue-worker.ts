@@ -41,6 +41,12 @@ export class QueueWorker {
   private fetchAbort: AbortController | null = null;
   /** Resolves the consume loop's wait for a free slot when a running job settles. */
   private slotFreed: (() => void) | null = null;
+  /** Jobs taken in the same round trip as a completion (completeAndFetch), for the loop to start next. */
+  private readonly prefetched: Delivery[] = [];
+  private fetching = false;
+  /** Jobs this consume() may still start, and has started. */
+  private budget = Infinity;
+  private taken = 0;
   private consuming = false;
   private stopping = false;
 
@@ -76,37 +82,45 @@ export class QueueWorker {
     this.consuming = true;
     this.stopping = false;
     this.fetchAbort = new AbortController();
+    this.budget = limit ?? Infinity;
+    this.taken = 0;
     const backend = this.orchestrator.backend;
     const concurrency = this.options.concurrency;
-    let taken = 0;
     let failures = 0;
     try {
-      while (!this.stopping && (limit === undefined || taken < limit)) {
+      while (!this.stopping && this.taken < this.budget) {
         if (this.running.size >= concurrency) {
           await this.nextSettle();
           continue;
         }
-        const want = Math.min(concurrency - this.running.size, limit === undefined ? Infinity : limit - taken);
+        const want = Math.min(concurrency - this.running.size, this.budget - this.taken);
         let deliveries: Delivery[];
-        try {
-          deliveries = await backend.fetch(this.queue, want, { wait: !untilEmpty, signal: this.fetchAbort.signal, leaseMs: this.options.leaseMs });
-          failures = 0;
-        } catch (err) {
-          if (err instanceof JobsError) throw err;
-          // A connection problem: wait and try again, so a worker outlives a broker restart.
-          const delay = RECONNECT_DELAYS_MS[Math.min(failures++, RECONNECT_DELAYS_MS.length - 1)];
-          this.logger.warn(`fetch failed (${(err as Error).message}); retrying in ${delay} ms`);
-          await sleep(delay, this.fetchAbort.signal);
-          continue;
+        if (this.prefetched.length > 0) {
+          deliveries = this.prefetched.splice(0, want);
+        } else {
+          try {
+            this.fetching = true;
+            deliveries = await backend.fetch(this.queue, want, { wait: !untilEmpty, signal: this.fetchAbort.signal, leaseMs: this.options.leaseMs });
+            failures = 0;
+          } catch (err) {
+            if (err instanceof JobsError) throw err;
+            // A connection problem: wait and try again, so a worker outlives a broker restart.
+            const delay = RECONNECT_DELAYS_MS[Math.min(failures++, RECONNECT_DELAYS_MS.length - 1)];
+            this.logger.warn(`fetch failed (${(err as Error).message}); retrying in ${delay} ms`);
+            await sleep(delay, this.fetchAbort.signal);
+            continue;
+          } finally {
+            this.fetching = false;
+          }
         }
         if (deliveries.length === 0) {
           if (!untilEmpty) continue;
-          if (this.running.size === 0) break;
-          await this.nextSettle();
+          if (this.running.size === 0 && this.prefetched.length === 0) break;
+          if (this.running.size > 0) await this.nextSettle();
           continue;
         }
         for (const delivery of deliveries) {
-          taken++;
+          this.taken++;
           const entry: Running = { delivery, controller: null, released: false, abandon: () => undefined };
           const abandoned = new Promise<void>((resolve) => (entry.abandon = resolve));
           const done: Promise<void> = Promise.race([this.process(entry), abandoned]).finally(() => {
@@ -118,10 +132,11 @@ export class QueueWorker {
       }
     } finally {
       await Promise.all(this.running.keys());
+      await this.releasePrefetched();
       this.consuming = false;
       this.fetchAbort = null;
     }
-    return taken;
+    return this.taken;
   }
 
   /** Stops taking jobs; resolves when the running ones have settled. */
@@ -129,6 +144,13 @@ export class QueueWorker {
     this.stopping = true;
     this.fetchAbort?.abort();
     await Promise.all(this.running.keys());
+    await this.releasePrefetched();
+  }
+
+  /** Jobs taken ahead but not started go back to the queue untouched (their attempt not counted). */
+  private async releasePrefetched(): Promise<void> {
+    const left = this.prefetched.splice(0);
+    await Promise.all(left.map((delivery) => this.settle(delivery, () => this.orchestrator.backend.release(delivery))));
   }
 
   /**
@@ -144,7 +166,10 @@ export class QueueWorker {
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     const outcome = await Promise.race([Promise.all(this.running.keys()), timedOut]);
     clearTimeout(timer);
-    if (outcome !== 'timeout') return true;
+    if (outcome !== 'timeout') {
+      await this.releasePrefetched();
+      return true;
+    }
     const left = [...this.running.values()];
     this.logger.warn(`shutdown timeout of ${timeoutMs} ms passed with ${left.length} job(s) running; giving them back to the queue`);
     await Promise.all(
@@ -208,7 +233,7 @@ export class QueueWorker {
           ]));
       if (entry.released) return;
       const output = schema?.output ? dtoToPlain(toValidDto(schema.output, result ?? {}, schema.name, 'output')) : asJson(result);
-      if (await this.settle(delivery, () => backend.complete(delivery, output))) {
+      if (await this.settle(delivery, () => this.complete(delivery, output))) {
         this.emit('completed', { queue: this.queue, job: record, result: output });
       }
     } catch (err) {
@@ -218,6 +243,23 @@ export class QueueWorker {
       clearTimeout(timer);
       stopLease();
     }
+  }
+
+  /**
+   * Completes a job. When it is the only one running — the loop would then fetch for its slot alone —
+   * and the backend can, the next job comes back in the same round trip. With more running, the
+   * loop's own fetches take several jobs per round trip, which measured faster (Redis, c=50: 10.1k
+   * against 8.6k jobs/s; c=1: 2.2k against 3.5k the other way round).
+   */
+  private async complete(delivery: Delivery, output: unknown): Promise<void> {
+    const backend = this.orchestrator.backend;
+    const wanted =
+      backend.completeAndFetch && this.running.size === 1 && this.consuming && !this.stopping && !this.fetching && this.prefetched.length === 0 && this.taken < this.budget;
+    if (!wanted || !backend.completeAndFetch) return backend.complete(delivery, output);
+    const next = await backend.completeAndFetch(delivery, output, { max: 1, leaseMs: this.options.leaseMs });
+    if (next.length === 0) return;
+    this.prefetched.push(...next);
+    this.slotFreed?.();
   }
 
   private async fail(entry: Running, error: unknown, unrecoverable: boolean): Promise<void> {

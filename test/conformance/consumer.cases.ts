@@ -66,6 +66,25 @@ export function consumerCases(ctx: ConformanceContext): void {
     expect(await orchestrator.countQueueMessages(queue)).toBe(1);
   });
 
+  it('stop() leaves no job taken but not run: the rest wait, their attempts uncounted', async () => {
+    const { queue, orchestrator } = await registeredQueue();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await orchestrator.publish(queue, { label: `s${i}` }));
+    let stopped: Promise<void> | undefined;
+    const consumer = new FnConsumer(queue, () => undefined);
+    // Stop right after the first job completed: a backend may have handed over the next job in the
+    // same round trip as that completion; it must go back unrun.
+    consumer.on('completed', () => void (stopped ??= consumer.stop()));
+    consumer.connect(orchestrator);
+    expect(await consumer.consume()).toBe(1);
+    await stopped;
+    expect(await orchestrator.countQueueMessages(queue)).toBe(2);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 2, active: 0 });
+    const again = new FnConsumer(queue, (job) => void expect(job.attempt).toBe(1));
+    again.connect(orchestrator);
+    expect(await again.consume(2)).toBe(2);
+  });
+
   it('stop() on an idle consumer returns at once with nothing taken', async () => {
     const { queue, orchestrator } = await registeredQueue();
     const { consumer } = recordingConsumer(queue);
@@ -123,6 +142,17 @@ export function consumerCases(ctx: ConformanceContext): void {
     await consumer.consume(1);
     expect(payload).toEqual(expect.objectContaining({ label: 'x' }));
     expect(payload).not.toHaveProperty('sneaky');
+  });
+
+  it('one consumer of concurrency 1 runs a backlog in order, each job once', async () => {
+    const { queue, schema, orchestrator } = await registeredQueue('serial');
+    const jobs = Array.from({ length: 200 }, (_, i) => jobFromSchema(schema, { label: `serial-${i}` }));
+    await orchestrator.publishBatch(queue, jobs);
+    const { consumer, seen } = recordingConsumer(queue);
+    consumer.connect(orchestrator);
+    expect(await consumer.consumeUntilEmpty()).toBe(200);
+    expect(seen).toEqual(jobs.map((j) => j.payload.label));
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0 });
   });
 
   it('nothing lost and nothing duplicated: 3000 jobs, two consumers of concurrency 8', async () => {

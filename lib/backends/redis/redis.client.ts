@@ -154,8 +154,7 @@ export class RedisClient implements JobBackend {
   /** One fetch script call: up to `max` jobs under a lease, and when the next one falls due. */
   private async take(queue: string, max: number, leaseMs: number): Promise<{ deliveries: Delivery[]; wakeInMs: number }> {
     const [jobs, wakeInMs] = await this.run<[FetchedJob[], number]>('fetch', queue, [max, leaseMs, randomUUID()]);
-    const deliveries = jobs.map(([id, json, attempt, token]) => ({ queue, token, job: { ...(JSON.parse(json) as JobRecord), id, attempt: Number(attempt) } }));
-    return { deliveries, wakeInMs };
+    return { deliveries: deliveriesOf(queue, jobs), wakeInMs };
   }
 
   async extendLease(delivery: Delivery, leaseMs: number): Promise<void> {
@@ -166,6 +165,15 @@ export class RedisClient implements JobBackend {
     const [count, age] = this.retention.completed;
     const dropped = await this.settle<string[]>('complete', delivery, [JSON.stringify(result ?? null), count, age, this.keys.finished(delivery.queue)]);
     this.dropFromIndex(dropped);
+  }
+
+  async completeAndFetch(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]> {
+    const [count, age] = this.retention.completed;
+    const [dropped, jobs] = await this.settle<[string[], FetchedJob[], number]>('complete-and-fetch', delivery, [
+      JSON.stringify(result ?? null), count, age, this.keys.finished(delivery.queue), next.max, next.leaseMs, randomUUID(),
+    ]);
+    this.dropFromIndex(dropped);
+    return deliveriesOf(delivery.queue, jobs);
   }
 
   async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
@@ -279,4 +287,8 @@ export class RedisClient implements JobBackend {
     return err;
   }
 
+}
+
+function deliveriesOf(queue: string, jobs: FetchedJob[]): Delivery[] {
+  return jobs.map(([id, json, attempt, token]) => ({ queue, token, job: { ...(JSON.parse(json) as JobRecord), id, attempt: Number(attempt) } }));
 }

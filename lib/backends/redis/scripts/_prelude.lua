@@ -82,3 +82,43 @@ local function take_held(id, token)
   redis.call('HSET', jk, 'token', '')
   return jk
 end
+
+-- Takes up to max due jobs under a lease (promoting what is due first). Returns
+-- { {id, json, attempt, token}... } and the ms until the next delayed job is due or the next lease
+-- runs out (-1: none), so a consumer with nothing to do can sleep exactly that long.
+local function take_jobs(max, lease, token_base, now)
+  local qtype = queue_type()
+  local moved = promote(qtype, now)
+  local jobs = {}
+  if max > 0 then
+    local popped = redis.call('ZPOPMIN', KEYS[2], max)
+    for i = 1, #popped, 2 do
+      local id = string.sub(popped[i], 18)
+      local jk = job_key(id)
+      local attempt = redis.call('HINCRBY', jk, 'attempt', 1)
+      local token = token_base .. ':' .. i
+      redis.call('HSET', jk, 'status', 'active', 'token', token, 'startedAt', now)
+      redis.call('ZADD', KEYS[4], now + lease, id)
+      jobs[#jobs + 1] = { id, redis.call('HGET', jk, 'data'), attempt, token }
+    end
+  end
+  -- Promoted more than this consumer could take: wake the others.
+  notify(moved - #jobs)
+  local wake = -1
+  local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  if head[2] then wake = tonumber(head[2]) - now end
+  head = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  if head[2] and (wake < 0 or tonumber(head[2]) - now < wake) then wake = tonumber(head[2]) - now end
+  return jobs, wake
+end
+
+-- Marks a held job completed with its result, applies retention, announces it; returns the ids
+-- retention dropped.
+local function complete_job(id, token, result, keep_count, keep_age, channel, now)
+  local jk = take_held(id, token)
+  redis.call('HSET', jk, 'status', 'completed', 'result', result, 'finishedAt', now)
+  redis.call('ZADD', KEYS[6], now, id)
+  local dropped = retain(KEYS[6], keep_count, keep_age, now)
+  redis.call('PUBLISH', channel, id)
+  return dropped
+end
