@@ -53,7 +53,9 @@ it('a consumer waiting on an empty queue resumes by itself after its connections
   await publisher.register(taskSchema(queue));
 
   const seen: string[] = [];
-  const consumer = new FnConsumer(queue, (job) => void seen.push(job.id), { concurrency: 2 });
+  // A short lease: if a fetch's reply is lost with a killed connection, its job comes back within the
+  // wait below — that is the at-least-once recovery this test relies on, not a failure.
+  const consumer = new FnConsumer(queue, (job) => void seen.push(job.id), { concurrency: 2, leaseMs: 2000 });
   consumer.connect(consumerSide);
   const consuming = consumer.consume();
   await eventually('the consumer blocks in BLPOP', () => isBlocked(admin, name));
