@@ -453,19 +453,18 @@ export class RabbitMQClient implements JobBackend {
     return [...this.delayQueues].filter(([, entry]) => entry.queue === queue).map(([name]) => name);
   }
 
-  private async purgeIfExists(name: string): Promise<number> {
-    try {
-      return (await this.connection.withChannel((channel) => channel.purgeQueue(name))).messageCount;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      this.delayQueues.delete(name);
-      return 0;
-    }
+  private purgeIfExists(name: string): Promise<number> {
+    return this.messageCountIfExists(name, (channel) => channel.purgeQueue(name));
   }
 
-  private async countIfExists(name: string): Promise<number> {
+  private countIfExists(name: string): Promise<number> {
+    return this.messageCountIfExists(name, (channel) => channel.checkQueue(name));
+  }
+
+  /** Runs a purge or check on a delay queue; one that expired (x-expires) counts 0 and is forgotten. */
+  private async messageCountIfExists(name: string, step: (channel: Channel) => Promise<{ messageCount: number }>): Promise<number> {
     try {
-      return (await this.connection.withChannel((channel) => channel.checkQueue(name))).messageCount;
+      return (await this.connection.withChannel(step)).messageCount;
     } catch (err) {
       if (!isNotFound(err)) throw err;
       this.delayQueues.delete(name);
