@@ -209,3 +209,24 @@ describe('retention', () => {
     await expect(jobs.waitForResult(ids[0], { timeout: 1000 })).rejects.toMatchObject({ name: 'JobNotFoundError' });
   });
 });
+
+describe('dead-letter order', () => {
+  it('jobs that die within the same millisecond are listed in the order they died, not by id', async () => {
+    const queue = 'same-ms-deaths';
+    const client = new RedisClient(REDIS_URL, { prefix });
+    const jobs = orchestrator(client);
+    await jobs.register(taskSchema(queue));
+    for (let i = 0; i < 40; i++) await jobs.publish(queue, { label: `job-${i}` });
+    const deliveries = await client.fetch(queue, 40, { wait: false, leaseMs: 30_000 });
+    expect(deliveries).toHaveLength(40);
+
+    // Sent back to back on one connection: Redis runs them in this order, many in the same ms.
+    const failedAt = new Date().toISOString();
+    await Promise.all(
+      deliveries.map((d) => client.deadLetter(d, { name: 'Error', message: d.job.id, attempt: 1, failedAt })),
+    );
+
+    const listed = await jobs.deadLetters(queue);
+    expect(listed.map((d) => d.job.id)).toEqual(deliveries.map((d) => d.job.id));
+  });
+});
