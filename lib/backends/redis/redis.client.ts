@@ -20,11 +20,17 @@ import { jobStateOf } from './job-hash';
 import { resolveRedisConnection, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
 import { RedisKeys } from './redis-keys';
 import { QUEUE_SCRIPTS, RedisScripts, type ScriptName } from './redis-scripts';
+import { SettleBatcher } from './settle-batcher';
 
 /** A consumer with nothing to do still wakes this often, so a deleted or redeclared queue is noticed. */
 const MAX_BLOCK_MS = 10_000;
 
 type FetchedJob = [id: string, json: string, attempt: number, token: string];
+
+interface Completion {
+  delivery: Delivery;
+  resultJson: string;
+}
 
 /**
  * The Redis backend: every move of a job is one Lua script (scripts/), so a crash between two
@@ -50,6 +56,8 @@ export class RedisClient implements JobBackend {
   private readonly watcher: FinishWatcher;
   private readonly index: IdIndex;
   private readonly retention: { completed: [count: number, ageMs: number]; dead: [count: number, ageMs: number] };
+  /** Completions go out in batches per queue: one script call for every job finished meanwhile. */
+  private readonly completions = new SettleBatcher<Completion>((queue, batch) => this.completeBatch(queue, batch));
   /** Aborts the blocking waits of this client's consumers at close() or when their queue is deleted here. */
   private readonly waits = new Map<string, Set<AbortController>>();
   private closed = false;
@@ -161,10 +169,27 @@ export class RedisClient implements JobBackend {
     await this.settle('extend', delivery, [leaseMs]);
   }
 
-  async complete(delivery: Delivery, result: unknown): Promise<void> {
+  complete(delivery: Delivery, result: unknown): Promise<void> {
+    this.assertOpen();
+    return this.completions.add(delivery.queue, { delivery, resultJson: JSON.stringify(result ?? null) });
+  }
+
+  /** One `complete` script call for a batch; a job whose lease was lost fails alone. */
+  private async completeBatch(queue: string, batch: Completion[]): Promise<(Error | undefined)[]> {
     const [count, age] = this.retention.completed;
-    const dropped = await this.settle<string[]>('complete', delivery, [JSON.stringify(result ?? null), count, age, this.keys.finished(delivery.queue)]);
+    const args: (string | number)[] = [this.keys.jobPrefix(queue), count, age, this.keys.finished(queue)];
+    for (const { delivery, resultJson } of batch) args.push(delivery.job.id, delivery.token, resultJson);
+    let dropped: string[];
+    let lost: number[];
+    try {
+      [dropped, lost] = await this.scripts.run<[string[], number[]]>('complete', this.keys.queue(queue), args);
+    } catch (err) {
+      throw this.translate(err as Error, queue);
+    }
     this.dropFromIndex(dropped);
+    const outcomes: (Error | undefined)[] = new Array(batch.length);
+    for (const index of lost) outcomes[index - 1] = new LeaseLostError(queue, batch[index - 1].delivery.job.id);
+    return outcomes;
   }
 
   async completeAndFetch(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]> {
@@ -244,6 +269,8 @@ export class RedisClient implements JobBackend {
     if (this.closed) return;
     this.closed = true;
     for (const waits of this.waits.values()) for (const wait of waits) wait.abort();
+    // Completions already accepted reach Redis before the connection goes.
+    await this.completions.drain();
     await Promise.all([this.blocking.close(), this.watcher.close()]);
     if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
   }

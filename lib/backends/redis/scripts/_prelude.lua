@@ -72,12 +72,21 @@ local function promote(qtype, now)
   return moved
 end
 
--- Checks that the caller still holds the job (same lease token, still active) and takes it off active.
-local function take_held(id, token)
-  local jk = job_key(id)
-  if redis.call('ZSCORE', KEYS[4], id) == false or redis.call('HGET', jk, 'token') ~= token then
+-- Whether the caller still holds the job: the same lease token, and the job still active.
+local function holds(id, token)
+  return redis.call('ZSCORE', KEYS[4], id) ~= false and redis.call('HGET', job_key(id), 'token') == token
+end
+
+local function assert_holds(id, token)
+  if not holds(id, token) then
     error({ err = 'MINDTRACE_LEASE_LOST' })
   end
+end
+
+-- Checks that the caller still holds the job and takes it off active.
+local function take_held(id, token)
+  assert_holds(id, token)
+  local jk = job_key(id)
   redis.call('ZREM', KEYS[4], id)
   redis.call('HSET', jk, 'token', '')
   return jk
@@ -112,13 +121,11 @@ local function take_jobs(max, lease, token_base, now)
   return jobs, wake
 end
 
--- Marks a held job completed with its result, applies retention, announces it; returns the ids
--- retention dropped.
-local function complete_job(id, token, result, keep_count, keep_age, channel, now)
-  local jk = take_held(id, token)
-  redis.call('HSET', jk, 'status', 'completed', 'result', result, 'finishedAt', now)
+-- Takes a held job off active and marks it completed with its result, and announces it. The caller
+-- checked the lease (holds) and applies retention once for all the jobs it completes.
+local function mark_completed(id, result, channel, now)
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('HSET', job_key(id), 'status', 'completed', 'token', '', 'result', result, 'finishedAt', now)
   redis.call('ZADD', KEYS[6], now, id)
-  local dropped = retain(KEYS[6], keep_count, keep_age, now)
   redis.call('PUBLISH', channel, id)
-  return dropped
 end

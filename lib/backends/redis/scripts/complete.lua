@@ -1,2 +1,18 @@
--- complete(id, token, resultJson, keepCount, keepAgeMs, channel): the job succeeded.
-return complete_job(ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], now_ms())
+-- complete(keepCount, keepAgeMs, channel, id1, token1, result1, id2, ...): completes every job the
+-- client finished since its previous call, in one step and one round trip. A job whose lease was lost
+-- is left where it is (its new holder settles it) and reported, without failing the others.
+-- Returns { ids retention dropped, indexes (1-based) of the jobs whose lease was lost }.
+local channel = ARGV[4]
+local now = now_ms()
+local lost = {}
+local n = 0
+for i = 5, #ARGV, 3 do
+  n = n + 1
+  local id = ARGV[i]
+  if holds(id, ARGV[i + 1]) then
+    mark_completed(id, ARGV[i + 2], channel, now)
+  else
+    lost[#lost + 1] = n
+  end
+end
+return { retain(KEYS[6], tonumber(ARGV[2]), tonumber(ARGV[3]), now), lost }
