@@ -11,8 +11,13 @@ export interface ConsumerOptions {
   backoff?: BackoffOptions;
   /** Milliseconds a run may take before it is failed and its AbortSignal fires. Default: no limit. */
   timeout?: number;
-  /** How long a broker holds a taken job for this consumer; extended while the run goes on. Default 30000. */
+  /** How long a broker holds a taken job for this consumer; extended while the consumer holds it. Default 30000. */
   leaseMs?: number;
+  /**
+   * Jobs taken ahead, beyond those running, so the next one starts without waiting for a round trip.
+   * They are held (under a lease) while they wait; at shutdown they go back untouched. Default 0.
+   */
+  prefetch?: number;
 }
 
 export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'timeout'>> & { timeout: number | undefined };
@@ -23,6 +28,7 @@ const DEFAULTS: ResolvedConsumerOptions = {
   backoff: { type: 'exponential', delay: 1000, maxDelay: 300_000 },
   timeout: undefined,
   leaseMs: 30_000,
+  prefetch: 0,
 };
 
 const KNOWN = new Set(Object.keys(DEFAULTS));
@@ -37,6 +43,9 @@ export function resolveConsumerOptions(where: string, options: ConsumerOptions =
   positiveInteger(where, 'concurrency', resolved.concurrency);
   positiveInteger(where, 'attempts', resolved.attempts);
   positiveInteger(where, 'leaseMs', resolved.leaseMs);
+  if (!(Number.isInteger(resolved.prefetch) && resolved.prefetch >= 0)) {
+    throw new InvalidOptionError(where, 'prefetch', `must be a whole number >= 0, got ${String(resolved.prefetch)}`);
+  }
   if (resolved.timeout !== undefined) positiveInteger(where, 'timeout', resolved.timeout);
   const backoff = resolved.backoff;
   if (typeof backoff !== 'function') {

@@ -8,6 +8,7 @@ import type { Orchestrator } from '../orchestrator/orchestrator';
 import { backoffDelay } from './backoff';
 import type { ResolvedConsumerOptions } from './consumer-options';
 import { failureOf } from './job-failure';
+import { LeaseKeeper } from './lease-keeper';
 
 /** What a run gets besides the job. */
 export interface RunContext {
@@ -26,6 +27,8 @@ interface Running {
   released: boolean;
   /** Stops waiting for a released run that ignores its signal, so consume() can return. */
   abandon: () => void;
+  /** The run has ended; the job is being settled. */
+  runEnded: boolean;
 }
 
 const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000, 5000];
@@ -34,19 +37,29 @@ const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000, 5000];
  * The engine behind every consumer, standalone or Nest: fetches jobs (blocking, never polling), runs
  * up to `concurrency` at once, validates input and output, and settles each job exactly once —
  * completed, retried after its backoff, or dead-lettered with its error.
+ *
+ * A job is held from the fetch that took it until it is settled: first prefetched (waiting for a
+ * slot), then running, then settling. `concurrency` bounds the runs; `concurrency + prefetch` bounds
+ * the jobs held, so with a prefetch the next runs start while earlier ones are still being settled.
  */
 export class QueueWorker {
   private readonly logger: Logger;
+  /** Every started job until it is settled, by the promise of its whole processing. */
   private readonly running = new Map<Promise<void>, Running>();
+  /** Started jobs whose run (and output validation) has not ended: what concurrency counts. */
+  private runs = 0;
   private fetchAbort: AbortController | null = null;
-  /** Resolves the consume loop's wait for a free slot when a running job settles. */
-  private slotFreed: (() => void) | null = null;
-  /** Jobs taken in the same round trip as a completion (completeAndFetch), for the loop to start next. */
+  /** Resolves the consume loop's wait when a run ends or a job settles. */
+  private wakeLoop: (() => void) | null = null;
+  /** Jobs taken but not started: a prefetch, or the next job taken with a completion (completeAndFetch). */
   private readonly prefetched: Delivery[] = [];
+  private readonly leases: LeaseKeeper;
   private fetching = false;
-  /** Jobs this consume() may still start, and has started. */
+  /** Jobs this consume() may still take, and has taken. */
   private budget = Infinity;
   private taken = 0;
+  /** Of those, jobs given back without being started (prefetched when the consumer stopped). */
+  private returned = 0;
   private consuming = false;
   private stopping = false;
 
@@ -59,6 +72,7 @@ export class QueueWorker {
     name = 'QueueWorker',
   ) {
     this.logger = new Logger(`${name}(${queue})`);
+    this.leases = new LeaseKeeper(orchestrator.backend, options.leaseMs, this.logger);
   }
 
   get activeCount(): number {
@@ -84,51 +98,51 @@ export class QueueWorker {
     this.fetchAbort = new AbortController();
     this.budget = limit ?? Infinity;
     this.taken = 0;
+    this.returned = 0;
     const backend = this.orchestrator.backend;
-    const concurrency = this.options.concurrency;
+    const { concurrency, prefetch } = this.options;
     let failures = 0;
     try {
-      while (!this.stopping && this.taken < this.budget) {
-        if (this.running.size >= concurrency) {
-          await this.nextSettle();
+      while (!this.stopping) {
+        while (this.runs < concurrency && this.prefetched.length > 0) this.start(this.prefetched.shift()!);
+        if (this.taken >= this.budget && this.prefetched.length === 0) break;
+        const capacity = Math.min(concurrency + prefetch - this.running.size - this.prefetched.length, this.budget - this.taken);
+        // Take more when a slot is free and nothing waits for it, or, with a prefetch, when the jobs
+        // taken ahead run low. Fetching ahead never blocks: a slot that frees meanwhile must not wait.
+        const ahead = this.prefetched.length > 0 || this.runs >= concurrency;
+        if (capacity <= 0 || (ahead && this.prefetched.length > prefetch / 2)) {
+          await this.nextEvent();
           continue;
         }
-        const want = Math.min(concurrency - this.running.size, this.budget - this.taken);
         let deliveries: Delivery[];
-        if (this.prefetched.length > 0) {
-          deliveries = this.prefetched.splice(0, want);
-        } else {
-          try {
-            this.fetching = true;
-            deliveries = await backend.fetch(this.queue, want, { wait: !untilEmpty, signal: this.fetchAbort.signal, leaseMs: this.options.leaseMs });
-            failures = 0;
-          } catch (err) {
-            if (err instanceof JobsError) throw err;
-            // A connection problem: wait and try again, so a worker outlives a broker restart.
-            const delay = RECONNECT_DELAYS_MS[Math.min(failures++, RECONNECT_DELAYS_MS.length - 1)];
-            this.logger.warn(`fetch failed (${(err as Error).message}); retrying in ${delay} ms`);
-            await sleep(delay, this.fetchAbort.signal);
-            continue;
-          } finally {
-            this.fetching = false;
-          }
+        try {
+          this.fetching = true;
+          deliveries = await backend.fetch(this.queue, capacity, { wait: !untilEmpty && !ahead, signal: this.fetchAbort.signal, leaseMs: this.options.leaseMs });
+          failures = 0;
+        } catch (err) {
+          if (err instanceof JobsError) throw err;
+          // A connection problem: wait and try again, so a worker outlives a broker restart.
+          const delay = RECONNECT_DELAYS_MS[Math.min(failures++, RECONNECT_DELAYS_MS.length - 1)];
+          this.logger.warn(`fetch failed (${(err as Error).message}); retrying in ${delay} ms`);
+          await sleep(delay, this.fetchAbort.signal);
+          continue;
+        } finally {
+          this.fetching = false;
         }
-        if (deliveries.length === 0) {
-          if (!untilEmpty) continue;
-          if (this.running.size === 0 && this.prefetched.length === 0) break;
-          if (this.running.size > 0) await this.nextSettle();
+        if (deliveries.length > 0) {
+          this.taken += deliveries.length;
+          for (const delivery of deliveries) this.leases.hold(delivery);
+          this.prefetched.push(...deliveries);
           continue;
         }
-        for (const delivery of deliveries) {
-          this.taken++;
-          const entry: Running = { delivery, controller: null, released: false, abandon: () => undefined };
-          const abandoned = new Promise<void>((resolve) => (entry.abandon = resolve));
-          const done: Promise<void> = Promise.race([this.process(entry), abandoned]).finally(() => {
-            this.running.delete(done);
-            this.slotFreed?.();
-          });
-          this.running.set(done, entry);
+        if (ahead) {
+          // Nothing more to take ahead: try again when a run ends, not before.
+          await this.nextEvent();
+          continue;
         }
+        if (!untilEmpty) continue;
+        if (this.running.size === 0) break;
+        await this.nextEvent();
       }
     } finally {
       await Promise.all(this.running.keys());
@@ -136,13 +150,33 @@ export class QueueWorker {
       this.consuming = false;
       this.fetchAbort = null;
     }
-    return this.taken;
+    return this.taken - this.returned;
+  }
+
+  /** Starts a taken job in a free slot. */
+  private start(delivery: Delivery): void {
+    this.runs++;
+    const entry: Running = { delivery, controller: null, released: false, abandon: () => undefined, runEnded: false };
+    const abandoned = new Promise<void>((resolve) => (entry.abandon = resolve));
+    const done: Promise<void> = Promise.race([this.process(entry), abandoned]).finally(() => {
+      this.running.delete(done);
+      this.leases.forget(delivery);
+      this.wakeLoop?.();
+    });
+    this.running.set(done, entry);
+  }
+
+  /** A run (and its output validation) ended: its slot is free, though its job may still be settling. */
+  private runEnded(): void {
+    this.runs--;
+    this.wakeLoop?.();
   }
 
   /** Stops taking jobs; resolves when the running ones have settled. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.fetchAbort?.abort();
+    this.wakeLoop?.();
     await Promise.all(this.running.keys());
     await this.releasePrefetched();
   }
@@ -150,7 +184,13 @@ export class QueueWorker {
   /** Jobs taken ahead but not started go back to the queue untouched (their attempt not counted). */
   private async releasePrefetched(): Promise<void> {
     const left = this.prefetched.splice(0);
-    await Promise.all(left.map((delivery) => this.settle(delivery, () => this.orchestrator.backend.release(delivery))));
+    this.returned += left.length;
+    await Promise.all(
+      left.map(async (delivery) => {
+        await this.settle(delivery, () => this.orchestrator.backend.release(delivery));
+        this.leases.forget(delivery);
+      }),
+    );
   }
 
   /**
@@ -161,7 +201,11 @@ export class QueueWorker {
   async shutdown(timeoutMs: number): Promise<boolean> {
     this.stopping = true;
     this.fetchAbort?.abort();
-    if (this.running.size === 0) return true;
+    this.wakeLoop?.();
+    if (this.running.size === 0) {
+      await this.releasePrefetched();
+      return true;
+    }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     const outcome = await Promise.race([Promise.all(this.running.keys()), timedOut]);
@@ -170,32 +214,49 @@ export class QueueWorker {
       await this.releasePrefetched();
       return true;
     }
-    const left = [...this.running.values()];
+    // Runs still going are given back; jobs whose run ended are being settled and finish that.
+    const left = [...this.running.values()].filter((entry) => !entry.runEnded);
     this.logger.warn(`shutdown timeout of ${timeoutMs} ms passed with ${left.length} job(s) running; giving them back to the queue`);
-    await Promise.all(
-      left.map(async (entry) => {
+    await Promise.all([
+      ...left.map(async (entry) => {
         entry.released = true;
         controllerOf(entry).abort(new ConsumerStateError(`Consumer of "${this.queue}" is shutting down`));
         await this.settle(entry.delivery, () => this.orchestrator.backend.release(entry.delivery));
         entry.abandon();
       }),
-    );
+      this.releasePrefetched(),
+    ]);
+    await Promise.all(this.running.keys());
     return false;
   }
 
-  private nextSettle(): Promise<void> {
+  /** Waits until a run ends, a job settles, or stop() is called. */
+  private nextEvent(): Promise<void> {
     return new Promise((resolve) => {
-      this.slotFreed = () => {
-        this.slotFreed = null;
+      this.wakeLoop = () => {
+        this.wakeLoop = null;
         resolve();
       };
     });
   }
 
   private async process(entry: Running): Promise<void> {
+    const endRun = (): void => {
+      if (entry.runEnded) return;
+      entry.runEnded = true;
+      this.runEnded();
+    };
+    try {
+      await this.runAndSettle(entry, endRun);
+    } finally {
+      endRun();
+    }
+  }
+
+  /** Validates the input, runs the handler, validates its output, then (after `endRun`) settles. */
+  private async runAndSettle(entry: Running, endRun: () => void): Promise<void> {
     const { delivery } = entry;
     const record = delivery.job;
-    const backend = this.orchestrator.backend;
     this.emit('active', { queue: this.queue, job: record });
 
     const schema = this.orchestrator.schemaFor(this.queue);
@@ -204,12 +265,13 @@ export class QueueWorker {
       payload = schema ? toValidDto(schema.input, record.payload, schema.name, 'input') : record.payload;
     } catch (err) {
       // A payload that fails validation will fail every time: dead-letter it without retrying.
+      endRun();
       await this.fail(entry, err, true);
       return;
     }
 
-    const stopLease = this.keepLease(delivery);
     let timer: NodeJS.Timeout | undefined;
+    let output: unknown;
     try {
       const context: RunContext = {
         queue: this.queue,
@@ -232,34 +294,38 @@ export class QueueWorker {
             }),
           ]));
       if (entry.released) return;
-      const output = schema?.output ? dtoToPlain(toValidDto(schema.output, result ?? {}, schema.name, 'output')) : asJson(result);
-      if (await this.settle(delivery, () => this.complete(delivery, output))) {
-        this.emit('completed', { queue: this.queue, job: record, result: output });
-      }
+      output = schema?.output ? dtoToPlain(toValidDto(schema.output, result ?? {}, schema.name, 'output')) : asJson(result);
     } catch (err) {
       if (entry.released) return;
+      endRun();
       await this.fail(entry, err, err instanceof UnrecoverableError);
+      return;
     } finally {
       clearTimeout(timer);
-      stopLease();
+    }
+    endRun();
+    if (await this.settle(delivery, () => this.complete(delivery, output))) {
+      this.emit('completed', { queue: this.queue, job: record, result: output });
     }
   }
 
   /**
-   * Completes a job. When it is the only one running — the loop would then fetch for its slot alone —
+   * Completes a job. When it is the only one held — the loop would then fetch for its slot alone —
    * and the backend can, the next job comes back in the same round trip. With more running, the
    * loop's own fetches take several jobs per round trip, which measured faster (Redis, c=50: 10.1k
-   * against 8.6k jobs/s; c=1: 2.2k against 3.5k the other way round).
+   * against 8.6k jobs/s; c=1: 2.2k against 3.5k the other way round). With a prefetch the loop
+   * has already taken the next jobs.
    */
   private async complete(delivery: Delivery, output: unknown): Promise<void> {
     const backend = this.orchestrator.backend;
     const wanted =
-      backend.completeAndFetch && this.running.size === 1 && this.consuming && !this.stopping && !this.fetching && this.prefetched.length === 0 && this.taken < this.budget;
+      this.options.prefetch === 0 && this.running.size === 1 && this.consuming && !this.stopping && !this.fetching && this.prefetched.length === 0 && this.taken < this.budget;
     if (!wanted || !backend.completeAndFetch) return backend.complete(delivery, output);
     const next = await backend.completeAndFetch(delivery, output, { max: 1, leaseMs: this.options.leaseMs });
     if (next.length === 0) return;
+    this.taken += next.length;
+    for (const taken of next) this.leases.hold(taken);
     this.prefetched.push(...next);
-    this.slotFreed?.();
   }
 
   private async fail(entry: Running, error: unknown, unrecoverable: boolean): Promise<void> {
@@ -289,18 +355,6 @@ export class QueueWorker {
       this.logger.error(`${why} — it will be delivered again`);
       return false;
     }
-  }
-
-  /** For backends whose deliveries expire: keep the lease alive while the run goes on. */
-  private keepLease(delivery: Delivery): () => void {
-    const backend = this.orchestrator.backend;
-    if (!backend.capabilities.leases) return () => undefined;
-    const leaseMs = this.options.leaseMs;
-    const interval = setInterval(() => {
-      backend.extendLease(delivery, leaseMs).catch((err: Error) => this.logger.warn(`could not extend the lease of job ${delivery.job.id}: ${err.message}`));
-    }, Math.max(Math.floor(leaseMs / 3), 1));
-    interval.unref();
-    return () => clearInterval(interval);
   }
 
   private emit<K extends JobEventType>(type: K, event: JobEventMap[K]): void {

@@ -85,6 +85,80 @@ export function consumerCases(ctx: ConformanceContext): void {
     expect(await again.consume(2)).toBe(2);
   });
 
+  describe('prefetch', () => {
+    /** A consumer whose first run waits for `release()`; records labels and the most runs at once. */
+    function gatedConsumer(queue: string, options: { concurrency: number; prefetch: number }) {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let firstStarted!: () => void;
+      const started = new Promise<void>((resolve) => (firstStarted = resolve));
+      const seen: { label: string; attempt: number }[] = [];
+      let runningNow = 0;
+      let mostAtOnce = 0;
+      const consumer = new FnConsumer(
+        queue,
+        async (job) => {
+          seen.push({ label: job.payload.label, attempt: job.attempt });
+          mostAtOnce = Math.max(mostAtOnce, ++runningNow);
+          if (seen.length === 1) {
+            firstStarted();
+            await gate;
+          }
+          runningNow--;
+        },
+        options,
+      );
+      return { consumer, release, started, seen, mostAtOnce: () => mostAtOnce };
+    }
+
+    it('jobs taken ahead still run one slot at a time, in order, each once', async () => {
+      const { queue, orchestrator } = await registeredQueue('prefetch');
+      const labels = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'];
+      for (const label of labels) await orchestrator.publish(queue, { label });
+      const { consumer, release, started, seen, mostAtOnce } = gatedConsumer(queue, { concurrency: 1, prefetch: 3 });
+      consumer.connect(orchestrator);
+      const consuming = consumer.consume(labels.length);
+      await started;
+      // One running, three taken ahead: four held, four still waiting for anyone.
+      expect(await orchestrator.countQueueMessages(queue)).toBe(4);
+      release();
+      expect(await consuming).toBe(labels.length);
+      expect(seen.map((s) => s.label)).toEqual(labels);
+      expect(mostAtOnce()).toBe(1);
+      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, completed: labels.length });
+    });
+
+    it('consume(n) takes no more than n jobs, however large the prefetch', async () => {
+      const { queue, orchestrator } = await registeredQueue('prefetch-n');
+      for (let i = 0; i < 5; i++) await orchestrator.publish(queue, { label: `n${i}` });
+      const { consumer, seen } = recordingConsumer(queue, { concurrency: 1, prefetch: 10 });
+      consumer.connect(orchestrator);
+      expect(await consumer.consume(2)).toBe(2);
+      expect(seen).toEqual(['n0', 'n1']);
+      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 3, active: 0 });
+    });
+
+    it('stop() gives jobs taken ahead back unrun, their attempts uncounted', async () => {
+      const { queue, orchestrator } = await registeredQueue('prefetch-stop');
+      for (let i = 0; i < 6; i++) await orchestrator.publish(queue, { label: `s${i}` });
+      const { consumer, release, started, seen } = gatedConsumer(queue, { concurrency: 1, prefetch: 5 });
+      consumer.connect(orchestrator);
+      const consuming = consumer.consume();
+      await started;
+      const stopped = consumer.stop();
+      release();
+      await stopped;
+      expect(await consuming).toBe(1);
+      expect(seen.map((s) => s.label)).toEqual(['s0']);
+      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 5, active: 0, completed: 1 });
+      const rest: { label: string; attempt: number }[] = [];
+      const again = new FnConsumer(queue, (job) => void rest.push({ label: job.payload.label, attempt: job.attempt }));
+      again.connect(orchestrator);
+      expect(await again.consume(5)).toBe(5);
+      expect(rest).toEqual(['s1', 's2', 's3', 's4', 's5'].map((label) => ({ label, attempt: 1 })));
+    });
+  });
+
   it('stop() on an idle consumer returns at once with nothing taken', async () => {
     const { queue, orchestrator } = await registeredQueue();
     const { consumer } = recordingConsumer(queue);

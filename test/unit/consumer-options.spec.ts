@@ -12,6 +12,7 @@ describe('resolveConsumerOptions', () => {
     expect(resolved.concurrency).toBe(1);
     expect(resolved.attempts).toBe(1);
     expect(resolved.leaseMs).toBe(30_000);
+    expect(resolved.prefetch).toBe(0);
     expect(resolved.timeout).toBeUndefined();
     expect(resolved.backoff).toEqual({ type: 'exponential', delay: 1000, maxDelay: 300_000 });
   });
@@ -23,8 +24,8 @@ describe('resolveConsumerOptions', () => {
 
   it('keeps valid options', () => {
     const backoff = (attempt: number) => attempt * 10;
-    const resolved = resolveConsumerOptions(WHERE, { concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, backoff });
-    expect(resolved).toEqual({ concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, backoff });
+    const resolved = resolveConsumerOptions(WHERE, { concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, prefetch: 8, backoff });
+    expect(resolved).toEqual({ concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, prefetch: 8, backoff });
   });
 
   it('accepts a complete backoff strategy', () => {
@@ -49,6 +50,8 @@ describe('resolveConsumerOptions', () => {
     ['timeout -5', { timeout: -5 }, 'timeout'],
     ['timeout 0', { timeout: 0 }, 'timeout'],
     ['leaseMs 0', { leaseMs: 0 }, 'leaseMs'],
+    ['prefetch -1', { prefetch: -1 }, 'prefetch'],
+    ['prefetch 0.5', { prefetch: 0.5 }, 'prefetch'],
     ['unknown key concurency', { concurency: 2 } as ConsumerOptions, 'concurency'],
     ["backoff type 'linear'", { backoff: { type: 'linear', delay: 10 } as never }, 'backoff'],
     ['backoff null', { backoff: null as never }, 'backoff'],
