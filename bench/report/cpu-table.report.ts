@@ -8,6 +8,7 @@ import { renderTextTable } from './text-table';
 const SERVER_OF: Record<SystemName, 'redis' | 'rabbitmq' | null> = {
   local: null,
   redis: 'redis',
+  'redis-prefetch': 'redis',
   bullmq: 'redis',
   'raw-ioredis': 'redis',
   rabbitmq: 'rabbitmq',

@@ -28,6 +28,7 @@ export interface ChartSpec {
 const COLORS: Record<SystemName, string> = {
   local: '#2f6db5',
   redis: '#c8372d',
+  'redis-prefetch': '#8f1d16',
   rabbitmq: '#e07b00',
   bullmq: '#7b4ea3',
   'raw-ioredis': '#d9918b',

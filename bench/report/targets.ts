@@ -42,6 +42,7 @@ export function compare(measurements: readonly Measurement[], options: BenchOpti
     }
   };
   ratio('redis', 'bullmq', [...consumeCases, ...pipelineCases], 3);
+  ratio('redis-prefetch', 'bullmq', [...consumeCases, ...pipelineCases], 3);
   ratio('rabbitmq', 'raw-amqplib', [...publishCases, ...consumeCases, ...pipelineCases], 0.9);
   if (options.systems.includes('local') && options.scenarios.includes('pipeline')) {
     const value = rateOf(measurements, 'pipeline', pipelineCases[0]?.case ?? '', 'local');

@@ -14,6 +14,8 @@ export async function loadSystem(name: SystemName): Promise<BenchSystem> {
       return (await import('./local.system')).localSystem;
     case 'redis':
       return (await import('./redis.system')).redisSystem;
+    case 'redis-prefetch':
+      return (await import('./redis.system')).redisPrefetchSystem;
     case 'rabbitmq':
       return (await import('./rabbitmq.system')).rabbitmqSystem;
     case 'bullmq':

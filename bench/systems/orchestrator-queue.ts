@@ -1,4 +1,4 @@
-import { Consumer, JobSchema, Orchestrator, type Job, type JobBackend } from '../../lib';
+import { Consumer, JobSchema, Orchestrator, type ConsumerOptions, type Job, type JobBackend } from '../../lib';
 import type { BenchJob } from '../bench-job';
 import type { BenchQueue, ConsumeHandlers, RunningConsumers } from './bench-system.interface';
 import { BenchInput } from './bench-input.dto';
@@ -7,10 +7,10 @@ import { BenchInput } from './bench-input.dto';
 class BenchConsumer extends Consumer<BenchInput> {
   constructor(
     queue: string,
-    concurrency: number,
+    options: ConsumerOptions,
     private readonly onJob: (job: BenchJob) => void,
   ) {
-    super(queue, { concurrency });
+    super(queue, options);
   }
 
   run(job: Job<BenchInput>): void {
@@ -29,9 +29,11 @@ export class OrchestratorQueue implements BenchQueue {
   private constructor(
     private readonly orchestrator: Orchestrator,
     private readonly queue: string,
+    /** Consumer options besides concurrency (e.g. prefetch). */
+    private readonly consumerOptions: ConsumerOptions,
   ) {}
 
-  static async open(backend: JobBackend, queue: string): Promise<OrchestratorQueue> {
+  static async open(backend: JobBackend, queue: string, consumerOptions: ConsumerOptions = {}): Promise<OrchestratorQueue> {
     const orchestrator = new Orchestrator(backend);
     try {
       await orchestrator.register(new JobSchema({ name: queue, input: BenchInput }));
@@ -39,7 +41,7 @@ export class OrchestratorQueue implements BenchQueue {
       await orchestrator.close().catch(() => undefined);
       throw err;
     }
-    return new OrchestratorQueue(orchestrator, queue);
+    return new OrchestratorQueue(orchestrator, queue, consumerOptions);
   }
 
   async publish(job: BenchJob): Promise<void> {
@@ -51,7 +53,7 @@ export class OrchestratorQueue implements BenchQueue {
   }
 
   async consume(concurrency: number, handlers: ConsumeHandlers): Promise<RunningConsumers> {
-    const consumer = new BenchConsumer(this.queue, concurrency, handlers.onJob);
+    const consumer = new BenchConsumer(this.queue, { ...this.consumerOptions, concurrency }, handlers.onJob);
     consumer.on('failed', ({ job, error }) => handlers.onError(new Error(`job ${job.id} failed: ${error.message}`)));
     consumer.connect(this.orchestrator);
     this.consumers.add(consumer);
