@@ -77,18 +77,27 @@ local function holds(id, token)
   return redis.call('ZSCORE', KEYS[4], id) ~= false and redis.call('HGET', job_key(id), 'token') == token
 end
 
-local function assert_holds(id, token)
-  if not holds(id, token) then
-    error({ err = 'MINDTRACE_LEASE_LOST' })
-  end
+-- Every settle records the lease token it came with ('settled'). When a settle's reply is lost with a
+-- dropped connection, ioredis sends it again; the second one finds its own token there and is
+-- answered as done, instead of as a lost lease.
+local function settled_before(id, token)
+  return redis.call('HGET', job_key(id), 'settled') == token
 end
 
--- Checks that the caller still holds the job and takes it off active.
+-- True if the caller holds the job; false if this very settle already happened; otherwise an error.
+local function check_held(id, token)
+  if holds(id, token) then return true end
+  if settled_before(id, token) then return false end
+  error({ err = 'MINDTRACE_LEASE_LOST' })
+end
+
+-- Checks that the caller still holds the job and takes it off active; false if this settle already
+-- happened (the caller then does nothing).
 local function take_held(id, token)
-  assert_holds(id, token)
+  if not check_held(id, token) then return false end
   local jk = job_key(id)
   redis.call('ZREM', KEYS[4], id)
-  redis.call('HSET', jk, 'token', '')
+  redis.call('HSET', jk, 'token', '', 'settled', token)
   return jk
 end
 
@@ -122,10 +131,10 @@ local function take_jobs(max, lease, token_base, now)
 end
 
 -- Takes a held job off active and marks it completed with its result, and announces it. The caller
--- checked the lease (holds) and applies retention once for all the jobs it completes.
-local function mark_completed(id, result, channel, now)
+-- checked the lease (check_held) and applies retention once for all the jobs it completes.
+local function mark_completed(id, token, result, channel, now)
   redis.call('ZREM', KEYS[4], id)
-  redis.call('HSET', job_key(id), 'status', 'completed', 'token', '', 'result', result, 'finishedAt', now)
+  redis.call('HSET', job_key(id), 'status', 'completed', 'token', '', 'settled', token, 'result', result, 'finishedAt', now)
   redis.call('ZADD', KEYS[6], now, id)
   redis.call('PUBLISH', channel, id)
 end

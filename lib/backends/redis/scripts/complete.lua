@@ -1,6 +1,7 @@
 -- complete(keepCount, keepAgeMs, channel, id1, token1, result1, id2, ...): completes every job the
 -- client finished since its previous call, in one step and one round trip. A job whose lease was lost
--- is left where it is (its new holder settles it) and reported, without failing the others.
+-- is left where it is (its new holder settles it) and reported, without failing the others; one this
+-- very call already completed (a resend after a lost reply) counts as done.
 -- Returns { ids retention dropped, indexes (1-based) of the jobs whose lease was lost }.
 local channel = ARGV[4]
 local now = now_ms()
@@ -9,9 +10,10 @@ local n = 0
 for i = 5, #ARGV, 3 do
   n = n + 1
   local id = ARGV[i]
-  if holds(id, ARGV[i + 1]) then
-    mark_completed(id, ARGV[i + 2], channel, now)
-  else
+  local token = ARGV[i + 1]
+  if holds(id, token) then
+    mark_completed(id, token, ARGV[i + 2], channel, now)
+  elseif not settled_before(id, token) then
     lost[#lost + 1] = n
   end
 end

@@ -1,6 +1,7 @@
 -- deadLetter(id, token, errorJson, keepCount, keepAgeMs, channel): the job failed for good.
 local id = ARGV[2]
 local jk = take_held(id, ARGV[3])
+if not jk then return {} end
 local now = now_ms()
 redis.call('HSET', jk, 'status', 'dead', 'error', ARGV[4], 'finishedAt', now)
 -- Two jobs can die in the same millisecond, and a zset orders equal scores by member (the id), not

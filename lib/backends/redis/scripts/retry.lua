@@ -1,6 +1,7 @@
 -- retry(id, token, errorJson, delayMs): the attempt failed; due again after the delay.
 local id = ARGV[2]
 local jk = take_held(id, ARGV[3])
+if not jk then return 1 end
 local delay = tonumber(ARGV[5])
 redis.call('HSET', jk, 'status', 'failed', 'error', ARGV[4])
 if delay > 0 then
