@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { Channel, Message } from 'amqplib';
 import type { JobRecord } from '../../backend/job-record';
 import { BackendClosedError } from '../../errors';
+import { ChannelAcks } from './channel-acks';
 import type { RabbitMQConnection } from './rabbitmq.connection';
 import { decodeJob } from './rabbitmq.message';
 
@@ -11,12 +12,14 @@ export interface Received {
   /** The record as the body has it (attempt not yet counted for this delivery). */
   record: JobRecord;
   channel: Channel;
+  /** Where its ack or nack goes: acks are sent together at the end of the tick. */
+  acks: ChannelAcks;
 }
 
 /** What a subscription needs from its client. */
 export interface SubscriptionHooks {
-  /** A message that is not a job arrived on `channel`: move it to the dead-letter queue and ack it there. */
-  poison(channel: Channel, message: Message, problem: string): Promise<void>;
+  /** A message that is not a job arrived: move it to the dead-letter queue and ack it with `acks`. */
+  poison(acks: ChannelAcks, message: Message, problem: string): Promise<void>;
   /** The broker cancelled the consumer or answered 404: the queue was deleted. */
   queueGone(): void;
   /** These messages go back to the broker unrun (nack with requeue, or their channel closed). */
@@ -46,12 +49,17 @@ const RESUBSCRIBE_DELAY_MS = 500;
  */
 export class QueueSubscription {
   private channel: Channel | null = null;
-  private opening: Promise<Channel> | null = null;
+  private acks: ChannelAcks | null = null;
+  private opening: Promise<ChannelAcks> | null = null;
   private consumerTag: string | null = null;
+  /** The prefetch the running consumer was started with (per consumer: see subscribe). */
+  private consumerPrefetch = 0;
   private wantConsumer = false;
   private reconciliation: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** When a fetch last asked for messages: the idle timer is armed once and checks it, not reset per fetch. */
+  private lastDemandAt = 0;
   private buffer: Received[] = [];
   private readonly waiters: Waiter[] = [];
   private dispatchQueued = false;
@@ -111,7 +119,7 @@ export class QueueSubscription {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     this.waiters.push(waiter);
-    this.clearIdle();
+    this.lastDemandAt = Date.now();
     this.followDemand();
     this.wantConsumer = true;
     void this.reconcile();
@@ -120,14 +128,16 @@ export class QueueSubscription {
 
   /** basic.get up to `max` times; poison messages are dead-lettered on the way and not returned. */
   async get(max: number): Promise<Received[]> {
-    const channel = await this.ensureChannel();
+    const acks = await this.ensureChannel();
+    const { channel } = acks;
     const out: Received[] = [];
     while (out.length < max) {
       const message = await channel.get(this.queueName, { noAck: false });
       if (message === false) break;
+      acks.received(message);
       const decoded = decodeJob(message.content);
-      if (decoded.problem !== undefined) await this.hooks.poison(channel, message, decoded.problem);
-      else out.push({ message, record: decoded.record, channel });
+      if (decoded.problem !== undefined) await this.hooks.poison(acks, message, decoded.problem);
+      else out.push({ message, record: decoded.record, channel, acks });
     }
     return out;
   }
@@ -147,7 +157,7 @@ export class QueueSubscription {
     await this.pause();
     const { messageCount } = await this.connection.withChannel((channel) => channel.purgeQueue(this.queueName));
     const dropped = this.buffer.splice(0);
-    for (const { channel, message } of dropped) settleQuietly(() => channel.ack(message));
+    for (const { acks, message } of dropped) settleQuietly(() => acks.ack(message));
     return messageCount + dropped.length;
   }
 
@@ -163,7 +173,9 @@ export class QueueSubscription {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const waiter of this.waiters.splice(0)) waiter.hand([]);
     const channel = this.channel;
+    this.acks?.flush();
     this.channel = null;
+    this.acks = null;
     if (channel && this.connection.isOpen(channel)) {
       if (this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
       this.consumerTag = null;
@@ -173,39 +185,41 @@ export class QueueSubscription {
     this.buffer = [];
   }
 
-  private ensureChannel(): Promise<Channel> {
+  private ensureChannel(): Promise<ChannelAcks> {
     if (this.closed) return Promise.reject(new BackendClosedError('RabbitMQClient'));
-    if (this.channel && this.connection.isOpen(this.channel)) return Promise.resolve(this.channel);
+    if (this.channel && this.acks && this.connection.isOpen(this.channel)) return Promise.resolve(this.acks);
     if (!this.opening) {
       this.opening = (async () => {
         const channel = await this.connection.createChannel();
+        const acks = new ChannelAcks(channel);
         channel.on('close', () => this.onChannelClosed(channel));
         if (this.closed) {
           await channel.close().catch(() => undefined);
           throw new BackendClosedError('RabbitMQClient');
         }
-        // Channel-wide (global) so that it can be raised while consuming.
-        await channel.prefetch(this.prefetch, true);
         this.channel = channel;
-        return channel;
+        this.acks = acks;
+        return acks;
       })().finally(() => (this.opening = null));
     }
     return this.opening;
   }
 
-  private onMessage(channel: Channel, message: Message | null): void {
+  private onMessage(acks: ChannelAcks, message: Message | null): void {
+    const { channel } = acks;
     if (message === null) {
       // The broker cancelled us: the queue was deleted.
       if (channel === this.channel) this.consumerTag = null;
       this.queueGone();
       return;
     }
+    acks.received(message);
     const decoded = decodeJob(message.content);
     if (decoded.problem !== undefined) {
-      void this.hooks.poison(channel, message, decoded.problem);
+      void this.hooks.poison(acks, message, decoded.problem);
       return;
     }
-    this.buffer.push({ message, record: decoded.record, channel });
+    this.buffer.push({ message, record: decoded.record, channel, acks });
     // Deliveries that came in one socket read are handed out together.
     if (!this.dispatchQueued) {
       this.dispatchQueued = true;
@@ -227,6 +241,7 @@ export class QueueSubscription {
   private onChannelClosed(channel: Channel): void {
     if (channel !== this.channel) return;
     this.channel = null;
+    this.acks = null;
     this.consumerTag = null;
     this.held = 0;
     const lost = this.buffer.splice(0);
@@ -237,19 +252,26 @@ export class QueueSubscription {
     if (!this.closed && this.wantConsumer && this.connection.state === 'open') this.retryLater();
   }
 
-  /** Makes the consumer match `wantConsumer`; one run at a time, re-checking until they agree. */
+  /** True when the consumer runs as wanted: present only if wanted, and started with the current prefetch. */
+  private get consumerMatches(): boolean {
+    if (this.consumerTag === null) return !this.wantConsumer;
+    return this.wantConsumer && this.consumerPrefetch >= this.prefetch;
+  }
+
+  /** Makes the consumer match `wantConsumer` and the prefetch; one run at a time, re-checking until they agree. */
   private reconcile(): Promise<void> {
     if (this.reconciliation) return this.reconciliation;
-    if (this.closed || this.wantConsumer === (this.consumerTag !== null)) return Promise.resolve();
+    if (this.closed || this.consumerMatches) return Promise.resolve();
     this.reconciliation = this.runReconcile();
     return this.reconciliation;
   }
 
   private async runReconcile(): Promise<void> {
     try {
-      while (!this.closed && this.wantConsumer !== (this.consumerTag !== null)) {
-        if (this.wantConsumer) await this.subscribe();
-        else await this.unsubscribe();
+      while (!this.closed && !this.consumerMatches) {
+        // A consumer with too low a prefetch is replaced: a per-consumer prefetch cannot be raised in place.
+        if (this.consumerTag !== null) await this.unsubscribe();
+        else await this.subscribe();
       }
     } catch (err) {
       if ((err as { code?: unknown }).code === 404) this.queueGone();
@@ -263,15 +285,28 @@ export class QueueSubscription {
     }
   }
 
+  /**
+   * Starts the consumer. Its prefetch is per consumer (basic.qos without `global`, set just before):
+   * with one consumer per channel it bounds the same deliveries as a channel-wide one, but the broker
+   * checks it inside the queue, where a channel-wide limit costs a call to the channel's limiter for
+   * every message.
+   */
   private async subscribe(): Promise<void> {
-    const channel = await this.ensureChannel();
-    const { consumerTag } = await channel.consume(this.queueName, (message) => this.onMessage(channel, message), { noAck: false });
-    if (channel === this.channel && this.connection.isOpen(channel)) this.consumerTag = consumerTag;
+    const acks = await this.ensureChannel();
+    const { channel } = acks;
+    const prefetch = this.prefetch;
+    await channel.prefetch(prefetch, false);
+    const { consumerTag } = await channel.consume(this.queueName, (message) => this.onMessage(acks, message), { noAck: false });
+    if (channel === this.channel && this.connection.isOpen(channel)) {
+      this.consumerTag = consumerTag;
+      this.consumerPrefetch = prefetch;
+    }
   }
 
   private async unsubscribe(): Promise<void> {
     const channel = this.channel;
     const tag = this.consumerTag;
+    this.acks?.flush();
     if (channel && tag && this.connection.isOpen(channel)) await channel.cancel(tag);
     // cancel-ok comes after every delivery made to the consumer: the buffer is complete now.
     if (this.consumerTag === tag) this.consumerTag = null;
@@ -294,7 +329,7 @@ export class QueueSubscription {
 
   private giveBack(): void {
     const returned = this.buffer.splice(0);
-    for (const { channel, message } of returned) settleQuietly(() => channel.nack(message, false, true));
+    for (const { acks, message } of returned) settleQuietly(() => acks.nack(message, true));
     this.hooks.givenBack(returned);
   }
 
@@ -304,14 +339,17 @@ export class QueueSubscription {
     for (const waiter of this.waiters.splice(0)) waiter.hand([]);
   }
 
-  /** Raises the channel's prefetch to what the waiting fetches and held deliveries add up to. */
+  /**
+   * Raises the prefetch to what the waiting fetches and held deliveries add up to; a running consumer
+   * is then replaced by one with the new prefetch (reconcile). A consumer's first fetch asks for its
+   * whole concurrency, so this happens at start, not in steady state.
+   */
   private followDemand(): void {
     if (this.fixedPrefetch !== null) return;
-    const demand = Math.min(this.held + this.waiters.reduce((sum, waiter) => sum + waiter.max, 0), 65535);
-    if (demand <= this.prefetch) return;
-    this.prefetch = demand;
-    const channel = this.channel;
-    if (channel && this.connection.isOpen(channel)) channel.prefetch(demand, true).catch(() => undefined);
+    let demand = this.held;
+    for (const waiter of this.waiters) demand += waiter.max;
+    demand = Math.min(demand, 65535);
+    if (demand > this.prefetch) this.prefetch = demand;
   }
 
   private retryLater(): void {
@@ -322,12 +360,19 @@ export class QueueSubscription {
     }, RESUBSCRIBE_DELAY_MS);
   }
 
-  private armIdle(): void {
+  /**
+   * Parks the subscription once nobody has fetched for IDLE_RETURN_MS. Armed once, not per fetch: when it
+   * fires early because a fetch came meanwhile, it arms itself again for the rest of the time.
+   */
+  private armIdle(delayMs = IDLE_RETURN_MS): void {
     if (this.idleTimer || this.closed) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.waiters.length === 0) void this.park();
-    }, IDLE_RETURN_MS);
+      if (this.waiters.length > 0) return; // dispatch() arms it again once they are served
+      const idleFor = Date.now() - this.lastDemandAt;
+      if (idleFor < IDLE_RETURN_MS) this.armIdle(IDLE_RETURN_MS - idleFor);
+      else void this.park();
+    }, delayMs);
     this.idleTimer.unref();
   }
 

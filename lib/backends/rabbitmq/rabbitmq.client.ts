@@ -13,6 +13,7 @@ import {
   UnsupportedCapabilityError,
 } from '../../errors';
 import type { JobStateStore } from '../../backend/job-state-store.interface';
+import type { ChannelAcks } from './channel-acks';
 import { QueueSubscription, type Received } from './queue-subscription';
 import { resolveRabbitMQOptions, type RabbitMQClientOptions, type ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { RabbitMQConnection, type ConnectionState } from './rabbitmq.connection';
@@ -25,9 +26,10 @@ interface Hold {
   queue: string;
   subscription: QueueSubscription;
   channel: Channel;
+  acks: ChannelAcks;
   message: Message;
-  /** The record as the body had it. */
-  body: JobRecord;
+  /** `attempt` as the body had it. */
+  bodyAttempt: number;
   /** The record as delivered: attempt counts this delivery. */
   job: JobRecord;
 }
@@ -150,7 +152,7 @@ export class RabbitMQClient implements JobBackend {
   }
 
   async publish(queue: string, items: PublishItem[]): Promise<void> {
-    const type = await this.typeOf(queue);
+    const type = this.knownType(queue) ?? (await this.typeOf(queue));
     const names = this.topology.namesOf(queue);
     const now = Date.now();
     const immediate: JobRecord[] = [];
@@ -187,7 +189,7 @@ export class RabbitMQClient implements JobBackend {
   }
 
   async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
-    await this.typeOf(queue);
+    if (!this.knownType(queue)) await this.typeOf(queue);
     const want = Math.max(1, Math.floor(max));
     const subscription = this.subscription(queue);
     const ready = subscription.take(want);
@@ -205,7 +207,8 @@ export class RabbitMQClient implements JobBackend {
 
   async complete(delivery: Delivery, result: unknown): Promise<void> {
     const hold = this.claim(delivery);
-    await this.recordState(() => this.store?.completed(delivery.queue, hold.job, result === undefined ? null : result));
+    const store = this.store;
+    if (store) await this.recordState(() => store.completed(delivery.queue, hold.job, result === undefined ? null : result));
     this.ack(hold);
   }
 
@@ -242,11 +245,11 @@ export class RabbitMQClient implements JobBackend {
   async release(delivery: Delivery): Promise<void> {
     const hold = this.claim(delivery);
     try {
-      hold.channel.nack(hold.message, false, true);
+      hold.acks.nack(hold.message, true);
     } catch {
       throw new LeaseLostError(delivery.queue, delivery.job.id);
     }
-    this.ledger.add(delivery.queue, hold.body);
+    this.ledger.add(delivery.queue, hold.job.id, hold.bodyAttempt);
     await this.recordState(() => this.store?.released(delivery.queue, { ...hold.job, attempt: hold.job.attempt - 1 }));
   }
 
@@ -381,6 +384,12 @@ export class RabbitMQClient implements JobBackend {
     if (this.closed) throw new BackendClosedError(this.name);
   }
 
+  /** The queue's type if this client knows it (no broker round trip, no await on the hot paths). */
+  private knownType(queue: string): QueueType | undefined {
+    this.assertOpen();
+    return this.types.get(queue);
+  }
+
   /** The queue's type, from this client's memory or the broker; QueueNotDeclaredError if it does not exist. */
   private async typeOf(queue: string): Promise<QueueType> {
     this.assertOpen();
@@ -481,10 +490,10 @@ export class RabbitMQClient implements JobBackend {
         this.connection,
         this.options.prefetch,
         {
-          poison: (channel, message, problem) => this.deadLetterPoison(names, channel, message, problem),
+          poison: (acks, message, problem) => this.deadLetterPoison(names, acks, message, problem),
           queueGone: () => this.forgetQueue(queue),
           givenBack: (received) => {
-            for (const { record } of received) this.ledger.add(queue, record);
+            for (const { record } of received) this.ledger.add(queue, record.id, record.attempt);
           },
           channelLost: (channel) => {
             for (const [token, hold] of this.holds) if (hold.channel === channel) this.holds.delete(token);
@@ -576,7 +585,7 @@ export class RabbitMQClient implements JobBackend {
   }
 
   /** A message that is not a job: into the dead-letter queue with the reason, never to a consumer, never requeued. */
-  private async deadLetterPoison(names: QueueNames, channel: Channel, message: Message, problem: string): Promise<void> {
+  private async deadLetterPoison(names: QueueNames, acks: ChannelAcks, message: Message, problem: string): Promise<void> {
     this.logger.warn(`a message on "${names.queue}" is not a job (${problem}); moving it to ${names.dead}`);
     try {
       await this.publishToDead(names, [poisonMessage(names.dead, message, problem)]);
@@ -586,7 +595,7 @@ export class RabbitMQClient implements JobBackend {
       return;
     }
     try {
-      channel.ack(message);
+      acks.ack(message);
     } catch {
       // Its channel closed meanwhile: it comes back and is moved again (one more copy in the dead letters).
     }
@@ -594,21 +603,23 @@ export class RabbitMQClient implements JobBackend {
 
   // ── deliveries ───────────────────────────────────────────────────────────────────────────────────
 
-  private async handOut(queue: string, subscription: QueueSubscription, received: readonly Received[]): Promise<Delivery[]> {
-    const deliveries = received.map(({ message, record, channel }) => {
+  /** Turns received messages into held deliveries; waits only for a job store, if there is one. */
+  private handOut(queue: string, subscription: QueueSubscription, received: readonly Received[]): Delivery[] | Promise<Delivery[]> {
+    const deliveries = received.map(({ message, record, channel, acks }): Delivery => {
+      const bodyAttempt = record.attempt;
       // A redelivery counts as an attempt (its run may have crashed the worker), unless this client gave it back unrun.
-      const redelivered = message.fields.redelivered && !this.ledger.take(queue, record) ? 1 : 0;
-      const job: JobRecord = { ...record, attempt: record.attempt + 1 + redelivered };
+      const redelivered = message.fields.redelivered && !this.ledger.take(queue, record.id, bodyAttempt) ? 1 : 0;
+      // The parsed body is this client's own object: it becomes the held record, and the consumer gets a copy.
+      const job = record;
+      job.attempt = bodyAttempt + 1 + redelivered;
       const token = `${this.channelId(channel)}.${message.fields.deliveryTag}`;
-      this.holds.set(token, { queue, subscription, channel, message, body: record, job });
+      this.holds.set(token, { queue, subscription, channel, acks, message, bodyAttempt, job });
       return { queue, job: { ...job }, token };
     });
     subscription.handedOut(deliveries.length);
-    if (this.store) {
-      const store = this.store;
-      await Promise.all(deliveries.map((delivery) => this.recordState(() => store.started(queue, delivery.job))));
-    }
-    return deliveries;
+    const store = this.store;
+    if (!store) return deliveries;
+    return Promise.all(deliveries.map((delivery) => this.recordState(() => store.started(queue, delivery.job)))).then(() => deliveries);
   }
 
   private holdOf(delivery: Delivery): Hold {
@@ -630,7 +641,7 @@ export class RabbitMQClient implements JobBackend {
 
   private ack(hold: Hold): void {
     try {
-      hold.channel.ack(hold.message);
+      hold.acks.ack(hold.message);
     } catch {
       throw new LeaseLostError(hold.queue, hold.job.id);
     }
@@ -639,7 +650,7 @@ export class RabbitMQClient implements JobBackend {
   /** Gives a delivery back after a failed settle, so it runs again rather than stays held. */
   private requeue(hold: Hold): void {
     try {
-      hold.channel.nack(hold.message, false, true);
+      hold.acks.nack(hold.message, true);
     } catch {
       // Its channel is gone: the broker has it back already.
     }
@@ -707,6 +718,7 @@ function rawCopy(routingKey: string, message: Message): OutgoingMessage {
     content: message.content,
     properties: {
       persistent: true,
+      mandatory: true,
       contentType: message.properties.contentType as string | undefined,
       messageId: message.properties.messageId as string | undefined,
       headers,

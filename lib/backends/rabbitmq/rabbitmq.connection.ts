@@ -4,6 +4,8 @@ import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { BackendClosedError } from '../../errors';
 import { BrokerUnavailableError } from './broker-unavailable.error';
 import type { ResolvedRabbitMQOptions } from './rabbitmq-client.options';
+import { coalesceWrites } from './coalesced-writes';
+import { ConfirmBatch, type PublishOutcome } from './confirm-batch';
 import type { OutgoingMessage } from './rabbitmq.message';
 
 /**
@@ -23,9 +25,6 @@ export interface ConnectionHandlers {
   restored(): Promise<void>;
 }
 
-/** How the broker answered one publish. */
-export type PublishOutcome = 'confirmed' | 'unroutable';
-
 /** Idle command channels kept for reuse. */
 const MAX_SPARE_CHANNELS = 4;
 
@@ -41,8 +40,8 @@ export class RabbitMQConnection {
   private publisher: Promise<ConfirmChannel> | null = null;
   private readonly spare: Channel[] = [];
   private readonly closedChannels = new WeakSet<Channel>();
-  /** Publishes the broker returned as unroutable (mandatory), by routing key and message id, until their confirm comes. */
-  private readonly returned = new Map<string, number>();
+  /** Batches published and not fully confirmed: a returned (unroutable) message is matched against them. */
+  private readonly inFlight = new Set<ConfirmBatch>();
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectAttempt = 0;
   private lastReason = 'not connected yet';
@@ -135,30 +134,23 @@ export class RabbitMQConnection {
    */
   async publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
     const channel = await this.publisherChannel();
-    const pending: Promise<PublishOutcome>[] = [];
-    for (const message of messages) {
-      let writable = true;
-      pending.push(
-        new Promise<PublishOutcome>((resolve, reject) => {
-          const key = returnKey(message.routingKey, message.properties.messageId);
-          const confirmed = (err: unknown): void => {
-            const wasReturned = this.takeReturned(key);
-            if (err) reject(this.transient(err));
-            else resolve(wasReturned ? 'unroutable' : 'confirmed');
-          };
-          try {
-            writable = channel.publish('', message.routingKey, message.content, { ...message.properties, mandatory: true }, confirmed);
-          } catch (err) {
-            reject(this.transient(err));
-          }
-        }),
-      );
-      if (!writable) await this.drained(channel);
+    const batch = new ConfirmBatch(messages, (err) => this.transient(err));
+    this.inFlight.add(batch);
+    try {
+      for (const message of messages) {
+        let writable: boolean;
+        try {
+          writable = channel.publish('', message.routingKey, message.content, message.properties, batch.onConfirm);
+        } catch (err) {
+          batch.fail(err);
+          break;
+        }
+        if (!writable) await this.drained(channel);
+      }
+      return await batch.done;
+    } finally {
+      this.inFlight.delete(batch);
     }
-    const settled = await Promise.allSettled(pending);
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) throw failure.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<PublishOutcome>).value);
   }
 
   /** Closes the connection (the broker requeues whatever was not acknowledged) and stops reconnecting. */
@@ -208,6 +200,7 @@ export class RabbitMQConnection {
       await model.close().catch(() => undefined);
       throw new BackendClosedError('RabbitMQClient');
     }
+    coalesceWrites(model);
     model.on('error', (err: Error) => (this.lastReason = err.message));
     model.on('close', (err?: Error) => this.onClosed(model, err));
     model.on('blocked', (reason: string) => this.logger.warn(`the broker blocked publishing (${reason}); publishes wait until it unblocks`));
@@ -262,13 +255,12 @@ export class RabbitMQConnection {
       const creating = this.open().then(async (model) => {
         const channel = await model.createConfirmChannel();
         channel.on('error', () => undefined);
+        // A return comes before its message's confirm, so the batch knows before it settles.
         channel.on('return', (message: Message) => {
-          const key = returnKey(message.fields.routingKey, message.properties.messageId);
-          this.returned.set(key, (this.returned.get(key) ?? 0) + 1);
+          for (const batch of this.inFlight) if (batch.matchReturn(message)) return;
         });
         channel.on('close', () => {
           this.closedChannels.add(channel);
-          this.returned.clear(); // Every confirm pending on it fails now; no return can be matched any more.
           if (this.publisher === creating) this.publisher = null;
         });
         return channel;
@@ -281,15 +273,6 @@ export class RabbitMQConnection {
     return this.publisher.catch((err: unknown) => {
       throw this.transient(err);
     });
-  }
-
-  /** A return comes before its confirm, so the confirm can tell whether its message was routed. */
-  private takeReturned(key: string): boolean {
-    const count = this.returned.get(key);
-    if (!count) return false;
-    if (count === 1) this.returned.delete(key);
-    else this.returned.set(key, count - 1);
-    return true;
   }
 
   private drained(channel: Channel): Promise<void> {
@@ -313,10 +296,6 @@ export class RabbitMQConnection {
 function isRefusal(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'number' && code >= 403 && code <= 406;
-}
-
-function returnKey(routingKey: string, messageId: unknown): string {
-  return `${routingKey}\u0000${String(messageId)}`;
 }
 
 function reasonOf(err: unknown): string {

@@ -7,34 +7,31 @@ import { FAILURE_HEADER } from './rabbitmq.topology';
 /** The name a poison message's failure carries in the dead-letter queue. */
 export const MALFORMED_JOB = 'MalformedJobError';
 
-/** A message ready for the confirm channel: always to the default exchange, routed by queue name. */
+/**
+ * A message ready for the confirm channel: always to the default exchange, routed by queue name, and
+ * `mandatory`, so that a message no queue takes comes back (a deleted queue) instead of vanishing.
+ */
 export interface OutgoingMessage {
   routingKey: string;
   content: Buffer;
-  properties: Options.Publish;
+  properties: Options.Publish & { mandatory: true };
 }
 
 /** A message read back from a queue: its job, or why it is not one. */
 export type DecodedMessage = { record: JobRecord; problem?: undefined } | { record?: undefined; problem: string };
 
+/** Properties of every job message without priority or headers: one shared object, not one per message. */
+const JOB_PROPERTIES = Object.freeze({ persistent: true, mandatory: true, contentType: 'application/json' } as const);
+
 /**
  * A job as a message: the body is the JobRecord as JSON (the wire format, readable from any language),
- * persistent, with the job id as message id and the job priority as the message priority.
+ * persistent, with the job priority as the message priority. Nothing of the body is repeated in the
+ * properties (id, name, creation time): every byte is paid for in every frame, by client and broker.
  */
 export function jobMessage(routingKey: string, job: JobRecord, headers?: Record<string, unknown>): OutgoingMessage {
-  return {
-    routingKey,
-    content: Buffer.from(JSON.stringify(job)),
-    properties: {
-      persistent: true,
-      contentType: 'application/json',
-      messageId: job.id,
-      type: job.name,
-      priority: job.priority > 0 ? job.priority : undefined,
-      timestamp: Math.floor(Date.now() / 1000),
-      headers,
-    },
-  };
+  const content = Buffer.from(JSON.stringify(job));
+  if (job.priority <= 0 && headers === undefined) return { routingKey, content, properties: JOB_PROPERTIES };
+  return { routingKey, content, properties: { ...JOB_PROPERTIES, priority: job.priority > 0 ? job.priority : undefined, headers } };
 }
 
 /** A dead letter: the job (attempt as it ended) with its failure in a header. */
@@ -57,6 +54,7 @@ export function poisonMessage(routingKey: string, original: Message, problem: st
     properties: {
       ...definedOnly({ contentType, contentEncoding, correlationId, timestamp, type, appId }),
       persistent: true,
+      mandatory: true,
       messageId: typeof properties.messageId === 'string' && properties.messageId ? properties.messageId : randomUUID(),
       headers: { ...(properties.headers ?? {}), [FAILURE_HEADER]: JSON.stringify(failure) },
     },

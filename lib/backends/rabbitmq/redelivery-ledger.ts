@@ -1,5 +1,3 @@
-import type { JobRecord } from '../../backend/job-record';
-
 /** Enough for every message a busy client gives back between two deliveries of it; the oldest are forgotten first. */
 const CAPACITY = 10_000;
 
@@ -12,8 +10,9 @@ const CAPACITY = 10_000;
 export class RedeliveryLedger {
   private readonly entries = new Map<string, number>();
 
-  add(queue: string, record: JobRecord): void {
-    const key = keyOf(queue, record);
+  /** A message of `queue` with this job id and body attempt went back unrun. */
+  add(queue: string, id: string, attempt: number): void {
+    const key = keyOf(queue, id, attempt);
     const count = (this.entries.get(key) ?? 0) + 1;
     this.entries.delete(key); // re-inserted as the newest
     this.entries.set(key, count);
@@ -21,8 +20,8 @@ export class RedeliveryLedger {
   }
 
   /** True (and forgets it once) if this message was given back unrun. */
-  take(queue: string, record: JobRecord): boolean {
-    const key = keyOf(queue, record);
+  take(queue: string, id: string, attempt: number): boolean {
+    const key = keyOf(queue, id, attempt);
     const count = this.entries.get(key);
     if (!count) return false;
     if (count === 1) this.entries.delete(key);
@@ -31,6 +30,6 @@ export class RedeliveryLedger {
   }
 }
 
-function keyOf(queue: string, record: JobRecord): string {
-  return `${queue}\u0000${record.id}\u0000${record.attempt}`;
+function keyOf(queue: string, id: string, attempt: number): string {
+  return `${queue}\u0000${id}\u0000${attempt}`;
 }

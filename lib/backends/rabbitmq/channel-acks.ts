@@ -1,0 +1,75 @@
+import type { Channel, Message } from 'amqplib';
+
+/**
+ * Every acknowledgement of one consuming channel. Acks asked for in the same tick go out together at
+ * its end: the oldest unsettled deliveries, if all of them are being acked, as one `basic.ack` with
+ * `multiple` (up to that delivery tag), the rest one by one. At concurrency 50 that turns ~50 frames,
+ * socket writes and broker operations into one. Nothing is acked earlier than asked: `multiple` only
+ * ever covers tags that were asked to be acked, because every delivery of the channel (consumed or
+ * got) is registered here on arrival and leaves the unsettled set only when it is acked or nacked.
+ *
+ * Deferring to the end of the tick adds no latency: amqplib itself writes frames in a later
+ * `setImmediate`.
+ */
+export class ChannelAcks {
+  /** Delivery tags received and neither acked nor nacked, oldest first (a channel's tags only grow). */
+  private readonly unsettled = new Set<number>();
+  /** Deliveries asked to be acked, by tag, until the end of the tick. */
+  private readonly pending = new Map<number, Message>();
+  private flushQueued = false;
+  private closed = false;
+
+  constructor(readonly channel: Channel) {
+    channel.on('close', () => {
+      this.closed = true;
+      this.pending.clear();
+    });
+  }
+
+  /** Every message delivered on the channel must come through here before anything else is done with it. */
+  received(message: Message): void {
+    this.unsettled.add(message.fields.deliveryTag);
+  }
+
+  /** Acks at the end of the tick. Throws if the channel is closed (the broker has the message back). */
+  ack(message: Message): void {
+    if (this.closed) throw new Error('Channel closed');
+    this.pending.set(message.fields.deliveryTag, message);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  /** Nacks now (pending acks cannot cover it any more). Throws if the channel is closed. */
+  nack(message: Message, requeue: boolean): void {
+    this.channel.nack(message, false, requeue);
+    this.unsettled.delete(message.fields.deliveryTag);
+  }
+
+  /** Sends the pending acks now: before a cancel or close, so that they go out first. */
+  flush(): void {
+    this.flushQueued = false;
+    if (this.pending.size === 0 || this.closed) return;
+    let upTo: Message | null = null;
+    let covered = 0;
+    for (const tag of this.unsettled) {
+      const message = this.pending.get(tag);
+      if (message === undefined) break;
+      this.unsettled.delete(tag);
+      this.pending.delete(tag);
+      upTo = message;
+      covered++;
+    }
+    try {
+      if (upTo) this.channel.ack(upTo, covered > 1);
+      for (const [tag, message] of this.pending) {
+        this.unsettled.delete(tag);
+        this.channel.ack(message);
+      }
+    } catch {
+      // The channel closed meanwhile: the broker requeues what it did not get acks for.
+    }
+    this.pending.clear();
+  }
+}
