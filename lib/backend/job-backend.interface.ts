@@ -18,6 +18,11 @@ export interface Delivery {
   job: JobRecord;
   /** Opaque proof that this consumer holds the job; a settle with a stale token fails with LeaseLostError. */
   token: string;
+  /**
+   * Earlier deliveries of this job that ended unsettled because their holder died or lost its lease
+   * (a backend with `stallCount`; absent means none known). Redrive starts it again from 0.
+   */
+  stalls?: number;
 }
 
 export interface FetchOptions {
@@ -43,6 +48,8 @@ export interface BackendCapabilities {
   jobState: boolean;
   /** Job state is shared between processes (getJob in one process sees a job published by another). */
   sharedJobState: boolean;
+  /** Deliveries say how often the job stalled (`Delivery.stalls`), so consumers can enforce `maxStalls`. */
+  stallCount?: boolean;
 }
 
 /**

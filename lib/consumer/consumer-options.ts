@@ -18,6 +18,12 @@ export interface ConsumerOptions {
    * They are held (under a lease) while they wait; at shutdown they go back untouched. Default 0.
    */
   prefetch?: number;
+  /**
+   * How often a job may stall — its worker died or lost its lease while holding it — and still run
+   * again. Beyond that it is dead-lettered with JobStalledError, so a job that kills its worker is not
+   * redelivered forever. Default 1. Needs a backend that counts stalls (Redis).
+   */
+  maxStalls?: number;
 }
 
 export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'timeout'>> & { timeout: number | undefined };
@@ -29,6 +35,7 @@ const DEFAULTS: ResolvedConsumerOptions = {
   timeout: undefined,
   leaseMs: 30_000,
   prefetch: 0,
+  maxStalls: 1,
 };
 
 const KNOWN = new Set(Object.keys(DEFAULTS));
@@ -43,9 +50,8 @@ export function resolveConsumerOptions(where: string, options: ConsumerOptions =
   positiveInteger(where, 'concurrency', resolved.concurrency);
   positiveInteger(where, 'attempts', resolved.attempts);
   positiveInteger(where, 'leaseMs', resolved.leaseMs);
-  if (!(Number.isInteger(resolved.prefetch) && resolved.prefetch >= 0)) {
-    throw new InvalidOptionError(where, 'prefetch', `must be a whole number >= 0, got ${String(resolved.prefetch)}`);
-  }
+  wholeNumber(where, 'prefetch', resolved.prefetch);
+  wholeNumber(where, 'maxStalls', resolved.maxStalls);
   if (resolved.timeout !== undefined) positiveInteger(where, 'timeout', resolved.timeout);
   const backoff = resolved.backoff;
   if (typeof backoff !== 'function') {
@@ -68,6 +74,12 @@ function stripUndefined(options: ConsumerOptions): ConsumerOptions {
 function positiveInteger(where: string, option: string, value: unknown): void {
   if (!(Number.isInteger(value) && (value as number) > 0)) {
     throw new InvalidOptionError(where, option, `must be a positive integer, got ${String(value)}`);
+  }
+}
+
+function wholeNumber(where: string, option: string, value: unknown): void {
+  if (!(Number.isInteger(value) && (value as number) >= 0)) {
+    throw new InvalidOptionError(where, option, `must be a whole number >= 0, got ${String(value)}`);
   }
 }
 

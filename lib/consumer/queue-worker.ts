@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Delivery } from '../backend/job-backend.interface';
-import { InvalidOptionError, JobsError, JobTimeoutError, ConsumerStateError, UnrecoverableError, LeaseLostError } from '../errors';
+import { InvalidOptionError, JobsError, JobStalledError, JobTimeoutError, ConsumerStateError, UnrecoverableError, LeaseLostError } from '../errors';
 import { Job } from '../job/job';
 import { dtoToPlain, toValidDto } from '../job/dto-validation';
 import type { JobEventMap, JobEvents, JobEventType } from '../orchestrator/job-events';
@@ -257,6 +257,13 @@ export class QueueWorker {
   private async runAndSettle(entry: Running, endRun: () => void): Promise<void> {
     const { delivery } = entry;
     const record = delivery.job;
+    const stalls = delivery.stalls ?? 0;
+    if (stalls > this.options.maxStalls) {
+      // Its earlier holders died with it: running it again would likely take this worker down too.
+      endRun();
+      await this.fail(entry, new JobStalledError(this.queue, record.id, stalls, this.options.maxStalls), true);
+      return;
+    }
     this.emit('active', { queue: this.queue, job: record });
 
     const schema = this.orchestrator.schemaFor(this.queue);

@@ -8,6 +8,7 @@ export * from './invalid-option.error';
 export * from './consumer-state.error';
 export * from './unrecoverable.error';
 export * from './job-timeout.error';
+export * from './job-stalled.error';
 export * from './job-not-found.error';
 export * from './job-failed.error';
 export * from './wait-timeout.error';

@@ -160,6 +160,73 @@ export function consumerCases(ctx: ConformanceContext): void {
     });
   });
 
+  describe('stalled jobs (maxStalls)', () => {
+    /** Publishes one job and lets `stalls` holders take it and "die": their leases run out unsettled. */
+    async function stalledJob(label: string, stalls: number) {
+      const { queue, orchestrator } = await registeredQueue(label);
+      const id = await orchestrator.publish(queue, { label });
+      const backend = orchestrator.backend;
+      for (let i = 0; i < stalls; i++) {
+        const [held] = await backend.fetch(queue, 1, { wait: false, leaseMs: 1 });
+        expect(held.job.id).toBe(id);
+        expect(held.stalls).toBe(i);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return { queue, orchestrator, id };
+    }
+
+    const countsStalls = (): boolean => {
+      const { leases, stallCount } = ctx.orchestrator().backend.capabilities;
+      return leases && stallCount === true;
+    };
+
+    it('a backend that does not count stalls reports none', async () => {
+      if (countsStalls()) return;
+      const { queue, orchestrator } = await registeredQueue('no-stalls');
+      await orchestrator.publish(queue, { label: 'once' });
+      const [delivery] = await orchestrator.backend.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
+      expect(delivery.stalls ?? 0).toBe(0);
+      await orchestrator.backend.release(delivery);
+    });
+
+    it('a job that stalled more than maxStalls times is dead-lettered with JobStalledError, without a run', async () => {
+      if (!countsStalls()) return;
+      const { queue, orchestrator, id } = await stalledJob('stalled', 2);
+      const runs: string[] = [];
+      const consumer = new FnConsumer(queue, (job) => void runs.push(job.id), { maxStalls: 1 });
+      const dead: string[] = [];
+      consumer.on('dead', ({ job, error }) => dead.push(`${job.id} ${error.name}`));
+      consumer.connect(orchestrator);
+      expect(await consumer.consume(1)).toBe(1);
+      expect(runs).toEqual([]);
+      expect(dead).toEqual([`${id} JobStalledError`]);
+      const letters = await orchestrator.deadLetters(queue);
+      expect(letters.map((d) => d.job.id)).toEqual([id]);
+      expect(letters[0].error).toMatchObject({ name: 'JobStalledError', attempt: 3 });
+      expect(letters[0].error.message).toContain('stalled 2 times');
+    });
+
+    it('a job that stalled no more than maxStalls times runs again, and redrive forgets its stalls', async () => {
+      if (!countsStalls()) return;
+      const { queue, orchestrator, id } = await stalledJob('stalled-ok', 2);
+      const runs: number[] = [];
+      const consumer = new FnConsumer(queue, (job) => void runs.push(job.attempt), { maxStalls: 2 });
+      consumer.connect(orchestrator);
+      expect(await consumer.consume(1)).toBe(1);
+      expect(runs).toEqual([3]);
+      expect((await orchestrator.getJob(id))?.status).toBe('completed');
+
+      const { queue: other, orchestrator: same, id: died } = await stalledJob('stalled-redrive', 2);
+      const strict = new FnConsumer(other, () => undefined, { maxStalls: 0 });
+      strict.connect(same);
+      expect(await strict.consume(1)).toBe(1);
+      expect(await same.redrive(other)).toBe(1);
+      const [fresh] = await same.backend.fetch(other, 1, { wait: false, leaseMs: 30_000 });
+      expect(fresh).toMatchObject({ job: { id: died, attempt: 1 }, stalls: 0 });
+      await same.backend.complete(fresh, { echoed: 'after redrive' });
+    });
+  });
+
   it('stop() on an idle consumer returns at once with nothing taken', async () => {
     const { queue, orchestrator } = await registeredQueue();
     const { consumer } = recordingConsumer(queue);

@@ -13,6 +13,7 @@ describe('resolveConsumerOptions', () => {
     expect(resolved.attempts).toBe(1);
     expect(resolved.leaseMs).toBe(30_000);
     expect(resolved.prefetch).toBe(0);
+    expect(resolved.maxStalls).toBe(1);
     expect(resolved.timeout).toBeUndefined();
     expect(resolved.backoff).toEqual({ type: 'exponential', delay: 1000, maxDelay: 300_000 });
   });
@@ -24,8 +25,8 @@ describe('resolveConsumerOptions', () => {
 
   it('keeps valid options', () => {
     const backoff = (attempt: number) => attempt * 10;
-    const resolved = resolveConsumerOptions(WHERE, { concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, prefetch: 8, backoff });
-    expect(resolved).toEqual({ concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, prefetch: 8, backoff });
+    const resolved = resolveConsumerOptions(WHERE, { concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, prefetch: 8, maxStalls: 0, backoff });
+    expect(resolved).toEqual({ concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, prefetch: 8, maxStalls: 0, backoff });
   });
 
   it('accepts a complete backoff strategy', () => {
@@ -52,6 +53,7 @@ describe('resolveConsumerOptions', () => {
     ['leaseMs 0', { leaseMs: 0 }, 'leaseMs'],
     ['prefetch -1', { prefetch: -1 }, 'prefetch'],
     ['prefetch 0.5', { prefetch: 0.5 }, 'prefetch'],
+    ['maxStalls -1', { maxStalls: -1 }, 'maxStalls'],
     ['unknown key concurency', { concurency: 2 } as ConsumerOptions, 'concurency'],
     ["backoff type 'linear'", { backoff: { type: 'linear', delay: 10 } as never }, 'backoff'],
     ['backoff null', { backoff: null as never }, 'backoff'],

@@ -25,7 +25,7 @@ import { SettleBatcher } from './settle-batcher';
 /** A consumer with nothing to do still wakes this often, so a deleted or redeclared queue is noticed. */
 const MAX_BLOCK_MS = 10_000;
 
-type FetchedJob = [id: string, json: string, attempt: number, token: string];
+type FetchedJob = [id: string, json: string, attempt: number, token: string, stalls: number];
 
 interface Completion {
   delivery: Delivery;
@@ -46,6 +46,7 @@ export class RedisClient implements JobBackend {
     priorityRange: [-1_000_000_000, 1_000_000_000],
     jobState: true,
     sharedJobState: true,
+    stallCount: true,
   };
 
   private readonly redis: Redis | Cluster;
@@ -317,5 +318,10 @@ export class RedisClient implements JobBackend {
 }
 
 function deliveriesOf(queue: string, jobs: FetchedJob[]): Delivery[] {
-  return jobs.map(([id, json, attempt, token]) => ({ queue, token, job: { ...(JSON.parse(json) as JobRecord), id, attempt: Number(attempt) } }));
+  return jobs.map(([id, json, attempt, token, stalls]) => ({
+    queue,
+    token,
+    stalls: Number(stalls),
+    job: { ...(JSON.parse(json) as JobRecord), id, attempt: Number(attempt) },
+  }));
 }

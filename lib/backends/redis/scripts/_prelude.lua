@@ -66,6 +66,8 @@ local function promote(qtype, now)
     local status = 'waiting'
     if redis.call('HEXISTS', jk, 'error') == 1 then status = 'failed' end
     redis.call('HSET', jk, 'status', status, 'token', '')
+    -- Its holder died or lost its lease: a stall, which consumers limit (maxStalls).
+    redis.call('HINCRBY', jk, 'stalls', 1)
     enqueue(qtype, id, true)
     moved = moved + 1
   end
@@ -102,7 +104,7 @@ local function take_held(id, token)
 end
 
 -- Takes up to max due jobs under a lease (promoting what is due first). Returns
--- { {id, json, attempt, token}... } and the ms until the next delayed job is due or the next lease
+-- { {id, json, attempt, token, stalls}... } and the ms until the next delayed job is due or the next lease
 -- runs out (-1: none), so a consumer with nothing to do can sleep exactly that long.
 local function take_jobs(max, lease, token_base, now)
   local qtype = queue_type()
@@ -117,7 +119,8 @@ local function take_jobs(max, lease, token_base, now)
       local token = token_base .. ':' .. i
       redis.call('HSET', jk, 'status', 'active', 'token', token, 'startedAt', now)
       redis.call('ZADD', KEYS[4], now + lease, id)
-      jobs[#jobs + 1] = { id, redis.call('HGET', jk, 'data'), attempt, token }
+      local f = redis.call('HMGET', jk, 'data', 'stalls')
+      jobs[#jobs + 1] = { id, f[1], attempt, token, tonumber(f[2] or '0') }
     end
   end
   -- Promoted more than this consumer could take: wake the others.

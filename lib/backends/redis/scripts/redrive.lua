@@ -15,7 +15,7 @@ end
 for _, id in ipairs(ids) do
   local jk = job_key(id)
   redis.call('ZREM', KEYS[5], id)
-  redis.call('HDEL', jk, 'error', 'result', 'startedAt', 'finishedAt')
+  redis.call('HDEL', jk, 'error', 'result', 'startedAt', 'finishedAt', 'stalls')
   redis.call('HSET', jk, 'attempt', 0, 'status', 'waiting')
   enqueue(qtype, id, false)
 end
