@@ -5,6 +5,7 @@ const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
 import { validateSync, type ValidationError } from 'class-validator';
 import { JobValidationError, type PropertyViolation } from '../errors';
 import type { DtoClass } from './job-input';
+import { passesPlannedChecks } from './validation-plan';
 
 /** Keys that could reach an object's prototype if a transformer assigned them. */
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -28,11 +29,14 @@ export function toValidDto<T extends object>(
   if (isPlainDto(dto)) {
     // What class-transformer would do for a DTO without @Type/@Transform/@Expose/@Exclude, at a
     // fraction of the cost: a fresh instance (defaults from its initialisers) with a safe deep copy.
-    instance = Object.assign(new dto(), withoutUnsafeKeys(data));
+    instance = new dto();
+    copySafeKeys(data, instance);
   } else {
     const plain = data instanceof dto ? instanceToPlain(data) : withoutUnsafeKeys(data);
     instance = plainToInstance(dto, plain) as T;
   }
+  // The common case, valid, without validateSync's per-call set-up; anything else gets its full report.
+  if (passesPlannedChecks(instance)) return instance;
   const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) throw new JobValidationError(schemaName, side, flatten(errors));
   return instance;
@@ -69,13 +73,20 @@ function isPlainDto(dto: Function): boolean {
 }
 
 function withoutUnsafeKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutUnsafeKeys);
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    if (!UNSAFE_KEYS.has(key)) copy[key] = withoutUnsafeKeys((value as Record<string, unknown>)[key]);
+  if (Array.isArray(value)) return value.map(withoutUnsafeKeys);
+  return copySafeKeys(value, {});
+}
+
+/** Copies `from`'s own enumerable properties (deeply, unsafe keys dropped) onto `to`, as Object.assign would. */
+function copySafeKeys<T extends object>(from: object, to: T): T {
+  // for-in with an own-property check visits what Object.keys lists, without allocating that array.
+  for (const key in from) {
+    if (Object.prototype.hasOwnProperty.call(from, key) && !UNSAFE_KEYS.has(key)) {
+      (to as Record<string, unknown>)[key] = withoutUnsafeKeys((from as Record<string, unknown>)[key]);
+    }
   }
-  return copy;
+  return to;
 }
 
 function flatten(errors: ValidationError[], parent = ''): PropertyViolation[] {
