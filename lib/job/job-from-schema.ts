@@ -3,6 +3,7 @@ import { Job } from './job';
 import type { JobInput } from './job-input';
 import type { JobSchema } from './job-schema';
 import { dtoToPlain, toValidDto } from './dto-validation';
+import { isoNow } from './iso-now';
 import { rememberValidated } from './validated-payloads';
 
 /**
@@ -11,14 +12,16 @@ import { rememberValidated } from './validated-payloads';
  * is frozen: a job is a value, so change the input and make a new job instead.
  */
 export function jobFromSchema<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): Job<I> {
-  const { job, plain } = validatedJob(schema, input);
-  rememberValidated(job.payload, schema.input, plain);
+  const payload = toValidDto(schema.input, input, schema.name, 'input');
+  const job = new Job<I>(randomUUID(), schema.name, schema.name, payload, isoNow());
+  rememberValidated(job.payload, schema.input, dtoToPlain(payload));
   return job;
 }
 
-/** jobFromSchema for internal use: the job and its payload's wire form, neither frozen nor remembered. */
-export function validatedJob<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): { job: Job<I>; plain: Record<string, unknown> } {
-  const payload = toValidDto(schema.input, input, schema.name, 'input');
-  const job = new Job<I>(randomUUID(), schema.name, schema.name, payload, new Date().toISOString());
-  return { job, plain: dtoToPlain(payload) };
+/**
+ * For publishing a raw input as a new job: the input validated against the schema's input DTO, in its
+ * wire form. No Job is made, since only the record travels.
+ */
+export function validatedWireInput<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): Record<string, unknown> {
+  return dtoToPlain(toValidDto(schema.input, input, schema.name, 'input'));
 }

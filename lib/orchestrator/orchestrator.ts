@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { JobBackend, PublishItem } from '../backend/job-backend.interface';
 import type { JobRecord } from '../backend/job-record';
 import type { DeadLetter, JobState, QueueStats } from '../backend/job-state';
@@ -14,7 +15,8 @@ import {
 import { failureOf } from '../consumer/job-failure';
 import { dtoToPlain, toValidDto } from '../job/dto-validation';
 import { Job } from '../job/job';
-import { validatedJob } from '../job/job-from-schema';
+import { validatedWireInput } from '../job/job-from-schema';
+import { isoNow } from '../job/iso-now';
 import { validatedPlain } from '../job/validated-payloads';
 import type { JobInput, JobOutput } from '../job/job-input';
 import type { JobSchema } from '../job/job-schema';
@@ -71,7 +73,7 @@ export class Orchestrator {
    * Resolves with the job's id once the backend holds it.
    */
   async publish(queue: string, job: Job<object> | object, options: PublishOptions = {}): Promise<string> {
-    const item = this.toPublishItem(queue, job, options);
+    const item = this.toPublishItem(queue, this.schemas.get(queue), job, dueTimeOf(queue, options), options.priority);
     await this.backend.publish(queue, [item]);
     return item.job.id;
   }
@@ -79,18 +81,30 @@ export class Orchestrator {
   /** Validates every job first; if any is invalid nothing is published and JobBatchValidationError names each. */
   async publishBatch(queue: string, jobs: readonly (Job<object> | object)[], options: PublishOptions = {}): Promise<BatchPublishResult> {
     if (!Array.isArray(jobs)) throw new InvalidOptionError(`publishBatch to "${queue}"`, 'jobs', 'must be an array');
-    const items: PublishItem[] = [];
+    const items: PublishItem[] = new Array(jobs.length);
+    const ids: string[] = new Array(jobs.length);
     const failures: { index: number; error: Error }[] = [];
-    jobs.forEach((job, index) => {
+    // The options are the same for every job: checked once, and if bad, every job fails with the error.
+    let runAt: number | undefined;
+    let optionsError: Error | null = null;
+    try {
+      runAt = dueTimeOf(queue, options);
+    } catch (error) {
+      optionsError = error as Error;
+    }
+    const schema = this.schemas.get(queue);
+    for (let index = 0; index < jobs.length; index++) {
       try {
-        items.push(this.toPublishItem(queue, job, options));
+        if (optionsError) throw optionsError;
+        items[index] = this.toPublishItem(queue, schema, jobs[index], runAt, options.priority);
+        ids[index] = items[index].job.id;
       } catch (error) {
         failures.push({ index, error: error as Error });
       }
-    });
+    }
     if (failures.length > 0) throw new JobBatchValidationError(queue, failures);
     if (items.length > 0) await this.backend.publish(queue, items);
-    return { ids: items.map((item) => item.job.id), count: items.length };
+    return { ids, count: items.length };
   }
 
   /**
@@ -202,31 +216,26 @@ export class Orchestrator {
     return queueType;
   }
 
-  private toPublishItem(queue: string, input: Job<object> | object, options: PublishOptions): PublishItem {
-    const runAt = dueTimeOf(queue, options);
-    const schema = this.schemas.get(queue);
-    let job: Job<object>;
-    let plain: Record<string, unknown>;
+  private toPublishItem(
+    queue: string,
+    schema: JobSchema<JobInput, JobOutput> | undefined,
+    input: Job<object> | object,
+    runAt: number | undefined,
+    priorityOption: number | undefined,
+  ): PublishItem {
+    let job: JobRecord;
     if (input instanceof Job) {
-      job = input;
       // A payload jobFromSchema validated (and froze) for this schema needs no second look; any other
       // is validated against the queue's schema now.
-      plain = validatedPlain(job.payload, schema?.input) ?? dtoToPlain(schema ? toValidDto(schema.input, job.payload, schema.name, 'input') : job.payload);
+      const plain = validatedPlain(input.payload, schema?.input) ?? dtoToPlain(schema ? toValidDto(schema.input, input.payload, schema.name, 'input') : input.payload);
+      job = { id: input.id, name: input.name, schemaName: input.schemaName, payload: plain, createdAt: input.createdAt, priority: priorityOption ?? input.priority, attempt: 0 };
     } else {
       if (!schema) throw new SchemaNotFoundError(queue);
-      ({ job, plain } = validatedJob(schema, input));
+      // A raw input becomes a new job: only its record travels, so no Job object is made for it.
+      const plain = validatedWireInput(schema, input);
+      job = { id: randomUUID(), name: schema.name, schemaName: schema.name, payload: plain, createdAt: isoNow(), priority: priorityOption ?? 0, attempt: 0 };
     }
-    const priority = options.priority ?? job.priority;
-    if (priority !== 0) checkPriority(queue, priority, this.backend.capabilities.priorityRange);
-    const record: JobRecord = {
-      id: job.id,
-      name: job.name,
-      schemaName: job.schemaName,
-      payload: plain,
-      createdAt: job.createdAt,
-      priority,
-      attempt: 0,
-    };
-    return { job: record, runAt };
+    if (job.priority !== 0) checkPriority(queue, job.priority, this.backend.capabilities.priorityRange);
+    return { job, runAt };
   }
 }

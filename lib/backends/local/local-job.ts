@@ -12,7 +12,8 @@ export interface LocalJob {
   runAt: number | null;
   result: unknown;
   error: JobFailure | null;
-  startedAt: string | null;
+  /** Epoch ms, like finishedAt: turned into ISO strings only when someone looks (getJob). */
+  startedAt: number | null;
   finishedAt: number | null;
   /** The lease token of the delivery that holds it, while active. */
   token: string | null;
@@ -30,7 +31,7 @@ export function snapshotOf(job: LocalJob): JobState {
     result: job.result,
     error: job.error,
     createdAt: job.record.createdAt,
-    startedAt: job.startedAt,
+    startedAt: job.startedAt === null ? null : new Date(job.startedAt).toISOString(),
     finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
     runAt: job.runAt === null ? null : new Date(job.runAt).toISOString(),
   };

@@ -299,13 +299,15 @@ export class LocalClient implements JobBackend {
 
   private take(q: LocalQueue, max: number): LocalJob[] {
     const out: LocalJob[] = [];
+    const now = Date.now();
     while (out.length < max) {
       const job = q.waiting.take();
       if (!job) break;
       job.status = 'active';
       job.record.attempt++;
-      job.startedAt = new Date().toISOString();
-      job.token = `${job.record.id}#${++this.tokens}`;
+      job.startedAt = now;
+      // Unique per delivery, which is all a token must be: held() finds the job by id and compares.
+      job.token = String(++this.tokens);
       q.active.set(job.record.id, job);
       out.push(job);
     }
@@ -363,6 +365,7 @@ export class LocalClient implements JobBackend {
       q.completed.take();
       if (this.jobs.get(oldest.record.id) === oldest) this.forget(oldest);
     }
+    if (q.dead.size === 0) return;
     for (const oldest of q.dead.values()) {
       if (q.dead.size <= dead.count && now - (oldest.finishedAt as number) <= dead.ageMs) break;
       this.forget(oldest);
