@@ -156,12 +156,30 @@ export class QueueWorker {
   /** Starts a taken job in a free slot. */
   private start(delivery: Delivery): void {
     this.runs++;
-    const entry: Running = { delivery, controller: null, released: false, abandon: () => undefined, runEnded: false };
-    const abandoned = new Promise<void>((resolve) => (entry.abandon = resolve));
-    const done: Promise<void> = Promise.race([this.process(entry), abandoned]).finally(() => {
-      this.running.delete(done);
-      this.leases.forget(delivery);
-      this.wakeLoop?.();
+    const entry: Running = { delivery, controller: null, released: false, abandon: noop, runEnded: false };
+    // One promise per job, settled by whichever comes first: the processing, or shutdown abandoning a
+    // released run (Promise.race + finally cost four more promises and as many closures per job).
+    const done = new Promise<void>((resolve, reject) => {
+      let finished = false;
+      const finish = (): boolean => {
+        if (finished) return false;
+        finished = true;
+        this.running.delete(done);
+        this.leases.forget(delivery);
+        this.wakeLoop?.();
+        return true;
+      };
+      entry.abandon = () => {
+        if (finish()) resolve();
+      };
+      this.process(entry).then(
+        () => {
+          if (finish()) resolve();
+        },
+        (err: unknown) => {
+          if (finish()) reject(err);
+        },
+      );
     });
     this.running.set(done, entry);
   }
@@ -286,20 +304,25 @@ export class QueueWorker {
           return controllerOf(entry).signal;
         },
       };
-      const run = Promise.resolve().then(() => this.handler(Job.fromRecord(record, payload), context));
+      // The handler runs in a later microtask, never inside start(); a synchronous throw lands in the
+      // catch below like a rejection, and a synchronous result is not wrapped in promises.
+      await undefined;
+      let result = this.handler(Job.fromRecord(record, payload), context);
       const timeout = this.options.timeout;
-      const result = await (timeout === undefined
-        ? run
-        : Promise.race([
-            run,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => {
-                const error = new JobTimeoutError(this.queue, record.id, timeout);
-                controllerOf(entry).abort(error);
-                reject(error);
-              }, timeout);
-            }),
-          ]));
+      if (timeout === undefined) {
+        if (isThenable(result)) result = await result;
+      } else {
+        result = await Promise.race([
+          result,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const error = new JobTimeoutError(this.queue, record.id, timeout);
+              controllerOf(entry).abort(error);
+              reject(error);
+            }, timeout);
+          }),
+        ]);
+      }
       if (entry.released) return;
       output = schema?.output ? dtoToPlain(toValidDto(schema.output, result ?? {}, schema.name, 'output')) : asJson(result);
     } catch (err) {
@@ -311,9 +334,13 @@ export class QueueWorker {
       clearTimeout(timer);
     }
     endRun();
-    if (await this.settle(delivery, () => this.complete(delivery, output))) {
-      this.emit('completed', { queue: this.queue, job: record, result: output });
+    try {
+      await this.complete(delivery, output);
+    } catch (err) {
+      this.settleFailed(delivery, err);
+      return;
     }
+    this.emit('completed', { queue: this.queue, job: record, result: output });
   }
 
   /**
@@ -358,16 +385,26 @@ export class QueueWorker {
       await step();
       return true;
     } catch (err) {
-      const why = err instanceof LeaseLostError ? err.message : `could not settle job ${delivery.job.id}: ${(err as Error).message}`;
-      this.logger.error(`${why} — it will be delivered again`);
+      this.settleFailed(delivery, err);
       return false;
     }
+  }
+
+  private settleFailed(delivery: Delivery, err: unknown): void {
+    const why = err instanceof LeaseLostError ? err.message : `could not settle job ${delivery.job.id}: ${(err as Error).message}`;
+    this.logger.error(`${why} — it will be delivered again`);
   }
 
   private emit<K extends JobEventType>(type: K, event: JobEventMap[K]): void {
     this.events.emit(type, event);
     this.orchestrator.events.emit(type, event);
   }
+}
+
+function noop(): void {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function controllerOf(entry: Running): AbortController {
