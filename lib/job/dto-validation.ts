@@ -2,7 +2,7 @@ import { instanceToPlain, plainToInstance } from 'class-transformer';
 // The package's own metadata singleton (as @nestjs/swagger reads it); its types ship separately.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: unknown };
-import { validateSync, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { JobValidationError, type PropertyViolation } from '../errors';
 import type { DtoClass } from './job-input';
 import { passesPlannedChecks } from './validation-plan';
@@ -37,9 +37,40 @@ export function toValidDto<T extends object>(
   }
   // The common case, valid, without validateSync's per-call set-up; anything else gets its full report.
   if (passesPlannedChecks(instance)) return instance;
+  if (!declaresProperties(dto)) return emptyDto(dto, data, schemaName, side);
   const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) throw new JobValidationError(schemaName, side, flatten(errors));
   return instance;
+}
+
+/** Per class: whether any class-validator decorator declares a property of it or its ancestors. */
+const declaring = new WeakMap<Function, boolean>();
+
+function declaresProperties(dto: Function): boolean {
+  let declares = declaring.get(dto);
+  if (declares === undefined) {
+    declares = getMetadataStorage().getTargetValidationMetadatas(dto, undefined as unknown as string, false, false, undefined).length > 0;
+    declaring.set(dto, declares);
+  }
+  return declares;
+}
+
+/**
+ * A DTO without a single class-validator decorator: validateSync would call any data "an unknown
+ * value", and its whitelist would strip every property. So no data is accepted as what it is — an
+ * empty DTO (an output that returns nothing) — while data is refused with a message that says what
+ * to do, rather than silently dropped.
+ */
+function emptyDto<T extends object>(dto: DtoClass<T>, data: object, schemaName: string, side: 'input' | 'output'): T {
+  const keys = Object.keys(data).filter((key) => !UNSAFE_KEYS.has(key));
+  if (keys.length > 0) {
+    const message = `${dto.name} declares no validated property (no class-validator decorator), so ${keys.join(', ')} would be dropped: decorate its properties (e.g. @IsString(), or @Allow() to take any value)`;
+    throw new JobValidationError(schemaName, side, [{ path: '', constraints: { undeclaredProperties: message } }]);
+  }
+  // Initialisers of undecorated fields go too, as the whitelist would take them.
+  const instance = new dto() as Record<string, unknown>;
+  for (const key of Object.keys(instance)) delete instance[key];
+  return instance as T;
 }
 
 /** The JSON form of a validated DTO, as stored on the wire. */

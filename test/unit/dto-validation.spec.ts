@@ -185,4 +185,24 @@ describe('validation of job payloads', () => {
       expect(output.objects).toEqual([1, 2]);
     });
   });
+
+  describe('a DTO without any class-validator decorator', () => {
+    class EmptyOutput extends JobOutput {}
+    class Undecorated extends JobInput {
+      label = 'default';
+    }
+
+    it('accepts no data as an empty DTO (an output with nothing to return)', () => {
+      expect(toValidDto(EmptyOutput, {}, 'empty', 'output')).toBeInstanceOf(EmptyOutput);
+      expect(Object.keys(toValidDto(Undecorated, {}, 'bare', 'input'))).toEqual([]);
+    });
+
+    it('refuses data it would drop, naming the keys and what to do', () => {
+      const error = thrownBy(JobValidationError, () => toValidDto(Undecorated, { label: 'x', size: 2 }, 'bare', 'input'));
+      expect(error.side).toBe('input');
+      expect(error.violations).toEqual([{ path: '', constraints: { undeclaredProperties: expect.stringContaining('label, size would be dropped') } }]);
+      expect(error.message).toContain('Undecorated declares no validated property');
+      expect(error.message).toContain('@Allow()');
+    });
+  });
 });
