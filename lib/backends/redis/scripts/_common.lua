@@ -10,6 +10,31 @@ local function job_key(id)
   return ARGV[1] .. id
 end
 
+-- Every redis.call costs about a microsecond of argument marshalling on top of the command itself,
+-- so steps that touch many jobs gather their zset changes and send them in as few calls as they can
+-- (chunked: unpack must stay within Lua's stack).
+local CHUNK = 1000
+
+-- ZADD of a flat { score, member, score, member, ... } list.
+local function zadd_all(key, flat)
+  for i = 1, #flat, 2 * CHUNK do
+    redis.call('ZADD', key, unpack(flat, i, math.min(i + 2 * CHUNK - 1, #flat)))
+  end
+end
+
+local function zrem_all(key, members)
+  for i = 1, #members, CHUNK do
+    redis.call('ZREM', key, unpack(members, i, math.min(i + CHUNK - 1, #members)))
+  end
+end
+
+-- DEL of many keys (all in one slot: they share the queue's hash tag).
+local function del_all(keys)
+  for i = 1, #keys, CHUNK do
+    redis.call('DEL', unpack(keys, i, math.min(i + CHUNK - 1, #keys)))
+  end
+end
+
 -- Drops finished jobs beyond a count (-1: no limit) or older than an age in ms (-1: no limit).
 -- The count is enforced in steps of a tenth of it: trimming one job on every completion would cost a
 -- DEL (and an index update) per job. Returns the ids dropped, so the client can drop them from the
@@ -29,9 +54,11 @@ local function retain(zkey, keep_count, keep_age, now)
       end
     end
   end
-  for _, id in ipairs(dropped) do
-    redis.call('ZREM', zkey, id)
-    redis.call('DEL', job_key(id))
+  if #dropped > 0 then
+    local keys = {}
+    for i, id in ipairs(dropped) do keys[i] = job_key(id) end
+    zrem_all(zkey, dropped)
+    del_all(keys)
   end
   return dropped
 end

@@ -12,10 +12,21 @@ local function queue_type()
   return qtype
 end
 
--- Puts a job on the wait zset. Every queue type is a zset popped lowest first: members are
+-- A job's place on the wait zset. Every queue type is a zset popped lowest first: members are
 -- "<seq as 16 hex digits>:<id>", so equal scores come out in publish order.
 --   fifo: score 0    stack: score -seq    priority: score -priority
--- keep_place reuses the job's previous member and score (a lease that ran out, a release).
+local function place(qtype, seq, id, priority)
+  local score = 0
+  if qtype == 'stack' then
+    score = -seq
+  elseif qtype == 'priority' then
+    score = -tonumber(priority or '0')
+  end
+  return string.format('%016x', seq) .. ':' .. id, score
+end
+
+-- Puts one job on the wait zset. keep_place reuses the job's previous member and score (a lease that
+-- ran out, a release).
 local function enqueue(qtype, id, keep_place)
   local jk = job_key(id)
   local member, score
@@ -24,26 +35,19 @@ local function enqueue(qtype, id, keep_place)
     score = redis.call('HGET', jk, 'score')
   end
   if not member then
-    local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-    member = string.format('%016x', seq) .. ':' .. id
-    if qtype == 'stack' then
-      score = -seq
-    elseif qtype == 'priority' then
-      score = -tonumber(redis.call('HGET', jk, 'priority') or '0')
-    else
-      score = 0
-    end
+    member, score = place(qtype, redis.call('HINCRBY', KEYS[1], 'seq', 1), id, redis.call('HGET', jk, 'priority'))
     redis.call('HSET', jk, 'member', member, 'score', score)
   end
   redis.call('ZADD', KEYS[2], score, member)
 end
 
+local WAKE_TOKENS = {}
+for i = 1, 64 do WAKE_TOKENS[i] = '1' end
+
 -- Wakes up to n blocked consumers; the list is capped, since a woken consumer drains all it can.
 local function notify(n)
   if n <= 0 then return end
-  for _ = 1, math.min(n, 64) do
-    redis.call('RPUSH', KEYS[7], '1')
-  end
+  redis.call('RPUSH', KEYS[7], unpack(WAKE_TOKENS, 1, math.min(n, 64)))
   redis.call('LTRIM', KEYS[7], -256, -1)
 end
 
@@ -75,8 +79,10 @@ local function promote(qtype, now)
 end
 
 -- Whether the caller still holds the job: the same lease token, and the job still active.
+-- Tokens are unique per delivery and cleared whenever a job leaves active (settled, or its lease ran
+-- out and it went back to waiting), so the token alone says whether the job is still held.
 local function holds(id, token)
-  return redis.call('ZSCORE', KEYS[4], id) ~= false and redis.call('HGET', job_key(id), 'token') == token
+  return redis.call('HGET', job_key(id), 'token') == token
 end
 
 -- Every settle records the lease token it came with ('settled'). When a settle's reply is lost with a
@@ -112,16 +118,19 @@ local function take_jobs(max, lease, token_base, now)
   local jobs = {}
   if max > 0 then
     local popped = redis.call('ZPOPMIN', KEYS[2], max)
+    local leased = {}
     for i = 1, #popped, 2 do
       local id = string.sub(popped[i], 18)
       local jk = job_key(id)
-      local attempt = redis.call('HINCRBY', jk, 'attempt', 1)
+      local f = redis.call('HMGET', jk, 'data', 'stalls', 'attempt')
+      local attempt = tonumber(f[3] or '0') + 1
       local token = token_base .. ':' .. i
-      redis.call('HSET', jk, 'status', 'active', 'token', token, 'startedAt', now)
-      redis.call('ZADD', KEYS[4], now + lease, id)
-      local f = redis.call('HMGET', jk, 'data', 'stalls')
+      redis.call('HSET', jk, 'attempt', attempt, 'status', 'active', 'token', token, 'startedAt', now)
+      leased[#leased + 1] = now + lease
+      leased[#leased + 1] = id
       jobs[#jobs + 1] = { id, f[1], attempt, token, tonumber(f[2] or '0') }
     end
+    zadd_all(KEYS[4], leased)
   end
   -- Promoted more than this consumer could take: wake the others.
   notify(moved - #jobs)
