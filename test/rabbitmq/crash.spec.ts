@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { Orchestrator, RabbitMQClient } from '../../lib';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { RABBITMQ_URL, requireServer } from '../support/servers';
 import { testPrefix } from './fixtures/rabbitmq-test-kit';
-import { WorkerProcess } from './fixtures/worker-process';
+import { spawnFixture, type FixtureProcess } from '../support/fixture-process';
 
 /**
  * At-least-once across a SIGKILL: a worker in another process holds unacknowledged jobs when it is
@@ -14,7 +15,7 @@ const JOBS = 20;
 const HANG_FROM = 5;
 const CONCURRENCY = 4;
 
-let worker: WorkerProcess | null = null;
+let worker: FixtureProcess | null = null;
 let orchestrator: Orchestrator;
 
 beforeAll(async () => {
@@ -33,14 +34,14 @@ it('jobs held by a SIGKILLed worker are completed by another; acknowledged ones 
   await orchestrator.register(taskSchema(queue));
   const { ids } = await orchestrator.publishBatch(queue, Array.from({ length: JOBS }, (_, n) => ({ label: `job-${n}`, n })));
 
-  worker = new WorkerProcess('crash-worker.ts', {
+  worker = spawnFixture(join(__dirname, 'fixtures', 'crash-worker.ts'), {
     RABBITMQ_URL,
     MT_PREFIX: prefix,
     MT_QUEUE: queue,
     MT_HANG_FROM: String(HANG_FROM),
     MT_CONCURRENCY: String(CONCURRENCY),
   });
-  const holding = (await worker.next((m) => m.type === 'holding')).ids as string[];
+  const holding = (await worker.next((m) => m.type === 'holding', 'all its slots holding a job')).ids as string[];
   expect(await worker.kill()).toBe('SIGKILL');
 
   const startedByFirst = worker.messages.filter((m) => m.type === 'started').map((m) => m.id as string);

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { Orchestrator, RedisClient, type JobState } from '../../lib';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
 import { adminConnection, deleteKeysUnder, uniquePrefix } from './fixtures/redis-test-kit';
-import { spawnFixture, type FixtureProcess } from './fixtures/spawn-fixture';
+import { spawnFixture, type FixtureProcess } from '../support/fixture-process';
 
 /**
  * At-least-once across a SIGKILL: a worker in another process holds four jobs under a 1 s lease when
@@ -35,7 +36,7 @@ it('jobs held by a SIGKILLed worker are completed by another after their lease; 
   await orchestrator.register(schema);
   const { ids } = await orchestrator.publishBatch(queue, Array.from({ length: JOBS }, (_, n) => ({ label: `job-${n}`, n })));
 
-  worker = spawnFixture('crash-worker.ts', { REDIS_URL, MT_PREFIX: prefix, MT_QUEUE: queue, MT_HANG_FROM: String(HANG_FROM) });
+  worker = spawnFixture(join(__dirname, 'fixtures', 'crash-worker.ts'), { REDIS_URL, MT_PREFIX: prefix, MT_QUEUE: queue, MT_HANG_FROM: String(HANG_FROM) });
   const holding = (await worker.next((m) => m.type === 'holding', 'the worker to hold 4 hanging runs')).ids as string[];
   worker.child.kill('SIGKILL');
   expect(await worker.exited).toBe('SIGKILL');

@@ -1,9 +1,10 @@
+import { join } from 'node:path';
 import { Orchestrator, RedisClient, JobFailedError, UnrecoverableError } from '../../lib';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
 import { CuttingProxy } from './fixtures/cutting-proxy';
 import { adminConnection, deleteKeysUnder, eventually, settleWithin, sleep, subscribed, uniquePrefix } from './fixtures/redis-test-kit';
-import { spawnFixture, type FixtureProcess } from './fixtures/spawn-fixture';
+import { spawnFixture, type FixtureProcess } from '../support/fixture-process';
 
 /**
  * Several processes on one queue: each publishes and consumes at the same time; every job is run
@@ -35,7 +36,7 @@ it('two processes publishing and consuming one queue run every job exactly once'
   const observer = orchestrator();
   await observer.register(taskSchema(queue));
   for (const name of ['a', 'b']) {
-    workers.push(spawnFixture('busy-worker.ts', { REDIS_URL, MT_PREFIX: prefix, MT_QUEUE: queue, MT_NAME: name, MT_COUNT: String(PER_PROCESS) }));
+    workers.push(spawnFixture(join(__dirname, 'fixtures', 'busy-worker.ts'), { REDIS_URL, MT_PREFIX: prefix, MT_QUEUE: queue, MT_NAME: name, MT_COUNT: String(PER_PROCESS) }));
   }
 
   const published = (await Promise.all(workers.map((w) => w.next((m) => m.type === 'published', 'its published ids')))).flatMap((m) => m.ids as string[]);
