@@ -8,7 +8,8 @@ import { spawnFixture, type FixtureProcess } from '../support/fixture-process';
 /**
  * At-least-once across a SIGKILL: a worker in another process holds four jobs under a 1 s lease when
  * it is killed; a second worker here must complete every job — the held ones again, after their lease
- * ran out — and must not run again the ones the dead worker had already completed.
+ * ran out — and must not run again the ones the dead worker had already completed. And the other side of
+ * that promise: a job that takes down every worker that runs it is not redelivered forever.
  */
 const prefix = uniquePrefix();
 const JOBS = 20;
@@ -79,4 +80,28 @@ it('jobs held by a SIGKILLed worker are completed by another after their lease; 
   for (const id of ids.filter((id) => !startedByFirst.includes(id))) expect(attemptOf.get(id)).toBe(1);
 
   expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, dead: 0 });
+}, 30_000);
+
+it('a job that kills its worker every time is dead-lettered with JobStalledError once it stalled more than maxStalls', async () => {
+  const queue = 'poison-crash';
+  await orchestrator.register(taskSchema(queue));
+  // n >= HANG_FROM: each worker that takes it hangs in its run and is then SIGKILLed, as if the job crashed it.
+  const id = await orchestrator.publish(queue, { label: 'kills its worker', n: HANG_FROM });
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    worker = spawnFixture(join(__dirname, 'fixtures', 'crash-worker.ts'), { REDIS_URL, MT_PREFIX: prefix, MT_QUEUE: queue, MT_HANG_FROM: String(HANG_FROM) });
+    const started = await worker.next((m) => m.type === 'started' && m.id === id, `the worker to start attempt ${attempt}`);
+    expect(started.attempt).toBe(attempt);
+    expect(await worker.kill()).toBe('SIGKILL');
+  }
+
+  // Two holders died with it. With maxStalls 1 the next consumer does not run it a third time.
+  const runs: string[] = [];
+  const third = new FnConsumer(queue, (job) => void runs.push(job.id), { maxStalls: 1, leaseMs: 1000 });
+  third.connect(orchestrator);
+  expect(await third.consume(1)).toBe(1);
+  expect(runs).toEqual([]);
+  const [dead] = await orchestrator.deadLetters(queue);
+  expect(dead.job.id).toBe(id);
+  expect(dead.error).toMatchObject({ name: 'JobStalledError', attempt: 3 });
+  expect(await orchestrator.getJob(id)).toMatchObject({ status: 'dead' });
 }, 30_000);
