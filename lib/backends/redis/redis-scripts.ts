@@ -18,7 +18,7 @@ export interface ScriptSet<Name extends string> {
 export const QUEUE_SCRIPTS = {
   folder: 'scripts',
   names: [
-    'declare', 'publish', 'fetch', 'extend', 'complete', 'complete-and-fetch', 'retry', 'dead-letter', 'release', 'stats',
+    'declare', 'publish', 'fetch', 'extend', 'complete', 'retry', 'dead-letter', 'release', 'stats',
     'get-job', 'clean', 'delete', 'list-dead', 'redrive', 'purge-dead', 'count-waiting',
   ],
   keys: 7,

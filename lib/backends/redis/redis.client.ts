@@ -30,6 +30,8 @@ type FetchedJob = [id: string, json: string, attempt: number, token: string, sta
 interface Completion {
   delivery: Delivery;
   resultJson: string;
+  /** completeAndFetch: how many next jobs this completion asks for (0: none). */
+  fetchMax: number;
 }
 
 /**
@@ -57,8 +59,12 @@ export class RedisClient implements JobBackend {
   private readonly watcher: FinishWatcher;
   private readonly index: IdIndex;
   private readonly retention: { completed: [count: number, ageMs: number]; dead: [count: number, ageMs: number] };
-  /** Completions go out in batches per queue: one script call for every job finished meanwhile. */
-  private readonly completions = new SettleBatcher<Completion>((queue, batch) => this.completeBatch(queue, batch));
+  /**
+   * Completions go out in batches: one script call for every job of a queue finished meanwhile. Those
+   * that also ask for next jobs (completeAndFetch) are batched apart per lease length, since the jobs
+   * the call takes are leased for that long.
+   */
+  private readonly completions = new SettleBatcher<Completion, Delivery[]>((key, batch) => this.completeBatch(key, batch));
   /** Aborts the blocking waits of this client's consumers at close() or when their queue is deleted here. */
   private readonly waits = new Map<string, Set<AbortController>>();
   private closed = false;
@@ -170,36 +176,41 @@ export class RedisClient implements JobBackend {
     await this.settle('extend', delivery, [leaseMs]);
   }
 
-  complete(delivery: Delivery, result: unknown): Promise<void> {
+  async complete(delivery: Delivery, result: unknown): Promise<void> {
     this.assertOpen();
-    return this.completions.add(delivery.queue, { delivery, resultJson: JSON.stringify(result ?? null) });
+    await this.completions.add(delivery.queue, { delivery, resultJson: JSON.stringify(result ?? null), fetchMax: 0 });
   }
 
-  /** One `complete` script call for a batch; a job whose lease was lost fails alone. */
-  private async completeBatch(queue: string, batch: Completion[]): Promise<(Error | undefined)[]> {
+  completeAndFetch(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]> {
+    this.assertOpen();
+    const key = `${delivery.queue}\u0000${next.leaseMs}`;
+    return this.completions.add(key, { delivery, resultJson: JSON.stringify(result ?? null), fetchMax: next.max });
+  }
+
+  /**
+   * One `complete` script call for a batch (its key: the queue, or queue and lease length): a job
+   * whose lease was lost fails alone, and the next jobs taken in the same call are shared out, in
+   * order, to the completions that asked for them.
+   */
+  private async completeBatch(key: string, batch: Completion[]): Promise<(Delivery[] | Error)[]> {
+    const queue = batch[0].delivery.queue;
+    const leaseMs = Number(key.slice(queue.length + 1) || 0);
     const [count, age] = this.retention.completed;
-    const args: (string | number)[] = [this.keys.jobPrefix(queue), count, age, this.keys.finished(queue)];
-    for (const { delivery, resultJson } of batch) args.push(delivery.job.id, delivery.token, resultJson);
+    const args: (string | number)[] = [this.keys.jobPrefix(queue), count, age, this.keys.finished(queue), leaseMs, randomUUID()];
+    for (const { delivery, resultJson, fetchMax } of batch) args.push(delivery.job.id, delivery.token, resultJson, fetchMax);
     let dropped: string[];
     let lost: number[];
+    let jobs: FetchedJob[];
     try {
-      [dropped, lost] = await this.scripts.run<[string[], number[]]>('complete', this.keys.queue(queue), args);
+      [dropped, lost, jobs] = await this.scripts.run<[string[], number[], FetchedJob[]]>('complete', this.keys.queue(queue), args);
     } catch (err) {
       throw this.translate(err as Error, queue);
     }
     this.dropFromIndex(dropped);
-    const outcomes: (Error | undefined)[] = new Array(batch.length);
-    for (const index of lost) outcomes[index - 1] = new LeaseLostError(queue, batch[index - 1].delivery.job.id);
-    return outcomes;
-  }
-
-  async completeAndFetch(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]> {
-    const [count, age] = this.retention.completed;
-    const [dropped, jobs] = await this.settle<[string[], FetchedJob[], number]>('complete-and-fetch', delivery, [
-      JSON.stringify(result ?? null), count, age, this.keys.finished(delivery.queue), next.max, next.leaseMs, randomUUID(),
-    ]);
-    this.dropFromIndex(dropped);
-    return deliveriesOf(delivery.queue, jobs);
+    const lostAt = new Set(lost.map((index) => index - 1));
+    // The script took next jobs only for the completions that went through, in batch order.
+    const taken = deliveriesOf(queue, jobs);
+    return batch.map((c, i) => (lostAt.has(i) ? new LeaseLostError(queue, c.delivery.job.id) : taken.splice(0, c.fetchMax)));
   }
 
   async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {

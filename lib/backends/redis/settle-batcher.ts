@@ -1,14 +1,14 @@
-/** Sends one batch; resolves with each item's own failure (undefined: it went through). */
-export type SendBatch<T> = (key: string, items: T[]) => Promise<(Error | undefined)[]>;
+/** Sends one batch; resolves with each item's own outcome: its result, or the Error that failed it alone. */
+export type SendBatch<T, R> = (key: string, items: T[]) => Promise<(R | Error)[]>;
 
-interface Pending<T> {
+interface Pending<T, R> {
   item: T;
-  resolve: () => void;
+  resolve: (result: R) => void;
   reject: (err: Error) => void;
 }
 
-interface KeyState<T> {
-  pending: Pending<T>[];
+interface KeyState<T, R> {
+  pending: Pending<T, R>[];
   /** The call in flight for this key, if any. */
   inFlight: Promise<void> | null;
   scheduled: boolean;
@@ -20,22 +20,22 @@ interface KeyState<T> {
  * round trip at most) and then leave together. So a busy consumer settles many jobs per script call,
  * and an idle one's lone item leaves on the next tick, not later.
  */
-export class SettleBatcher<T> {
-  private readonly keys = new Map<string, KeyState<T>>();
+export class SettleBatcher<T, R = undefined> {
+  private readonly keys = new Map<string, KeyState<T, R>>();
 
   constructor(
-    private readonly send: SendBatch<T>,
+    private readonly send: SendBatch<T, R>,
     /** The most items in one call: a script runs alone on the server, so keep each call short. */
     private readonly maxBatch = 500,
   ) {}
 
-  add(key: string, item: T): Promise<void> {
+  add(key: string, item: T): Promise<R> {
     let state = this.keys.get(key);
     if (!state) {
       state = { pending: [], inFlight: null, scheduled: false };
       this.keys.set(key, state);
     }
-    const settled = new Promise<void>((resolve, reject) => state.pending.push({ item, resolve, reject }));
+    const settled = new Promise<R>((resolve, reject) => state.pending.push({ item, resolve, reject }));
     if (!state.inFlight && !state.scheduled) {
       state.scheduled = true;
       // After the current tick's microtasks: every job that finished in this tick joins the batch.
@@ -53,7 +53,7 @@ export class SettleBatcher<T> {
     }
   }
 
-  private flush(key: string, state: KeyState<T>): void {
+  private flush(key: string, state: KeyState<T, R>): void {
     state.scheduled = false;
     const batch = state.pending.splice(0, this.maxBatch);
     if (batch.length === 0) {
@@ -64,7 +64,12 @@ export class SettleBatcher<T> {
       key,
       batch.map((p) => p.item),
     ).then(
-      (outcomes) => batch.forEach((p, i) => (outcomes[i] ? p.reject(outcomes[i]) : p.resolve())),
+      (outcomes) =>
+        batch.forEach((p, i) => {
+          const outcome = outcomes[i];
+          if (outcome instanceof Error) p.reject(outcome);
+          else p.resolve(outcome);
+        }),
       (err: Error) => batch.forEach((p) => p.reject(err)),
     ).finally(() => {
       state.inFlight = null;

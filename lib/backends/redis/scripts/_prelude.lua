@@ -141,12 +141,3 @@ local function take_jobs(max, lease, token_base, now)
   if head[2] and (wake < 0 or tonumber(head[2]) - now < wake) then wake = tonumber(head[2]) - now end
   return jobs, wake
 end
-
--- Takes a held job off active and marks it completed with its result, and announces it. The caller
--- checked the lease (check_held) and applies retention once for all the jobs it completes.
-local function mark_completed(id, token, result, channel, now)
-  redis.call('ZREM', KEYS[4], id)
-  redis.call('HSET', job_key(id), 'status', 'completed', 'token', '', 'settled', token, 'result', result, 'finishedAt', now)
-  redis.call('ZADD', KEYS[6], now, id)
-  redis.call('PUBLISH', channel, id)
-end

@@ -1,15 +1,19 @@
--- complete(keepCount, keepAgeMs, channel, id1, token1, result1, id2, ...): completes every job the
--- client finished since its previous call, in one step and one round trip. A job whose lease was lost
--- is left where it is (its new holder settles it) and reported, without failing the others; one this
--- very call already completed (a resend after a lost reply) counts as done.
--- Returns { ids retention dropped, indexes (1-based) of the jobs whose lease was lost }.
+-- complete(keepCount, keepAgeMs, channel, leaseMs, tokenBase, then per job: id, token, result, fetchMax):
+-- completes every job the client finished since its previous call, in one step and one round trip,
+-- then takes the next jobs that the completions asked for (completeAndFetch: fetchMax > 0), leased for
+-- leaseMs, so those consumers' slots refill without a round trip of their own. A job whose lease was
+-- lost is left where it is (its new holder settles it) and reported, without failing the others, and
+-- takes no next job; one this very call already completed (a resend after a lost reply) counts as done.
+-- Returns { ids retention dropped, indexes (1-based) of the jobs whose lease was lost, taken jobs in
+-- the order of the completions that asked for them }.
 local channel = ARGV[4]
 local now = now_ms()
 local lost = {}
 local done = {}
 local finished = {}
+local wanted = 0
 local n = 0
-for i = 5, #ARGV, 3 do
+for i = 7, #ARGV, 4 do
   n = n + 1
   local id, token = ARGV[i], ARGV[i + 1]
   if holds(id, token) then
@@ -18,10 +22,17 @@ for i = 5, #ARGV, 3 do
     done[#done + 1] = id
     finished[#finished + 1] = now
     finished[#finished + 1] = id
-  elseif not settled_before(id, token) then
+    wanted = wanted + tonumber(ARGV[i + 3])
+  elseif settled_before(id, token) then
+    wanted = wanted + tonumber(ARGV[i + 3])
+  else
     lost[#lost + 1] = n
   end
 end
 zrem_all(KEYS[4], done)
 zadd_all(KEYS[6], finished)
-return { retain(KEYS[6], tonumber(ARGV[2]), tonumber(ARGV[3]), now), lost }
+local dropped = retain(KEYS[6], tonumber(ARGV[2]), tonumber(ARGV[3]), now)
+local jobs = {}
+-- (A queue deleted meanwhile has nothing to take.)
+if wanted > 0 and redis.call('EXISTS', KEYS[1]) == 1 then jobs = take_jobs(wanted, tonumber(ARGV[5]), ARGV[6], now) end
+return { dropped, lost, jobs }
