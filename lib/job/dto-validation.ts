@@ -2,10 +2,10 @@ import { instanceToPlain, plainToInstance } from 'class-transformer';
 // The package's own metadata singleton (as @nestjs/swagger reads it); its types ship separately.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: unknown };
-import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
+import { validateSync, type ValidationError } from 'class-validator';
 import { JobValidationError, type PropertyViolation } from '../errors';
 import type { DtoClass } from './job-input';
-import { passesPlannedChecks } from './validation-plan';
+import { passesPlannedChecks, validationMetadataOf } from './validation-plan';
 
 /** Keys that could reach an object's prototype if a transformer assigned them. */
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -49,7 +49,7 @@ const declaring = new WeakMap<Function, boolean>();
 function declaresProperties(dto: Function): boolean {
   let declares = declaring.get(dto);
   if (declares === undefined) {
-    declares = getMetadataStorage().getTargetValidationMetadatas(dto, undefined as unknown as string, false, false, undefined).length > 0;
+    declares = validationMetadataOf(dto).length > 0;
     declaring.set(dto, declares);
   }
   return declares;

@@ -73,6 +73,11 @@ function planFor(dto: Function): Plan | null {
   return plan;
 }
 
+/** The metadata validateSync's executor uses with our options: no schema, no groups, always and strictGroups off. */
+export function validationMetadataOf(dto: Function): ValidationMetadata[] {
+  return getMetadataStorage().getTargetValidationMetadatas(dto, undefined as unknown as string, false, false, undefined);
+}
+
 const PLANNED_TYPES: readonly string[] = [ValidationTypes.CUSTOM_VALIDATION, ValidationTypes.IS_DEFINED, ValidationTypes.WHITELIST];
 
 function makePlan(dto: Function): Plan | null {
@@ -80,8 +85,7 @@ function makePlan(dto: Function): Plan | null {
   const { validationMetadatas, constraintMetadatas } = storage as unknown as ValidatorStorage;
   // If class-validator ever stores its metadata differently, every DTO takes validateSync.
   if (!(validationMetadatas instanceof Map) || !(constraintMetadatas instanceof Map)) return null;
-  // What validateSync's executor asks for with our options: no schema, no groups, always and strictGroups off.
-  const metadatas = storage.getTargetValidationMetadatas(dto, undefined as unknown as string, false, false, undefined);
+  const metadatas = validationMetadataOf(dto);
   // No metadata at all is forbidUnknownValues' error, which validateSync reports.
   if (metadatas.length === 0 || metadatas.some((metadata) => !PLANNED_TYPES.includes(metadata.type))) return null;
 

@@ -201,6 +201,7 @@ export class RedisClient implements JobBackend {
     let dropped: string[];
     let lost: number[];
     let jobs: FetchedJob[];
+    // Not through run(): a batch accepted before close() must still go out while close() drains it.
     try {
       [dropped, lost, jobs] = await this.scripts.run<[string[], number[], FetchedJob[]]>('complete', this.keys.queue(queue), args);
     } catch (err) {
