@@ -50,6 +50,13 @@ export interface BackendCapabilities {
   sharedJobState: boolean;
   /** Deliveries say how often the job stalled (`Delivery.stalls`), so consumers can enforce `maxStalls`. */
   stallCount?: boolean;
+  /**
+   * Publishing a job whose id the backend still holds (in any place it keeps: waiting, delayed, active,
+   * dead or retained as finished) is refused with InvalidOptionError naming `job.id`, whichever queue
+   * it is in. A publish resent by the client library after a lost reply is not a duplicate. Without
+   * this capability (RabbitMQ: the broker keeps no index of ids) a republished id is enqueued again.
+   */
+  uniqueJobIds?: boolean;
 }
 
 /**
