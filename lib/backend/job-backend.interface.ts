@@ -116,7 +116,11 @@ export interface JobBackend {
   /** Gives the job back untouched, as if never fetched (its attempt is not counted). Used at shutdown. */
   release(delivery: Delivery): Promise<void>;
 
-  /** The job's current state, or null if unknown (never published, or dropped by retention). */
+  /**
+   * The job's current state, or null if unknown (never published, or dropped by retention). Retention's
+   * `ageMs` holds at the moment of the call, on an idle queue too: getJob, listDeadLetters and
+   * queueStats never show a finished job older than its rule, even if nothing finished since.
+   */
   getJob(id: string): Promise<JobState | null>;
   /** Resolves with the job's state once it is completed or dead (at once if it already is). */
   waitForFinished(id: string, signal: AbortSignal): Promise<JobState>;

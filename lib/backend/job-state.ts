@@ -2,8 +2,9 @@ import type { JobRecord } from './job-record';
 
 /**
  * Where a job is in its life:
- * waiting → active → completed, or active → failed (will retry: delayed until its backoff ends) → active …,
- * or → dead (in the dead-letter queue). `delayed` is a job published with a delay, or a retry in backoff.
+ * waiting → active → completed, or active → failed (will retry: in backoff, then waiting again, still
+ * `failed`) → active …, or → dead (in the dead-letter queue). `delayed` is only a job published with a
+ * delay or runAt and not yet due. (queueStats counts a retry in backoff under `delayed`: it is not due.)
  */
 export type JobStatus = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'dead';
 

@@ -12,12 +12,19 @@ export class JobValidationError extends JobsError {
     readonly schemaName: string,
     readonly side: 'input' | 'output',
     readonly violations: PropertyViolation[],
+    /** The queue it was published to or run from, when known (jobFromSchema has none yet). */
+    readonly queue?: string,
   ) {
     super(
-      `Invalid ${side} for schema "${schemaName}": ` +
+      `Invalid ${side} for schema "${schemaName}"${queue === undefined ? '' : ` on queue "${queue}"`}: ` +
         violations
           .map((v) => `${v.path || '(payload)'} ${Object.entries(v.constraints).map(([k, m]) => `[${k}] ${m}`).join('; ')}`)
           .join(', '),
     );
+  }
+
+  /** The same violations, said to be on `queue`. */
+  onQueue(queue: string): JobValidationError {
+    return this.queue === queue ? this : new JobValidationError(this.schemaName, this.side, this.violations, queue);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobBackend, PublishItem } from '../backend/job-backend.interface';
 import type { JobRecord } from '../backend/job-record';
 import type { DeadLetter, JobState, QueueStats } from '../backend/job-state';
+import { checkOptionKeys } from '../backend/option-keys';
 import type { QueueType } from '../backend/queue-type';
 import { LocalClient } from '../backends/local/local.client';
 import {
@@ -9,6 +10,7 @@ import {
   JobBatchValidationError,
   JobFailedError,
   JobNotFoundError,
+  JobValidationError,
   SchemaNotFoundError,
   WaitTimeoutError,
 } from '../errors';
@@ -21,7 +23,8 @@ import { validatedPlain } from '../job/validated-payloads';
 import type { JobInput, JobOutput } from '../job/job-input';
 import type { JobSchema } from '../job/job-schema';
 import { JobEvents } from './job-events';
-import { checkPriority, dueTimeOf, type PublishOptions } from './publish-options';
+import { checkPriority, checkPublishOptions, dueTimeOf, type PublishOptions } from './publish-options';
+import { checkQueueName } from '../backend/queue-name';
 
 export interface RegisterOptions {
   /** Default 'fifo'. */
@@ -53,6 +56,8 @@ export class Orchestrator {
 
   /** Declares a queue named after the schema and remembers the schema for publish and consume. */
   async register<I extends JobInput, O extends JobOutput>(schema: JobSchema<I, O>, options: RegisterOptions = {}): Promise<string> {
+    checkOptionKeys(`register "${schema?.name}"`, '', options, ['queueType']);
+    checkQueueName(`register(schema)`, schema?.name);
     await this.backend.declareQueue(schema.name, this.queueTypeOf(schema.name, options.queueType));
     this.schemas.set(schema.name, schema as JobSchema<JobInput, JobOutput>);
     return schema.name;
@@ -60,6 +65,7 @@ export class Orchestrator {
 
   /** Declares a queue without a schema (its jobs are then not validated on consume). */
   async declareQueue(queue: string, queueType?: QueueType): Promise<void> {
+    checkQueueName('declareQueue', queue);
     await this.backend.declareQueue(queue, this.queueTypeOf(queue, queueType));
   }
 
@@ -73,6 +79,8 @@ export class Orchestrator {
    * Resolves with the job's id once the backend holds it.
    */
   async publish(queue: string, job: Job<object> | object, options: PublishOptions = {}): Promise<string> {
+    checkQueueName('publish', queue);
+    checkPublishOptions(queue, options);
     const item = this.toPublishItem(queue, this.schemas.get(queue), job, dueTimeOf(queue, options), options.priority);
     await this.backend.publish(queue, [item]);
     return item.job.id;
@@ -80,6 +88,7 @@ export class Orchestrator {
 
   /** Validates every job first; if any is invalid nothing is published and JobBatchValidationError names each. */
   async publishBatch(queue: string, jobs: readonly (Job<object> | object)[], options: PublishOptions = {}): Promise<BatchPublishResult> {
+    checkQueueName('publishBatch', queue);
     if (!Array.isArray(jobs)) throw new InvalidOptionError(`publishBatch to "${queue}"`, 'jobs', 'must be an array');
     const items: PublishItem[] = new Array(jobs.length);
     const ids: string[] = new Array(jobs.length);
@@ -88,16 +97,26 @@ export class Orchestrator {
     let runAt: number | undefined;
     let optionsError: Error | null = null;
     try {
+      checkPublishOptions(queue, options);
       runAt = dueTimeOf(queue, options);
     } catch (error) {
       optionsError = error as Error;
     }
     const schema = this.schemas.get(queue);
+    // The same job twice in one batch would run twice, or be refused half-way by a backend with
+    // unique ids: refused here, on every backend, before anything is sent.
+    const firstIndexOf = new Map<string, number>();
     for (let index = 0; index < jobs.length; index++) {
       try {
         if (optionsError) throw optionsError;
         items[index] = this.toPublishItem(queue, schema, jobs[index], runAt, options.priority);
-        ids[index] = items[index].job.id;
+        const id = items[index].job.id;
+        const first = firstIndexOf.get(id);
+        if (first !== undefined) {
+          throw new InvalidOptionError(`publishBatch to "${queue}"`, 'job.id', `${id} is also at index ${first}: a batch must not hold the same job twice — publish each job once`);
+        }
+        firstIndexOf.set(id, index);
+        ids[index] = id;
       } catch (error) {
         failures.push({ index, error: error as Error });
       }
@@ -152,6 +171,7 @@ export class Orchestrator {
    * JobNotFoundError if it is unknown, WaitTimeoutError after `timeout` ms (default: no limit).
    */
   async waitForResult<R = unknown>(id: string, options: { timeout?: number } = {}): Promise<R> {
+    checkOptionKeys(`waitForResult(${id})`, '', options, ['timeout']);
     const { timeout } = options;
     if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
       throw new InvalidOptionError(`waitForResult(${id})`, 'timeout', `must be a number of milliseconds > 0, got ${String(timeout)}`);
@@ -160,28 +180,35 @@ export class Orchestrator {
     const timer = timeout === undefined ? undefined : setTimeout(() => abort.abort(), timeout);
     try {
       const state = await this.backend.waitForFinished(id, abort.signal);
-      if (state.status === 'dead') throw new JobFailedError(id, state.error);
+      if (state.status === 'dead') throw new JobFailedError(state.queue, id, state.error);
       return state.result as R;
     } catch (err) {
       if (!abort.signal.aborted) throw err;
       const last = await this.backend.getJob(id);
       if (!last) throw new JobNotFoundError(id);
-      throw new WaitTimeoutError(id, timeout as number, last.status);
+      throw new WaitTimeoutError(last.queue, id, timeout as number, last.status);
     } finally {
       clearTimeout(timer);
     }
   }
 
   /** The queue's dead letters, oldest first (default limit 100). */
-  deadLetters(queue: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+  async deadLetters(queue: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    checkOptionKeys(`deadLetters("${queue}")`, '', options, ['limit']);
     const limit = options.limit ?? 100;
     if (!(Number.isInteger(limit) && limit > 0)) throw new InvalidOptionError(`deadLetters("${queue}")`, 'limit', `must be a positive integer, got ${String(limit)}`);
     return this.backend.listDeadLetters(queue, limit);
   }
 
   /** Puts dead letters (all, or those in `ids`) back on the queue with a fresh attempt count. */
-  redrive(queue: string, options: { ids?: readonly string[] } = {}): Promise<number> {
-    return this.backend.redrive(queue, options.ids);
+  async redrive(queue: string, options: { ids?: readonly string[] } = {}): Promise<number> {
+    const where = `redrive("${queue}")`;
+    checkOptionKeys(where, '', options, ['ids']);
+    const { ids } = options;
+    if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string' && id.length > 0))) {
+      throw new InvalidOptionError(where, 'ids', `must be an array of job ids (non-empty strings), got ${JSON.stringify(ids)} — e.g. { ids: [job.id] }, or no ids to redrive every dead letter`);
+    }
+    return this.backend.redrive(queue, ids);
   }
 
   purgeDeadLetters(queue: string): Promise<number> {
@@ -217,6 +244,20 @@ export class Orchestrator {
   }
 
   private toPublishItem(
+    queue: string,
+    schema: JobSchema<JobInput, JobOutput> | undefined,
+    input: Job<object> | object,
+    runAt: number | undefined,
+    priorityOption: number | undefined,
+  ): PublishItem {
+    try {
+      return this.publishItemOf(queue, schema, input, runAt, priorityOption);
+    } catch (error) {
+      throw error instanceof JobValidationError ? error.onQueue(queue) : error;
+    }
+  }
+
+  private publishItemOf(
     queue: string,
     schema: JobSchema<JobInput, JobOutput> | undefined,
     input: Job<object> | object,

@@ -1,3 +1,4 @@
+import { checkOptionKeys } from '../backend/option-keys';
 import { InvalidOptionError } from '../errors';
 
 /** Options of one publish. */
@@ -8,6 +9,26 @@ export interface PublishOptions {
   delay?: number;
   /** Deliver no sooner than this time. */
   runAt?: Date;
+}
+
+const PUBLISH_OPTIONS = ['priority', 'delay', 'runAt'] as const;
+
+/** Where an option that is not a publish option belongs, for the error that refuses it. */
+const CONSUMER_OPTION = 'attempts and backoff are consumer options, set where jobs are run: new MyConsumer(queue, { attempts, backoff }) or @Consumer(queue, { attempts, backoff })';
+const PUBLISH_HINTS: Record<string, string> = {
+  attempts: CONSUMER_OPTION,
+  backoff: CONSUMER_OPTION,
+  timeout: 'a run timeout is a consumer option: new MyConsumer(queue, { timeout })',
+  delayMs: 'did you mean delay (milliseconds)?',
+  delayed: 'did you mean delay (milliseconds)?',
+  runAfter: 'did you mean runAt (a Date)?',
+  jobId: 'a job keeps the id jobFromSchema gave it; publish that Job',
+  id: 'a job keeps the id jobFromSchema gave it; publish that Job',
+};
+
+/** Refuses publish options this library does not know, instead of silently publishing without them. */
+export function checkPublishOptions(queue: string, options: PublishOptions): void {
+  checkOptionKeys(`publish to "${queue}"`, '', options, PUBLISH_OPTIONS, PUBLISH_HINTS);
 }
 
 /** Checks a priority against what the backend can order by. */

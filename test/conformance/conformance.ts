@@ -2,16 +2,22 @@ import { conformanceContext, type BackendFactory } from './conformance-context';
 import { queueCases } from './queue.cases';
 import { consumerCases } from './consumer.cases';
 import { lifecycleCases } from './lifecycle.cases';
+import { retentionCases } from './retention.cases';
 
 /**
- * The one backend-agnostic suite every backend must pass, unchanged. Cases read
- * `backend.capabilities` for what a backend declares it cannot do; nothing here names a backend.
+ * The one backend-agnostic suite every backend must pass, unchanged. Cases read the capabilities the
+ * backend declares (`factory.capabilities`, when the suite is defined): a case needing one the backend
+ * lacks is reported as skipped with the reason (itIf). Nothing here names a backend.
  */
 export function describeConformance(factory: BackendFactory): void {
   describe(`${factory.name} conformance`, () => {
     const ctx = conformanceContext(factory);
+    it('declares the capabilities the suite was defined with', () => {
+      expect(ctx.orchestrator().backend.capabilities).toEqual(factory.capabilities);
+    });
     describe('queues', () => queueCases(ctx));
     describe('consumers', () => consumerCases(ctx));
     describe('job lifecycle', () => lifecycleCases(ctx));
+    describe('retention', () => retentionCases(ctx));
   });
 }

@@ -1,5 +1,5 @@
 import { jobFromSchema, type JobRecord } from '../../lib';
-import type { ConformanceContext } from './conformance-context';
+import { itIf, type ConformanceContext } from './conformance-context';
 import { FnConsumer, recordingConsumer, taskSchema } from './conformance.fixtures';
 
 /** Standalone consumers over the backend: counts, draining, stopping, failures, concurrency. */
@@ -175,13 +175,9 @@ export function consumerCases(ctx: ConformanceContext): void {
       return { queue, orchestrator, id };
     }
 
-    const countsStalls = (): boolean => {
-      const { leases, stallCount } = ctx.orchestrator().backend.capabilities;
-      return leases && stallCount === true;
-    };
+    const countsStalls = ctx.capabilities.leases && ctx.capabilities.stallCount === true;
 
-    it('a backend that does not count stalls reports none', async () => {
-      if (countsStalls()) return;
+    itIf(!countsStalls, 'the backend counts stalls (capabilities leases + stallCount)')('a backend that does not count stalls reports none', async () => {
       const { queue, orchestrator } = await registeredQueue('no-stalls');
       await orchestrator.publish(queue, { label: 'once' });
       const [delivery] = await orchestrator.backend.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
@@ -189,8 +185,7 @@ export function consumerCases(ctx: ConformanceContext): void {
       await orchestrator.backend.release(delivery);
     });
 
-    it('a job that stalled more than maxStalls times is dead-lettered with JobStalledError, without a run', async () => {
-      if (!countsStalls()) return;
+    itIf(countsStalls, 'no stall count (capabilities leases + stallCount)')('a job that stalled more than maxStalls times is dead-lettered with JobStalledError, without a run', async () => {
       const { queue, orchestrator, id } = await stalledJob('stalled', 2);
       const runs: string[] = [];
       const consumer = new FnConsumer(queue, (job) => void runs.push(job.id), { maxStalls: 1 });
@@ -206,8 +201,7 @@ export function consumerCases(ctx: ConformanceContext): void {
       expect(letters[0].error.message).toContain('stalled 2 times');
     });
 
-    it('a job that stalled no more than maxStalls times runs again, and redrive forgets its stalls', async () => {
-      if (!countsStalls()) return;
+    itIf(countsStalls, 'no stall count (capabilities leases + stallCount)')('a job that stalled no more than maxStalls times runs again, and redrive forgets its stalls', async () => {
       const { queue, orchestrator, id } = await stalledJob('stalled-ok', 2);
       const runs: number[] = [];
       const consumer = new FnConsumer(queue, (job) => void runs.push(job.attempt), { maxStalls: 2 });
@@ -286,6 +280,38 @@ export function consumerCases(ctx: ConformanceContext): void {
     expect(payload).not.toHaveProperty('sneaky');
   });
 
+  it('concurrency N runs N jobs at once, and never more', async () => {
+    const { queue, orchestrator } = await registeredQueue('concurrency');
+    const n = 4;
+    for (let i = 0; i < 3 * n; i++) await orchestrator.publish(queue, { label: `c${i}` });
+    // A latch: runs hold until N of them are running together; the case hangs (and fails) if they never are.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let full!: () => void;
+    const allRunning = new Promise<void>((resolve) => (full = resolve));
+    let running = 0;
+    let most = 0;
+    const consumer = new FnConsumer(
+      queue,
+      async () => {
+        most = Math.max(most, ++running);
+        if (running === n) full();
+        await gate;
+        running--;
+      },
+      { concurrency: n },
+    );
+    consumer.connect(orchestrator);
+    const consuming = consumer.consume(3 * n);
+    await allRunning;
+    const atOnce = running;
+    release();
+    expect(await consuming).toBe(3 * n);
+    expect(atOnce).toBe(n);
+    expect(most).toBe(n);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0 });
+  });
+
   it('one consumer of concurrency 1 runs a backlog in order, each job once', async () => {
     const { queue, schema, orchestrator } = await registeredQueue('serial');
     const jobs = Array.from({ length: 200 }, (_, i) => jobFromSchema(schema, { label: `serial-${i}` }));
@@ -320,5 +346,30 @@ export function consumerCases(ctx: ConformanceContext): void {
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
     expect(new Set(jobs.map((j) => j.id))).toEqual(new Set(runs.keys()));
     expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, dead: 0 });
+  });
+
+  it('without register(), a job made by jobFromSchema is validated by the JobSchema it names: run gets the input DTO, an invalid payload is dead-lettered', async () => {
+    const orchestrator = ctx.orchestrator();
+    const queue = ctx.queueName('unregistered');
+    // Made in this process, never registered: the queue is not named after it, so the job's schemaName finds it.
+    const schema = taskSchema(`${queue}.task`);
+    await orchestrator.declareQueue(queue);
+    const payloads: unknown[] = [];
+    const consumer = new FnConsumer(queue, (job) => void payloads.push(job.payload), { attempts: 3 });
+    consumer.connect(orchestrator);
+    const good = jobFromSchema(schema, { label: 'ok' });
+    await orchestrator.publish(queue, good);
+    // Straight to the backend, as a producer that validates nothing would.
+    const template = jobFromSchema(schema, { label: 'poison' });
+    const poison: JobRecord = { id: template.id, name: schema.name, schemaName: schema.name, payload: { label: 42 }, createdAt: template.createdAt, priority: 0, attempt: 0 };
+    await orchestrator.backend.publish(queue, [{ job: poison }]);
+
+    expect(await consumer.consume(2)).toBe(2);
+    expect(payloads).toHaveLength(1);
+    expect(payloads[0]).toBeInstanceOf(schema.input);
+    expect(payloads[0]).toMatchObject({ label: 'ok' });
+    const dead = await orchestrator.deadLetters(queue);
+    expect(dead.map((d) => [d.job.id, d.error.name, d.error.attempt])).toEqual([[poison.id, 'JobValidationError', 1]]);
+    expect(dead[0].error.message).toContain('label');
   });
 }

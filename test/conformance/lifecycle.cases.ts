@@ -13,7 +13,7 @@ import {
   type ConsumerOptions,
   type JobState,
 } from '../../lib';
-import type { ConformanceContext } from './conformance-context';
+import { itIf, type ConformanceContext } from './conformance-context';
 import { FnConsumer, taskSchema, type RunFn } from './conformance.fixtures';
 import { ISO_UTC, deferred, outcomeOf, recordEvents, stateOf } from './lifecycle.fixtures';
 
@@ -40,9 +40,8 @@ export function lifecycleCases(ctx: ConformanceContext): void {
   }
 
   /** Whether getJob / waitForResult / the completed count work on this backend. */
-  function hasJobState(): boolean {
-    return ctx.orchestrator().backend.capabilities.jobState;
-  }
+  const hasJobState = (): boolean => ctx.capabilities.jobState;
+  const withJobState = itIf(ctx.capabilities.jobState, 'no job state (capability jobState)');
 
   describe('retries', () => {
     it('retries a failing run until it succeeds, the run seeing attempt 1, 2, 3', async () => {
@@ -456,14 +455,10 @@ export function lifecycleCases(ctx: ConformanceContext): void {
   });
 
   describe('status and results', () => {
-    it('with shared job state, another process looks the job up and awaits its result', async () => {
+    // Without it, a job is only known where it was published or run.
+    itIf(ctx.capabilities.sharedJobState, 'job state not shared between processes (capability sharedJobState)')('with shared job state, another process looks the job up and awaits its result', async () => {
       const { queue, orchestrator } = await registeredQueue('shared');
       const other = await ctx.secondOrchestrator();
-      if (!other.backend.capabilities.sharedJobState) {
-        // Without it, a job is only known where it was published or run.
-        expect(orchestrator.backend.capabilities.sharedJobState).toBe(false);
-        return;
-      }
       await other.register(taskSchema(queue));
       const id = await orchestrator.publish(queue, { label: 'far' });
       expect(await other.getJob(id)).toMatchObject({ id, queue, status: 'waiting' });
@@ -474,12 +469,15 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       expect(await orchestrator.waitForResult(id, { timeout: 5000 })).toEqual({ echoed: 'far away' });
     });
 
-    it('getJob follows a job from waiting through active to completed, with its result and times', async () => {
+    itIf(!ctx.capabilities.jobState, 'the backend has job state (capability jobState)')('without job state, getJob and waitForResult say so instead of answering', async () => {
+      const { queue, orchestrator } = await registeredQueue('no-state');
+      const id = await orchestrator.publish(queue, { label: 'a' });
+      await expect(orchestrator.getJob(id)).rejects.toBeInstanceOf(UnsupportedCapabilityError);
+      await expect(orchestrator.waitForResult(id, { timeout: 1000 })).rejects.toBeInstanceOf(UnsupportedCapabilityError);
+    });
+
+    withJobState('getJob follows a job from waiting through active to completed, with its result and times', async () => {
       const { queue, orchestrator } = await registeredQueue('status');
-      if (!hasJobState()) {
-        await expect(orchestrator.getJob(randomUUID())).rejects.toBeInstanceOf(UnsupportedCapabilityError);
-        return;
-      }
       let during: JobState | null = null;
       const consumer = connected(orchestrator, queue, async (job) => {
         during = await orchestrator.getJob(job.id);
@@ -514,9 +512,8 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       if (hasJobState()) expect(await stateOf(orchestrator, id)).toMatchObject({ status: 'dead', result: null });
     });
 
-    it('waitForResult resolves with the result once a consumer completes the job, and at once after', async () => {
+    withJobState('waitForResult resolves with the result once a consumer completes the job, and at once after', async () => {
       const { queue, orchestrator } = await registeredQueue('wait-ok');
-      if (!hasJobState()) return;
       const consumer = connected(orchestrator, queue, (job) => ({ echoed: `${job.payload.label}!` }));
       const id = await orchestrator.publish(queue, { label: 'a' });
 
@@ -526,9 +523,8 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       expect(await orchestrator.waitForResult(id)).toEqual({ echoed: 'a!' });
     });
 
-    it('waitForResult rejects with JobFailedError carrying the last error when the job ends dead', async () => {
+    withJobState('waitForResult rejects with JobFailedError carrying the last error when the job ends dead', async () => {
       const { queue, orchestrator } = await registeredQueue('wait-dead');
-      if (!hasJobState()) return;
       const consumer = connected(orchestrator, queue, () => {
         throw new Error('no luck');
       });
@@ -538,25 +534,25 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       expect(await consumer.consume(1)).toBe(1);
       const error = await waiting;
       expect(error).toBeInstanceOf(JobFailedError);
-      expect(error).toMatchObject({ jobId: id, failure: { message: 'no luck', attempt: 1 } });
+      expect(error).toMatchObject({ queue, jobId: id, failure: { message: 'no luck', attempt: 1 } });
+      expect((error as Error).message).toContain(`"${queue}"`);
       await expect(orchestrator.waitForResult(id)).rejects.toBeInstanceOf(JobFailedError);
     });
 
-    it('waitForResult gives up with WaitTimeoutError when nobody consumes, and the job goes on waiting', async () => {
+    withJobState('waitForResult gives up with WaitTimeoutError when nobody consumes, and the job goes on waiting', async () => {
       const { queue, orchestrator } = await registeredQueue('wait-timeout');
-      if (!hasJobState()) return;
       const id = await orchestrator.publish(queue, { label: 'a' });
 
       const error = await outcomeOf(orchestrator.waitForResult(id, { timeout: 50 }));
       expect(error).toBeInstanceOf(WaitTimeoutError);
-      expect(error).toMatchObject({ jobId: id, timeoutMs: 50, lastStatus: 'waiting' });
+      expect(error).toMatchObject({ queue, jobId: id, timeoutMs: 50, lastStatus: 'waiting' });
+      expect((error as Error).message).toContain(`"${queue}"`);
       expect((await stateOf(orchestrator, id)).status).toBe('waiting');
       expect(await orchestrator.countQueueMessages(queue)).toBe(1);
     });
 
-    it('an unknown id: waitForResult rejects with JobNotFoundError, getJob resolves null', async () => {
+    withJobState('an unknown id: waitForResult rejects with JobNotFoundError, getJob resolves null', async () => {
       const { orchestrator } = await registeredQueue('unknown');
-      if (!hasJobState()) return;
       const unknown = randomUUID();
 
       const error = await outcomeOf(orchestrator.waitForResult(unknown));
@@ -566,9 +562,8 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       expect(await orchestrator.getJob('nope')).toBeNull();
     });
 
-    it("between a failed attempt and its retry the job is 'failed' with that attempt's error", async () => {
+    withJobState("between a failed attempt and its retry the job is 'failed' with that attempt's error", async () => {
       const { queue, orchestrator } = await registeredQueue('failed-status');
-      if (!hasJobState()) return;
       let seenOnRetry: JobState | null = null;
       const consumer = connected(
         orchestrator,
@@ -723,6 +718,37 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       if (hasJobState()) {
         expect(await Promise.all(ids.map(async (id) => (await stateOf(orchestrator, id)).status))).toEqual(['completed', 'dead', 'completed']);
       }
+    });
+  });
+
+  describe('a backoff function that throws', () => {
+    it('does not leave the job active: it is retried after the default backoff, and consume resolves', async () => {
+      const { queue, orchestrator } = await registeredQueue('backoff-throws');
+      const consumer = connected(
+        orchestrator,
+        queue,
+        () => {
+          throw new Error('run failed');
+        },
+        {
+          attempts: 2,
+          backoff: () => {
+            throw new Error('backoff exploded');
+          },
+        },
+      );
+      const events = recordEvents(consumer);
+      const id = await orchestrator.publish(queue, { label: 'a' });
+
+      expect(await consumer.consume(1)).toBe(1);
+      // The default backoff's first wait (exponential from 1000 ms), not a job stuck in 'active'.
+      expect(events.map((e) => [e.type, e.error?.message, e.delayMs])).toEqual([
+        ['active', undefined, undefined],
+        ['failed', 'run failed', undefined],
+        ['retrying', 'run failed', 1000],
+      ]);
+      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, delayed: 1, dead: 0 });
+      if (hasJobState()) expect(await stateOf(orchestrator, id)).toMatchObject({ status: 'failed', attempt: 1 });
     });
   });
 }

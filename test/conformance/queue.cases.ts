@@ -9,8 +9,9 @@ import {
   jobFromSchema,
   type QueueType,
 } from '../../lib';
-import type { ConformanceContext } from './conformance-context';
+import { itIf, type ConformanceContext } from './conformance-context';
 import { recordingConsumer, taskSchema } from './conformance.fixtures';
+import { outcomeOf } from './lifecycle.fixtures';
 
 /** Declaring, publishing, ordering, counting, cleaning and deleting queues. */
 export function queueCases(ctx: ConformanceContext): void {
@@ -51,9 +52,8 @@ export function queueCases(ctx: ConformanceContext): void {
     expect(await drainLabels(queue, 4)).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('stack delivers last published first (where the backend has stacks)', async () => {
-    // A backend without stacks is held to refusing them, in 'a queue type the backend cannot do…'.
-    if (!ctx.orchestrator().backend.capabilities.queueTypes.includes('stack')) return;
+  // A backend without stacks is held to refusing them, in 'a queue type the backend cannot do…'.
+  itIf(ctx.capabilities.queueTypes.includes('stack'), 'no stack queues')('stack delivers last published first', async () => {
     const { queue, orchestrator } = await registered('stack');
     for (const label of ['a', 'b', 'c']) await orchestrator.publish(queue, { label });
     expect(await drainLabels(queue, 3)).toEqual(['c', 'b', 'a']);
@@ -162,6 +162,41 @@ export function queueCases(ctx: ConformanceContext): void {
     expect((error as Error).message).toMatch(/index 1/);
     expect(await orchestrator.countQueueMessages(queue)).toBe(0);
   });
+
+  it('a batch holding the same job twice is refused whole, naming the index and the id', async () => {
+    const { queue, schema, orchestrator } = await registered();
+    const [a, b] = [jobFromSchema(schema, { label: 'a' }), jobFromSchema(schema, { label: 'b' })];
+    const error = await outcomeOf(orchestrator.publishBatch(queue, [a, b, a]));
+    expect(error).toBeInstanceOf(JobBatchValidationError);
+    expect((error as JobBatchValidationError).failures.map((f) => f.index)).toEqual([2]);
+    expect((error as Error).message).toContain(a.id);
+    expect((error as Error).message).toMatch(/index 0/);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(0);
+  });
+
+  itIf(ctx.capabilities.uniqueJobIds === true, 'a republished id is enqueued again (no capability uniqueJobIds)')(
+    'publishing a job the backend still holds is refused, on any queue, and the job runs once',
+    async () => {
+      const { queue, schema, orchestrator } = await registered('fifo', 'dup');
+      const other = await registered('fifo', 'dup-other');
+      const job = jobFromSchema(schema, { label: 'once' });
+      await orchestrator.publish(queue, job);
+
+      const again = await outcomeOf(orchestrator.publish(queue, job));
+      expect(again).toBeInstanceOf(InvalidOptionError);
+      expect(again).toMatchObject({ option: 'job.id' });
+      expect((again as Error).message).toContain(job.id);
+      await expect(orchestrator.publish(other.queue, job)).rejects.toThrow(InvalidOptionError);
+      await expect(orchestrator.publishBatch(queue, [jobFromSchema(schema, { label: 'new' }), job])).rejects.toThrow(job.id);
+      expect(await orchestrator.countQueueMessages(queue)).toBe(1);
+      expect(await orchestrator.countQueueMessages(other.queue)).toBe(0);
+
+      expect(await drainLabels(queue, 1)).toEqual(['once']);
+      // Still held once finished (retained for getJob): a publish now would run it a second time.
+      await expect(orchestrator.publish(queue, job)).rejects.toThrow(InvalidOptionError);
+      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, delayed: 0, active: 0 });
+    },
+  );
 
   it('a queue type the backend cannot do is refused up front', async () => {
     const orchestrator = ctx.orchestrator();

@@ -30,14 +30,19 @@ const cases: [string, () => JobsError, string[]][] = [
   ['JobTimeoutError', () => new JobTimeoutError('object_detection', 'job-1', 250), ['"object_detection"', 'job-1', '250 ms']],
   [
     'JobFailedError',
-    () => new JobFailedError('job-1', { name: 'Error', message: 'disk full', attempt: 3, failedAt: '2024-01-01T00:00:00.000Z' }),
-    ['job-1', 'disk full', '3 attempt'],
+    () => new JobFailedError('object_detection', 'job-1', { name: 'Error', message: 'disk full', attempt: 3, failedAt: '2024-01-01T00:00:00.000Z' }),
+    ['"object_detection"', 'job-1', 'disk full', '3 attempt', 'deadLetters("object_detection")'],
   ],
-  ['WaitTimeoutError', () => new WaitTimeoutError('job-1', 1500, 'active'), ['job-1', '1500 ms', 'active']],
+  ['WaitTimeoutError', () => new WaitTimeoutError('object_detection', 'job-1', 1500, 'active'), ['"object_detection"', 'job-1', '1500 ms', 'active']],
   ['LeaseLostError', () => new LeaseLostError('object_detection', 'job-1'), ['"object_detection"', 'job-1']],
   ['JobNotFoundError', () => new JobNotFoundError('job-1'), ['job-1']],
   ['BackendClosedError', () => new BackendClosedError('LocalClient'), ['LocalClient']],
   ['JobValidationError', () => new JobValidationError('object_detection', 'input', [{ path: 'image_path', constraints: { isString: 'image_path must be a string' } }]), ['"object_detection"', 'image_path', 'isString']],
+  [
+    'JobValidationError',
+    () => new JobValidationError('detection_v2', 'input', [{ path: 'image_path', constraints: { isString: 'image_path must be a string' } }]).onQueue('object_detection'),
+    ['schema "detection_v2"', 'queue "object_detection"', 'image_path'],
+  ],
   ['ConsumerStateError', () => new ConsumerStateError('not connected'), ['not connected']],
   ['UnrecoverableError', () => new UnrecoverableError('give up'), ['give up']],
   ['UnsupportedCapabilityError', () => new UnsupportedCapabilityError('RabbitMQClient', 'getJob', 'use RedisClient'), ['RabbitMQClient', 'getJob', 'use RedisClient']],
@@ -84,15 +89,18 @@ describe('typed errors', () => {
     const timeout = new JobTimeoutError('q', 'id-1', 10);
     expect([timeout.queue, timeout.jobId, timeout.timeoutMs]).toEqual(['q', 'id-1', 10]);
 
-    const wait = new WaitTimeoutError('id-1', 20, 'waiting');
-    expect([wait.jobId, wait.timeoutMs, wait.lastStatus]).toEqual(['id-1', 20, 'waiting']);
+    const wait = new WaitTimeoutError('q', 'id-1', 20, 'waiting');
+    expect([wait.queue, wait.jobId, wait.timeoutMs, wait.lastStatus]).toEqual(['q', 'id-1', 20, 'waiting']);
+
+    const failed = new JobFailedError('q', 'id-1', null);
+    expect([failed.queue, failed.jobId, failed.failure]).toEqual(['q', 'id-1', null]);
 
     const lease = new LeaseLostError('q', 'id-1');
     expect([lease.queue, lease.jobId]).toEqual(['q', 'id-1']);
   });
 
   it('JobFailedError copes with an unknown failure', () => {
-    const error = new JobFailedError('job-9', null);
+    const error = new JobFailedError('q', 'job-9', null);
     expect(error.failure).toBeNull();
     expect(error.message).toContain('job-9');
     expect(error.message).toContain('unknown error');

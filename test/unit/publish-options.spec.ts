@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../../lib';
-import { checkPriority, dueTimeOf } from '../../lib/orchestrator/publish-options';
+import { checkPriority, checkPublishOptions, dueTimeOf, type PublishOptions } from '../../lib/orchestrator/publish-options';
 import { thrownBy } from '../support/thrown';
 
 const NOW = 1_700_000_000_000;
@@ -84,3 +84,34 @@ describe('checkPriority', () => {
     expect(error.message).toContain(String(priority));
   });
 });
+
+describe('checkPublishOptions', () => {
+  it('accepts the publish options, alone or together', () => {
+    for (const options of [{}, { priority: 1 }, { delay: 5 }, { runAt: new Date() }, { priority: 2, delay: 3 }]) {
+      expect(() => checkPublishOptions('q', options)).not.toThrow();
+    }
+  });
+
+  it('refuses attempts, naming it, the known options and where retries are set', () => {
+    const error = invalidOptionFrom(() => checkPublishOptions('object_detection', { delay: 5000, attempts: 3 } as PublishOptions));
+    expect(error.option).toBe('attempts');
+    for (const mention of ['object_detection', 'priority, delay, runAt', 'consumer', 'attempts, backoff']) expect(error.message).toContain(mention);
+  });
+
+  it('refuses a misspelt option with a suggestion', () => {
+    const error = invalidOptionFrom(() => checkPublishOptions('q', { delayMs: 5000 } as PublishOptions));
+    expect(error.option).toBe('delayMs');
+    expect(error.message).toContain('did you mean delay');
+  });
+
+  it('refuses an unknown option without a hint, still listing the known ones', () => {
+    const error = invalidOptionFrom(() => checkPublishOptions('q', { lifo: true } as PublishOptions));
+    expect(error.option).toBe('lifo');
+    expect(error.message).toContain('known: priority, delay, runAt');
+  });
+
+  it.each([null, 5, 'fast', [1]])('refuses %p as the options themselves', (options) => {
+    expect(invalidOptionFrom(() => checkPublishOptions('q', options as unknown as PublishOptions)).option).toBe('options');
+  });
+});
+

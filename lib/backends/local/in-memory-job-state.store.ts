@@ -21,6 +21,9 @@ export class InMemoryJobStateStore implements JobStateStore {
   private readonly finished = new Map<string, { completed: Set<string>; dead: Set<string> }>();
   private readonly listeners = new Map<string, Set<(outcome: JobState | Error) => void>>();
   private readonly retention: ResolvedRetention;
+  /** One timer for the earliest moment a finished job outlives its `ageMs`, so idle queues free memory too. */
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private retentionTimerAt = Infinity;
 
   constructor(options: { retention?: RetentionOptions } = {}) {
     this.retention = resolveRetention('InMemoryJobStateStore', options.retention);
@@ -120,6 +123,12 @@ export class InMemoryJobStateStore implements JobStateStore {
     });
   }
 
+  async close(): Promise<void> {
+    if (this.retentionTimer) clearTimeout(this.retentionTimer);
+    this.retentionTimer = null;
+    this.retentionTimerAt = Infinity;
+  }
+
   /** The stored job, created from its record if this store has not seen it yet. */
   private entry(queue: string, job: JobRecord): StoredJob {
     let stored = this.jobs.get(job.id);
@@ -159,6 +168,7 @@ export class InMemoryJobStateStore implements JobStateStore {
     const listeners = this.listeners.get(stored.state.id);
     if (listeners) for (const listener of [...listeners]) listener({ ...stored.state });
     this.applyRetention(stored.state.queue, now);
+    this.expireAt(now + this.retention[status].ageMs);
   }
 
   private unfinish(stored: StoredJob): void {
@@ -188,5 +198,31 @@ export class InMemoryJobStateStore implements JobStateStore {
         this.forgetOne(id);
       }
     }
+  }
+
+  /** Makes sure the retention timer fires by `expiry` (epoch ms). */
+  private expireAt(expiry: number): void {
+    if (expiry >= this.retentionTimerAt || expiry === Infinity) return;
+    if (this.retentionTimer) clearTimeout(this.retentionTimer);
+    this.retentionTimerAt = expiry;
+    // +1: a job is kept while `now - finishedAt <= ageMs`.
+    this.retentionTimer = setTimeout(() => this.expireDue(), Math.min(Math.max(expiry - Date.now() + 1, 0), 2 ** 31 - 1));
+    this.retentionTimer.unref();
+  }
+
+  private expireDue(): void {
+    this.retentionTimer = null;
+    this.retentionTimerAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [queue, lists] of this.finished) {
+      this.applyRetention(queue, now);
+      for (const kind of ['completed', 'dead'] as const) {
+        const oldest = lists[kind].values().next().value;
+        const finishedAt = oldest === undefined ? null : this.jobs.get(oldest)?.finishedAt;
+        if (finishedAt != null) next = Math.min(next, finishedAt + this.retention[kind].ageMs);
+      }
+    }
+    this.expireAt(next);
   }
 }

@@ -1,7 +1,9 @@
+import { Logger } from '@nestjs/common';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
+import { checkQueueName } from '../../backend/queue-name';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
-import { resolveRetention, type ResolvedRetention } from '../../backend/retention-options';
+import { resolveRetention, type ResolvedRetention, type RetentionRule } from '../../backend/retention-options';
 import { BackendClosedError, InvalidOptionError, JobNotFoundError, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError } from '../../errors';
 import type { LocalClientOptions } from './local-client.options';
 import { snapshotOf, type LocalJob } from './local-job';
@@ -23,6 +25,7 @@ export class LocalClient implements JobBackend {
     priorityRange: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
     jobState: true,
     sharedJobState: false,
+    uniqueJobIds: true,
   };
 
   private readonly queues = new Map<string, LocalQueue>();
@@ -35,6 +38,13 @@ export class LocalClient implements JobBackend {
   private closed = false;
   private delayTimer: NodeJS.Timeout | null = null;
   private delayTimerAt = Infinity;
+  /**
+   * One timer for the earliest moment a finished job outlives its `ageMs`, so an idle queue frees its
+   * expired jobs too; reads prune on their own, so they never see one the timer has not reached yet.
+   */
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private retentionTimerAt = Infinity;
+  private readonly logger = new Logger('LocalClient');
   /** A blocked consumer is real work pending, so it keeps the process alive the way a socket would. */
   private keepAlive: NodeJS.Timeout | null = null;
   private blockedWaiters = 0;
@@ -45,6 +55,7 @@ export class LocalClient implements JobBackend {
 
   async declareQueue(queue: string, type: QueueType): Promise<void> {
     this.assertOpen();
+    checkQueueName(`${this.name}.declareQueue`, queue);
     const existing = this.queues.get(queue);
     if (existing) {
       if (existing.type !== type) throw new QueueTypeMismatchError(queue, existing.type, type);
@@ -89,7 +100,7 @@ export class LocalClient implements JobBackend {
       if (job.priority !== 0 && q.type !== 'priority') {
         throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `is only meaningful on a priority queue; "${queue}" is ${q.type}`);
       }
-      if (this.jobs.has(job.id) || ids.has(job.id)) {
+      if (this.isKnown(job.id) || ids.has(job.id)) {
         throw new InvalidOptionError(`publish to "${queue}"`, 'job.id', `${job.id} is already known to this backend — publish a new job (jobFromSchema) instead of the same one twice`);
       }
       ids.add(job.id);
@@ -160,6 +171,7 @@ export class LocalClient implements JobBackend {
     job.finishedAt = Date.now();
     q.completed.push(job);
     this.applyRetention(q, job.finishedAt);
+    this.expireAt(job.finishedAt + this.retention.completed.ageMs);
     this.notifyFinished(job);
   }
 
@@ -189,6 +201,7 @@ export class LocalClient implements JobBackend {
     job.finishedAt = Date.now();
     q.dead.set(job.record.id, job);
     this.applyRetention(q, job.finishedAt);
+    this.expireAt(job.finishedAt + this.retention.dead.ageMs);
     this.notifyFinished(job);
   }
 
@@ -204,13 +217,13 @@ export class LocalClient implements JobBackend {
 
   async getJob(id: string): Promise<JobState | null> {
     this.assertOpen();
-    const job = this.jobs.get(id);
+    const job = this.current(id);
     return job ? snapshotOf(job) : null;
   }
 
   waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
     this.assertOpen();
-    const job = this.jobs.get(id);
+    const job = this.current(id);
     if (!job) return Promise.reject(new JobNotFoundError(id));
     if (job.status === 'completed' || job.status === 'dead') return Promise.resolve(snapshotOf(job));
     return new Promise<JobState>((resolve, reject) => {
@@ -235,7 +248,9 @@ export class LocalClient implements JobBackend {
 
   async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
     const out: DeadLetter[] = [];
-    for (const job of this.queue(queue).dead.values()) {
+    const q = this.queue(queue);
+    this.applyRetention(q, Date.now());
+    for (const job of q.dead.values()) {
       if (out.length >= limit) break;
       out.push({ job: { ...job.record }, error: job.error as JobFailure });
     }
@@ -274,6 +289,7 @@ export class LocalClient implements JobBackend {
 
   async queueStats(queue: string): Promise<QueueStats> {
     const q = this.queue(queue);
+    this.applyRetention(q, Date.now());
     return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed: q.completed.size, dead: q.dead.size };
   }
 
@@ -283,6 +299,8 @@ export class LocalClient implements JobBackend {
     for (const q of this.queues.values()) for (const waiter of q.waiters.splice(0)) this.resolveWaiter(waiter, []);
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = null;
+    if (this.retentionTimer) clearTimeout(this.retentionTimer);
+    this.retentionTimer = null;
     for (const listeners of [...this.finishListeners.values()]) for (const listener of [...listeners]) listener(new BackendClosedError(this.name));
   }
 
@@ -357,6 +375,22 @@ export class LocalClient implements JobBackend {
     for (const listener of [...listeners]) listener(state);
   }
 
+  /** The job with this id, unless retention should have dropped it by now (then it is dropped). */
+  private current(id: string): LocalJob | undefined {
+    const job = this.jobs.get(id);
+    if (job && (job.status === 'completed' || job.status === 'dead')) {
+      const q = this.queues.get(job.queue);
+      if (q) this.applyRetention(q, Date.now());
+      return this.jobs.get(id);
+    }
+    return job;
+  }
+
+  private isKnown(id: string): boolean {
+    return this.current(id) !== undefined;
+  }
+
+  /** Drops the finished jobs of `q` that the retention rules no longer keep at `now`, oldest first. */
   private applyRetention(q: LocalQueue, now: number): void {
     const { completed, dead } = this.retention;
     for (;;) {
@@ -366,10 +400,45 @@ export class LocalClient implements JobBackend {
       if (this.jobs.get(oldest.record.id) === oldest) this.forget(oldest);
     }
     if (q.dead.size === 0) return;
+    const evicted: string[] = [];
     for (const oldest of q.dead.values()) {
       if (q.dead.size <= dead.count && now - (oldest.finishedAt as number) <= dead.ageMs) break;
+      evicted.push(oldest.record.id);
       this.forget(oldest);
     }
+    // A dead letter is a job that never completed: dropping one must not go unnoticed.
+    if (evicted.length > 0) {
+      this.logger.warn(
+        `Retention dropped ${evicted.length} dead letter(s) of queue "${q.name}" (retention.dead keeps ${ruleText(dead)}): ` +
+          `${evicted.slice(0, 3).join(', ')}${evicted.length > 3 ? ', …' : ''} — raise retention.dead, or redrive or purge dead letters sooner`,
+      );
+    }
+  }
+
+  /** Makes sure the retention timer fires by `expiry` (epoch ms) to drop what expires then. */
+  private expireAt(expiry: number): void {
+    if (expiry >= this.retentionTimerAt || expiry === Infinity || this.closed) return;
+    if (this.retentionTimer) clearTimeout(this.retentionTimer);
+    this.retentionTimerAt = expiry;
+    // +1: a job is kept while `now - finishedAt <= ageMs`, so it is gone one millisecond later.
+    this.retentionTimer = setTimeout(() => this.expireDue(), Math.min(Math.max(expiry - Date.now() + 1, 0), MAX_TIMER_MS));
+    this.retentionTimer.unref();
+  }
+
+  private expireDue(): void {
+    this.retentionTimer = null;
+    this.retentionTimerAt = Infinity;
+    const now = Date.now();
+    const { completed, dead } = this.retention;
+    let next = Infinity;
+    for (const q of this.queues.values()) {
+      this.applyRetention(q, now);
+      const oldestCompleted = q.completed.peek()?.finishedAt;
+      if (oldestCompleted != null) next = Math.min(next, oldestCompleted + completed.ageMs);
+      const oldestDead = q.dead.values().next().value?.finishedAt;
+      if (oldestDead != null) next = Math.min(next, oldestDead + dead.ageMs);
+    }
+    this.expireAt(next);
   }
 
   /** One timer for the earliest due delayed job across all queues; it sleeps until then. */
@@ -403,4 +472,10 @@ export class LocalClient implements JobBackend {
     }
     this.armDelayTimer();
   }
+}
+
+/** A retention rule in words, for the warning that a dead letter was dropped. */
+function ruleText({ count, ageMs }: Required<RetentionRule>): string {
+  const parts = [Number.isFinite(count) ? `the newest ${count}` : 'any number', Number.isFinite(ageMs) ? `for ${ageMs} ms` : 'for ever'];
+  return parts.join(' ');
 }
