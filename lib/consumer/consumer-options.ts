@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors';
-import type { BackoffOptions } from './backoff';
+import { DEFAULT_BACKOFF, type BackoffFunction, type BackoffOptions, type BackoffStrategy } from './backoff';
 
 /** Options of a consumer: the second argument of `@Consumer(queue, options)` and of `new MyConsumer(queue, options)`. */
 export interface ConsumerOptions {
@@ -7,8 +7,11 @@ export interface ConsumerOptions {
   concurrency?: number;
   /** Runs a job gets in all, the first included. Default 1 (no retry). */
   attempts?: number;
-  /** Wait before a retry. Default `{ type: 'exponential', delay: 1000, maxDelay: 300000 }`. */
-  backoff?: BackoffOptions;
+  /**
+   * Wait before a retry. Default `{ type: 'exponential', delay: 1000, maxDelay: 300000 }`; a strategy
+   * that leaves a field out takes that field from the default (so an exponential backoff stays capped).
+   */
+  backoff?: Partial<BackoffStrategy> | BackoffFunction;
   /** Milliseconds a run may take before it is failed and its AbortSignal fires. Default: no limit. */
   timeout?: number;
   /** How long a broker holds a taken job for this consumer; extended while the consumer holds it. Default 30000. */
@@ -21,17 +24,18 @@ export interface ConsumerOptions {
   /**
    * How often a job may stall — its worker died or lost its lease while holding it — and still run
    * again. Beyond that it is dead-lettered with JobStalledError, so a job that kills its worker is not
-   * redelivered forever. Default 1. Needs a backend that counts stalls (Redis).
+   * redelivered forever. Default 1. Needs a backend that counts stalls (`capabilities.stallCount`:
+   * Redis); elsewhere it has no effect, and a consumer given it explicitly warns once.
    */
   maxStalls?: number;
 }
 
-export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'timeout'>> & { timeout: number | undefined };
+export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'timeout' | 'backoff'>> & { timeout: number | undefined; backoff: BackoffOptions };
 
 const DEFAULTS: ResolvedConsumerOptions = {
   concurrency: 1,
   attempts: 1,
-  backoff: { type: 'exponential', delay: 1000, maxDelay: 300_000 },
+  backoff: DEFAULT_BACKOFF,
   timeout: undefined,
   leaseMs: 30_000,
   prefetch: 0,
@@ -40,35 +44,61 @@ const DEFAULTS: ResolvedConsumerOptions = {
 
 const KNOWN = new Set(Object.keys(DEFAULTS));
 
+const BACKOFF_FIELDS = new Set(['type', 'delay', 'maxDelay', 'jitter']);
+
+/** The options each resolved object was given explicitly, for warnings about options a backend cannot honour. */
+const given = new WeakMap<ResolvedConsumerOptions, ReadonlySet<string>>();
+
+/** Whether `option` was set by the user rather than filled in from the defaults. @internal */
+export function wasGiven(options: ResolvedConsumerOptions, option: keyof ConsumerOptions): boolean {
+  return given.get(options)?.has(option) ?? false;
+}
+
 /** Checks every option and fills in defaults; `where` names the consumer in the error. */
 export function resolveConsumerOptions(where: string, options: ConsumerOptions = {}): ResolvedConsumerOptions {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError(where, 'options', 'must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new InvalidOptionError(where, key, `is not a consumer option (known: ${[...KNOWN].join(', ')})`);
   }
-  const resolved = { ...DEFAULTS, ...stripUndefined(options) };
+  const explicit = stripUndefined(options);
+  const resolved: ResolvedConsumerOptions = { ...DEFAULTS, ...explicit, backoff: backoffOf(where, options.backoff) };
   positiveInteger(where, 'concurrency', resolved.concurrency);
   positiveInteger(where, 'attempts', resolved.attempts);
   positiveInteger(where, 'leaseMs', resolved.leaseMs);
   wholeNumber(where, 'prefetch', resolved.prefetch);
   wholeNumber(where, 'maxStalls', resolved.maxStalls);
   if (resolved.timeout !== undefined) positiveInteger(where, 'timeout', resolved.timeout);
-  const backoff = resolved.backoff;
-  if (typeof backoff !== 'function') {
-    if (backoff === null || typeof backoff !== 'object' || (backoff.type !== 'fixed' && backoff.type !== 'exponential')) {
-      throw new InvalidOptionError(where, 'backoff', "must be { type: 'fixed' | 'exponential', delay } or a function (attempt, error) => ms");
-    }
-    nonNegative(where, 'backoff.delay', backoff.delay);
-    if (backoff.maxDelay !== undefined) nonNegative(where, 'backoff.maxDelay', backoff.maxDelay);
-    if (backoff.jitter !== undefined && !(backoff.jitter >= 0 && backoff.jitter <= 1)) {
-      throw new InvalidOptionError(where, 'backoff.jitter', `must be between 0 and 1, got ${String(backoff.jitter)}`);
-    }
-  }
+  given.set(resolved, new Set(Object.keys(explicit)));
   return resolved;
 }
 
-function stripUndefined(options: ConsumerOptions): ConsumerOptions {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+/**
+ * A function is used as it is; a strategy is merged field by field over the default, so that
+ * `{ type: 'exponential', delay: 500 }` keeps the default ceiling instead of growing for weeks.
+ */
+function backoffOf(where: string, backoff: ConsumerOptions['backoff']): BackoffOptions {
+  if (backoff === undefined) return DEFAULT_BACKOFF;
+  if (typeof backoff === 'function') return backoff;
+  if (backoff === null || typeof backoff !== 'object' || Array.isArray(backoff)) {
+    throw new InvalidOptionError(where, 'backoff', "must be { type?: 'fixed' | 'exponential', delay?, maxDelay?, jitter? } or a function (attempt, error) => ms");
+  }
+  for (const key of Object.keys(backoff)) {
+    if (!BACKOFF_FIELDS.has(key)) throw new InvalidOptionError(where, `backoff.${key}`, `is not a backoff field (known: ${[...BACKOFF_FIELDS].join(', ')})`);
+  }
+  const merged: BackoffStrategy = { ...DEFAULT_BACKOFF, ...stripUndefined(backoff) };
+  if (merged.type !== 'fixed' && merged.type !== 'exponential') {
+    throw new InvalidOptionError(where, 'backoff.type', `must be 'fixed' or 'exponential', got ${String(merged.type)}`);
+  }
+  nonNegative(where, 'backoff.delay', merged.delay);
+  nonNegative(where, 'backoff.maxDelay', merged.maxDelay);
+  if (merged.jitter !== undefined && !(merged.jitter >= 0 && merged.jitter <= 1)) {
+    throw new InvalidOptionError(where, 'backoff.jitter', `must be between 0 and 1, got ${String(merged.jitter)}`);
+  }
+  return merged;
+}
+
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function positiveInteger(where: string, option: string, value: unknown): void {

@@ -3,17 +3,21 @@ import type { Delivery } from '../backend/job-backend.interface';
 import { InvalidOptionError, JobsError, JobStalledError, JobTimeoutError, ConsumerStateError, UnrecoverableError, LeaseLostError } from '../errors';
 import { Job } from '../job/job';
 import { dtoToPlain, toValidDto } from '../job/dto-validation';
+import { schemaNamed } from '../job/schema-registry';
 import type { JobEventMap, JobEvents, JobEventType } from '../orchestrator/job-events';
 import type { Orchestrator } from '../orchestrator/orchestrator';
-import { backoffDelay } from './backoff';
-import type { ResolvedConsumerOptions } from './consumer-options';
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff';
+import { wasGiven, type ResolvedConsumerOptions } from './consumer-options';
 import { failureOf } from './job-failure';
 import { LeaseKeeper } from './lease-keeper';
 
 /** What a run gets besides the job. */
 export interface RunContext {
   queue: string;
-  /** Fires when the run's timeout passes or a shutdown gives up waiting; stop work when it does. */
+  /**
+   * Fires when the run's timeout passes, its lease is lost (reason: LeaseLostError) or a shutdown
+   * gives up waiting; stop work when it does.
+   */
   signal: AbortSignal;
 }
 
@@ -29,6 +33,18 @@ interface Running {
   abandon: () => void;
   /** The run has ended; the job is being settled. */
   runEnded: boolean;
+  /** Set when the run outlived its timeout: its job is failed at once, its slot waits for the run. */
+  overrun: Overrun | null;
+}
+
+/** A run that timed out and has not returned yet. */
+interface Overrun {
+  timedOutAt: number;
+  /** Resolves when the handler returns or throws, whatever it gives. */
+  ended: Promise<void>;
+  done: boolean;
+  /** The settle of its job (failed with JobTimeoutError), once begun. */
+  settling: Promise<void> | null;
 }
 
 const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000, 5000];
@@ -64,6 +80,8 @@ export class QueueWorker {
   private returned = 0;
   private consuming = false;
   private stopping = false;
+  /** Deliveries whose lease the backend says we lost: never settled by us, reported once. */
+  private readonly lost = new WeakSet<Delivery>();
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -74,7 +92,14 @@ export class QueueWorker {
     name = 'QueueWorker',
   ) {
     this.logger = new Logger(`${name}(${queue})`);
-    this.leases = new LeaseKeeper(orchestrator.backend, options.leaseMs, this.logger);
+    this.leases = new LeaseKeeper(orchestrator.backend, options.leaseMs, this.logger, (delivery, error) => this.leaseLost(delivery, error));
+    const backend = orchestrator.backend;
+    if (wasGiven(options, 'maxStalls') && !backend.capabilities.stallCount) {
+      this.logger.warn(
+        `maxStalls (${options.maxStalls}) has no effect on queue "${queue}": ${backend.name} does not count stalls ` +
+          `(capabilities.stallCount), so no job is dead-lettered for stalling — see "Backends" in the README`,
+      );
+    }
   }
 
   get activeCount(): number {
@@ -158,7 +183,7 @@ export class QueueWorker {
   /** Starts a taken job in a free slot. */
   private start(delivery: Delivery): void {
     this.runs++;
-    const entry: Running = { delivery, controller: null, released: false, abandon: noop, runEnded: false };
+    const entry: Running = { delivery, controller: null, released: false, abandon: noop, runEnded: false, overrun: null };
     // One promise per job, settled by whichever comes first: the processing, or shutdown abandoning a
     // released run (Promise.race + finally cost four more promises and as many closures per job).
     const done = new Promise<void>((resolve, reject) => {
@@ -239,6 +264,12 @@ export class QueueWorker {
     this.logger.warn(`shutdown timeout of ${timeoutMs} ms passed with ${left.length} job(s) running; giving them back to the queue`);
     await Promise.all([
       ...left.map(async (entry) => {
+        if (entry.overrun) {
+          // Timed out, its job failed already: only its run goes on, and nothing is left to give back.
+          await entry.overrun.settling;
+          entry.abandon();
+          return;
+        }
         entry.released = true;
         controllerOf(entry).abort(new ConsumerStateError(`Consumer of "${this.queue}" is shutting down`));
         await this.settle(entry.delivery, () => this.orchestrator.backend.release(entry.delivery));
@@ -286,7 +317,9 @@ export class QueueWorker {
     }
     this.emit('active', { queue: this.queue, job: record });
 
-    const schema = this.orchestrator.schemaFor(this.queue);
+    // The queue's registered schema; else one made in this process under the queue's name (register()
+    // names queues after schemas), so a job cannot dodge it by naming another; else the job's own.
+    const schema = this.orchestrator.schemaFor(this.queue) ?? schemaNamed(this.queue) ?? schemaNamed(record.schemaName);
     let payload: unknown;
     try {
       payload = schema ? toValidDto(schema.input, record.payload, schema.name, 'input') : record.payload;
@@ -297,7 +330,6 @@ export class QueueWorker {
       return;
     }
 
-    let timer: NodeJS.Timeout | undefined;
     let output: unknown;
     try {
       const context: RunContext = {
@@ -310,30 +342,23 @@ export class QueueWorker {
       // catch below like a rejection, and a synchronous result is not wrapped in promises.
       await undefined;
       let result = this.handler(Job.fromRecord(record, payload), context);
-      const timeout = this.options.timeout;
-      if (timeout === undefined) {
-        if (isThenable(result)) result = await result;
-      } else {
-        result = await Promise.race([
-          result,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const error = new JobTimeoutError(this.queue, record.id, timeout);
-              controllerOf(entry).abort(error);
-              reject(error);
-            }, timeout);
-          }),
-        ]);
+      if (isThenable(result)) {
+        const timeout = this.options.timeout;
+        result = await (timeout === undefined ? result : this.withinTimeout(entry, result, timeout));
       }
-      if (entry.released) return;
+      if (entry.released || this.lost.has(delivery)) return;
       output = schema?.output ? dtoToPlain(toValidDto(schema.output, result ?? {}, schema.name, 'output')) : asJson(result);
     } catch (err) {
-      if (entry.released) return;
-      endRun();
-      await this.fail(entry, err, err instanceof UnrecoverableError);
+      const overrun = entry.overrun;
+      // Given back at shutdown, or taken from us with the lease: the job is no longer ours to settle.
+      const ours = !entry.released && !this.lost.has(delivery);
+      if (ours && (!overrun || overrun.done)) {
+        endRun();
+        await this.fail(entry, err, err instanceof UnrecoverableError);
+        return;
+      }
+      if (overrun) await this.outlived(entry, overrun, err, ours);
       return;
-    } finally {
-      clearTimeout(timer);
     }
     endRun();
     try {
@@ -343,6 +368,82 @@ export class QueueWorker {
       return;
     }
     this.emit('completed', { queue: this.queue, job: record, result: output });
+  }
+
+  /**
+   * A run that timed out and has not returned: its job fails now, but its slot stays taken until the
+   * run really returns, or a handler that ignores its signal would let more than `concurrency` runs
+   * go on at once. A late return is logged, since it is a handler to fix.
+   */
+  private async outlived(entry: Running, overrun: Overrun, timeoutError: unknown, ours: boolean): Promise<void> {
+    const { delivery } = entry;
+    if (ours) {
+      overrun.settling = this.fail(entry, timeoutError, false);
+      await overrun.settling;
+      this.leases.forget(delivery);
+    }
+    if (overrun.done) return;
+    await overrun.ended;
+    this.logger.warn(
+      `the run of job ${delivery.job.id} on queue "${this.queue}" returned ${Date.now() - overrun.timedOutAt} ms after its timeout of ` +
+        `${String(this.options.timeout)} ms (its result is discarded: the job had failed with JobTimeoutError) and held its ` +
+        'concurrency slot until then — make run stop when context.signal aborts',
+    );
+  }
+
+  /**
+   * The run's outcome, or JobTimeoutError once `timeout` passes: then the run's signal aborts and
+   * `entry.overrun` tracks the run until it returns (its late outcome is ignored).
+   */
+  private withinTimeout(entry: Running, run: PromiseLike<unknown>, timeout: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let overrunEnded = noop;
+      const timer = setTimeout(() => {
+        let end = noop;
+        const overrun: Overrun = { timedOutAt: Date.now(), ended: new Promise<void>((r) => (end = r)), done: false, settling: null };
+        overrunEnded = () => {
+          overrun.done = true;
+          end();
+        };
+        entry.overrun = overrun;
+        const error = new JobTimeoutError(this.queue, entry.delivery.job.id, timeout);
+        controllerOf(entry).abort(error);
+        reject(error);
+      }, timeout);
+      const ended = (outcome: () => void): void => {
+        clearTimeout(timer);
+        if (entry.overrun) overrunEnded();
+        else outcome();
+      };
+      run.then(
+        (value) => ended(() => resolve(value)),
+        (err: unknown) => ended(() => reject(err)),
+      );
+    });
+  }
+
+  /**
+   * The backend says we no longer hold this delivery. A prefetched job is dropped (it was never
+   * started); a running one has its signal aborted with the LeaseLostError. Either way nothing
+   * settles it here: the backend hands it out again.
+   */
+  private leaseLost(delivery: Delivery, error: LeaseLostError): void {
+    const waiting = this.prefetched.indexOf(delivery);
+    const entry = waiting >= 0 ? undefined : [...this.running.values()].find((e) => e.delivery === delivery);
+    // Being settled (or given back) already: that settle tells whether the job was still ours.
+    if (waiting < 0 && (!entry || entry.runEnded || entry.overrun)) return;
+    if (this.lost.has(delivery)) return;
+    this.lost.add(delivery);
+    // Not ours after all: consume(n) counts the jobs it settled, and may take another in its place.
+    this.taken--;
+    if (entry) {
+      controllerOf(entry).abort(error);
+      this.logger.warn(`${error.message}; its run is aborted and its outcome will not be settled — the backend delivers it again`);
+      return;
+    }
+    this.prefetched.splice(waiting, 1);
+    this.logger.warn(`${error.message}; it had been taken ahead and not started, and is left to the backend to deliver again`);
+    this.wakeLoop?.();
   }
 
   /**
@@ -369,6 +470,11 @@ export class QueueWorker {
     this.taken += next.length;
     for (const taken of next) this.leases.hold(taken);
     this.prefetched.push(...next);
+    // The loop may be blocked in a fetch for a slot freed meanwhile: it would see these only when that
+    // fetch returns (on Redis, up to 10 s later). Start them now if a run slot is free.
+    if (this.fetching && !this.stopping) {
+      while (this.runs < this.options.concurrency && this.prefetched.length > 0) this.start(this.prefetched.shift()!);
+    }
   }
 
   private async fail(entry: Running, error: unknown, unrecoverable: boolean): Promise<void> {
@@ -382,9 +488,29 @@ export class QueueWorker {
       }
       return;
     }
-    const delayMs = backoffDelay(this.options.backoff, delivery.job.attempt, error);
+    const delayMs = this.retryDelay(delivery, error);
     if (await this.settle(delivery, () => backend.retry(delivery, failure, delayMs))) {
       this.emit('retrying', { queue: this.queue, job: delivery.job, error: failure, delayMs });
+    }
+  }
+
+  /**
+   * The wait before a retry. A backoff function that throws is a bug in the consumer, not in the job:
+   * like Sidekiq's `retry_in`, the job keeps its remaining attempts under the default backoff, and
+   * the error is logged — it must never leave the job unsettled.
+   */
+  private retryDelay(delivery: Delivery, error: unknown): number {
+    const attempt = delivery.job.attempt;
+    try {
+      return backoffDelay(this.options.backoff, attempt, error);
+    } catch (thrown) {
+      const delayMs = backoffDelay(DEFAULT_BACKOFF, attempt, error);
+      const why = thrown instanceof Error ? thrown.message : String(thrown);
+      this.logger.error(
+        `the backoff function of the consumer of queue "${this.queue}" threw for job ${delivery.job.id} (attempt ${attempt}): ${why}; ` +
+          `retrying the job after the default backoff (${delayMs} ms) instead — fix the backoff function`,
+      );
+      return delayMs;
     }
   }
 
@@ -400,8 +526,13 @@ export class QueueWorker {
   }
 
   private settleFailed(delivery: Delivery, err: unknown): void {
-    const why = err instanceof LeaseLostError ? err.message : `could not settle job ${delivery.job.id}: ${(err as Error).message}`;
-    this.logger.error(`${why} — it will be delivered again`);
+    if (this.lost.has(delivery)) return; // reported when the lease was lost
+    if (err instanceof LeaseLostError) {
+      this.lost.add(delivery);
+      this.logger.error(`${err.message} — it will be delivered again`);
+      return;
+    }
+    this.logger.error(`could not settle job ${delivery.job.id} on queue "${this.queue}": ${(err as Error).message} — it will be delivered again`);
   }
 
   private emit<K extends JobEventType>(type: K, event: JobEventMap[K]): void {

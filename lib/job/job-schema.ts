@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../errors';
 import type { DtoClass, JobInput, JobOutput } from './job-input';
+import { recordSchema } from './schema-registry';
 
 export interface JobSchemaDefinition<I extends JobInput, O extends JobOutput> {
   /** The schema's name; `orchestrator.register` names the queue after it. */
@@ -10,7 +11,10 @@ export interface JobSchemaDefinition<I extends JobInput, O extends JobOutput> {
   output?: DtoClass<O> | O;
 }
 
-/** Names a kind of job and the DTOs its payload and result must satisfy. */
+/**
+ * Names a kind of job and the DTOs its payload and result must satisfy. Every schema is also recorded
+ * by name for the process (one definition per name), so a consumer finds it by the name its jobs carry.
+ */
 export class JobSchema<I extends JobInput = JobInput, O extends JobOutput = JobOutput> {
   readonly name: string;
   readonly input: DtoClass<I>;
@@ -23,6 +27,7 @@ export class JobSchema<I extends JobInput = JobInput, O extends JobOutput = JobO
     this.name = definition.name;
     this.input = dtoClassOf(definition.input, definition.name, 'input');
     if (definition.output !== undefined) this.output = dtoClassOf(definition.output, definition.name, 'output');
+    recordSchema(this as JobSchema<JobInput, JobOutput>);
   }
 }
 

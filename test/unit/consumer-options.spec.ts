@@ -1,4 +1,5 @@
-import { InvalidOptionError, resolveConsumerOptions, type ConsumerOptions } from '../../lib';
+import { InvalidOptionError, backoffDelay, resolveConsumerOptions, type ConsumerOptions } from '../../lib';
+import { wasGiven } from '../../lib/consumer/consumer-options';
 import { thrownBy } from '../support/thrown';
 
 const WHERE = 'DetectionConsumer("object_detection")';
@@ -55,7 +56,9 @@ describe('resolveConsumerOptions', () => {
     ['prefetch 0.5', { prefetch: 0.5 }, 'prefetch'],
     ['maxStalls -1', { maxStalls: -1 }, 'maxStalls'],
     ['unknown key concurency', { concurency: 2 } as ConsumerOptions, 'concurency'],
-    ["backoff type 'linear'", { backoff: { type: 'linear', delay: 10 } as never }, 'backoff'],
+    ["backoff type 'linear'", { backoff: { type: 'linear', delay: 10 } as never }, 'backoff.type'],
+    ['an unknown backoff field', { backoff: { type: 'exponential', delay: 10, max: 50 } as never }, 'backoff.max'],
+    ['backoff as an array', { backoff: [] as never }, 'backoff'],
     ['backoff null', { backoff: null as never }, 'backoff'],
     ['backoff delay -1', { backoff: { type: 'fixed', delay: -1 } }, 'backoff.delay'],
     ['backoff delay NaN', { backoff: { type: 'fixed', delay: NaN } }, 'backoff.delay'],
@@ -79,5 +82,38 @@ describe('resolveConsumerOptions', () => {
   it('lists the known options when it meets an unknown one', () => {
     const error = invalidOptionFrom(() => resolveConsumerOptions(WHERE, { concurency: 2 } as ConsumerOptions));
     expect(error.message).toContain('concurrency');
+  });
+
+  describe('backoff strategy merged with the default field by field', () => {
+    it.each<[string, ConsumerOptions['backoff'], object]>([
+      ['only type and delay', { type: 'exponential', delay: 500 }, { type: 'exponential', delay: 500, maxDelay: 300_000 }],
+      ['only a delay', { delay: 20 }, { type: 'exponential', delay: 20, maxDelay: 300_000 }],
+      ['only a type', { type: 'fixed' }, { type: 'fixed', delay: 1000, maxDelay: 300_000 }],
+      ['a jitter', { jitter: 0.5 }, { type: 'exponential', delay: 1000, maxDelay: 300_000, jitter: 0.5 }],
+      ['a maxDelay, with undefined fields', { type: undefined, delay: 5, maxDelay: 60 }, { type: 'exponential', delay: 5, maxDelay: 60 }],
+    ])('%s', (_label, backoff, expected) => {
+      expect(resolveConsumerOptions(WHERE, { backoff }).backoff).toEqual(expected);
+    });
+
+    it('keeps an exponential backoff without maxDelay under the default ceiling', () => {
+      const { backoff } = resolveConsumerOptions(WHERE, { backoff: { type: 'exponential', delay: 1000 } });
+      expect([1, 9, 10, 30].map((attempt) => backoffDelay(backoff, attempt, null))).toEqual([1000, 256_000, 300_000, 300_000]);
+    });
+
+    it('leaves a backoff function as it is', () => {
+      const backoff = (attempt: number) => attempt;
+      expect(resolveConsumerOptions(WHERE, { backoff }).backoff).toBe(backoff);
+    });
+  });
+
+  describe('wasGiven', () => {
+    it('tells an option the user set from one filled in by default', () => {
+      const explicit = resolveConsumerOptions(WHERE, { maxStalls: 1 });
+      const defaulted = resolveConsumerOptions(WHERE, { maxStalls: undefined });
+      expect(wasGiven(explicit, 'maxStalls')).toBe(true);
+      expect(wasGiven(defaulted, 'maxStalls')).toBe(false);
+      expect(wasGiven(explicit, 'concurrency')).toBe(false);
+      expect(wasGiven({ ...explicit }, 'maxStalls')).toBe(false);
+    });
   });
 });

@@ -28,7 +28,7 @@ describe('JobSchema', () => {
   });
 
   it('leaves output undefined when none is given', () => {
-    const schema = new JobSchema({ name: 'object_detection', input: DetectionInput });
+    const schema = new JobSchema({ name: 'object_detection_input_only', input: DetectionInput });
     expect(schema.output).toBeUndefined();
   });
 

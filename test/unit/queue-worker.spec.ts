@@ -1,0 +1,322 @@
+import { Logger } from '@nestjs/common';
+import { IsString } from 'class-validator';
+import {
+  Consumer,
+  Job,
+  JobEvents,
+  JobInput,
+  JobSchema,
+  LeaseLostError,
+  LocalClient,
+  Orchestrator,
+  resolveConsumerOptions,
+  type ConsumerOptions,
+  type Delivery,
+  type JobBackend,
+  type JobFailure,
+  type RunContext,
+} from '../../lib';
+import { QueueWorker } from '../../lib/consumer/queue-worker';
+
+class WorkInput extends JobInput {
+  @IsString() label = '';
+}
+
+type Run = (job: Job<WorkInput>, context: RunContext) => unknown;
+
+class FnConsumer extends Consumer<WorkInput> {
+  constructor(
+    queue: string,
+    private readonly fn: Run,
+    options?: ConsumerOptions,
+  ) {
+    super(queue, options);
+  }
+
+  run(job: Job<WorkInput>, context: RunContext): unknown {
+    return this.fn(job, context);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A promise the test resolves from outside. */
+function gate<T = void>(): { promise: Promise<T>; open(value: T): void } {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+/** Messages logged at `level` by any Nest Logger while the test runs. */
+function logged(level: 'warn' | 'error'): string[] {
+  const messages: string[] = [];
+  jest.spyOn(Logger.prototype, level).mockImplementation((...args: unknown[]) => void messages.push(String(args[0])));
+  return messages;
+}
+
+describe('QueueWorker', () => {
+  let orchestrator: Orchestrator;
+  let queue: string;
+  let counter = 0;
+
+  beforeEach(async () => {
+    orchestrator = new Orchestrator(new LocalClient());
+    queue = `worker-${++counter}`;
+    await orchestrator.register(new JobSchema({ name: queue, input: WorkInput }));
+  });
+
+  afterEach(async () => {
+    await orchestrator.close();
+    jest.restoreAllMocks();
+  });
+
+  function connected(run: Run, options?: ConsumerOptions): FnConsumer {
+    const consumer = new FnConsumer(queue, run, options);
+    consumer.connect(orchestrator);
+    return consumer;
+  }
+
+  describe('a backoff function that throws', () => {
+    it('retries the job after the default backoff and logs the error with the queue and job id', async () => {
+      const errors = logged('error');
+      const consumer = connected(
+        () => {
+          throw new Error('run failed');
+        },
+        {
+          attempts: 3,
+          backoff: () => {
+            throw new Error('backoff exploded');
+          },
+        },
+      );
+      const seen: [string, number | undefined][] = [];
+      for (const type of ['failed', 'retrying', 'dead'] as const) consumer.on(type, (event) => void seen.push([type, 'delayMs' in event ? event.delayMs : undefined]));
+      const id = await orchestrator.publish(queue, { label: 'a' });
+
+      expect(await consumer.consume(1)).toBe(1);
+      expect(seen).toEqual([
+        ['failed', undefined],
+        ['retrying', 1000],
+      ]);
+      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, delayed: 1, dead: 0 });
+      expect((await orchestrator.getJob(id))?.status).toBe('failed');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(`"${queue}"`);
+      expect(errors[0]).toContain(id);
+      expect(errors[0]).toContain('backoff exploded');
+    });
+  });
+
+  describe('a run that outlives its timeout and ignores its signal', () => {
+    it('fails its job at the timeout but keeps its slot until it returns: never more runs than concurrency', async () => {
+      const warnings = logged('warn');
+      let live = 0;
+      let maxLive = 0;
+      let deadWhileRunning = 0;
+      const running = new Set<string>();
+      const consumer = connected(
+        async (job) => {
+          running.add(job.id);
+          maxLive = Math.max(maxLive, ++live);
+          await sleep(60); // ignores context.signal
+          live--;
+          running.delete(job.id);
+          return { done: true };
+        },
+        { concurrency: 2, timeout: 20 },
+      );
+      consumer.on('dead', (event) => {
+        if (running.has(event.job.id)) deadWhileRunning++;
+      });
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await orchestrator.publish(queue, { label: `j${i}` }));
+
+      expect(await consumer.consume(6)).toBe(6);
+      expect(maxLive).toBe(2);
+      expect(live).toBe(0);
+      // Each job was dead-lettered at its timeout, while its run was still going.
+      expect(deadWhileRunning).toBe(6);
+      const dead = await orchestrator.deadLetters(queue);
+      expect(dead.map((d) => d.job.id).sort()).toEqual([...ids].sort());
+      expect(dead.every((d) => d.error.name === 'JobTimeoutError')).toBe(true);
+      const late = warnings.filter((w) => w.includes('after its timeout'));
+      expect(late).toHaveLength(6);
+      for (const id of ids) expect(late.some((w) => w.includes(id) && w.includes(`"${queue}"`))).toBe(true);
+    });
+
+    it('a run that stops when its signal aborts frees its slot with no warning', async () => {
+      const warnings = logged('warn');
+      const consumer = connected(
+        (_job, { signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+        { timeout: 20, attempts: 2, backoff: { type: 'fixed', delay: 0 } },
+      );
+      const types: string[] = [];
+      for (const type of ['active', 'failed', 'retrying', 'dead'] as const) consumer.on(type, () => void types.push(type));
+      await orchestrator.publish(queue, { label: 'a' });
+
+      expect(await consumer.consume(2)).toBe(2);
+      expect(types).toEqual(['active', 'failed', 'retrying', 'active', 'failed', 'dead']);
+      expect(warnings).toEqual([]);
+    });
+
+    it('shutdown does not wait for it beyond its timeout, nor give its settled job back', async () => {
+      const errors = logged('error');
+      logged('warn');
+      const never = gate();
+      const events = new JobEvents();
+      const deadIds: string[] = [];
+      events.on('dead', (event) => void deadIds.push(event.job.id));
+      const options = resolveConsumerOptions('test', { timeout: 20 });
+      const worker = new QueueWorker(orchestrator, queue, () => never.promise, options, events);
+      const dead = gate();
+      events.on('dead', () => dead.open());
+      const id = await orchestrator.publish(queue, { label: 'stuck' });
+      const consuming = worker.consume();
+
+      await dead.promise;
+      expect(await worker.shutdown(10)).toBe(false);
+      expect(await consuming).toBe(1);
+      expect(deadIds).toEqual([id]);
+      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, dead: 1 });
+      expect(errors).toEqual([]);
+      never.open();
+    });
+  });
+
+  describe('maxStalls on a backend that does not count stalls', () => {
+    it('warns once per consumer when maxStalls was given, naming the queue and the backend', async () => {
+      const warnings = logged('warn');
+      const consumer = connected(() => ({}), { maxStalls: 3 });
+      await orchestrator.publish(queue, { label: 'a' });
+      await orchestrator.publish(queue, { label: 'b' });
+      await consumer.consume(1);
+      await consumer.consume(1);
+
+      const about = warnings.filter((w) => w.includes('maxStalls'));
+      expect(about).toHaveLength(1);
+      expect(about[0]).toContain(`"${queue}"`);
+      expect(about[0]).toContain('LocalClient');
+      expect(about[0]).toContain('stallCount');
+    });
+
+    it('says nothing when maxStalls is left at its default', () => {
+      const warnings = logged('warn');
+      connected(() => ({}), { concurrency: 2 });
+      expect(warnings.filter((w) => w.includes('maxStalls'))).toEqual([]);
+    });
+
+    it('says nothing on a backend that counts stalls', () => {
+      const warnings = logged('warn');
+      const backend = { name: 'Counting', capabilities: { leases: true, stallCount: true } } as unknown as JobBackend;
+      new FnConsumer(queue, () => ({}), { maxStalls: 3 }).connect(new Orchestrator(backend));
+      expect(warnings.filter((w) => w.includes('maxStalls'))).toEqual([]);
+    });
+  });
+});
+
+/**
+ * A backend holding one job whose lease the broker has taken back: every extendLease fails with
+ * LeaseLostError. It records every settle it is asked for.
+ */
+function lostLeaseBackend(queue: string) {
+  const settles: string[] = [];
+  const delivery: Delivery = {
+    queue,
+    token: 'stale',
+    job: { id: 'job-1', name: queue, schemaName: queue, payload: { label: 'x' }, createdAt: new Date().toISOString(), priority: 0, attempt: 1 },
+  };
+  let handedOut = false;
+  const backend = {
+    name: 'LostLeaseBackend',
+    capabilities: { queueTypes: ['fifo'], leases: true, priorityRange: [0, 0], jobState: false, sharedJobState: false },
+    async fetch(_queue: string, _max: number, options: { wait: boolean; signal?: AbortSignal }): Promise<Delivery[]> {
+      if (!handedOut) {
+        handedOut = true;
+        return [delivery];
+      }
+      if (!options.wait || options.signal?.aborted) return [];
+      await new Promise((resolve) => options.signal?.addEventListener('abort', resolve, { once: true }));
+      return [];
+    },
+    async extendLease(d: Delivery): Promise<void> {
+      throw new LeaseLostError(d.queue, d.job.id);
+    },
+    async complete(): Promise<void> {
+      settles.push('complete');
+    },
+    async retry(_d: Delivery, _f: JobFailure, _delay: number): Promise<void> {
+      settles.push('retry');
+    },
+    async deadLetter(): Promise<void> {
+      settles.push('deadLetter');
+    },
+    async release(): Promise<void> {
+      settles.push('release');
+    },
+  };
+  return { backend: backend as unknown as JobBackend, settles, delivery };
+}
+
+describe('QueueWorker, when the lease of a running job is lost', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it("aborts the run's signal with the LeaseLostError, settles nothing, and logs once", async () => {
+    const warnings = logged('warn');
+    const errors = logged('error');
+    const { backend, settles } = lostLeaseBackend('leased');
+    const reasons: unknown[] = [];
+    const aborted = gate();
+    const consumer = new FnConsumer(
+      'leased',
+      (_job, { signal }) =>
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => {
+            reasons.push(signal.reason);
+            reject(new Error('stopped: lease lost'));
+            aborted.open();
+          }),
+        ),
+      { leaseMs: 30, attempts: 3 },
+    );
+    const types: string[] = [];
+    for (const type of ['active', 'completed', 'failed', 'retrying', 'dead'] as const) consumer.on(type, () => void types.push(type));
+    consumer.connect(new Orchestrator(backend));
+    const consuming = consumer.consume(1);
+    await aborted.promise;
+    await consumer.stop();
+
+    expect(await consuming).toBe(0);
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toBeInstanceOf(LeaseLostError);
+    expect(settles).toEqual([]);
+    expect(types).toEqual(['active']);
+    const about = [...warnings, ...errors].filter((m) => m.includes('job-1'));
+    expect(about).toHaveLength(1);
+    expect(about[0]).toContain('aborted');
+  });
+
+  it('does not complete a run that ignores the abort and returns a result', async () => {
+    logged('warn');
+    const { backend, settles } = lostLeaseBackend('leased-2');
+    const lost = gate();
+    const consumer = new FnConsumer(
+      'leased-2',
+      async (_job, { signal }) => {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        lost.open();
+        return { ignored: true };
+      },
+      { leaseMs: 30 },
+    );
+    consumer.connect(new Orchestrator(backend));
+    const consuming = consumer.consume(1);
+    await lost.promise;
+    await consumer.stop();
+
+    expect(await consuming).toBe(0);
+    expect(settles).toEqual([]);
+  });
+});
