@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { InvalidOptionError, Orchestrator, RedisClient, UnrecoverableError } from '../../lib';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
-import { adminConnection, deleteKeysUnder, keysUnder, uniquePrefix } from './fixtures/redis-test-kit';
+import { adminConnection, clientsNamed, deleteKeysUnder, keysUnder, uniquePrefix } from './fixtures/redis-test-kit';
 
 /** What RedisClient leaves in Redis: its keys, their hash tags, retention, and how it is constructed. */
 const prefix = uniquePrefix();
@@ -165,6 +166,89 @@ describe('construction', () => {
   });
 });
 
+describe('construction with ioredis options', () => {
+  it('refuses the ioredis option keyPrefix in every form, pointing to "prefix"', () => {
+    const instance = new Redis(REDIS_URL, { keyPrefix: 'theirs:', lazyConnect: true });
+    try {
+      const attempts = [
+        () => new RedisClient({ ...server, keyPrefix: 'app:' }),
+        () => new RedisClient(REDIS_URL, { prefix, keyPrefix: 'app:' }),
+        () => new RedisClient(instance, { prefix }),
+      ];
+      for (const make of attempts) {
+        const { error, opened } = constructWatchingConnections(make);
+        expect(error).toBeInstanceOf(InvalidOptionError);
+        expect(error).toMatchObject({ option: 'keyPrefix' });
+        expect((error as Error).message).toContain('"prefix"');
+        expect(opened).toBe(0);
+      }
+    } finally {
+      instance.disconnect();
+    }
+  });
+
+  it('refuses ioredis options given beside an ioredis instance, which brings its own', () => {
+    const instance = new Redis(REDIS_URL, { lazyConnect: true });
+    try {
+      const { error } = constructWatchingConnections(() => new RedisClient(instance, { prefix, db: 3 } as never));
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect(error).toMatchObject({ option: 'db' });
+    } finally {
+      instance.disconnect();
+    }
+  });
+
+  it.each([[0], [-5], [Number.NaN], ['5000']])('refuses commandTimeoutMs %p', (bad) => {
+    const { error } = constructWatchingConnections(() => new RedisClient(REDIS_URL, { prefix, commandTimeoutMs: bad as number }));
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ option: 'commandTimeoutMs' });
+  });
+
+  /** A throwaway ACL user for one test, deleted after it (with its connections). */
+  async function withAclUser(run: (user: string, password: string) => Promise<void>): Promise<void> {
+    const user = `mt-test-${randomUUID().slice(0, 8)}`;
+    const password = randomUUID();
+    await admin.acl('SETUSER', user, 'on', `>${password}`, '~*', '&*', '+@all');
+    try {
+      await run(user, password);
+    } finally {
+      await admin.acl('DELUSER', user);
+    }
+  }
+
+  it('from a URL with username, password and database, ioredis options beside it', async () => {
+    await withAclUser(async (user, password) => {
+      const name = `mt-url-auth-${randomUUID().slice(0, 8)}`;
+      const client = new RedisClient(`redis://${user}:${encodeURIComponent(password)}@${server.host}:${server.port}/1`, { prefix, connectionName: name });
+      const jobs = new Orchestrator(client);
+      try {
+        await jobs.declareQueue('url-auth');
+        expect(await adminDb1.hget(`${prefix}:{url-auth}:meta`, 'type')).toBe('fifo');
+        expect(await admin.exists(`${prefix}:{url-auth}:meta`)).toBe(0);
+        const connections = await clientsNamed(admin, name);
+        expect(connections.map((c) => [c.user, c.db])).toEqual([[user, '1']]);
+      } finally {
+        await jobs.close();
+      }
+    });
+  });
+
+  it('from a URL with the username, password and database given as ioredis options', async () => {
+    await withAclUser(async (user, password) => {
+      const name = `mt-opt-auth-${randomUUID().slice(0, 8)}`;
+      const client = new RedisClient(`redis://${server.host}:${server.port}`, { prefix, username: user, password, db: 1, connectionName: name });
+      const jobs = new Orchestrator(client);
+      try {
+        await jobs.declareQueue('options-auth', 'stack');
+        expect(await adminDb1.hget(`${prefix}:{options-auth}:meta`, 'type')).toBe('stack');
+        expect((await clientsNamed(admin, name)).map((c) => [c.user, c.db])).toEqual([[user, '1']]);
+      } finally {
+        await jobs.close();
+      }
+    });
+  });
+});
+
 /**
  * Constructs a RedisClient that is expected to throw, counting the ioredis connections opened on the
  * way (the real connect runs; it is only observed) and closing them, so none outlives the test.
@@ -207,6 +291,54 @@ describe('retention', () => {
     expect(index).toEqual([null, null, null, queue, queue, queue]);
     for (const id of ids.slice(0, 3)) expect(await admin.exists(`${prefix}:{${queue}}:job:${id}`)).toBe(0);
     await expect(jobs.waitForResult(ids[0], { timeout: 1000 })).rejects.toMatchObject({ name: 'JobNotFoundError' });
+  });
+});
+
+describe('retention by age on an idle queue', () => {
+  const ageMs = 300;
+
+  it('completed and dead jobs past ageMs are gone although nothing else happened on the queue', async () => {
+    const queue = 'aged-idle';
+    const client = new RedisClient(REDIS_URL, { prefix, retention: { completed: { ageMs }, dead: { ageMs } } });
+    const jobs = orchestrator(client);
+    await jobs.register(taskSchema(queue));
+    const done = await jobs.publish(queue, { label: 'done' });
+    const died = await jobs.publish(queue, { label: 'died' });
+    const consumer = new FnConsumer(queue, (job) => {
+      if (job.payload.label === 'died') throw new UnrecoverableError('dead on purpose');
+    });
+    consumer.connect(jobs);
+    expect(await consumer.consume(2)).toBe(2);
+    expect(await jobs.queueStats(queue)).toMatchObject({ completed: 1, dead: 1 });
+
+    // Nothing else finishes on this queue from here on: only the passing of time.
+    await new Promise((resolve) => setTimeout(resolve, ageMs + 100));
+    // The job hashes expired by themselves, before anyone looked…
+    expect(await admin.exists(`${prefix}:{${queue}}:job:${done}`, `${prefix}:{${queue}}:job:${died}`)).toBe(0);
+    // …and every read agrees: counts, the dead-letter list, getJob, and the id index afterwards.
+    expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+    expect(await jobs.deadLetters(queue)).toEqual([]);
+    expect(await jobs.getJob(done)).toBeNull();
+    await expect(jobs.waitForResult(done, { timeout: 1000 })).rejects.toMatchObject({ name: 'JobNotFoundError' });
+    expect(await admin.hmget(`${prefix}:index`, done, died)).toEqual([null, null]);
+  });
+
+  it('a dead letter redriven before its age is up is live again and does not expire', async () => {
+    const queue = 'aged-redrive';
+    const client = new RedisClient(REDIS_URL, { prefix, retention: { dead: { ageMs } } });
+    const jobs = orchestrator(client);
+    await jobs.register(taskSchema(queue));
+    const id = await jobs.publish(queue, { label: 'x' });
+    const consumer = new FnConsumer(queue, () => {
+      throw new UnrecoverableError('dead on purpose');
+    });
+    consumer.connect(jobs);
+    expect(await consumer.consume(1)).toBe(1);
+    expect(await jobs.redrive(queue)).toBe(1);
+
+    await new Promise((resolve) => setTimeout(resolve, ageMs + 100));
+    expect(await jobs.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
+    expect(await jobs.queueStats(queue)).toMatchObject({ waiting: 1, dead: 0 });
   });
 });
 

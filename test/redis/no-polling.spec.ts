@@ -56,3 +56,44 @@ it('an idle consumer sends no command while it waits, even with a delayed job pe
   expect(await consuming).toBe(1);
   expect(await publisher.queueStats(queue)).toEqual({ waiting: 0, delayed: 1, active: 0, completed: 1, dead: 0 });
 });
+
+// Regression (was in scripts/fetch.lua): publishes nobody was waiting for leave wake tokens in the
+// notify list (up to 256). Once the queue drained, an idle consumer woke once per leftover token and
+// made an empty fetch each time (65 measured) before it finally slept.
+it('once the queue drains, a consumer sleeps at once: leftover wake tokens do not make it fetch again and again', async () => {
+  const idleQueue = 'drained';
+  const name = `mt-drained-${randomUUID().slice(0, 8)}`;
+  const client = new RedisClient({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379), connectionName: name, prefix });
+  const consumerSide = new Orchestrator(client);
+  const publisher = new Orchestrator(new RedisClient(REDIS_URL, { prefix }));
+  orchestrators.push(consumerSide, publisher);
+  await publisher.register(taskSchema(idleQueue));
+  await consumerSide.register(taskSchema(idleQueue));
+  for (let i = 0; i < 50; i++) await publisher.publish(idleQueue, { label: `job-${i}` });
+  const notify = `${prefix}:{${idleQueue}}:notify`;
+  expect(await admin.llen(notify)).toBe(50);
+
+  // Every fetch script call this client makes, and when the last job completed.
+  const fetches = jest.spyOn(client as unknown as { take: () => Promise<unknown> }, 'take');
+  let fetchesAtLastJob = -1;
+  const consumer = new FnConsumer(idleQueue, () => undefined);
+  consumer.on('completed', () => {
+    completed += 1;
+    if (completed === 50) fetchesAtLastJob = fetches.mock.calls.length;
+  });
+  let completed = 0;
+  consumer.connect(consumerSide);
+  const consuming = consumer.consume();
+  await eventually('all 50 jobs ran', () => completed === 50);
+  await eventually('the consumer blocks in BLPOP', () => isBlocked(admin, name));
+
+  // After the last job: the fetch that found nothing (and cleared the tokens), none per leftover token.
+  expect(fetches.mock.calls.length - fetchesAtLastJob).toBeLessThanOrEqual(2);
+  expect(await admin.llen(notify)).toBe(0);
+  // And a publish still wakes it.
+  await publisher.publish(idleQueue, { label: 'late' });
+  await eventually('the late job ran', () => completed === 51, 5000, 5);
+  await consumer.stop();
+  expect(await consuming).toBe(51);
+  fetches.mockRestore();
+});

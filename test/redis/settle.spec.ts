@@ -57,3 +57,27 @@ it('a settle from a lease that ran out is still refused, and the new holder sett
   await client.complete(current, { echoed: 'current' });
   expect(await orchestrator.getJob(id)).toMatchObject({ status: 'completed', attempt: 2, result: { echoed: 'current' } });
 });
+
+it('a lost lease is reported with the job id by extend, retry, dead-letter and release alike', async () => {
+  const queue = 'lost-lease-names-job';
+  const [id] = await queueWithJobs(queue, 1);
+  const [stale] = await client.fetch(queue, 1, { wait: false, leaseMs: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const [current] = await client.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
+  expect(current.job.id).toBe(id);
+
+  const attempts = [
+    () => client.extendLease(stale, 30_000),
+    () => client.retry(stale, failure, 0),
+    () => client.deadLetter(stale, failure),
+    () => client.release(stale),
+    () => client.complete(stale, { echoed: 'stale' }),
+  ];
+  for (const attempt of attempts) {
+    const error = await attempt().catch((err: Error) => err);
+    expect(error).toBeInstanceOf(LeaseLostError);
+    expect(error).toMatchObject({ jobId: id, queue });
+    expect((error as Error).message).toContain(`Job ${id} on queue "${queue}"`);
+  }
+  await client.complete(current, { echoed: 'current' });
+});

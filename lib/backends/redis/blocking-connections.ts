@@ -1,19 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { duplicateConnection } from './duplicate-connection';
 
-interface BlockingConnection {
-  redis: Redis | Cluster;
-  /** CLIENT ID on the server, to interrupt a BLPOP with CLIENT UNBLOCK. */
-  id: number | null;
-}
+/** How long an abort's wake token may wait for its BLPOP: as long as the longest block. */
+const WAKE_TOKEN_TTL_MS = 10_000;
 
 /**
  * Connections for blocking waits. A BLPOP holds its connection, so each waiting consumer borrows its
- * own; they are reused and closed with the client. An abort interrupts the wait with CLIENT UNBLOCK
- * from the command connection instead of leaving it to time out.
+ * own; they are reused and closed with the client.
+ *
+ * Each wait blocks on its wake list and on a private key of its own, in the same hash slot (it extends
+ * the wake list's name, hash tag included). An abort pushes a token onto that private key from the
+ * command connection, which ends the BLPOP at once. Unlike CLIENT UNBLOCK this needs no server-side
+ * client id, so it works on Redis Cluster (the push goes to the node of the slot, wherever the BLPOP
+ * is) and across a reconnect (a resent BLPOP finds the token waiting).
  */
 export class BlockingConnections {
-  private readonly idle: BlockingConnection[] = [];
-  private readonly all = new Set<BlockingConnection>();
+  private readonly idle: (Redis | Cluster)[] = [];
+  private readonly all = new Set<Redis | Cluster>();
 
   constructor(private readonly main: Redis | Cluster) {}
 
@@ -21,22 +25,16 @@ export class BlockingConnections {
   async waitFor(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return;
     const connection = this.idle.pop() ?? this.open();
+    const abortKey = `${key}:abort:${randomUUID()}`;
     const onAbort = (): void => {
-      if (connection.id !== null) {
-        void (this.main as Redis).client('UNBLOCK', connection.id).catch(() => undefined);
-      } else {
-        // Reconnected (new server-side id unknown) or reconnecting: drop this connection instead.
-        this.all.delete(connection);
-        connection.redis.disconnect();
-      }
+      // The token expires by itself if the BLPOP had already returned and nobody pops it.
+      void this.main.pipeline().rpush(abortKey, '1').pexpire(abortKey, WAKE_TOKEN_TTL_MS).exec().catch(() => undefined);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      if (connection.id === null) connection.id = Number(await (connection.redis as Redis).client('ID'));
-      if (signal?.aborted) return;
-      await connection.redis.blpop(key, Math.max(timeoutMs, 1) / 1000);
+      await connection.blpop(key, abortKey, Math.max(timeoutMs, 1) / 1000);
     } catch {
-      // Dropped by an abort (see onAbort): the caller returns empty-handed anyway.
+      // The connection failed or was closed: the caller looks at the queue again (or has stopped).
     } finally {
       signal?.removeEventListener('abort', onAbort);
       if (this.all.has(connection)) this.idle.push(connection);
@@ -47,17 +45,15 @@ export class BlockingConnections {
     const connections = [...this.all];
     this.all.clear();
     this.idle.length = 0;
-    await Promise.all(connections.map((c) => c.redis.quit().catch(() => c.redis.disconnect())));
+    // One that is reconnecting would hold a QUIT until it is back: just drop it.
+    await Promise.all(connections.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
   }
 
-  private open(): BlockingConnection {
+  private open(): Redis | Cluster {
     // No retry limit: a BLPOP in flight when the connection drops is sent again once it is back.
     // (Not resending would leave its promise pending for ever: ioredis drops such commands silently.)
-    const redis = this.main.duplicate({ maxRetriesPerRequest: null } as never) as Redis | Cluster;
-    const connection: BlockingConnection = { redis, id: null };
-    // The server gives a reconnected socket a new id.
-    redis.on('ready', () => (connection.id = null));
-    this.all.add(connection);
-    return connection;
+    const redis = duplicateConnection(this.main, { maxRetriesPerRequest: null });
+    this.all.add(redis);
+    return redis;
   }
 }

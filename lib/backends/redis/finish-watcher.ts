@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { JobState } from '../../backend/job-state';
 import { JobNotFoundError } from '../../errors';
+import { duplicateConnection } from './duplicate-connection';
 
 type Recheck = () => void;
 
@@ -97,7 +98,7 @@ export class FinishWatcher {
 
   private connection(): Redis | Cluster {
     if (!this.subscriber) {
-      this.subscriber = this.main.duplicate({ maxRetriesPerRequest: null } as never) as Redis | Cluster;
+      this.subscriber = duplicateConnection(this.main, { maxRetriesPerRequest: null });
       let connectedBefore = false;
       // Announcements made while the subscriber was reconnecting reached nobody: look again.
       this.subscriber.on('ready', () => {

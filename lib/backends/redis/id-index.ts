@@ -1,19 +1,51 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { RedisScripts, type ScriptSet } from './redis-scripts';
 
 /** Ids per HDEL when dropping many ids at once. */
 const CHUNK = 1000;
 
+/** scripts/index/: steps on the index alone (Redis Cluster, where it is in a slot of its own). */
+const INDEX_SCRIPTS = {
+  folder: 'scripts/index',
+  names: ['claim'],
+  keys: 1,
+  preludes: [],
+} as const satisfies ScriptSet<string>;
+
+/** What a claim did: the ids it indexed, and the ids already indexed under another queue. */
+export interface IndexClaim {
+  created: string[];
+  elsewhere: { id: string; queue: string }[];
+}
+
 /**
- * A hash from job id to queue name, so a job can be found by its id alone. It is written in the
- * same pipeline as the job itself, and its entries are dropped whenever their jobs are.
+ * A hash from job id to queue name, so a job can be found by its id alone, and an id is never a job
+ * of two queues. On a standalone server the publish script checks and writes it (it is that script's
+ * eighth key); on Redis Cluster it lives in another slot than any queue, and publish claims its ids
+ * here, in parallel with the queue's script. Entries are dropped whenever their jobs are.
  */
 export class IdIndex {
+  private readonly scripts: RedisScripts<'claim'>;
+
   constructor(
     private readonly redis: Redis | Cluster,
-    private readonly key: string,
-  ) {}
+    readonly key: string,
+  ) {
+    this.scripts = new RedisScripts(redis, INDEX_SCRIPTS);
+  }
 
-  /** Adds `ids → queue` to a pipeline that is about to write those jobs. */
+  /** Points the ids not indexed yet to `queue`; reports those that belong to another queue. */
+  async claim(queue: string, ids: readonly string[]): Promise<IndexClaim> {
+    const [created, flat] = await this.scripts.run<[string[], string[]]>('claim', [this.key], [queue, ...ids]);
+    const elsewhere: IndexClaim['elsewhere'] = [];
+    for (let i = 0; i < flat.length; i += 2) elsewhere.push({ id: flat[i], queue: flat[i + 1] });
+    return { created, elsewhere };
+  }
+
+  /**
+   * Adds `ids → queue` to a pipeline that is about to write those jobs (RedisJobStateStore, whose
+   * records follow what the RabbitMQ backend already accepted).
+   */
   add(pipeline: ChainableCommander, queue: string, ids: readonly string[]): void {
     if (ids.length === 0) return;
     pipeline.hset(this.key, ...ids.flatMap((id) => [id, queue]));

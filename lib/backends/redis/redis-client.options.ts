@@ -7,10 +7,16 @@ export interface RedisClientOptions extends RedisOptions {
   prefix?: string;
   /** How many finished jobs to keep for getJob / waitForResult. */
   retention?: RetentionOptions;
+  /**
+   * The longest a call (publish, a settle, getJob, stats…) waits for Redis, in ms, reconnects
+   * included; then it rejects with BrokerUnavailableError. Default 5000; `Infinity` waits as long as
+   * ioredis does. A consumer's blocking wait for work is not bounded by it.
+   */
+  commandTimeoutMs?: number;
 }
 
-/** prefix and retention, for when the connection is given as a URL or an instance. */
-export type RedisClientExtras = Pick<RedisClientOptions, 'prefix' | 'retention'>;
+/** This library's own options: what may accompany an ioredis instance you pass in. */
+export type RedisClientExtras = Pick<RedisClientOptions, 'prefix' | 'retention' | 'commandTimeoutMs'>;
 
 /** What `new RedisClient(…)` accepts: options, a redis:// URL, or an ioredis instance you own. */
 export type RedisConnectionInput = RedisClientOptions | string | Redis | Cluster;
@@ -22,12 +28,17 @@ export interface ResolvedRedisConnection {
   prefix: string;
   /** Retention rules as the scripts take them: [count, ageMs], -1 for no limit. */
   retention: Record<'completed' | 'dead', [count: number, ageMs: number]>;
+  commandTimeoutMs: number;
+  /** host:port (or socket path, or the cluster's startup nodes), for messages; never credentials. */
+  address: string;
 }
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
 
 /** Our own reconnect policy: keep trying with a capped backoff, never give up on a worker. */
 const CONNECTION_DEFAULTS: RedisOptions = {
   lazyConnect: false,
-  // Bounded: a publish during an outage waits through a few reconnect attempts, then fails.
+  // ioredis fails a command queued through this many failed reconnects; commandTimeoutMs bounds the rest.
   maxRetriesPerRequest: 3,
   retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
   // No auto-pipelining: with our sixteen scripts defined, ioredis builds a pipeline object per tick
@@ -35,28 +46,84 @@ const CONNECTION_DEFAULTS: RedisOptions = {
   enableAutoPipelining: false,
 };
 
-/** Checks every option first, so a refused option never leaves a connection open. */
-export function resolveRedisConnection(where: string, input: RedisConnectionInput = {}, extra: RedisClientExtras = {}): ResolvedRedisConnection {
-  if (input instanceof Redis || isCluster(input)) return { redis: input, owned: false, ...checked(where, extra) };
+const OWN_OPTIONS = ['prefix', 'retention', 'commandTimeoutMs'] as const;
+
+/**
+ * `new RedisClient(url, options)` and `new RedisClient(options)` take every ioredis option besides our
+ * own; an instance you pass in brings its own, so only ours may come with it. Checks every option
+ * first, so a refused option never leaves a connection open.
+ */
+export function resolveRedisConnection(where: string, input: RedisConnectionInput = {}, extra: RedisClientOptions = {}): ResolvedRedisConnection {
+  if (input instanceof Redis || isCluster(input)) {
+    const foreign = Object.keys(extra ?? {}).filter((key) => !(OWN_OPTIONS as readonly string[]).includes(key));
+    if (foreign.length > 0) {
+      throw new InvalidOptionError(where, foreign[0], `is an ioredis option, and an ioredis instance was passed in: set it on that instance (only ${OWN_OPTIONS.join(', ')} may accompany one)`);
+    }
+    refuseKeyPrefix(where, instanceKeyPrefix(input));
+    return { redis: input, owned: false, ...checked(where, extra ?? {}), address: addressOf(input) };
+  }
   if (typeof input === 'string') {
     if (!/^rediss?:\/\//.test(input)) throw new InvalidOptionError(where, 'url', `must start with redis:// or rediss://, got "${input}"`);
-    const settings = checked(where, extra);
-    return { redis: new Redis(input, { ...CONNECTION_DEFAULTS }), owned: true, ...settings };
+    const { prefix, retention, commandTimeoutMs, ...redisOptions } = extra ?? {};
+    refuseKeyPrefix(where, redisOptions.keyPrefix);
+    const settings = checked(where, { prefix, retention, commandTimeoutMs });
+    // ioredis: options given beside the URL complete it (a URL's password, db or username win over them).
+    const redis = new Redis(input, { ...CONNECTION_DEFAULTS, ...redisOptions });
+    return { redis, owned: true, ...settings, address: addressOf(redis) };
   }
   if (input === null || typeof input !== 'object') throw new InvalidOptionError(where, 'options', 'must be an object, a redis:// URL or an ioredis instance');
-  const { prefix, retention, ...redisOptions } = input;
-  const settings = checked(where, { prefix: prefix ?? extra.prefix, retention: retention ?? extra.retention });
-  return { redis: new Redis({ ...CONNECTION_DEFAULTS, ...redisOptions }), owned: true, ...settings };
+  const { prefix, retention, commandTimeoutMs, ...redisOptions } = input;
+  refuseKeyPrefix(where, redisOptions.keyPrefix);
+  const settings = checked(where, { prefix: prefix ?? extra?.prefix, retention: retention ?? extra?.retention, commandTimeoutMs: commandTimeoutMs ?? extra?.commandTimeoutMs });
+  const redis = new Redis({ ...CONNECTION_DEFAULTS, ...redisOptions });
+  return { redis, owned: true, ...settings, address: addressOf(redis) };
 }
 
-function checked(where: string, extra: RedisClientExtras): Pick<ResolvedRedisConnection, 'prefix' | 'retention'> {
+function checked(where: string, extra: RedisClientExtras): Pick<ResolvedRedisConnection, 'prefix' | 'retention' | 'commandTimeoutMs'> {
   return {
     prefix: checkPrefix(where, extra.prefix ?? 'mindtrace'),
     retention: retentionArgs(where, extra.retention),
+    commandTimeoutMs: checkCommandTimeout(where, extra.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
   };
 }
 
-function isCluster(input: unknown): input is Cluster {
+/**
+ * ioredis prefixes the keys a command declares but not its arguments, and our scripts build job keys
+ * from their arguments: with a keyPrefix those keys would land outside the namespace.
+ */
+function refuseKeyPrefix(where: string, keyPrefix: unknown): void {
+  if (keyPrefix === undefined || keyPrefix === '') return;
+  throw new InvalidOptionError(
+    where,
+    'keyPrefix',
+    `(the ioredis option, ${JSON.stringify(keyPrefix)}) is not supported: ioredis would prefix only some of the keys the scripts use — use the "prefix" option instead, which namespaces every key`,
+  );
+}
+
+function instanceKeyPrefix(input: Redis | Cluster): unknown {
+  if (isCluster(input)) return input.options.keyPrefix ?? input.options.redisOptions?.keyPrefix;
+  return input.options.keyPrefix;
+}
+
+function checkCommandTimeout(where: string, ms: unknown): number {
+  if (typeof ms !== 'number' || !(ms > 0)) {
+    throw new InvalidOptionError(where, 'commandTimeoutMs', `must be a number of milliseconds > 0 (or Infinity), got ${String(ms)}`);
+  }
+  return ms;
+}
+
+/** Where the client connects, for error messages: never the credentials. */
+export function addressOf(redis: Redis | Cluster): string {
+  if (isCluster(redis)) {
+    const nodes = (redis as unknown as { startupNodes: (string | number | { host?: string; port?: number })[] }).startupNodes ?? [];
+    return `cluster ${nodes.map((node) => (typeof node === 'object' ? `${node.host ?? '127.0.0.1'}:${node.port ?? 6379}` : String(node))).join(', ')}`;
+  }
+  const { path, host, port } = redis.options;
+  return path ? path : `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+}
+
+/** An ioredis `Cluster` (checked by its flag, so a Cluster from another copy of ioredis counts too). */
+export function isCluster(input: unknown): input is Cluster {
   return typeof input === 'object' && input !== null && (input as { isCluster?: boolean }).isCluster === true;
 }
 

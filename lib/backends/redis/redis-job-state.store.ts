@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
@@ -6,15 +7,20 @@ import { JobNotFoundError } from '../../errors';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
 import { jobStateOf } from './job-hash';
+import { watchConnection } from './connection-watch';
+import { answered, UnansweredCommandError } from './redis-call';
 import { resolveRedisConnection, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
 import { RedisScripts, STATE_SCRIPTS, type StateScriptName } from './redis-scripts';
+import { RedisUnavailableError } from './redis-unavailable.error';
 
 /**
  * Job states in Redis, for a backend that keeps none (RabbitMQClient's `jobStore` option): every
  * process using the same Redis and prefix sees the same states, and waitForResult is told by pub/sub.
  * Keys, under `<prefix>:state:{queue}` (the queue's hash tag): `:job:<id>` hashes as RedisClient keeps
  * them, `:ids` (every job id of the queue), `:completed` and `:dead` (zsets by finish time, for
- * retention); `<prefix>:state:index` maps ids to queues.
+ * retention); `<prefix>:state:index` maps ids to queues. Retention by age holds on an idle queue too:
+ * a finished job's hash expires with its age, and every read drops what is past it first (KEYS.md).
+ * Every call is bounded by `commandTimeoutMs`: an outage fails it with RedisUnavailableError.
  */
 export class RedisJobStateStore implements JobStateStore {
   readonly shared = true;
@@ -25,6 +31,10 @@ export class RedisJobStateStore implements JobStateStore {
   private readonly watcher: FinishWatcher;
   private readonly index: IdIndex;
   private readonly retention: Record<'completed' | 'dead', [count: number, ageMs: number]>;
+  private readonly commandTimeoutMs: number;
+  private readonly address: string;
+  private readonly logger = new Logger('RedisJobStateStore');
+  private readonly unwatch: () => void;
 
   /** Same connection forms as RedisClient: options, a redis:// URL, or an ioredis instance (not closed by us). */
   constructor(connection: RedisConnectionInput = {}, options: RedisClientExtras = {}) {
@@ -33,6 +43,10 @@ export class RedisJobStateStore implements JobStateStore {
     this.owned = resolved.owned;
     this.prefix = `${resolved.prefix}:state`;
     this.retention = resolved.retention;
+    this.commandTimeoutMs = resolved.commandTimeoutMs;
+    this.address = resolved.address;
+    // Logs an outage once (and keeps ioredis from printing "Unhandled error event" on every attempt).
+    this.unwatch = watchConnection(this.redis, this.address, this.logger);
     this.scripts = new RedisScripts(this.redis, STATE_SCRIPTS);
     this.watcher = new FinishWatcher(this.redis);
     this.index = new IdIndex(this.redis, `${this.prefix}:index`);
@@ -49,19 +63,19 @@ export class RedisJobStateStore implements JobStateStore {
       pipeline.sadd(k.ids, job.id).zrem(k.completed, job.id).zrem(k.dead, job.id);
     }
     this.index.add(pipeline, queue, items.map((item) => item.job.id));
-    await exec(pipeline);
+    await this.bounded('published', queue, exec(pipeline));
   }
 
   async unpublished(queue: string, ids: readonly string[]): Promise<void> {
     const k = this.keys(queue);
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.del(k.job(id)).srem(k.ids, id);
-    await exec(pipeline);
-    await this.index.drop(ids);
+    await this.bounded('unpublished', queue, exec(pipeline));
+    await this.bounded('unpublished', queue, this.index.drop(ids));
   }
 
   async started(queue: string, job: JobRecord): Promise<void> {
-    await this.move(queue, job, 'active', { startedAt: Date.now() }, ['runAt', 'finishedAt']);
+    await this.move('started', queue, job, 'active', { startedAt: Date.now() }, ['runAt', 'finishedAt']);
   }
 
   async completed(queue: string, job: JobRecord, result: unknown): Promise<void> {
@@ -69,7 +83,7 @@ export class RedisJobStateStore implements JobStateStore {
   }
 
   async failed(queue: string, job: JobRecord, failure: JobFailure, runAt: number | null): Promise<void> {
-    await this.move(queue, job, 'failed', { error: JSON.stringify(failure), ...(runAt === null ? {} : { runAt }) }, runAt === null ? ['runAt'] : []);
+    await this.move('failed', queue, job, 'failed', { error: JSON.stringify(failure), ...(runAt === null ? {} : { runAt }) }, runAt === null ? ['runAt'] : []);
   }
 
   async dead(queue: string, job: JobRecord, failure: JobFailure): Promise<void> {
@@ -77,8 +91,8 @@ export class RedisJobStateStore implements JobStateStore {
   }
 
   async released(queue: string, job: JobRecord): Promise<void> {
-    const hadError = (await this.redis.hexists(this.keys(queue).job(job.id), 'error')) === 1;
-    await this.move(queue, job, hadError ? 'failed' : 'waiting', {}, []);
+    const hadError = (await this.bounded('released', queue, this.redis.hexists(this.keys(queue).job(job.id), 'error'))) === 1;
+    await this.move('released', queue, job, hadError ? 'failed' : 'waiting', {}, []);
   }
 
   async redriven(queue: string, jobs: readonly JobRecord[]): Promise<void> {
@@ -87,32 +101,33 @@ export class RedisJobStateStore implements JobStateStore {
     for (const job of jobs) {
       const jk = k.job(job.id);
       pipeline.hdel(jk, 'error', 'result', 'startedAt', 'finishedAt', 'runAt');
-      pipeline.hset(jk, this.base(job, 'waiting', 0));
+      // Waiting again: no longer expires with its dead letter's age.
+      pipeline.hset(jk, this.base(job, 'waiting', 0)).persist(jk);
       pipeline.sadd(k.ids, job.id).zrem(k.dead, job.id).zrem(k.completed, job.id);
     }
     this.index.add(pipeline, queue, jobs.map((job) => job.id));
-    await exec(pipeline);
+    await this.bounded('redriven', queue, exec(pipeline));
   }
 
   async forget(queue: string, statuses?: readonly JobStatus[]): Promise<void> {
     const k = this.keys(queue);
     const dropped = await this.run<string[]>('forget', queue, [k.jobPrefix, k.channel, ...(statuses ?? [])]);
-    await this.index.drop(dropped);
+    await this.bounded('forget', queue, this.index.drop(dropped));
   }
 
-  completedCount(queue: string): Promise<number> {
-    return this.redis.zcard(this.keys(queue).completed);
+  async completedCount(queue: string): Promise<number> {
+    return (await this.read(queue, '')).completed;
   }
 
   async get(id: string): Promise<JobState | null> {
-    const queue = await this.index.queueOf(id);
+    const queue = await this.bounded('get', null, this.index.queueOf(id));
     if (queue === null) return null;
-    const fields = await this.redis.hgetall(this.keys(queue).job(id));
+    const { fields } = await this.read(queue, id);
     return fields.data ? jobStateOf(queue, fields) : null;
   }
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
-    const queue = await this.index.queueOf(id);
+    const queue = await this.bounded('waitForFinished', null, this.index.queueOf(id));
     if (queue === null) throw new JobNotFoundError(id);
     return this.watcher.waitFor(this.keys(queue).channel, id, () => this.get(id), signal);
   }
@@ -120,7 +135,12 @@ export class RedisJobStateStore implements JobStateStore {
   /** Closes the store's connections (not an ioredis instance that was passed in). */
   async close(): Promise<void> {
     await this.watcher.close();
-    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.owned) {
+      // QUIT waits for its reply; without a connection it would wait for Redis to come back.
+      if (this.redis.status === 'ready') await answered('close', this.redis.quit(), this.commandTimeoutMs).catch(() => this.redis.disconnect());
+      else this.redis.disconnect();
+    }
+    this.unwatch();
   }
 
   private keys(queue: string) {
@@ -140,15 +160,16 @@ export class RedisJobStateStore implements JobStateStore {
     return { data: JSON.stringify({ ...job, attempt: 0 }), status, attempt, priority: job.priority };
   }
 
-  private async move(queue: string, job: JobRecord, status: JobStatus, fields: Record<string, string | number>, clear: string[]): Promise<void> {
+  private async move(operation: string, queue: string, job: JobRecord, status: JobStatus, fields: Record<string, string | number>, clear: string[]): Promise<void> {
     const k = this.keys(queue);
     const jk = k.job(job.id);
     const pipeline = this.redis.pipeline();
     if (clear.length > 0) pipeline.hdel(jk, ...clear);
-    pipeline.hset(jk, { ...this.base(job, status, job.attempt), ...fields });
+    // Not finished (any more): its hash must not expire with a retention age.
+    pipeline.hset(jk, { ...this.base(job, status, job.attempt), ...fields }).persist(jk);
     pipeline.sadd(k.ids, job.id).zrem(k.completed, job.id).zrem(k.dead, job.id);
     this.index.add(pipeline, queue, [job.id]);
-    await exec(pipeline);
+    await this.bounded(operation, queue, exec(pipeline));
   }
 
   private async finish(queue: string, job: JobRecord, status: 'completed' | 'dead', fields: Record<string, string | number>): Promise<void> {
@@ -159,13 +180,60 @@ export class RedisJobStateStore implements JobStateStore {
     pipeline.hsetnx(k.job(job.id), 'priority', job.priority);
     this.index.add(pipeline, queue, [job.id]);
     this.scripts.queue(pipeline, 'finish', [k.ids, k.completed, k.dead], [k.jobPrefix, job.id, status, JSON.stringify(fields), count, age, k.channel]);
-    const results = await exec(pipeline);
-    await this.index.drop(results[results.length - 1] as string[]);
+    const results = await this.bounded(status, queue, exec(pipeline));
+    const dropped = results[results.length - 1] as string[];
+    // finish trims the zset of the job's own status only.
+    if (status === 'dead') this.warnDeadDropped(queue, dropped);
+    this.dropFromIndex(dropped);
+  }
+
+  /**
+   * Drops the queue's finished jobs past their retention age (an idle queue has no finish to do it),
+   * then reads the job `id` ('' for none) and the completed count, in one atomic step.
+   */
+  private async read(queue: string, id: string): Promise<{ fields: Record<string, string>; completed: number }> {
+    const k = this.keys(queue);
+    const ages = [this.retention.completed[1], this.retention.dead[1]];
+    const [flat, completed, droppedCompleted, droppedDead] = await this.run<[string[], number, string[], string[]]>('read', queue, [k.jobPrefix, ...ages, id]);
+    this.warnDeadDropped(queue, droppedDead);
+    this.dropFromIndex([...droppedCompleted, ...droppedDead]);
+    const fields: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+    return { fields, completed };
+  }
+
+  /** A dead job is work someone must look at: forgetting one is never silent. */
+  private warnDeadDropped(queue: string, ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const [count, ageMs] = this.retention.dead;
+    const rule = `${count >= 0 ? `the newest ${count}` : 'any number'} ${ageMs >= 0 ? `for ${ageMs} ms` : 'for ever'}`;
+    const shown = `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`;
+    this.logger.warn(`retention dropped ${ids.length} dead job(s) of queue "${queue}" (retention.dead keeps ${rule}): ${shown}`);
+  }
+
+  /**
+   * Index entries of jobs retention dropped: not awaited, so recording a move does not wait another
+   * round trip. A stale entry is harmless (get finds no job and answers null).
+   */
+  private dropFromIndex(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.bounded('dropFromIndex', null, this.index.drop(ids)).catch((err: Error) => this.logger.warn(`could not drop ${ids.length} retired job id(s) from the index: ${err.message}`));
   }
 
   private run<T>(name: StateScriptName, queue: string, args: (string | number)[]): Promise<T> {
     const k = this.keys(queue);
-    return this.scripts.run<T>(name, [k.ids, k.completed, k.dead], args);
+    return this.bounded(name, queue, this.scripts.run<T>(name, [k.ids, k.completed, k.dead], args));
+  }
+
+  /** Waits at most `commandTimeoutMs` for a sent command; an unanswered one is RedisUnavailableError. */
+  private async bounded<T>(operation: string, queue: string | null, sent: Promise<T>): Promise<T> {
+    try {
+      return await answered(operation, sent, this.commandTimeoutMs);
+    } catch (err) {
+      if (!(err instanceof UnansweredCommandError)) throw err;
+      const reconnecting = ['connecting', 'reconnecting', 'connect'].includes(this.redis.status);
+      throw new RedisUnavailableError(`job store ${err.operation}`, queue, this.address, err.reason, reconnecting);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { answered } from './redis-call';
 
 type ScriptCall<T> = (...args: (string | number)[]) => T;
 
@@ -9,7 +10,8 @@ export interface ScriptSet<Name extends string> {
   /** Folder under this one; also the command-name namespace. */
   folder: string;
   names: readonly Name[];
-  keys: number;
+  /** KEYS per call; 'variable': each call passes its own keys, and run() tells Redis how many. */
+  keys: number | 'variable';
   /** Files (relative to this folder) prepended to every script of the set, in order. */
   preludes: readonly string[];
 }
@@ -18,27 +20,41 @@ export interface ScriptSet<Name extends string> {
 export const QUEUE_SCRIPTS = {
   folder: 'scripts',
   names: [
-    'declare', 'publish', 'fetch', 'extend', 'complete', 'retry', 'dead-letter', 'release', 'stats',
+    'declare', 'fetch', 'extend', 'complete', 'retry', 'dead-letter', 'release', 'stats',
     'get-job', 'clean', 'delete', 'list-dead', 'redrive', 'purge-dead', 'count-waiting',
   ],
   keys: 7,
   preludes: ['scripts/_common.lua', 'scripts/_prelude.lua'],
 } as const satisfies ScriptSet<string>;
 
+/**
+ * publish and its undo (scripts/): the seven queue keys, and on a standalone server the id index as an
+ * eighth, so the index is checked and written in the same atomic step. On Redis Cluster the index lives
+ * in another slot and is claimed by a separate command (IdIndex); see KEYS.md.
+ */
+export const PUBLISH_SCRIPTS = {
+  folder: 'scripts',
+  names: ['publish', 'withdraw'],
+  keys: 'variable',
+  preludes: ['scripts/_common.lua', 'scripts/_prelude.lua'],
+} as const satisfies ScriptSet<string>;
+
 /** RedisJobStateStore's steps (scripts/state/): the queue's id set, completed and dead zsets. */
 export const STATE_SCRIPTS = {
   folder: 'scripts/state',
-  names: ['finish', 'forget'],
+  names: ['finish', 'read', 'forget'],
   keys: 3,
   preludes: ['scripts/_common.lua'],
 } as const satisfies ScriptSet<string>;
 
 export type ScriptName = (typeof QUEUE_SCRIPTS.names)[number];
 export type StateScriptName = (typeof STATE_SCRIPTS.names)[number];
+export type PublishScriptName = (typeof PUBLISH_SCRIPTS.names)[number];
 
 /**
  * Loads a set of Lua scripts once per connection (ioredis `defineCommand`: EVALSHA, falling back to
- * EVAL after a server restart) and calls them by name.
+ * EVAL after a server restart) and calls them by name. With `timeoutMs`, a call that gets no answer
+ * (connection lost, or no reply in time) rejects with UnansweredCommandError naming the script.
  */
 export class RedisScripts<Name extends string> {
   private static readonly sources = new Map<string, string>();
@@ -47,22 +63,27 @@ export class RedisScripts<Name extends string> {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly set: ScriptSet<Name>,
+    /** Bounds every call (see answered()); without it, calls are sent as they are. */
+    private readonly timeoutMs?: number,
   ) {
     for (const name of set.names) {
       const command = this.commandName(name);
-      if (!(command in redis)) redis.defineCommand(command, { numberOfKeys: set.keys, lua: RedisScripts.source(set, name) });
+      const numberOfKeys = set.keys === 'variable' ? undefined : set.keys;
+      if (!(command in redis)) redis.defineCommand(command, { numberOfKeys, lua: RedisScripts.source(set, name) });
     }
   }
 
   run<T = unknown>(name: Name, keys: string[], args: (string | number)[]): Promise<T> {
     const command = (this.redis as unknown as Record<string, ScriptCall<Promise<T>>>)[this.commandName(name)];
-    return command.call(this.redis, ...keys, ...args);
+    const sent = this.set.keys === 'variable' ? command.call(this.redis, keys.length, ...keys, ...args) : command.call(this.redis, ...keys, ...args);
+    return this.timeoutMs === undefined ? sent : answered(name, sent, this.timeoutMs);
   }
 
   /** Adds a script call to a pipeline, to share its round trip with other commands. */
   queue(pipeline: ChainableCommander, name: Name, keys: string[], args: (string | number)[]): void {
     const command = (pipeline as unknown as Record<string, ScriptCall<unknown>>)[this.commandName(name)];
-    command.call(pipeline, ...keys, ...args);
+    if (this.set.keys === 'variable') command.call(pipeline, keys.length, ...keys, ...args);
+    else command.call(pipeline, ...keys, ...args);
   }
 
   private commandName(name: Name): string {

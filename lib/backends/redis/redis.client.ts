@@ -17,9 +17,12 @@ import { BlockingConnections } from './blocking-connections';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
 import { jobStateOf } from './job-hash';
-import { resolveRedisConnection, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
+import { watchConnection } from './connection-watch';
+import { UnansweredCommandError, answered } from './redis-call';
+import { isCluster, resolveRedisConnection, type RedisClientOptions, type RedisConnectionInput } from './redis-client.options';
 import { RedisKeys } from './redis-keys';
-import { QUEUE_SCRIPTS, RedisScripts, type ScriptName } from './redis-scripts';
+import { PUBLISH_SCRIPTS, QUEUE_SCRIPTS, RedisScripts, type PublishScriptName, type ScriptName } from './redis-scripts';
+import { RedisUnavailableError } from './redis-unavailable.error';
 import { SettleBatcher } from './settle-batcher';
 
 /** A consumer with nothing to do still wakes this often, so a deleted or redeclared queue is noticed. */
@@ -49,12 +52,17 @@ export class RedisClient implements JobBackend {
     jobState: true,
     sharedJobState: true,
     stallCount: true,
+    // The id index (P:index) knows every job's queue; each publish call's nonce tells a resend apart.
+    uniqueJobIds: true,
   };
 
   private readonly redis: Redis | Cluster;
   private readonly owned: boolean;
   private readonly keys: RedisKeys;
   private readonly scripts: RedisScripts<ScriptName>;
+  private readonly publishScripts: RedisScripts<PublishScriptName>;
+  /** On Redis Cluster the id index is in a slot of its own, so publish cannot write it in its script. */
+  private readonly cluster: boolean;
   private readonly blocking: BlockingConnections;
   private readonly watcher: FinishWatcher;
   private readonly index: IdIndex;
@@ -67,17 +75,35 @@ export class RedisClient implements JobBackend {
   private readonly completions = new SettleBatcher<Completion, Delivery[]>((key, batch) => this.completeBatch(key, batch));
   /** Aborts the blocking waits of this client's consumers at close() or when their queue is deleted here. */
   private readonly waits = new Map<string, Set<AbortController>>();
+  /**
+   * Token bases of fetches (and completeAndFetch batches) that got no answer, per queue: the next fetch
+   * of the queue sends one again, and Redis hands back the jobs that call took if it ran (fetch is
+   * idempotent by its token base), instead of leaving them leased to nobody until the lease runs out.
+   */
+  private readonly unanswered = new Map<string, string[]>();
   private closed = false;
   private readonly logger = new Logger('RedisClient');
+  /** host:port (never credentials), for messages. */
+  private readonly address: string;
+  private readonly commandTimeoutMs: number;
+  private readonly unwatch: () => void;
 
-  /** `new RedisClient({ host, port, db, prefix })`, `new RedisClient('redis://…')`, or an ioredis instance (not closed by us). */
-  constructor(connection: RedisConnectionInput = {}, options: RedisClientExtras = {}) {
+  /**
+   * `new RedisClient({ host, port, db, prefix, ...ioredis options })`, `new RedisClient('redis://…',
+   * { prefix, ...ioredis options })`, or an ioredis instance (not closed by us) with `{ prefix, retention, commandTimeoutMs }`.
+   */
+  constructor(connection: RedisConnectionInput = {}, options: RedisClientOptions = {}) {
     const resolved = resolveRedisConnection('RedisClient', connection, options);
     this.redis = resolved.redis;
     this.owned = resolved.owned;
+    this.address = resolved.address;
+    this.commandTimeoutMs = resolved.commandTimeoutMs;
     this.keys = new RedisKeys(resolved.prefix);
     this.retention = resolved.retention;
-    this.scripts = new RedisScripts(this.redis, QUEUE_SCRIPTS);
+    this.unwatch = watchConnection(this.redis, this.address, this.logger);
+    this.scripts = new RedisScripts(this.redis, QUEUE_SCRIPTS, this.commandTimeoutMs);
+    this.publishScripts = new RedisScripts(this.redis, PUBLISH_SCRIPTS, this.commandTimeoutMs);
+    this.cluster = isCluster(this.redis);
     this.blocking = new BlockingConnections(this.redis);
     this.watcher = new FinishWatcher(this.redis);
     this.index = new IdIndex(this.redis, this.keys.index());
@@ -95,18 +121,19 @@ export class RedisClient implements JobBackend {
 
   async queueType(queue: string): Promise<QueueType | null> {
     this.assertOpen();
-    return ((await this.redis.hget(this.keys.queue(queue)[0], 'type')) as QueueType | null) ?? null;
+    const type = await this.bounded('queueType', queue, this.redis.hget(this.keys.queue(queue)[0], 'type'));
+    return (type as QueueType | null) ?? null;
   }
 
   async deleteQueue(queue: string): Promise<void> {
     const ids = await this.run<string[]>('delete', queue, [this.keys.finished(queue)]);
-    await this.index.drop(ids);
+    await this.bounded('deleteQueue', queue, this.index.drop(ids));
     for (const wait of this.waits.get(queue) ?? []) wait.abort();
   }
 
   async cleanQueue(queue: string): Promise<number> {
     const ids = await this.run<string[]>('clean', queue, [this.keys.finished(queue)]);
-    await this.index.drop(ids);
+    await this.bounded('cleanQueue', queue, this.index.drop(ids));
     return ids.length;
   }
 
@@ -114,34 +141,61 @@ export class RedisClient implements JobBackend {
     return this.run<number>('count-waiting', queue, []);
   }
 
+  /**
+   * One round trip. On a standalone server it is one script, which also checks and writes the id
+   * index; on Redis Cluster the index is in another slot, so its claim travels in parallel with the
+   * queue's script, and a publish refused by either is undone in the other (see publishOnCluster).
+   */
   async publish(queue: string, items: PublishItem[]): Promise<void> {
+    this.assertOpen();
     if (items.length === 0) return;
-    const args: (string | number)[] = [items.length];
+    // The call's nonce, stored with its jobs: a resend of this call by ioredis is told apart from a
+    // second publish of the same job.
+    const nonce = randomUUID();
+    const args: (string | number)[] = [this.keys.jobPrefix(queue), queue, nonce, items.length];
     const now = Date.now();
     for (const { job, runAt } of items) {
       // Sent as a delay, not a time: the script adds it to the Redis clock, so client clocks may drift.
       args.push(job.id, JSON.stringify(job), job.priority, runAt === undefined ? 0 : Math.max(0, Math.ceil(runAt - now)));
     }
-    // One round trip: the id index and the script travel in one pipeline.
-    const pipeline = this.redis.pipeline();
-    this.index.add(pipeline, queue, items.map((item) => item.job.id));
-    this.scripts.queue(pipeline, 'publish', this.keys.queue(queue), [this.keys.jobPrefix(queue), ...args]);
-    const results = (await pipeline.exec()) ?? [];
-    const indexError = results[0]?.[0] ?? null;
-    const scriptError = results[1]?.[0] ?? null;
-    if (scriptError) {
-      // Undo the index entries this call wrote, but never one of a job that exists (a duplicate id).
-      const ids = items.map((item) => item.job.id);
-      const exists = await Promise.all(ids.map((id) => this.redis.exists(`${this.keys.jobPrefix(queue)}${id}`)));
-      await this.index.drop(ids.filter((_, i) => exists[i] === 0));
-      throw this.translate(scriptError, queue);
+    if (this.cluster) return this.publishOnCluster(queue, items, nonce, args);
+    try {
+      await this.publishScripts.run('publish', [...this.keys.queue(queue), this.index.key], args);
+    } catch (err) {
+      throw this.translate(err as Error, queue);
     }
-    if (indexError) throw indexError;
+  }
+
+  /**
+   * The queue's script and the index claim go out together. If the script refuses the jobs, the
+   * index entries the claim made are dropped again; if the claim finds an id that belongs to another
+   * queue, the jobs the script enqueued are withdrawn. Between the two a consumer of this queue may
+   * take such a job: it then runs here as well (logged), the one window the two slots leave open.
+   */
+  private async publishOnCluster(queue: string, items: PublishItem[], nonce: string, args: (string | number)[]): Promise<void> {
+    const ids = items.map((item) => item.job.id);
+    const [claimed, published] = await Promise.allSettled([
+      this.index.claim(queue, ids),
+      this.publishScripts.run('publish', this.keys.queue(queue), args),
+    ]);
+    if (published.status === 'rejected') {
+      if (claimed.status === 'fulfilled') await this.index.drop(claimed.value.created);
+      throw this.translate(published.reason as Error, queue);
+    }
+    // The jobs are enqueued, but whether their ids are indexed is unknown: the caller must hear of it.
+    if (claimed.status === 'rejected') throw claimed.reason;
+    const { created, elsewhere } = claimed.value;
+    if (elsewhere.length === 0) return;
+    const taken = await this.publishScripts.run<string[]>('withdraw', this.keys.queue(queue), [this.keys.jobPrefix(queue), nonce, ...ids]);
+    await this.index.drop(created.filter((id) => !taken.includes(id)));
+    if (taken.length > 0) this.logger.warn(`publish to "${queue}" was refused, but a consumer took job(s) ${taken.join(', ')} before it could be withdrawn: they run in "${queue}" too`);
+    const [first] = elsewhere;
+    throw this.translate(new Error(`MINDTRACE_ELSEWHERE ${first.id} ${first.queue}`), queue);
   }
 
   async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
     // The common case, jobs ready, costs one script call and nothing else.
-    const first = await this.take(queue, max, options.leaseMs);
+    const first = await this.take(queue, max, options.leaseMs, options.wait);
     if (first.deliveries.length > 0 || !options.wait || options.signal?.aborted) return first.deliveries;
     // Nothing ready: wait on the wake list, interruptible by the caller's signal, close() or deleteQueue().
     const wait = new AbortController();
@@ -155,7 +209,7 @@ export class RedisClient implements JobBackend {
         // Sleep until a publish wakes us, or until the next delayed job / lease deadline is due.
         await this.blocking.waitFor(this.keys.notify(queue), wakeInMs >= 0 ? Math.min(wakeInMs + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS, wait.signal);
         if (wait.signal.aborted) return [];
-        const next = await this.take(queue, max, options.leaseMs);
+        const next = await this.take(queue, max, options.leaseMs, true);
         if (next.deliveries.length > 0 || wait.signal.aborted) return next.deliveries;
         wakeInMs = next.wakeInMs;
       }
@@ -166,10 +220,29 @@ export class RedisClient implements JobBackend {
     }
   }
 
-  /** One fetch script call: up to `max` jobs under a lease, and when the next one falls due. */
-  private async take(queue: string, max: number, leaseMs: number): Promise<{ deliveries: Delivery[]; wakeInMs: number }> {
-    const [jobs, wakeInMs] = await this.run<[FetchedJob[], number]>('fetch', queue, [max, leaseMs, randomUUID()]);
-    return { deliveries: deliveriesOf(queue, jobs), wakeInMs };
+  /**
+   * One fetch script call: up to `max` jobs under a lease, and when the next one falls due. A caller
+   * about to block (`willWait`) lets the script clear leftover wake tokens when nothing is ready.
+   */
+  private async take(queue: string, max: number, leaseMs: number, willWait: boolean): Promise<{ deliveries: Delivery[]; wakeInMs: number }> {
+    // A fetch that got no answer goes first, under its own token base: if it ran, its jobs come back.
+    const pending = this.unanswered.get(queue);
+    const base = pending?.pop() ?? randomUUID();
+    if (pending?.length === 0) this.unanswered.delete(queue);
+    try {
+      const [jobs, wakeInMs] = await this.run<[FetchedJob[], number]>('fetch', queue, [max, leaseMs, base, willWait ? 1 : 0]);
+      return { deliveries: deliveriesOf(queue, jobs), wakeInMs };
+    } catch (err) {
+      if (err instanceof RedisUnavailableError) this.rememberUnanswered(queue, base);
+      throw err;
+    }
+  }
+
+  /** Bounded: each consumer that keeps failing reuses one base, so only a burst of failures can fill it. */
+  private rememberUnanswered(queue: string, base: string): void {
+    const bases = this.unanswered.get(queue) ?? [];
+    if (bases.length < 64) bases.push(base);
+    this.unanswered.set(queue, bases);
   }
 
   async extendLease(delivery: Delivery, leaseMs: number): Promise<void> {
@@ -196,7 +269,8 @@ export class RedisClient implements JobBackend {
     const queue = batch[0].delivery.queue;
     const leaseMs = Number(key.slice(queue.length + 1) || 0);
     const [count, age] = this.retention.completed;
-    const args: (string | number)[] = [this.keys.jobPrefix(queue), count, age, this.keys.finished(queue), leaseMs, randomUUID()];
+    const base = randomUUID();
+    const args: (string | number)[] = [this.keys.jobPrefix(queue), count, age, this.keys.finished(queue), leaseMs, base];
     for (const { delivery, resultJson, fetchMax } of batch) args.push(delivery.job.id, delivery.token, resultJson, fetchMax);
     let dropped: string[];
     let lost: number[];
@@ -205,7 +279,10 @@ export class RedisClient implements JobBackend {
     try {
       [dropped, lost, jobs] = await this.scripts.run<[string[], number[], FetchedJob[]]>('complete', this.keys.queue(queue), args);
     } catch (err) {
-      throw this.translate(err as Error, queue);
+      const error = this.translate(err as Error, queue);
+      // It may have run and taken next jobs: the next fetch of the queue asks for them again.
+      if (error instanceof RedisUnavailableError && batch.some((c) => c.fetchMax > 0)) this.rememberUnanswered(queue, base);
+      throw error;
     }
     this.dropFromIndex(dropped);
     const lostAt = new Set(lost.map((index) => index - 1));
@@ -221,6 +298,8 @@ export class RedisClient implements JobBackend {
   async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
     const [count, age] = this.retention.dead;
     const dropped = await this.settle<string[]>('dead-letter', delivery, [JSON.stringify(failure), count, age, this.keys.finished(delivery.queue)]);
+    // A dead letter is work someone must look at: dropping one is never silent.
+    if (dropped.length > 0) this.logger.warn(`retention (dead) dropped ${dropped.length} dead letter(s) of "${delivery.queue}": ${dropped.slice(0, 10).join(', ')}${dropped.length > 10 ? ', …' : ''}`);
     this.dropFromIndex(dropped);
   }
 
@@ -230,11 +309,13 @@ export class RedisClient implements JobBackend {
 
   async getJob(id: string): Promise<JobState | null> {
     this.assertOpen();
-    const queue = await this.index.queueOf(id);
+    const queue = await this.bounded('getJob', null, this.index.queueOf(id));
     if (queue === null) return null;
     let flat: string[];
     try {
-      flat = await this.run<string[]>('get-job', queue, [id]);
+      let dropped: string[];
+      [flat, dropped] = await this.run<[string[], string[]]>('get-job', queue, [id, ...this.retentionAges()]);
+      this.dropFromIndex(dropped);
     } catch (err) {
       if (err instanceof QueueNotDeclaredError) return null;
       throw err;
@@ -247,13 +328,14 @@ export class RedisClient implements JobBackend {
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
     this.assertOpen();
-    const queue = await this.index.queueOf(id);
+    const queue = await this.bounded('waitForResult', null, this.index.queueOf(id));
     if (queue === null) throw new JobNotFoundError(id);
     return this.watcher.waitFor(this.keys.finished(queue), id, () => this.getJob(id), signal);
   }
 
   async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
-    const rows = await this.run<[string, string, string, string][]>('list-dead', queue, [limit]);
+    const [rows, dropped] = await this.run<[[string, string, string, string][], string[]]>('list-dead', queue, [limit, this.retention.dead[1]]);
+    this.dropFromIndex(dropped);
     return rows.map(([id, json, attempt, error]) => ({ job: { ...(JSON.parse(json) as JobRecord), id, attempt: Number(attempt) }, error: JSON.parse(error) as JobFailure }));
   }
 
@@ -269,13 +351,22 @@ export class RedisClient implements JobBackend {
 
   async purgeDeadLetters(queue: string): Promise<number> {
     const ids = await this.run<string[]>('purge-dead', queue, []);
-    await this.index.drop(ids);
+    await this.bounded('purgeDeadLetters', queue, this.index.drop(ids));
     return ids.length;
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
-    const [waiting, delayed, active, completed, dead] = await this.run<number[]>('stats', queue, []);
+    const [waiting, delayed, active, completed, dead, dropped] = await this.run<[number, number, number, number, number, string[]]>('stats', queue, this.retentionAges());
+    this.dropFromIndex(dropped);
     return { waiting, delayed, active, completed, dead };
+  }
+
+  /**
+   * [completed, dead] retention ages for the scripts that read finished jobs: they drop what is past
+   * its age first, so an idle queue honours it too (the job hashes expire by themselves as well).
+   */
+  private retentionAges(): [completedAgeMs: number, deadAgeMs: number] {
+    return [this.retention.completed[1], this.retention.dead[1]];
   }
 
   async close(): Promise<void> {
@@ -285,7 +376,12 @@ export class RedisClient implements JobBackend {
     // Completions already accepted reach Redis before the connection goes.
     await this.completions.drain();
     await Promise.all([this.blocking.close(), this.watcher.close()]);
-    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.owned) {
+      // QUIT waits for its reply; without a connection it would wait for Redis to come back.
+      if (this.redis.status === 'ready') await answered('close', this.redis.quit(), this.commandTimeoutMs).catch(() => this.redis.disconnect());
+      else this.redis.disconnect();
+    }
+    this.unwatch();
   }
 
   /**
@@ -300,29 +396,50 @@ export class RedisClient implements JobBackend {
     if (this.closed) throw new BackendClosedError(this.name);
   }
 
-  private async run<T>(name: ScriptName, queue: string, args: (string | number)[]): Promise<T> {
+  /** `jobId`: the job a settle is about, named by the LeaseLostError it may fail with. */
+  private async run<T>(name: ScriptName, queue: string, args: (string | number)[], jobId?: string): Promise<T> {
     this.assertOpen();
     try {
       return await this.scripts.run<T>(name, this.keys.queue(queue), [this.keys.jobPrefix(queue), ...args]);
     } catch (err) {
-      throw this.translate(err as Error, queue);
+      throw this.translate(err as Error, queue, jobId);
     }
   }
 
   private async settle<T = unknown>(name: ScriptName, delivery: Delivery, args: (string | number)[]): Promise<T> {
-    return this.run<T>(name, delivery.queue, [delivery.job.id, delivery.token, ...args]);
+    return this.run<T>(name, delivery.queue, [delivery.job.id, delivery.token, ...args], delivery.job.id);
   }
 
-  /** Turns a script's coded error into the typed error the contract promises. */
-  private translate(err: Error, queue: string): Error {
+  /** A command that is not a script, bounded and translated like one (queue null: not about one queue). */
+  private async bounded<T>(operation: string, queue: string | null, sent: Promise<T>): Promise<T> {
+    try {
+      return await answered(operation, sent, this.commandTimeoutMs);
+    } catch (err) {
+      if (err instanceof UnansweredCommandError) throw this.unavailable(err, queue);
+      throw err;
+    }
+  }
+
+  private unavailable(err: UnansweredCommandError, queue: string | null): RedisUnavailableError {
+    const reconnecting = ['connecting', 'reconnecting', 'connect'].includes(this.redis.status);
+    return new RedisUnavailableError(err.operation, queue, this.address, err.reason, reconnecting);
+  }
+
+  /** Turns a script's coded error into the typed error the contract promises; a failed connection into RedisUnavailableError. */
+  private translate(err: Error, queue: string, jobId?: string): Error {
+    if (err instanceof UnansweredCommandError) return this.unavailable(err, queue);
     const message = err.message ?? '';
     if (message.includes('MINDTRACE_NOT_DECLARED')) return new QueueNotDeclaredError(queue);
-    if (message.includes('MINDTRACE_LEASE_LOST')) return new LeaseLostError(queue, /job:([^ ]+)/.exec(message)?.[1] ?? '?');
+    if (message.includes('MINDTRACE_LEASE_LOST')) return new LeaseLostError(queue, jobId ?? '?');
     const priority = /MINDTRACE_PRIORITY (\w+)/.exec(message);
     if (priority) return new InvalidOptionError(`publish to "${queue}"`, 'priority', `is only meaningful on a priority queue; "${queue}" is ${priority[1]}`);
     const duplicate = /MINDTRACE_DUPLICATE (\S+)/.exec(message);
     if (duplicate) {
-      return new InvalidOptionError(`publish to "${queue}"`, 'job.id', `${duplicate[1]} is already known to this backend — publish a new job (jobFromSchema) instead of the same one twice`);
+      return new InvalidOptionError(`publish to "${queue}"`, 'job.id', `${duplicate[1]} is already a job of "${queue}" (or twice in this batch) — publish a new job (jobFromSchema) instead of the same one twice`);
+    }
+    const elsewhere = /MINDTRACE_ELSEWHERE (\S+) (.*)$/.exec(message);
+    if (elsewhere) {
+      return new InvalidOptionError(`publish to "${queue}"`, 'job.id', `${elsewhere[1]} is already a job of queue "${elsewhere[2]}" — publish a new job (jobFromSchema) instead of the same one to two queues`);
     }
     return err;
   }

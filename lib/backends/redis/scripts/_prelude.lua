@@ -47,8 +47,29 @@ for i = 1, 64 do WAKE_TOKENS[i] = '1' end
 -- Wakes up to n blocked consumers; the list is capped, since a woken consumer drains all it can.
 local function notify(n)
   if n <= 0 then return end
-  redis.call('RPUSH', KEYS[7], unpack(WAKE_TOKENS, 1, math.min(n, 64)))
-  redis.call('LTRIM', KEYS[7], -256, -1)
+  -- Trimmed only when over the cap: most pushes find the list empty (or nearly), and skip a command.
+  if redis.call('RPUSH', KEYS[7], unpack(WAKE_TOKENS, 1, math.min(n, 64))) > 256 then
+    redis.call('LTRIM', KEYS[7], -256, -1)
+  end
+end
+
+-- Every fetch that takes jobs records them under its token base (P:{Q}:fetch:<base>, JSON
+-- [[id, token], ...], expiring with the lease), so a fetch sent again with the same base -- ioredis
+-- resending it after a lost reply, or the client retrying one that got no answer -- gets the jobs the
+-- first one took instead of taking more and leaving those leased to nobody. The record goes as soon
+-- as one of its jobs leaves active: by then its fetch was answered.
+local function fetch_record_key(base)
+  return string.sub(KEYS[1], 1, -5) .. 'fetch:' .. base
+end
+
+-- Lease tokens are "<token base>:<n>".
+local function base_of(token)
+  return token and string.match(token, '^(.*):%d+$')
+end
+
+local function forget_fetch(token)
+  local base = base_of(token)
+  if base then redis.call('DEL', fetch_record_key(base)) end
 end
 
 -- Moves due delayed jobs and jobs whose lease ran out (their consumer died) back to waiting.
@@ -67,6 +88,7 @@ local function promote(qtype, now)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)) do
     redis.call('ZREM', KEYS[4], id)
     local jk = job_key(id)
+    forget_fetch(redis.call('HGET', jk, 'token'))
     local status = 'waiting'
     if redis.call('HEXISTS', jk, 'error') == 1 then status = 'failed' end
     redis.call('HSET', jk, 'status', status, 'token', '')
@@ -106,19 +128,62 @@ local function take_held(id, token)
   local jk = job_key(id)
   redis.call('ZREM', KEYS[4], id)
   redis.call('HSET', jk, 'token', '', 'settled', token)
+  forget_fetch(token)
   return jk
+end
+
+-- Gives a job that was taken off active (token cleared) back to its old place, untried: its attempt
+-- is not counted (release at shutdown, or a replayed fetch that took more than its caller wants now).
+local function give_back(qtype, id)
+  local jk = job_key(id)
+  local status = 'waiting'
+  if redis.call('HEXISTS', jk, 'error') == 1 then status = 'failed' end
+  redis.call('HINCRBY', jk, 'attempt', -1)
+  redis.call('HSET', jk, 'status', status)
+  enqueue(qtype, id, true)
+end
+
+-- The jobs an earlier call with this token base took, those still held under it: up to max of them,
+-- leased afresh from now, and the rest given back (the caller may now want fewer).
+local function replay(qtype, taken, max, lease, now)
+  local jobs = {}
+  local returned = 0
+  for _, pair in ipairs(taken) do
+    local id, token = pair[1], pair[2]
+    local jk = job_key(id)
+    local f = redis.call('HMGET', jk, 'token', 'data', 'stalls', 'attempt')
+    if f[1] == token then
+      if #jobs < max then
+        redis.call('ZADD', KEYS[4], 'XX', now + lease, id)
+        jobs[#jobs + 1] = { id, f[2], tonumber(f[4]), token, tonumber(f[3] or '0') }
+      else
+        redis.call('ZREM', KEYS[4], id)
+        redis.call('HSET', jk, 'token', '')
+        give_back(qtype, id)
+        returned = returned + 1
+      end
+    end
+  end
+  notify(returned)
+  return jobs
 end
 
 -- Takes up to max due jobs under a lease (promoting what is due first). Returns
 -- { {id, json, attempt, token, stalls}... } and the ms until the next delayed job is due or the next lease
--- runs out (-1: none), so a consumer with nothing to do can sleep exactly that long.
+-- runs out (-1: none), so a consumer with nothing to do can sleep exactly that long. A token base seen
+-- before gets the jobs that call took (see fetch_record_key).
 local function take_jobs(max, lease, token_base, now)
   local qtype = queue_type()
   local moved = promote(qtype, now)
   local jobs = {}
-  if max > 0 then
+  local record_key = fetch_record_key(token_base)
+  local record = redis.call('GET', record_key)
+  if record then
+    jobs = replay(qtype, cjson.decode(record), max, lease, now)
+  elseif max > 0 then
     local popped = redis.call('ZPOPMIN', KEYS[2], max)
     local leased = {}
+    local taken = {}
     for i = 1, #popped, 2 do
       local id = string.sub(popped[i], 18)
       local jk = job_key(id)
@@ -129,8 +194,10 @@ local function take_jobs(max, lease, token_base, now)
       leased[#leased + 1] = now + lease
       leased[#leased + 1] = id
       jobs[#jobs + 1] = { id, f[1], attempt, token, tonumber(f[2] or '0') }
+      taken[#taken + 1] = { id, token }
     end
     zadd_all(KEYS[4], leased)
+    if #taken > 0 then redis.call('SET', record_key, cjson.encode(taken), 'PX', lease) end
   end
   -- Promoted more than this consumer could take: wake the others.
   notify(moved - #jobs)

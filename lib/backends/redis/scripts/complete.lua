@@ -13,12 +13,19 @@ local done = {}
 local finished = {}
 local wanted = 0
 local n = 0
+local records = {}
+local keep_age = tonumber(ARGV[3])
 for i = 7, #ARGV, 4 do
   n = n + 1
   local id, token = ARGV[i], ARGV[i + 1]
   if holds(id, token) then
-    redis.call('HSET', job_key(id), 'status', 'completed', 'token', '', 'settled', token, 'result', ARGV[i + 2], 'finishedAt', now)
+    local jk = job_key(id)
+    redis.call('HSET', jk, 'status', 'completed', 'token', '', 'settled', token, 'result', ARGV[i + 2], 'finishedAt', now)
+    -- Gone by itself once past its age, even if nothing else ever happens on this queue.
+    if keep_age >= 0 then redis.call('PEXPIRE', jk, math.max(keep_age, 1)) end
     redis.call('PUBLISH', channel, id)
+    local base = base_of(token)
+    if base then records[fetch_record_key(base)] = true end
     done[#done + 1] = id
     finished[#finished + 1] = now
     finished[#finished + 1] = id
@@ -31,7 +38,11 @@ for i = 7, #ARGV, 4 do
 end
 zrem_all(KEYS[4], done)
 zadd_all(KEYS[6], finished)
-local dropped = retain(KEYS[6], tonumber(ARGV[2]), tonumber(ARGV[3]), now)
+-- The fetches that took these jobs were answered: their records (see fetch_record_key) can go.
+local record_keys = {}
+for key in pairs(records) do record_keys[#record_keys + 1] = key end
+del_all(record_keys)
+local dropped = retain(KEYS[6], tonumber(ARGV[2]), keep_age, now)
 local jobs = {}
 -- (A queue deleted meanwhile has nothing to take.)
 if wanted > 0 and redis.call('EXISTS', KEYS[1]) == 1 then jobs = take_jobs(wanted, tonumber(ARGV[5]), ARGV[6], now) end

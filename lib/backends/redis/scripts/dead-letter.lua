@@ -4,6 +4,8 @@ local jk = take_held(id, ARGV[3])
 if not jk then return {} end
 local now = now_ms()
 redis.call('HSET', jk, 'status', 'dead', 'error', ARGV[4], 'finishedAt', now)
+-- Gone by itself once past its age, even if nothing else ever happens on this queue.
+if tonumber(ARGV[6]) >= 0 then redis.call('PEXPIRE', jk, math.max(tonumber(ARGV[6]), 1)) end
 -- Two jobs can die in the same millisecond, and a zset orders equal scores by member (the id), not
 -- by arrival. So a death never scores below the newest one: it gets 1/1024 ms past it instead, which
 -- stays exact in a double and keeps the list in the order the jobs died.

@@ -1,51 +1,81 @@
--- publish(count, then per job: id, json, priority, delayMs): all jobs or none.
--- A job whose id exists with the very same data is a resend of this publish (the reply was lost
--- with the connection and ioredis sent it again): it is skipped, not refused.
+-- publish(queue, nonce, count, then per job: id, json, priority, delayMs): all jobs or none.
+-- KEYS[8], on a standalone server only, is the id index: an id that belongs to another queue is
+-- refused here, and the new ids are indexed in the same step. (On Redis Cluster the index is in
+-- another slot: the client claims the ids there with a command of its own, see IdIndex.)
+-- Every call has its own nonce, stored with its jobs: a job that exists with this call's nonce is a
+-- resend of this very call (its reply was lost with the connection and ioredis sent it again), and is
+-- skipped; any other existing id is a second publish of the same job, and is refused.
+
+-- HSET of a flat { field, value, ... } list, chunked like zadd_all.
+local function hset_all(key, flat)
+  for i = 1, #flat, 2 * CHUNK do
+    redis.call('HSET', key, unpack(flat, i, math.min(i + 2 * CHUNK - 1, #flat)))
+  end
+end
+
 local qtype = queue_type()
-local count = tonumber(ARGV[2])
-local resent = {}
+local index = KEYS[8]
+local queue, nonce, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local resent, seen = {}, {}
 for i = 0, count - 1 do
-  local id = ARGV[3 + i * 4]
-  if tonumber(ARGV[5 + i * 4]) ~= 0 and qtype ~= 'priority' then
+  local id = ARGV[5 + i * 4]
+  if tonumber(ARGV[7 + i * 4]) ~= 0 and qtype ~= 'priority' then
     return redis.error_reply('MINDTRACE_PRIORITY ' .. qtype)
   end
-  local existing = redis.call('HGET', job_key(id), 'data')
-  if existing == ARGV[4 + i * 4] then
+  if seen[id] then return redis.error_reply('MINDTRACE_DUPLICATE ' .. id) end
+  seen[id] = true
+  if index then
+    local owner = redis.call('HGET', index, id)
+    if owner and owner ~= queue then return redis.error_reply('MINDTRACE_ELSEWHERE ' .. id .. ' ' .. owner) end
+  end
+  -- attempt is set on every job, so it tells whether the job exists without fetching its data.
+  local f = redis.call('HMGET', job_key(id), 'attempt', 'nonce')
+  if f[2] == nonce then
     resent[i] = true
-  elseif existing then
+  elseif f[1] then
     return redis.error_reply('MINDTRACE_DUPLICATE ' .. id)
   end
 end
-local now = now_ms()
 -- Sequence numbers for the jobs ready now, taken in one step: their places follow publish order.
-local ready = 0
+local ready, later_count = 0, 0
 for i = 0, count - 1 do
-  if not resent[i] and tonumber(ARGV[6 + i * 4]) <= 0 then ready = ready + 1 end
+  if not resent[i] then
+    if tonumber(ARGV[8 + i * 4]) <= 0 then ready = ready + 1 else later_count = later_count + 1 end
+  end
 end
 local seq = 0
 if ready > 0 then seq = redis.call('HINCRBY', KEYS[1], 'seq', ready) - ready end
-local waiting, later = {}, {}
+-- The server's clock, read only when a job is delayed.
+local now = 0
+if later_count > 0 then now = now_ms() end
+local waiting, later, indexed = {}, {}, {}
 for i = 0, count - 1 do
-  local id = ARGV[3 + i * 4]
+  local id = ARGV[5 + i * 4]
   local jk = job_key(id)
-  local priority = ARGV[5 + i * 4]
-  local delay = tonumber(ARGV[6 + i * 4])
+  local json = ARGV[6 + i * 4]
+  local priority = ARGV[7 + i * 4]
+  local delay = tonumber(ARGV[8 + i * 4])
   if resent[i] then
     -- already enqueued by the first send
   elseif delay > 0 then
-    redis.call('HSET', jk, 'data', ARGV[4 + i * 4], 'priority', priority, 'attempt', 0, 'status', 'delayed', 'runAt', now + delay)
+    redis.call('HSET', jk, 'data', json, 'priority', priority, 'attempt', 0, 'status', 'delayed', 'runAt', now + delay, 'nonce', nonce)
     later[#later + 1] = now + delay
     later[#later + 1] = id
   else
     seq = seq + 1
     local member, score = place(qtype, seq, id, priority)
-    redis.call('HSET', jk, 'data', ARGV[4 + i * 4], 'priority', priority, 'attempt', 0, 'status', 'waiting', 'member', member, 'score', score)
+    redis.call('HSET', jk, 'data', json, 'priority', priority, 'attempt', 0, 'status', 'waiting', 'member', member, 'score', score, 'nonce', nonce)
     waiting[#waiting + 1] = score
     waiting[#waiting + 1] = member
+  end
+  if index and not resent[i] then
+    indexed[#indexed + 1] = id
+    indexed[#indexed + 1] = queue
   end
 end
 zadd_all(KEYS[2], waiting)
 zadd_all(KEYS[3], later)
+if index then hset_all(index, indexed) end
 -- A delayed job wakes one idle consumer too, so it can set its sleep to the new due time.
 local delayed = 0
 if #later > 0 then delayed = 1 end

@@ -17,6 +17,8 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[5], id)
   redis.call('HDEL', jk, 'error', 'result', 'startedAt', 'finishedAt', 'stalls')
   redis.call('HSET', jk, 'attempt', 0, 'status', 'waiting')
+  -- Dead letters expire with their retention age; a redriven job is live again.
+  redis.call('PERSIST', jk)
   enqueue(qtype, id, false)
 end
 notify(#ids)

@@ -1,7 +1,8 @@
 -- finish(jobPrefix, id, status, fieldsJson, keepCount, keepAgeMs, channel)
 -- KEYS: 1 the queue's id set, 2 completed zset, 3 dead zset.
 -- Records a completed or dead job, applies retention to its zset, announces it; returns the ids
--- retention dropped (the client drops them from the id index).
+-- retention dropped (the client drops them from the id index). With an age, the job's hash also
+-- expires by itself (read drops its zset entry), even if nothing else ever happens on this queue.
 local id = ARGV[2]
 local now = now_ms()
 local jk = job_key(id)
@@ -11,6 +12,7 @@ if ARGV[3] == 'completed' then zkey = KEYS[2] end
 redis.call('HSET', jk, 'status', ARGV[3], 'finishedAt', now)
 for k, v in pairs(cjson.decode(ARGV[4])) do redis.call('HSET', jk, k, v) end
 redis.call('HDEL', jk, 'runAt')
+if tonumber(ARGV[6]) >= 0 then redis.call('PEXPIRE', jk, math.max(tonumber(ARGV[6]), 1)) end
 redis.call('SADD', KEYS[1], id)
 redis.call('ZADD', zkey, now, id)
 for _, old in ipairs(retain(zkey, tonumber(ARGV[5]), tonumber(ARGV[6]), now)) do

@@ -1,0 +1,12 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { isCluster } from './redis-client.options';
+
+/**
+ * Another connection like `main` with some options changed. `Redis.duplicate(options)` takes them
+ * directly; `Cluster.duplicate(startupNodes, options)` takes the startup nodes first and its nodes'
+ * connection options under `redisOptions`, so passing options the Redis way would silently drop them.
+ */
+export function duplicateConnection(main: Redis | Cluster, overrides: Partial<RedisOptions>): Redis | Cluster {
+  if (isCluster(main)) return main.duplicate([], { redisOptions: { ...main.options.redisOptions, ...overrides } });
+  return main.duplicate(overrides);
+}

@@ -1,0 +1,28 @@
+import { BrokerUnavailableError } from '../rabbitmq/broker-unavailable.error';
+
+/**
+ * A RedisClient call failed for connection reasons: Redis could not be reached, the connection was
+ * lost and not back within the client's `commandTimeoutMs`, or Redis is still loading its data.
+ * Transient, like every BrokerUnavailableError (a consumer retries its fetch with backoff). A call
+ * that failed this way may still be carried out if Redis comes back before ioredis gives up on it:
+ * settles and fetches are recognised when they arrive twice, and a publish sent again for a job that
+ * did arrive is refused as a duplicate id, never enqueued twice.
+ */
+export class RedisUnavailableError extends BrokerUnavailableError {
+  constructor(
+    /** What was being done, e.g. `publish`. */
+    readonly operation: string,
+    /** The queue it was done on, or null for a call not about one queue (getJob). */
+    readonly queue: string | null,
+    address: string,
+    reason: string,
+    reconnecting: boolean,
+  ) {
+    super(address, reason, reconnecting);
+    const target = queue === null ? operation : `${operation} on "${queue}"`;
+    this.message =
+      `${target} failed: Redis at ${address} is unavailable (${reason}) — ` +
+      (reconnecting ? 'the client is reconnecting in the background; ' : '') +
+      'check that Redis is running and reachable, then call again (if Redis came back at once the call may have been carried out: for a publish, getJob(id) tells)';
+  }
+}

@@ -1,0 +1,23 @@
+-- withdraw(nonce, ids...): Redis Cluster only. Undoes a publish whose ids turned out to belong to
+-- another queue (the id index, in another slot, said so after this queue's publish had run): drops
+-- the jobs that call enqueued, found by its nonce, if they are still waiting or delayed. Returns the
+-- ids a consumer took in the meantime; those stay (they are running).
+local nonce = ARGV[2]
+local taken = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local jk = job_key(id)
+  local f = redis.call('HMGET', jk, 'nonce', 'status', 'member')
+  if f[1] == nonce then
+    if f[2] == 'waiting' then
+      redis.call('ZREM', KEYS[2], f[3])
+      redis.call('DEL', jk)
+    elseif f[2] == 'delayed' then
+      redis.call('ZREM', KEYS[3], id)
+      redis.call('DEL', jk)
+    else
+      taken[#taken + 1] = id
+    end
+  end
+end
+return taken

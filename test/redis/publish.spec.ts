@@ -1,0 +1,142 @@
+import { InvalidOptionError, jobFromSchema, Orchestrator, RedisClient, type JobRecord } from '../../lib';
+import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
+import { REDIS_URL, requireServer } from '../support/servers';
+import { CuttingProxy } from './fixtures/cutting-proxy';
+import { adminConnection, deleteKeysUnder, settleWithin, uniquePrefix } from './fixtures/redis-test-kit';
+
+/**
+ * RedisClient.publish on a standalone server: one script per call, which also checks and writes the
+ * id index. An id is a job of one queue, once; a publish resent by ioredis after a lost reply is
+ * recognised by its call's nonce and is not a duplicate. (The same on Redis Cluster: cluster.spec.ts.)
+ */
+const prefix = uniquePrefix();
+const redisUrl = new URL(REDIS_URL);
+const server = { host: redisUrl.hostname, port: Number(redisUrl.port || 6379) };
+const admin = adminConnection();
+const clients: RedisClient[] = [];
+const proxies: CuttingProxy[] = [];
+let counter = 0;
+
+function client(port = server.port): RedisClient {
+  const created = new RedisClient({ host: server.host, port, prefix });
+  clients.push(created);
+  return created;
+}
+
+async function declared(backend: RedisClient, label: string): Promise<string> {
+  const queue = `${label}-${++counter}`;
+  await backend.declareQueue(queue, 'fifo');
+  return queue;
+}
+
+/** A job's wire form, as the orchestrator hands it to the backend. */
+function record(queue: string, label: string): JobRecord {
+  const job = jobFromSchema(taskSchema(queue), { label });
+  return { id: job.id, name: job.name, schemaName: job.schemaName, payload: { label }, createdAt: job.createdAt, priority: 0, attempt: 0 };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<InvalidOptionError> {
+  const error = await promise.then(
+    () => null,
+    (err: Error) => err,
+  );
+  expect(error).toBeInstanceOf(InvalidOptionError);
+  return error as InvalidOptionError;
+}
+
+beforeAll(() => requireServer('redis'));
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await Promise.all(proxies.map((p) => p.close()));
+  await deleteKeysUnder(admin, prefix);
+  admin.disconnect();
+});
+
+describe('an id is a job of one queue, once', () => {
+  it('a batch naming the same job twice is refused whole, naming the id: nothing is enqueued or indexed', async () => {
+    const backend = client();
+    const queue = await declared(backend, 'twice-in-batch');
+    const job = record(queue, 'one');
+    const other = record(queue, 'other');
+    const error = await rejection(backend.publish(queue, [{ job: other }, { job }, { job }]));
+    expect(error.message).toContain(job.id);
+    expect(error).toMatchObject({ option: 'job.id' });
+    expect(await backend.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+    expect(await admin.hmget(`${prefix}:index`, job.id, other.id)).toEqual([null, null]);
+  });
+
+  it('the same job published again to its queue is refused, and the queue keeps one copy', async () => {
+    const backend = client();
+    const queue = await declared(backend, 'again');
+    const job = record(queue, 'once');
+    await backend.publish(queue, [{ job }]);
+    const error = await rejection(backend.publish(queue, [{ job }]));
+    expect(error.message).toContain(job.id);
+    // The same id with other data, or from another client, is refused just the same.
+    await rejection(client().publish(queue, [{ job: { ...job, payload: { label: 'changed' } } }]));
+    expect(await backend.queueStats(queue)).toMatchObject({ waiting: 1 });
+    expect(await backend.getJob(job.id)).toMatchObject({ queue, status: 'waiting', payload: { label: 'once' } });
+  });
+
+  it('a job of one queue published to another is refused, naming both; the other queue stays empty and getJob still names the first', async () => {
+    const backend = client();
+    const first = await declared(backend, 'owner');
+    const second = await declared(backend, 'intruder');
+    const job = record(first, 'mine');
+    await backend.publish(first, [{ job }]);
+    const fresh = record(second, 'fresh');
+    const error = await rejection(backend.publish(second, [{ job: fresh }, { job, runAt: Date.now() + 60_000 }]));
+    expect(error.message).toContain(job.id);
+    expect(error.message).toContain(`"${first}"`);
+    expect(await backend.queueStats(second)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+    expect(await backend.getJob(job.id)).toMatchObject({ queue: first, status: 'waiting' });
+    expect(await backend.getJob(fresh.id)).toBeNull();
+  });
+
+  it('a finished job keeps its id while it is retained; once its queue drops it, the id is free again', async () => {
+    const backend = client();
+    const orchestrator = new Orchestrator(backend);
+    const first = await declared(backend, 'finished');
+    const second = await declared(backend, 'reuse');
+    const job = record(first, 'done');
+    await backend.publish(first, [{ job }]);
+    const consumer = new FnConsumer(first, () => undefined);
+    consumer.connect(orchestrator);
+    expect(await consumer.consume(1)).toBe(1);
+    await consumer.close();
+    await rejection(backend.publish(first, [{ job }]));
+    await rejection(backend.publish(second, [{ job }]));
+    await backend.deleteQueue(first);
+    await backend.publish(second, [{ job }]);
+    expect(await backend.getJob(job.id)).toMatchObject({ queue: second, status: 'waiting' });
+  });
+
+  it('a publish refused for another reason indexes none of its ids', async () => {
+    const backend = client();
+    const queue = await declared(backend, 'fifo-only');
+    const job = { ...record(queue, 'urgent'), priority: 5 };
+    const error = await rejection(backend.publish(queue, [{ job }]));
+    expect(error).toMatchObject({ option: 'priority' });
+    expect(await admin.hget(`${prefix}:index`, job.id)).toBeNull();
+  });
+});
+
+describe('a publish resent by ioredis is not a duplicate', () => {
+  it('a batch whose reply was lost resolves once, with one copy of each job, and a deliberate republish is still refused', async () => {
+    const cutter = new CuttingProxy(server);
+    proxies.push(cutter);
+    const backend = client(await cutter.listen());
+    const queue = await declared(backend, 'lost-reply');
+    const jobs = [record(queue, 'a'), record(queue, 'b')];
+    cutter.cutOnNextReply();
+    // The server runs the script, its reply dies with the connection, ioredis sends it again.
+    const outcome = await settleWithin(backend.publish(queue, [{ job: jobs[0] }, { job: jobs[1], runAt: Date.now() + 60_000 }]), 10_000);
+    expect(outcome).toEqual({ ok: true, value: undefined });
+    expect(await backend.queueStats(queue)).toMatchObject({ waiting: 1, delayed: 1 });
+    expect(await backend.getJob(jobs[0].id)).toMatchObject({ queue, status: 'waiting' });
+    expect(await backend.getJob(jobs[1].id)).toMatchObject({ queue, status: 'delayed' });
+    const error = await rejection(backend.publish(queue, [{ job: jobs[0] }]));
+    expect(error.message).toContain(jobs[0].id);
+  });
+});
