@@ -2,6 +2,7 @@ import { InvalidOptionError, RabbitMQClient } from '../../lib';
 import { resolveRabbitMQOptions } from '../../lib/backends/rabbitmq/rabbitmq-client.options';
 import { decodeJob } from '../../lib/backends/rabbitmq/rabbitmq.message';
 import { delayBucket } from '../../lib/backends/rabbitmq/rabbitmq.topology';
+import { reconnectDelay } from '../../lib/backends/rabbitmq/reconnect-backoff';
 
 /** Options, URLs and the pure helpers; nothing here talks to a broker (construction never connects). */
 describe('RabbitMQClient options', () => {
@@ -51,6 +52,12 @@ describe('RabbitMQClient options', () => {
     [{ url: 'amqp://broker', host: 'other' }, 'host'],
     [{ jobStore: {} }, 'jobStore'],
     [{ prefech: 5 }, 'prefech'],
+    [{ blockedTimeout: -1 }, 'blockedTimeout'],
+    [{ url: 'amqp://broker?frame_max=100' }, 'url frame_max'],
+    [{ url: 'amqp://broker?channel_max=70000' }, 'url channel_max'],
+    [{ url: 'amqp://broker?heartbeat=' }, 'url heartbeat'],
+    [{ url: 'amqp://broker?cacertfile=/ca.pem' }, 'url cacertfile'],
+    [{ url: 'amqp://broker?locale=de' }, 'url locale'],
   ])('%j is an InvalidOptionError naming %s', (options, option) => {
     const error = (() => {
       try {
@@ -64,6 +71,16 @@ describe('RabbitMQClient options', () => {
     expect(error).toMatchObject({ option });
   });
 
+  it('honours frame_max, channel_max and connection_timeout in a URL instead of dropping them', () => {
+    expect(resolveRabbitMQOptions('amqp://broker?frame_max=131072&channel_max=16&connection_timeout=2500&heartbeat=7')).toMatchObject({
+      frameMax: 131072,
+      channelMax: 16,
+      connectTimeout: 2500,
+      heartbeat: 7,
+    });
+    expect(resolveRabbitMQOptions('amqp://broker')).toMatchObject({ frameMax: null, channelMax: null, connectTimeout: 10_000, blockedTimeout: 5000 });
+  });
+
   it('a client is made without connecting; capabilities follow maxPriority', async () => {
     const client = new RabbitMQClient({ port: 1, maxPriority: 20 });
     expect(client.connectionState).toBe('idle');
@@ -72,6 +89,37 @@ describe('RabbitMQClient options', () => {
     expect(client.connectionState).toBe('closed');
   });
 });
+
+describe('reconnect backoff', () => {
+  const delays = [100, 250, 500, 1000, 2000, 5000];
+
+  it('waits between half and all of the listed delay: equal jitter, from the injected random', () => {
+    expect(delays.map((_, attempt) => reconnectDelay(delays, attempt, () => 0))).toEqual([50, 125, 250, 500, 1000, 2500]);
+    expect(delays.map((_, attempt) => reconnectDelay(delays, attempt, () => 0.5))).toEqual([75, 188, 375, 750, 1500, 3750]);
+    expect(delays.map((_, attempt) => reconnectDelay(delays, attempt, () => 0.999999))).toEqual(delays);
+  });
+
+  it('the last delay is the cap: attempts beyond the list repeat it, never more', () => {
+    for (const attempt of [6, 7, 50, 10_000]) expect(reconnectDelay(delays, attempt, () => 0.999999)).toBe(5000);
+    const random = seeded(42);
+    const waits = Array.from({ length: 200 }, (_, attempt) => reconnectDelay(delays, attempt, random));
+    expect(Math.max(...waits.slice(5))).toBeLessThanOrEqual(5000);
+    expect(Math.min(...waits.slice(5))).toBeGreaterThanOrEqual(2500);
+    // Jittered: clients cut off together spread out instead of all coming back at once.
+    expect(new Set(waits.slice(5)).size).toBeGreaterThan(100);
+  });
+});
+
+/** A small deterministic generator (mulberry32), so the schedule test is the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 describe('delay buckets', () => {
   it('rounds up to three significant digits: never sooner, at most 1% later', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import * as amqp from 'amqplib';
 import {
   InMemoryJobStateStore,
   InvalidOptionError,
@@ -7,16 +8,18 @@ import {
   QueueNotDeclaredError,
   QueueTypeMismatchError,
   RabbitMQClient,
+  TopologyConflictError,
   UnsupportedCapabilityError,
   jobFromSchema,
   type JobRecord,
 } from '../../lib';
-import { taskSchema } from '../conformance/conformance.fixtures';
-import { requireServer } from '../support/servers';
+import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
+import { RABBITMQ_URL, requireServer } from '../support/servers';
 import { RabbitMQTestClients, testPrefix, until } from './fixtures/rabbitmq-test-kit';
 
 /** What RabbitMQ cannot do, said clearly; declarations that clash, without breaking the client; buffers given back. */
-const clients = new RabbitMQTestClients({ prefix: testPrefix('topology') });
+const prefix = testPrefix('topology');
+const clients = new RabbitMQTestClients({ prefix });
 const opened: RabbitMQClient[] = [];
 
 function client(options: Parameters<RabbitMQTestClients['create']>[0] = {}): RabbitMQClient {
@@ -122,4 +125,84 @@ it('deliveries buffered for a consumer that stopped fetching go back to the queu
   ]);
   for (const delivery of again) await backend.complete(delivery, null);
   expect(await backend.queueStats('buffered')).toMatchObject({ waiting: 0, active: 0 });
+});
+
+/** Runs `command` on a channel of a connection of its own, closed after (a refusal closes only it). */
+async function rawly<T>(command: (channel: amqp.Channel) => Promise<T>): Promise<T> {
+  const connection = await amqp.connect(RABBITMQ_URL);
+  try {
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    return await command(channel);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+it('a dead-letter exchange that exists with another type is TopologyConflictError naming the exchange, not a raw 406', async () => {
+  const queue = 'dlx-clash';
+  const exchange = `${prefix}${queue}.dead`;
+  await rawly((channel) => channel.assertExchange(exchange, 'direct', { durable: true }));
+  try {
+    const error = await client().declareQueue(queue, 'fifo').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TopologyConflictError);
+    expect(error).toMatchObject({ queue, kind: 'exchange', entity: exchange });
+    expect((error as Error).message).toMatch(/another type \(it has 'direct'\).*fanout/);
+  } finally {
+    await rawly((channel) => channel.deleteExchange(exchange));
+  }
+});
+
+it('a queue pre-created as a quorum queue is TopologyConflictError saying so, not advice about maxPriority', async () => {
+  const queue = 'quorum';
+  const work = `${prefix}${queue}`;
+  await rawly((channel) => channel.assertQueue(work, { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+  try {
+    for (const attempt of [() => client().declareQueue(queue, 'fifo'), () => client().queueType(queue)]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TopologyConflictError);
+      expect(error).toMatchObject({ queue, kind: 'queue', entity: work });
+      expect((error as Error).message).toMatch(/quorum queue/);
+      expect((error as Error).message).not.toMatch(/maxPriority/);
+    }
+  } finally {
+    await rawly((channel) => channel.deleteQueue(work));
+  }
+});
+
+/** Consumers on the broker's side of a queue, and its ready messages, seen by a separate connection. */
+function brokerView(queue: string): Promise<{ consumerCount: number; messageCount: number }> {
+  return rawly((channel) => channel.checkQueue(`${prefix}${queue}`));
+}
+
+it('after a consumer of concurrency 5 stopped, a consumer of concurrency 1 on the same client holds one job, not five', async () => {
+  const queue = 'shrinks';
+  const orchestrator = new Orchestrator(client());
+  await orchestrator.register(taskSchema(queue));
+  const wideRuns: string[] = [];
+  const wide = new FnConsumer(queue, (job) => void wideRuns.push(job.payload.label), { concurrency: 5 });
+  wide.connect(orchestrator);
+  const wideConsuming = wide.consume();
+  for (let i = 0; i < 5; i++) await orchestrator.publish(queue, { label: `wide-${i}` });
+  await until(() => wideRuns.length === 5);
+  await wide.stop();
+  expect(await wideConsuming).toBe(5);
+
+  for (let i = 0; i < 6; i++) await orchestrator.publish(queue, { label: `narrow-${i}` });
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  let finish!: () => void;
+  const gate = new Promise<void>((resolve) => (finish = resolve));
+  const narrow = new FnConsumer(queue, async () => {
+    started();
+    await gate;
+  });
+  narrow.connect(orchestrator);
+  const consuming = narrow.consume(1);
+  await running;
+  // One job runs; the other five are on the broker for any worker, not buffered in this client.
+  expect(await brokerView(queue)).toMatchObject({ messageCount: 5, consumerCount: 1 });
+  finish();
+  expect(await consuming).toBe(1);
+  expect(await orchestrator.countQueueMessages(queue)).toBe(5);
 });

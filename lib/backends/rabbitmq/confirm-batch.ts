@@ -8,6 +8,9 @@ export type PublishOutcome = 'confirmed' | 'unroutable';
  * The broker's answers to one batch of publishes, awaited with one promise and one shared confirm
  * callback (a promise and a closure per message cost a fifth of a publisher's CPU).
  *
+ * A nack (the broker refused a message: a full queue with overflow reject-publish, a full disk) fails
+ * the batch with `rejected(count)`, once every message is answered.
+ *
  * amqplib's confirm callback does not say which publish it confirms, and confirms may come out of
  * order, so the callback only counts. Which messages came back unroutable is learnt from the
  * `basic.return`s instead: the broker sends a message's return before its confirm, so once every
@@ -17,6 +20,9 @@ export class ConfirmBatch {
   readonly outcomes: PublishOutcome[];
   readonly done: Promise<PublishOutcome[]>;
   private answered = 0;
+  /** Messages the broker nacked (refused to take). */
+  private nacked = 0;
+  /** A failure that is not a nack: the channel closed before every confirm came. */
   private error: unknown = null;
   private finished = false;
   private resolve!: (outcomes: PublishOutcome[]) => void;
@@ -24,8 +30,10 @@ export class ConfirmBatch {
 
   constructor(
     private readonly messages: readonly OutgoingMessage[],
-    /** Turns a nack or a channel error into what the caller should see. */
+    /** Turns a channel error into what the caller should see. */
     private readonly explain: (err: unknown) => unknown,
+    /** The error for a batch of which the broker nacked `count` messages. */
+    private readonly rejected: (count: number) => unknown,
   ) {
     this.outcomes = new Array<PublishOutcome>(messages.length).fill('confirmed');
     this.done = new Promise((resolve, reject) => {
@@ -41,7 +49,9 @@ export class ConfirmBatch {
    * an error for a nack or a channel that closed first. The batch settles when every message is answered.
    */
   readonly onConfirm = (err: unknown): void => {
-    if (err && !this.error) this.error = err;
+    // amqplib's callback gets this exact error for a basic.nack, and 'channel closed' when the channel went first.
+    if (err && (err as Error).message === 'message nacked') this.nacked++;
+    else if (err && !this.error) this.error = err;
     if (++this.answered === this.messages.length) this.finish(this.error);
   };
 
@@ -71,6 +81,7 @@ export class ConfirmBatch {
     if (this.finished) return;
     this.finished = true;
     if (err) this.reject(this.explain(err));
+    else if (this.nacked > 0) this.reject(this.rejected(this.nacked));
     else this.resolve(this.outcomes);
   }
 }

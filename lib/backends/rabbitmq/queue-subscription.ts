@@ -3,6 +3,7 @@ import type { Channel, Message } from 'amqplib';
 import type { JobRecord } from '../../backend/job-record';
 import { BackendClosedError } from '../../errors';
 import { ChannelAcks } from './channel-acks';
+import { fenceChannel } from './channel-fence';
 import type { RabbitMQConnection } from './rabbitmq.connection';
 import { decodeJob } from './rabbitmq.message';
 
@@ -144,10 +145,12 @@ export class QueueSubscription {
 
   /**
    * The queue's ready messages plus those buffered here. Exact when nobody is fetching: the consumer is
-   * cancelled first, and the broker sends cancel-ok only after every delivery it made to it.
+   * cancelled first, and the broker sends cancel-ok only after every delivery it made to it (nothing else
+   * fences off deliveries on their way; a count on another channel would miss them).
    */
   async countWaiting(): Promise<number> {
     await this.pause();
+    await this.fence();
     const { messageCount } = await this.connection.withChannel((channel) => channel.checkQueue(this.queueName));
     return messageCount + this.buffer.length;
   }
@@ -155,10 +158,19 @@ export class QueueSubscription {
   /** Drops every ready and buffered message of the queue; returns how many. */
   async purge(): Promise<number> {
     await this.pause();
+    await this.fence();
     const { messageCount } = await this.connection.withChannel((channel) => channel.purgeQueue(this.queueName));
     const dropped = this.buffer.splice(0);
     for (const { acks, message } of dropped) settleQuietly(() => acks.ack(message));
     return messageCount + dropped.length;
+  }
+
+  /** Flushes this channel's acks and waits until the broker has them (see fenceChannel), so a count after a release sees the job. */
+  private async fence(): Promise<void> {
+    const { channel, acks } = this;
+    if (!channel || !acks || !this.connection.isOpen(channel)) return;
+    acks.flush();
+    await fenceChannel(channel);
   }
 
   /** After a reconnect: consume again if someone is waiting. */
@@ -320,11 +332,17 @@ export class QueueSubscription {
     await this.reconcile();
   }
 
-  /** Cancels the consumer if nobody waits and gives the buffered messages back to the queue. */
+  /**
+   * Cancels the consumer if nobody waits and gives the buffered messages back to the queue, so they go
+   * to other workers. A consumer whose buffer is empty while jobs are held is left running: there is
+   * nothing to give back, and cancelling it would let its successor take a full prefetch on top of them.
+   */
   private async park(): Promise<void> {
     this.clearIdle();
+    if (this.held > 0 && this.buffer.length === 0) return;
     await this.pause();
-    if (this.waiters.length === 0) this.giveBack();
+    if (this.waiters.length > 0) return;
+    this.giveBack();
   }
 
   private giveBack(): void {
@@ -340,16 +358,18 @@ export class QueueSubscription {
   }
 
   /**
-   * Raises the prefetch to what the waiting fetches and held deliveries add up to; a running consumer
-   * is then replaced by one with the new prefetch (reconcile). A consumer's first fetch asks for its
-   * whole concurrency, so this happens at start, not in steady state.
+   * Sets the prefetch to what the waiting fetches and held deliveries add up to. It rises at once, a
+   * running consumer then being replaced by one with the new prefetch (reconcile; a consumer's first
+   * fetch asks for its whole concurrency, so this happens at start, not in steady state). It falls only
+   * for the next consumer, once the last one was cancelled with nothing held: a client whose big consumer
+   * stopped then does not take that many jobs — jobs other workers could run — for a small one.
    */
   private followDemand(): void {
     if (this.fixedPrefetch !== null) return;
     let demand = this.held;
     for (const waiter of this.waiters) demand += waiter.max;
-    demand = Math.min(demand, 65535);
-    if (demand > this.prefetch) this.prefetch = demand;
+    demand = Math.max(1, Math.min(demand, 65535));
+    if (demand > this.prefetch || (this.consumerTag === null && this.held === 0)) this.prefetch = demand;
   }
 
   private retryLater(): void {

@@ -1,13 +1,15 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { InvalidOptionError } from '../../errors';
 import type { JobStateStore } from '../../backend/job-state-store.interface';
+import { resolveRetention, type RetentionOptions, type RetentionRule } from '../../backend/retention-options';
 
 /** How to reach and use a RabbitMQ broker. Every field is optional; the defaults reach a local broker as guest. */
 export interface RabbitMQClientOptions {
   /**
    * `amqp://user:pass@host:5672/vhost` (or `amqps://` for TLS). An alternative to host / port / username /
    * password / vhost, which cannot be given with it. A URL's vhost is percent-encoded (`%2F` is `/`); an
-   * empty one means the default vhost `/`.
+   * empty one means the default vhost `/`. Query parameters honoured: `heartbeat` (s), `frame_max`,
+   * `channel_max`, `connection_timeout` (ms); any other is refused (InvalidOptionError), never ignored.
    */
   url?: string;
   /** Default 'localhost'. */
@@ -37,13 +39,27 @@ export interface RabbitMQClientOptions {
   connectionName?: string;
   /** Give up on one connection attempt after this many milliseconds. Default 10000. */
   connectTimeout?: number;
-  /** Waits between reconnection attempts, in milliseconds; the last one repeats. Default [100, 250, 500, 1000, 2000, 5000]. */
+  /**
+   * Waits between reconnection attempts, in milliseconds; the last one repeats and is the longest wait.
+   * Each is jittered down by up to half, so clients cut off together do not return together.
+   * Default [100, 250, 500, 1000, 2000, 5000].
+   */
   reconnectDelays?: readonly number[];
+  /**
+   * How long a publish waits while the broker blocks publishing (a memory or disk alarm) before it
+   * fails with BrokerBlockedError, in milliseconds; 0 fails at once. Default 5000.
+   */
+  blockedTimeout?: number;
   /**
    * Where job states and results are kept, for getJob / waitForResult. RabbitMQ itself only holds
    * messages; without a store those calls throw UnsupportedCapabilityError. The client closes it with itself.
    */
   jobStore?: JobStateStore;
+  /**
+   * Only `dead` applies here: it bounds the broker queue `<prefix><queue>.dead` (`x-max-length`, `x-message-ttl`;
+   * default the newest 10,000, however old). Completed jobs are kept by the `jobStore`: give `completed` to it.
+   */
+  retention?: Pick<RetentionOptions, 'dead'>;
 }
 
 /** The options after defaults and checks, as the client uses them. */
@@ -63,7 +79,13 @@ export interface ResolvedRabbitMQOptions {
   connectionName: string;
   connectTimeout: number;
   reconnectDelays: readonly number[];
+  blockedTimeout: number;
+  /** From the URL's `frame_max` / `channel_max`; null leaves amqplib's default. */
+  frameMax: number | null;
+  channelMax: number | null;
   jobStore: JobStateStore | null;
+  /** How many dead letters the broker keeps per queue, and for how long; Infinity: no bound. */
+  deadRetention: Required<RetentionRule>;
   /** host:port/vhost, for messages; never the credentials. */
   address: string;
 }
@@ -71,8 +93,12 @@ export interface ResolvedRabbitMQOptions {
 const WHERE = 'RabbitMQClient';
 const KNOWN = new Set<string>([
   'url', 'host', 'port', 'username', 'password', 'vhost', 'heartbeat', 'tls', 'prefetch', 'maxPriority',
-  'prefix', 'connectionName', 'connectTimeout', 'reconnectDelays', 'jobStore',
+  'prefix', 'connectionName', 'connectTimeout', 'reconnectDelays', 'blockedTimeout', 'jobStore', 'retention',
 ]);
+/** x-message-ttl is an unsigned 32-bit number of milliseconds. */
+const MAX_TTL_MS = 2 ** 32 - 1;
+/** URL query parameters the client honours (RabbitMQ's URI spec names); any other is refused. */
+const URL_PARAMS = ['heartbeat', 'frame_max', 'channel_max', 'connection_timeout'];
 const URL_EXCLUSIVE = ['host', 'port', 'username', 'password', 'vhost'] as const;
 
 /** Checks every option (naming the bad one) and fills in the defaults. */
@@ -94,16 +120,19 @@ export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {
   if (prefix.startsWith('amq.')) throw new InvalidOptionError(WHERE, 'prefix', `must not start with "amq." — RabbitMQ reserves those names`);
   const connectionName = options.connectionName ?? '@mindtrace/jobs';
   if (typeof connectionName !== 'string') throw new InvalidOptionError(WHERE, 'connectionName', 'must be a string');
-  const connectTimeout = options.connectTimeout ?? 10_000;
+  const connectTimeout = options.connectTimeout ?? endpoint.connectTimeout ?? 10_000;
   integerIn('connectTimeout', connectTimeout, 1, 2 ** 31 - 1);
   const reconnectDelays = options.reconnectDelays ?? [100, 250, 500, 1000, 2000, 5000];
   if (!Array.isArray(reconnectDelays) || reconnectDelays.length === 0 || !reconnectDelays.every((d) => Number.isFinite(d) && d >= 0)) {
     throw new InvalidOptionError(WHERE, 'reconnectDelays', `must be a non-empty array of milliseconds >= 0, got ${String(reconnectDelays)}`);
   }
+  const blockedTimeout = options.blockedTimeout ?? 5000;
+  integerIn('blockedTimeout', blockedTimeout, 0, 2 ** 31 - 1);
   const store = options.jobStore ?? null;
   if (store !== null && (typeof store !== 'object' || typeof store.get !== 'function' || typeof store.published !== 'function')) {
     throw new InvalidOptionError(WHERE, 'jobStore', 'must implement JobStateStore (e.g. new InMemoryJobStateStore())');
   }
+  const deadRetention = deadRetentionOf(options.retention);
 
   let tls: TlsConnectionOptions | null = null;
   if (options.tls !== undefined && options.tls !== false) {
@@ -131,9 +160,29 @@ export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {
     connectionName,
     connectTimeout,
     reconnectDelays: [...reconnectDelays],
+    blockedTimeout,
+    frameMax: endpoint.frameMax,
+    channelMax: endpoint.channelMax,
     jobStore: store,
+    deadRetention,
     address: `${protocol}://${endpoint.host}:${port}${endpoint.vhost === '/' ? '/' : `/${encodeURIComponent(endpoint.vhost)}`}`,
   };
+}
+
+/** The dead-letter rule as the broker can hold it; `completed` belongs to the job store, so it is refused here rather than ignored. */
+function deadRetentionOf(retention: RabbitMQClientOptions['retention']): Required<RetentionRule> {
+  if (retention !== null && typeof retention === 'object' && (retention as RetentionOptions).completed !== undefined) {
+    throw new InvalidOptionError(
+      WHERE,
+      'retention.completed',
+      'is not kept by RabbitMQ: completed jobs live in the jobStore — give it there (new InMemoryJobStateStore({ retention: { completed } }) or RedisJobStateStore)',
+    );
+  }
+  const { dead } = resolveRetention(WHERE, retention);
+  if (Number.isFinite(dead.ageMs) && Math.ceil(dead.ageMs) > MAX_TTL_MS) {
+    throw new InvalidOptionError(WHERE, 'retention.dead.ageMs', `must be at most ${MAX_TTL_MS} ms (RabbitMQ's x-message-ttl) or Infinity, got ${dead.ageMs}`);
+  }
+  return dead;
 }
 
 interface Endpoint {
@@ -144,6 +193,9 @@ interface Endpoint {
   password: string;
   vhost: string;
   heartbeat: number | undefined;
+  frameMax: number | null;
+  channelMax: number | null;
+  connectTimeout: number | undefined;
 }
 
 function endpointOf(options: RabbitMQClientOptions): Endpoint {
@@ -163,6 +215,9 @@ function endpointOf(options: RabbitMQClientOptions): Endpoint {
     password: options.password ?? 'guest',
     vhost,
     heartbeat: undefined,
+    frameMax: null,
+    channelMax: null,
+    connectTimeout: undefined,
   };
 }
 
@@ -180,9 +235,30 @@ function endpointOfUrl(options: RabbitMQClientOptions): Endpoint {
   }
   if (!url.hostname) throw new InvalidOptionError(WHERE, 'url', 'must name a host');
   const vhost = decodeURIComponent(url.pathname.replace(/^\//, '')) || '/';
-  const heartbeatParam = url.searchParams.get('heartbeat');
-  const heartbeat = heartbeatParam === null ? undefined : Number(heartbeatParam);
-  if (heartbeat !== undefined) integerIn('url heartbeat', heartbeat, 0, 65535);
+  for (const key of url.searchParams.keys()) {
+    if (!URL_PARAMS.includes(key)) {
+      throw new InvalidOptionError(
+        WHERE,
+        `url ${key}`,
+        `is not a URL parameter RabbitMQClient honours (known: ${URL_PARAMS.join(', ')}) — TLS settings go in the tls option; nothing else is supported`,
+      );
+    }
+  }
+  const param = (key: string, min: number, max: number): number | undefined => {
+    const raw = url.searchParams.get(key);
+    if (raw === null) return undefined;
+    const value = raw.trim() === '' ? NaN : Number(raw);
+    integerIn(`url ${key}`, value, min, max);
+    return value;
+  };
+  const heartbeat = param('heartbeat', 0, 65535);
+  // 0 means "no limit" to AMQP; RabbitMQ refuses frames smaller than 4096 bytes.
+  const frameMax = param('frame_max', 0, 2 ** 32 - 1);
+  if (frameMax !== undefined && frameMax !== 0 && frameMax < 4096) {
+    throw new InvalidOptionError(WHERE, 'url frame_max', `must be 0 (no limit) or at least 4096 bytes, got ${frameMax}`);
+  }
+  const channelMax = param('channel_max', 0, 65535);
+  const connectTimeout = param('connection_timeout', 1, 2 ** 31 - 1);
   return {
     protocol: url.protocol === 'amqps:' ? 'amqps' : 'amqp',
     host: url.hostname.replace(/^\[|\]$/g, ''),
@@ -191,6 +267,9 @@ function endpointOfUrl(options: RabbitMQClientOptions): Endpoint {
     password: url.username || url.password ? decodeURIComponent(url.password) : 'guest',
     vhost,
     heartbeat,
+    frameMax: frameMax ?? null,
+    channelMax: channelMax ?? null,
+    connectTimeout,
   };
 }
 

@@ -8,17 +8,23 @@ import {
   BackendClosedError,
   InvalidOptionError,
   LeaseLostError,
+  MessageUnroutableError,
   QueueNotDeclaredError,
   QueueTypeMismatchError,
+  TopologyConflictError,
   UnsupportedCapabilityError,
 } from '../../errors';
 import type { JobStateStore } from '../../backend/job-state-store.interface';
 import type { ChannelAcks } from './channel-acks';
+import { fenceChannel } from './channel-fence';
+import { foreignQueueType, inequivalenceOf } from './declare-refusal';
+import { JobStoreUnavailableError } from './job-store-unavailable.error';
+import type { PublishOutcome } from './confirm-batch';
 import { QueueSubscription, type Received } from './queue-subscription';
 import { resolveRabbitMQOptions, type RabbitMQClientOptions, type ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { RabbitMQConnection, type ConnectionState } from './rabbitmq.connection';
 import { deadLetterMessage, decodeDeadLetter, decodeJob, jobMessage, messageJobId, poisonMessage, type OutgoingMessage } from './rabbitmq.message';
-import { DELAY_QUEUE_REFRESH_MS, FAILURE_HEADER, MAX_DELAY_MS, Topology, delayBucket, type QueueNames } from './rabbitmq.topology';
+import { DEAD_RETENTION_ARGUMENTS, DELAY_QUEUE_REFRESH_MS, FAILURE_HEADER, MAX_DELAY_MS, Topology, delayBucket, type QueueNames } from './rabbitmq.topology';
 import { RedeliveryLedger } from './redelivery-ledger';
 
 /** A delivery handed to a consumer and not settled yet. */
@@ -74,7 +80,7 @@ export class RabbitMQClient implements JobBackend {
   constructor(options: RabbitMQClientOptions | string = {}) {
     this.options = resolveRabbitMQOptions(options);
     this.store = this.options.jobStore;
-    this.topology = new Topology(this.options.prefix, this.options.maxPriority);
+    this.topology = new Topology(this.options.prefix, this.options.maxPriority, this.options.deadRetention);
     this.capabilities = {
       queueTypes: RABBITMQ_QUEUE_TYPES,
       leases: false,
@@ -103,8 +109,10 @@ export class RabbitMQClient implements JobBackend {
       throw new InvalidOptionError(`declare "${queue}"`, 'queueType', `must be one of ${RABBITMQ_QUEUE_TYPES.join(', ')}, got ${String(type)}`);
     }
     this.topology.checkName(queue);
-    await this.declareTopology(this.topology.namesOf(queue), type);
+    const names = this.topology.namesOf(queue);
+    await this.declareTopology(names, type);
     this.types.set(queue, type);
+    if (!this.declared.has(queue)) this.noteDeadLetterBound(names);
     this.declared.add(queue);
   }
 
@@ -208,7 +216,7 @@ export class RabbitMQClient implements JobBackend {
   async complete(delivery: Delivery, result: unknown): Promise<void> {
     const hold = this.claim(delivery);
     const store = this.store;
-    if (store) await this.recordState(() => store.completed(delivery.queue, hold.job, result === undefined ? null : result));
+    if (store) await this.recordOrGiveBack(hold, 'completed', () => store.completed(delivery.queue, hold.job, result === undefined ? null : result));
     this.ack(hold);
   }
 
@@ -238,7 +246,9 @@ export class RabbitMQClient implements JobBackend {
       this.requeue(hold);
       throw err;
     }
-    await this.recordState(() => this.store?.dead(delivery.queue, hold.job, failure));
+    const store = this.store;
+    // Not recorded: the job comes back and is settled again (its dead letter may then be there twice: at-least-once).
+    if (store) await this.recordOrGiveBack(hold, 'dead', () => store.dead(delivery.queue, hold.job, failure));
     this.ack(hold);
   }
 
@@ -288,7 +298,7 @@ export class RabbitMQClient implements JobBackend {
           out.push(decodeDeadLetter(message));
         }
       } finally {
-        if (out.length > 0) giveBackAll(channel);
+        if (out.length > 0) await giveBackAll(channel);
       }
       return out;
     }));
@@ -333,7 +343,7 @@ export class RabbitMQClient implements JobBackend {
         }
         count = chosen.length;
       } finally {
-        giveBackAll(channel);
+        await giveBackAll(channel);
       }
     }));
     await this.recordState(() => this.store?.redriven(queue, redriven));
@@ -413,22 +423,44 @@ export class RabbitMQClient implements JobBackend {
       if (isNotFound(err)) return null;
       throw err;
     }
-    let refusal = '';
+    const refusals: unknown[] = [];
     for (const type of RABBITMQ_QUEUE_TYPES) {
       try {
         await this.connection.withChannel((channel) => channel.assertQueue(names.work, this.topology.workQueue(names, type)));
         return type;
       } catch (err) {
         if (!isPreconditionFailed(err)) throw err;
-        refusal = (err as Error).message;
+        refusals.push(err);
       }
     }
-    throw new InvalidOptionError(
-      `queue "${names.queue}"`,
-      'queueType',
-      `cannot be determined: the queue exists on the broker with arguments RabbitMQClient does not declare (${refusal}) — ` +
-        `delete it, or use the same maxPriority as the client that declared it`,
-    );
+    throw await this.explainForeignQueue(names, refusals);
+  }
+
+  /**
+   * Why an existing queue matches neither type. The broker names only the first argument that differs,
+   * so a quorum or stream queue (which RabbitMQClient cannot use: it needs classic queues) is found with
+   * a declaration that differs from it in x-queue-type alone.
+   */
+  private async explainForeignQueue(names: QueueNames, refusals: readonly unknown[]): Promise<Error> {
+    try {
+      await this.connection.withChannel((channel) => channel.assertQueue(names.work, { durable: true, arguments: { 'x-queue-type': 'classic' } }));
+    } catch (err) {
+      const foreign = foreignQueueType(err);
+      if (foreign) {
+        return new TopologyConflictError(names.queue, 'queue', names.work, `as a ${foreign} queue (x-queue-type), where RabbitMQClient needs a classic queue`);
+      }
+      if (!isPreconditionFailed(err)) return this.connection.transient(err) as Error;
+    }
+    const priority = refusals.find((err) => inequivalenceOf(err)?.arg === 'x-max-priority');
+    if (priority) {
+      return new InvalidOptionError(
+        `queue "${names.queue}"`,
+        'maxPriority',
+        `does not match the queue on the broker (it has x-max-priority ${inequivalenceOf(priority)?.current}) — ` +
+          'use the same maxPriority as the client that declared it, or delete the queue',
+      );
+    }
+    return new TopologyConflictError(names.queue, 'queue', names.work, differenceOf(refusals[0], 'a classic queue with the arguments RabbitMQClient declares'));
   }
 
   /** Declares the work queue, then its dead-letter exchange and queue. A type clash is QueueTypeMismatchError. */
@@ -441,11 +473,56 @@ export class RabbitMQClient implements JobBackend {
       if (existing && existing !== type) throw new QueueTypeMismatchError(names.queue, existing, type);
       throw err;
     }
-    await this.connection.withChannel(async (channel) => {
+    await this.connection.withChannel((channel) => this.declareDeadLetters(names, channel));
+  }
+
+  /** The dead-letter exchange, queue and binding; a clash with what exists is TopologyConflictError naming it. */
+  private async declareDeadLetters(names: QueueNames, channel: Channel): Promise<void> {
+    try {
       await channel.assertExchange(names.deadExchange, 'fanout', { durable: true });
+    } catch (err) {
+      if (!isPreconditionFailed(err)) throw err;
+      throw new TopologyConflictError(names.queue, 'exchange', names.deadExchange, differenceOf(err, 'a durable fanout exchange'));
+    }
+    try {
       await channel.assertQueue(names.dead, this.topology.deadQueue());
-      await channel.bindQueue(names.dead, names.deadExchange, '');
-    });
+    } catch (err) {
+      if (!isPreconditionFailed(err)) throw err;
+      throw new TopologyConflictError(names.queue, 'queue', names.dead, this.deadQueueDifference(err));
+    }
+    await channel.bindQueue(names.dead, names.deadExchange, '');
+  }
+
+  /**
+   * What differs on an existing dead-letter queue. A bound that differs means `retention.dead` changed (or
+   * another client uses another one); the broker cannot change a queue's arguments, so say how to migrate.
+   */
+  private deadQueueDifference(err: unknown): string {
+    const wanted = Object.entries(this.topology.deadQueueArguments()).map(([arg, value]) => `${arg} ${value}`);
+    const found = inequivalenceOf(err);
+    if (!found || !DEAD_RETENTION_ARGUMENTS.includes(found.arg)) {
+      return differenceOf(err, `a durable classic queue with ${wanted.length > 0 ? wanted.join(', ') : 'no arguments'}`);
+    }
+    return (
+      `with another dead-letter retention (it has ${found.arg} ${found.current.replace(/'/g, '')}; this client's retention.dead ` +
+      `declares ${wanted.length > 0 ? wanted.join(', ') : 'no bound'}: the retention changed, and the broker cannot change an existing queue — ` +
+      'list or redrive its dead letters first, they go with the queue; or set retention.dead to the bounds it has, Infinity for none)'
+    );
+  }
+
+  /**
+   * The broker drops dead letters beyond `retention.dead` without telling anyone (a per-letter notice would
+   * need a dead-letter exchange on the dead-letter queue), so say once per queue, at its first declaration,
+   * that it will — unlike LocalClient and RedisClient, which warn on each one they drop.
+   */
+  private noteDeadLetterBound(names: QueueNames): void {
+    const { count, ageMs } = this.options.deadRetention;
+    const bounds = [Number.isFinite(count) ? `beyond the newest ${count}` : '', Number.isFinite(ageMs) ? `older than ${ageMs} ms` : ''].filter(Boolean);
+    if (bounds.length === 0) return;
+    this.logger.log(
+      `dead letters of "${names.queue}" ${bounds.join(' or ')} are dropped by the broker (${names.dead}), silently, one by one — ` +
+        'retention.dead { count: Infinity } keeps them all',
+    );
   }
 
   /** Declares (or refreshes) the delay queue for `bucketMs`; see DELAY_QUEUE_REFRESH_MS for why it is refreshed. */
@@ -548,7 +625,7 @@ export class RabbitMQClient implements JobBackend {
   }
 
   private async publishRouted(names: QueueNames, messages: readonly OutgoingMessage[]): Promise<void> {
-    const outcomes = await this.connection.publish(messages);
+    const outcomes = await this.connection.publish(messages, names.queue);
     if (outcomes.includes('unroutable')) {
       this.forgetQueue(names.queue);
       throw new QueueNotDeclaredError(names.queue);
@@ -560,33 +637,38 @@ export class RabbitMQClient implements JobBackend {
     let pending = jobs;
     for (let round = 0; round < 2 && pending.length > 0; round++) {
       const name = await this.delayQueue(names, bucketMs);
-      const outcomes = await this.connection.publish(pending.map((job) => jobMessage(name, job)));
+      const outcomes = await this.connection.publish(pending.map((job) => jobMessage(name, job)), names.queue);
       pending = pending.filter((_, i) => outcomes[i] === 'unroutable');
       if (pending.length > 0) this.delayQueues.delete(name);
     }
-    if (pending.length > 0) throw new Error(`RabbitMQ did not route ${pending.length} delayed job(s) of "${names.queue}" to their delay queue`);
+    if (pending.length > 0) throw new MessageUnroutableError(names.queue, 'delayed job', this.topology.delayQueueName(names, bucketMs), pending.length);
   }
 
-  /** Publishes into the dead-letter queue, declaring it again if someone deleted it. */
+  /**
+   * Publishes dead letters to the queue's dead-letter exchange (so every queue bound to it gets them, not
+   * only `PQ.dead`), on the dead-letter confirm channel. If the exchange is gone (404, which closes only
+   * that channel) or routes nowhere, the exchange, queue and binding are declared again and the rest sent
+   * once more.
+   */
   private async publishToDead(names: QueueNames, messages: readonly OutgoingMessage[]): Promise<void> {
-    let pending = messages;
+    let pending = messages.map((message) => ({ ...message, exchange: names.deadExchange }));
     for (let round = 0; round < 2 && pending.length > 0; round++) {
-      if (round > 0) {
-        await this.connection.withChannel(async (channel) => {
-          await channel.assertExchange(names.deadExchange, 'fanout', { durable: true });
-          await channel.assertQueue(names.dead, this.topology.deadQueue());
-          await channel.bindQueue(names.dead, names.deadExchange, '');
-        });
+      if (round > 0) await this.connection.withChannel((channel) => this.declareDeadLetters(names, channel));
+      let outcomes: PublishOutcome[];
+      try {
+        outcomes = await this.connection.publish(pending, names.queue, 'deadLetters');
+      } catch (err) {
+        if (!isNotFound(err) || round > 0) throw this.refusal(names.queue, err);
+        continue; // the exchange was deleted: nothing of this batch was taken
       }
-      const outcomes = await this.connection.publish(pending);
       pending = pending.filter((_, i) => outcomes[i] === 'unroutable');
     }
-    if (pending.length > 0) throw new Error(`RabbitMQ did not route ${pending.length} dead letter(s) of "${names.queue}" to ${names.dead}`);
+    if (pending.length > 0) throw new MessageUnroutableError(names.queue, 'dead letter', names.deadExchange, pending.length);
   }
 
   /** A message that is not a job: into the dead-letter queue with the reason, never to a consumer, never requeued. */
   private async deadLetterPoison(names: QueueNames, acks: ChannelAcks, message: Message, problem: string): Promise<void> {
-    this.logger.warn(`a message on "${names.queue}" is not a job (${problem}); moving it to ${names.dead}`);
+    this.logger.warn(`a message on "${names.queue}" is not a job (${problem}); dead-lettering it through the exchange ${names.deadExchange}`);
     try {
       await this.publishToDead(names, [poisonMessage(names.dead, message, problem)]);
     } catch (err) {
@@ -619,7 +701,27 @@ export class RabbitMQClient implements JobBackend {
     subscription.handedOut(deliveries.length);
     const store = this.store;
     if (!store) return deliveries;
-    return Promise.all(deliveries.map((delivery) => this.recordState(() => store.started(queue, delivery.job)))).then(() => deliveries);
+    return this.recordStarted(store, queue, deliveries);
+  }
+
+  /**
+   * Records the runs as started. If the store cannot, the jobs are given back unrun (their attempt not
+   * counted) and the fetch fails with the transient JobStoreUnavailableError: a consumer then waits and
+   * fetches again, rather than run jobs whose outcome could not be recorded.
+   */
+  private async recordStarted(store: JobStateStore, queue: string, deliveries: Delivery[]): Promise<Delivery[]> {
+    const outcomes = await Promise.allSettled(deliveries.map((delivery) => store.started(queue, delivery.job)));
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (!failed) return deliveries;
+    for (const delivery of deliveries) {
+      const hold = this.holds.get(delivery.token);
+      if (!hold) continue;
+      this.claim(delivery);
+      this.requeue(hold);
+      // Unrun, so its redelivery is not an attempt — unless this delivery already counted one for an earlier run.
+      if (hold.job.attempt === hold.bodyAttempt + 1) this.ledger.add(queue, hold.job.id, hold.bodyAttempt);
+    }
+    throw new JobStoreUnavailableError(queue, deliveries[0].job.id, 'started', reasonOf(failed.reason));
   }
 
   private holdOf(delivery: Delivery): Hold {
@@ -676,7 +778,20 @@ export class RabbitMQClient implements JobBackend {
     );
   }
 
-  /** The broker step is done; a store that fails must not undo it, so its error is logged. */
+  /**
+   * Records a job's end; if the store fails, the delivery is given back (nack with requeue) instead of
+   * acknowledged, so the job runs again once the store answers rather than staying `active` for ever.
+   */
+  private async recordOrGiveBack(hold: Hold, step: string, record: () => Promise<void>): Promise<void> {
+    try {
+      await record();
+    } catch (err) {
+      this.requeue(hold);
+      throw new JobStoreUnavailableError(hold.queue, hold.job.id, step, reasonOf(err));
+    }
+  }
+
+  /** A move that is not a job's end: the broker step is done and a store that fails must not undo it, so its error is logged. */
   private async recordState(update: () => Promise<void> | undefined): Promise<void> {
     try {
       await update();
@@ -726,13 +841,28 @@ function rawCopy(routingKey: string, message: Message): OutgoingMessage {
   };
 }
 
-/** Requeues every message still unacknowledged on a command channel, in their places; a closing channel requeues them itself. */
-function giveBackAll(channel: Channel): void {
+/**
+ * Requeues every message still unacknowledged on a command channel, in their places, and waits until the
+ * broker has them back, so a count or read right after sees them; a closing channel requeues them itself.
+ */
+async function giveBackAll(channel: Channel): Promise<void> {
   try {
     channel.nackAll(true);
+    await fenceChannel(channel);
   } catch {
     // The channel is closing: the broker requeues what it held.
   }
+}
+
+/** "declared with another X (it has Y)", from a 406; `wanted` says what the client declares. */
+function differenceOf(err: unknown, wanted: string): string {
+  const found = inequivalenceOf(err);
+  const what = found ? `with another ${found.arg} (it has ${found.current})` : `declared differently (${(err as Error)?.message ?? String(err)})`;
+  return `${what}, where RabbitMQClient declares ${wanted}`;
+}
+
+function reasonOf(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
 }
 
 function isNotFound(err: unknown): boolean {

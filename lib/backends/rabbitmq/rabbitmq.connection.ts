@@ -1,12 +1,14 @@
 import { Logger } from '@nestjs/common';
 import * as amqp from 'amqplib';
-import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
-import { BackendClosedError } from '../../errors';
+import type { Channel, ChannelModel } from 'amqplib';
+import { BackendClosedError, BrokerAccessRefusedError, BrokerBlockedError, PublishRejectedError } from '../../errors';
 import { BrokerUnavailableError } from './broker-unavailable.error';
 import type { ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { coalesceWrites } from './coalesced-writes';
-import { ConfirmBatch, type PublishOutcome } from './confirm-batch';
+import type { PublishOutcome } from './confirm-batch';
+import { ConfirmPublisher } from './confirm-publisher';
 import type { OutgoingMessage } from './rabbitmq.message';
+import { reconnectDelay } from './reconnect-backoff';
 
 /**
  * - `idle`: not connected yet (or the first attempt failed); the next call connects.
@@ -28,29 +30,49 @@ export interface ConnectionHandlers {
 /** Idle command channels kept for reuse. */
 const MAX_SPARE_CHANNELS = 4;
 
+/** Which confirm channel a publish goes through: jobs (default exchange) or dead letters (their exchange). */
+export type PublishRoute = 'jobs' | 'deadLetters';
+
+/** The broker has blocked this connection's publishes (connection.blocked) until `unblocked` resolves. */
+interface Blocked {
+  reason: string;
+  unblocked: Promise<void>;
+  end(): void;
+}
+
 /**
- * The client's one connection: opened on first use, re-opened with backoff when lost. It owns the
- * confirm channel every publish goes through and a small pool of command channels; consuming channels
- * are made here and owned by their subscriptions.
+ * The client's one connection: opened on first use, re-opened with backoff (jittered) when lost. It
+ * owns the two confirm channels publishes go through (jobs, dead letters) and a small pool of command
+ * channels; consuming channels are made here and owned by their subscriptions.
+ *
+ * A refused login or vhost is not an outage: it is BrokerAccessRefusedError, and calls fail with it
+ * rather than with BrokerUnavailableError.
  */
 export class RabbitMQConnection {
   private stateValue: ConnectionState = 'idle';
   private model: ChannelModel | null = null;
   private connecting: Promise<ChannelModel> | null = null;
-  private publisher: Promise<ConfirmChannel> | null = null;
+  private readonly publishers: Record<PublishRoute, ConfirmPublisher>;
   private readonly spare: Channel[] = [];
   private readonly closedChannels = new WeakSet<Channel>();
-  /** Batches published and not fully confirmed: a returned (unroutable) message is matched against them. */
-  private readonly inFlight = new Set<ConfirmBatch>();
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectAttempt = 0;
   private lastReason = 'not connected yet';
+  /** The last attempt was refused for its credentials or vhost: calls fail with this, not "unavailable". */
+  private refusal: BrokerAccessRefusedError | null = null;
+  private blocked: Blocked | null = null;
 
   constructor(
     private readonly options: ResolvedRabbitMQOptions,
     private readonly handlers: ConnectionHandlers,
     private readonly logger: Logger,
-  ) {}
+    /** [0, 1) for the reconnect jitter; injectable for tests. */
+    private readonly random: () => number = Math.random,
+  ) {
+    const open = (): Promise<ChannelModel> => this.open();
+    const closed = (channel: Channel): void => void this.closedChannels.add(channel);
+    this.publishers = { jobs: new ConfirmPublisher(open, closed), deadLetters: new ConfirmPublisher(open, closed) };
+  }
 
   get state(): ConnectionState {
     return this.stateValue;
@@ -82,7 +104,7 @@ export class RabbitMQConnection {
           if (this.stateValue === 'closed') throw new BackendClosedError('RabbitMQClient');
           this.stateValue = 'idle';
           this.lastReason = reasonOf(err);
-          throw new BrokerUnavailableError(this.options.address, this.lastReason, false);
+          throw this.refusal ?? new BrokerUnavailableError(this.options.address, this.lastReason, false);
         },
       );
     }
@@ -128,29 +150,19 @@ export class RabbitMQConnection {
   }
 
   /**
-   * Publishes through the confirm channel, mandatory and to the default exchange, and resolves once the
-   * broker confirmed all of them (one wait for the whole batch): each outcome says whether the message
-   * was routed. Rejects if the broker nacks one or the connection goes before every confirm came.
+   * Publishes through the route's confirm channel, mandatory, and resolves once the broker confirmed all
+   * of them (one wait for the whole batch): each outcome says whether the message was routed. Rejects
+   * with PublishRejectedError (naming `queue`) if the broker nacks any, BrokerBlockedError if the broker
+   * blocks publishing for longer than `blockedTimeout`, and BrokerUnavailableError if the connection goes
+   * before every confirm came.
    */
-  async publish(messages: readonly OutgoingMessage[]): Promise<PublishOutcome[]> {
-    const channel = await this.publisherChannel();
-    const batch = new ConfirmBatch(messages, (err) => this.transient(err));
-    this.inFlight.add(batch);
-    try {
-      for (const message of messages) {
-        let writable: boolean;
-        try {
-          writable = channel.publish('', message.routingKey, message.content, message.properties, batch.onConfirm);
-        } catch (err) {
-          batch.fail(err);
-          break;
-        }
-        if (!writable) await this.drained(channel);
-      }
-      return await batch.done;
-    } finally {
-      this.inFlight.delete(batch);
-    }
+  publish(messages: readonly OutgoingMessage[], queue: string, route: PublishRoute = 'jobs'): Promise<PublishOutcome[]> {
+    return this.publishers[route].publish(
+      messages,
+      (err) => this.transient(err),
+      (count) => new PublishRejectedError(queue, count, messages.length),
+      () => this.whileBlocked(queue),
+    );
   }
 
   /** Closes the connection (the broker requeues whatever was not acknowledged) and stops reconnecting. */
@@ -161,14 +173,13 @@ export class RabbitMQConnection {
     this.reconnectTimer = null;
     const model = this.model;
     this.model = null;
-    this.publisher = null;
-    this.spare.length = 0;
+    this.resetChannels();
     if (model) await model.close().catch(() => undefined);
   }
 
-  /** The error for a call that needs the broker while it is away. */
-  unavailable(): BrokerUnavailableError {
-    return new BrokerUnavailableError(this.options.address, this.lastReason, this.stateValue === 'reconnecting');
+  /** The error for a call that needs the broker while it is away (or refuses this client's login). */
+  unavailable(): BrokerUnavailableError | BrokerAccessRefusedError {
+    return this.refusal ?? new BrokerUnavailableError(this.options.address, this.lastReason, this.stateValue === 'reconnecting');
   }
 
   /**
@@ -179,23 +190,70 @@ export class RabbitMQConnection {
     if (this.stateValue === 'closed') return new BackendClosedError('RabbitMQClient');
     if (isRefusal(err)) return err;
     if (this.stateValue !== 'open' || this.model === null || /closed|ended/i.test((err as Error)?.message ?? '')) {
+      if (this.stateValue === 'reconnecting' && this.refusal) return this.refusal;
       return new BrokerUnavailableError(this.options.address, this.stateValue === 'reconnecting' ? this.lastReason : reasonOf(err), this.stateValue === 'reconnecting');
     }
     return err;
   }
 
+  /**
+   * Waits while the broker blocks publishing (a memory or disk alarm), at most `blockedTimeout` ms, then
+   * fails with BrokerBlockedError; nothing is written meanwhile, so a failed publish enqueued nothing.
+   */
+  private async whileBlocked(queue: string): Promise<void> {
+    const blocked = this.blocked;
+    if (!blocked) return;
+    const limit = this.options.blockedTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = limit === 0 ? Promise.resolve(true) : new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), limit)));
+    const timedOut = await Promise.race([blocked.unblocked.then(() => false), gaveUp]);
+    clearTimeout(timer);
+    if (timedOut && this.blocked === blocked) throw new BrokerBlockedError(this.options.address, queue, blocked.reason, limit);
+  }
+
+  private onBlocked(reason: string): void {
+    if (this.blocked) return;
+    let end!: () => void;
+    const unblocked = new Promise<void>((resolve) => (end = resolve));
+    this.blocked = { reason, unblocked, end };
+    this.logger.warn(`the broker blocked publishing (${reason}); publishes wait up to ${this.options.blockedTimeout} ms (blockedTimeout) for it to unblock`);
+  }
+
+  private onUnblocked(): void {
+    const blocked = this.blocked;
+    this.blocked = null;
+    blocked?.end();
+  }
+
   private async connect(): Promise<ChannelModel> {
     const o = this.options;
-    const model = await amqp.connect(
-      { protocol: o.protocol, hostname: o.host, port: o.port, username: o.username, password: o.password, vhost: o.vhost, heartbeat: o.heartbeat },
-      {
-        // Nagle's algorithm holds small frames (an ack, a delivery) for ~40 ms; jobs want them now.
-        noDelay: true,
-        timeout: o.connectTimeout,
-        clientProperties: { connection_name: o.connectionName },
-        ...(o.tls ?? {}),
-      },
-    );
+    let model: ChannelModel;
+    try {
+      model = await amqp.connect(
+        {
+          protocol: o.protocol,
+          hostname: o.host,
+          port: o.port,
+          username: o.username,
+          password: o.password,
+          vhost: o.vhost,
+          heartbeat: o.heartbeat,
+          ...(o.frameMax === null ? {} : { frameMax: o.frameMax }),
+          ...(o.channelMax === null ? {} : { channelMax: o.channelMax }),
+        },
+        {
+          // Nagle's algorithm holds small frames (an ack, a delivery) for ~40 ms; jobs want them now.
+          noDelay: true,
+          timeout: o.connectTimeout,
+          clientProperties: { connection_name: o.connectionName },
+          ...(o.tls ?? {}),
+        },
+      );
+    } catch (err) {
+      this.refusal = this.accessRefusal(err);
+      throw err;
+    }
+    this.refusal = null;
     if (this.stateValue === 'closed') {
       await model.close().catch(() => undefined);
       throw new BackendClosedError('RabbitMQClient');
@@ -203,8 +261,11 @@ export class RabbitMQConnection {
     coalesceWrites(model);
     model.on('error', (err: Error) => (this.lastReason = err.message));
     model.on('close', (err?: Error) => this.onClosed(model, err));
-    model.on('blocked', (reason: string) => this.logger.warn(`the broker blocked publishing (${reason}); publishes wait until it unblocks`));
-    model.on('unblocked', () => this.logger.log('the broker unblocked publishing'));
+    model.on('blocked', (reason: string) => this.onBlocked(reason));
+    model.on('unblocked', () => {
+      this.onUnblocked();
+      this.logger.log('the broker unblocked publishing');
+    });
     this.model = model;
     return model;
   }
@@ -212,8 +273,7 @@ export class RabbitMQConnection {
   private onClosed(model: ChannelModel, err: Error | undefined): void {
     if (model !== this.model) return;
     this.model = null;
-    this.publisher = null;
-    this.spare.length = 0;
+    this.resetChannels();
     if (this.stateValue === 'closed') return;
     this.lastReason = err?.message ?? 'the broker closed the connection';
     this.stateValue = 'reconnecting';
@@ -222,10 +282,31 @@ export class RabbitMQConnection {
     this.scheduleReconnect();
   }
 
+  /** Channels of a gone connection are void; a blocked connection's waiting publishes go on (and fail on the closed connection). */
+  private resetChannels(): void {
+    this.publishers.jobs.reset();
+    this.publishers.deadLetters.reset();
+    this.spare.length = 0;
+    this.onUnblocked();
+  }
+
   private scheduleReconnect(): void {
-    const delays = this.options.reconnectDelays;
-    const delay = delays[Math.min(this.reconnectAttempt++, delays.length - 1)];
+    const delay = reconnectDelay(this.options.reconnectDelays, this.reconnectAttempt++, this.random);
     this.reconnectTimer = setTimeout(() => void this.reconnect(), delay);
+  }
+
+  /** A handshake the broker refused for the login (403) or the vhost (530, or a close in answer to connection.open). */
+  private accessRefusal(err: unknown): BrokerAccessRefusedError | null {
+    const message = (err as Error)?.message ?? '';
+    const o = this.options;
+    const quoted = /with message "([^"]*)"/.exec(message)?.[1] ?? message;
+    if (/ACCESS[-_]REFUSED/.test(message)) return new BrokerAccessRefusedError(o.address, o.username, o.vhost, 'credentials', quoted);
+    // amqplib reports a connection.close in answer to connection.open without its code or text; the only
+    // thing connection.open asks for is the vhost.
+    if (/NOT[-_]ALLOWED/.test(message) || /Expected ConnectionOpenOk; got <ConnectionClose/.test(message)) {
+      return new BrokerAccessRefusedError(o.address, o.username, o.vhost, 'vhost', /NOT[-_]ALLOWED/.test(message) ? quoted : 'connection.open was refused');
+    }
+    return null;
   }
 
   private async reconnect(): Promise<void> {
@@ -236,7 +317,9 @@ export class RabbitMQConnection {
     } catch (err) {
       if (this.stateValue !== 'reconnecting') return;
       this.lastReason = reasonOf(err);
-      this.logger.warn(`reconnecting to ${this.options.address} failed (${this.lastReason}); trying again`);
+      // A refusal is logged as an error (a person must act) but retried: credentials or permissions may be fixed meanwhile.
+      if (this.refusal) this.logger.error(`${this.refusal.message}; trying again`);
+      else this.logger.warn(`reconnecting to ${this.options.address} failed (${this.lastReason}); trying again`);
       this.scheduleReconnect();
       return;
     }
@@ -248,43 +331,6 @@ export class RabbitMQConnection {
     } catch (err) {
       this.logger.error(`restoring queues and consumers after reconnecting failed: ${reasonOf(err)}`);
     }
-  }
-
-  private publisherChannel(): Promise<ConfirmChannel> {
-    if (!this.publisher) {
-      const creating = this.open().then(async (model) => {
-        const channel = await model.createConfirmChannel();
-        channel.on('error', () => undefined);
-        // A return comes before its message's confirm, so the batch knows before it settles.
-        channel.on('return', (message: Message) => {
-          for (const batch of this.inFlight) if (batch.matchReturn(message)) return;
-        });
-        channel.on('close', () => {
-          this.closedChannels.add(channel);
-          if (this.publisher === creating) this.publisher = null;
-        });
-        return channel;
-      });
-      creating.catch(() => {
-        if (this.publisher === creating) this.publisher = null;
-      });
-      this.publisher = creating;
-    }
-    return this.publisher.catch((err: unknown) => {
-      throw this.transient(err);
-    });
-  }
-
-  private drained(channel: Channel): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        channel.off('drain', done);
-        channel.off('close', done);
-        resolve();
-      };
-      channel.on('drain', done);
-      channel.on('close', done);
-    });
   }
 
   private discard(channel: Channel): void {

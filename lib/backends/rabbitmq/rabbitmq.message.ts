@@ -8,10 +8,13 @@ import { FAILURE_HEADER } from './rabbitmq.topology';
 export const MALFORMED_JOB = 'MalformedJobError';
 
 /**
- * A message ready for the confirm channel: always to the default exchange, routed by queue name, and
- * `mandatory`, so that a message no queue takes comes back (a deleted queue) instead of vanishing.
+ * A message ready for a confirm channel: to the default exchange (routed by queue name) unless
+ * `exchange` says otherwise (dead letters go to their dead-letter exchange), and `mandatory`, so that a
+ * message no queue takes comes back (a deleted queue) instead of vanishing.
  */
 export interface OutgoingMessage {
+  /** Default '' (the default exchange). */
+  exchange?: string;
   routingKey: string;
   content: Buffer;
   properties: Options.Publish & { mandatory: true };

@@ -1,5 +1,6 @@
 import type { Options } from 'amqplib';
 import type { QueueType } from '../../backend/queue-type';
+import type { RetentionRule } from '../../backend/retention-options';
 import { InvalidOptionError } from '../../errors';
 
 /** The broker names that make up one queue of ours; TOPOLOGY.md describes each. */
@@ -18,6 +19,9 @@ export interface QueueNames {
 export const QUEUE_TYPE_ARGUMENT = 'x-mindtrace-queue-type';
 /** Header on a dead letter: its JobFailure as JSON. */
 export const FAILURE_HEADER = 'x-mindtrace-failure';
+
+/** Arguments of the dead-letter queue that carry `retention.dead`; a clash in one of them means the retention changed. */
+export const DEAD_RETENTION_ARGUMENTS: readonly string[] = ['x-max-length', 'x-message-ttl', 'x-overflow'];
 
 /** A broker name is at most 255 bytes; the longest suffix we add is `.delay.` plus 10 digits. */
 const MAX_NAME_BYTES = 255;
@@ -39,6 +43,7 @@ export class Topology {
   constructor(
     private readonly prefix: string,
     private readonly maxPriority: number,
+    private readonly deadRetention: Required<RetentionRule>,
   ) {}
 
   namesOf(queue: string): QueueNames {
@@ -66,8 +71,21 @@ export class Topology {
     return { durable: true, arguments: args };
   }
 
+  /**
+   * The dead-letter queue, bounded by `retention.dead` on the broker itself: `x-max-length` (the default
+   * overflow, drop-head, drops the oldest) and `x-message-ttl` (expires them on an idle queue too). The
+   * broker compares both on re-declaration, so a client with another rule cannot declare the queue.
+   */
   deadQueue(): Options.AssertQueue {
-    return { durable: true };
+    return { durable: true, arguments: this.deadQueueArguments() };
+  }
+
+  deadQueueArguments(): Record<string, number> {
+    const { count, ageMs } = this.deadRetention;
+    const args: Record<string, number> = {};
+    if (Number.isFinite(count)) args['x-max-length'] = count;
+    if (Number.isFinite(ageMs)) args['x-message-ttl'] = Math.ceil(ageMs);
+    return args;
   }
 
   /** Name of the waiting queue that holds a queue's jobs for `delayMs` before dead-lettering them back. */

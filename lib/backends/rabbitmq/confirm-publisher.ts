@@ -1,0 +1,103 @@
+import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
+import { ConfirmBatch, type PublishOutcome } from './confirm-batch';
+import type { OutgoingMessage } from './rabbitmq.message';
+
+/**
+ * One confirm channel and the batches published on it and not yet confirmed. The client has two: one
+ * for jobs (default exchange, which never refuses a publish) and one for dead letters (their exchange
+ * may have been deleted, and a publish to a missing exchange closes its channel with 404 — which must
+ * not fail the job publishes in flight on the other).
+ */
+export class ConfirmPublisher {
+  private channel: Promise<ConfirmChannel> | null = null;
+  /** Batches published and not fully confirmed: a returned (unroutable) message is matched against them. */
+  private readonly inFlight = new Set<ConfirmBatch>();
+
+  constructor(
+    private readonly open: () => Promise<ChannelModel>,
+    /** Called when a channel of this publisher closes. */
+    private readonly onChannelClosed: (channel: Channel) => void,
+  ) {}
+
+  /**
+   * Publishes every message, mandatory, and resolves once the broker confirmed all of them (one wait for
+   * the whole batch): each outcome says whether the message was routed. Rejects with `explain(err)` if
+   * the channel closes first (a channel-level refusal such as 404 is passed with its code), and with
+   * `rejected(count)` if the broker nacks some.
+   */
+  async publish(
+    messages: readonly OutgoingMessage[],
+    explain: (err: unknown) => unknown,
+    rejected: (count: number) => unknown,
+    beforeWrite: () => Promise<void>,
+  ): Promise<PublishOutcome[]> {
+    const channel = await this.confirmChannel(explain);
+    await beforeWrite();
+    const batch = new ConfirmBatch(messages, (err) => explain(closeReasonOf(channel) ?? err), rejected);
+    this.inFlight.add(batch);
+    try {
+      for (const message of messages) {
+        let writable: boolean;
+        try {
+          writable = channel.publish(message.exchange ?? '', message.routingKey, message.content, message.properties, batch.onConfirm);
+        } catch (err) {
+          batch.fail(err);
+          break;
+        }
+        if (!writable) await drained(channel);
+      }
+      return await batch.done;
+    } finally {
+      this.inFlight.delete(batch);
+    }
+  }
+
+  /** The connection is gone: the next publish opens a new channel. */
+  reset(): void {
+    this.channel = null;
+  }
+
+  private confirmChannel(explain: (err: unknown) => unknown): Promise<ConfirmChannel> {
+    if (!this.channel) {
+      const creating = this.open().then(async (model) => {
+        const channel = await model.createConfirmChannel();
+        channel.on('error', (err: Error) => closeReasons.set(channel, err));
+        // A return comes before its message's confirm, so the batch knows before it settles.
+        channel.on('return', (message: Message) => {
+          for (const batch of this.inFlight) if (batch.matchReturn(message)) return;
+        });
+        channel.on('close', () => {
+          this.onChannelClosed(channel);
+          if (this.channel === creating) this.channel = null;
+        });
+        return channel;
+      });
+      creating.catch(() => {
+        if (this.channel === creating) this.channel = null;
+      });
+      this.channel = creating;
+    }
+    return this.channel.catch((err: unknown) => {
+      throw explain(err);
+    });
+  }
+}
+
+/** Why the broker closed a channel (404 NOT_FOUND …), kept so that its unconfirmed publishes fail with it, not "channel closed". */
+const closeReasons = new WeakMap<Channel, Error>();
+
+function closeReasonOf(channel: Channel): Error | undefined {
+  return closeReasons.get(channel);
+}
+
+function drained(channel: Channel): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      channel.off('drain', done);
+      channel.off('close', done);
+      resolve();
+    };
+    channel.on('drain', done);
+    channel.on('close', done);
+  });
+}

@@ -1,0 +1,22 @@
+import { JobsError } from './jobs.error';
+
+/**
+ * The broker refused to take published messages (RabbitMQ answered `basic.nack`): the queue is at its
+ * length limit with `overflow: reject-publish`, or the broker could not store them (a full disk).
+ * Nothing of what was refused is enqueued.
+ */
+export class PublishRejectedError extends JobsError {
+  constructor(
+    readonly queue: string,
+    /** How many messages of the publish the broker refused. */
+    readonly rejected: number,
+    /** How many messages the publish sent. */
+    readonly total: number,
+  ) {
+    super(
+      `The broker refused ${rejected} of ${total} message(s) published for queue "${queue}" — ` +
+        'check its length limit (x-max-length / max-length policy with overflow "reject-publish": consume or raise it) ' +
+        'and the broker\'s free disk space, then publish again',
+    );
+  }
+}
