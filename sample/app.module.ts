@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, ValidationPipe } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
 import { JobsModule } from '../lib';
 import { createBackend } from './backend.factory';
 import { DetectionController } from './detection/detection.controller';
@@ -10,7 +11,8 @@ import { JobsController } from './jobs/jobs.controller';
 /**
  * The whole app: JobsModule (global, so Orchestrator can be injected anywhere), one producer
  * (DetectionController), one consumer (ObjectDetectionConsumer) and a status endpoint (JobsController).
- * forRootAsync builds the backend when the app starts, not when this file is imported.
+ * forRootAsync builds the backend when the app starts, not when this file is imported. The pipe is
+ * registered here rather than in main.ts so the tests, which boot this module, run exactly this app.
  */
 @Module({
   imports: [
@@ -19,6 +21,11 @@ import { JobsController } from './jobs/jobs.controller';
     }),
   ],
   controllers: [DetectionController, JobsController],
-  providers: [DetectorService, ObjectDetectionConsumer],
+  providers: [
+    DetectorService,
+    ObjectDetectionConsumer,
+    // whitelist drops unknown body fields; transform turns the body into the DTO class the schema expects.
+    { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, transform: true }) },
+  ],
 })
 export class AppModule {}

@@ -12,10 +12,10 @@ export function createBackend(env: NodeJS.ProcessEnv): JobBackend {
     case 'local':
       return new LocalClient();
     case 'redis':
-      return new RedisClient(env.REDIS_URL ?? 'redis://localhost:6379');
+      return new RedisClient(env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     case 'rabbitmq':
       // RabbitMQ keeps messages, not job states: GET /jobs/:id needs a job store.
-      return new RabbitMQClient({ url: env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672', jobStore: new InMemoryJobStateStore() });
+      return new RabbitMQClient({ url: env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672', jobStore: new InMemoryJobStateStore() });
     default:
       throw new Error(`JOBS_BACKEND="${choice}" is not a backend — use one of: ${BACKENDS.join(', ')}`);
   }

@@ -1,8 +1,9 @@
-import { ConsumerStateError } from '../errors';
+import { ConsumerDefinitionError, ConsumerStateError } from '../errors';
 import type { Job } from '../job/job';
 import { JobEvents, type JobEventListener, type JobEventType } from '../orchestrator/job-events';
 import type { Orchestrator } from '../orchestrator/orchestrator';
-import { consumerDecorator } from '../nest/decorators/consumer.decorator';
+import { consumerDecorator, type ConsumerMetadata } from '../nest/decorators/consumer.decorator';
+import { CONSUMER_METADATA } from '../nest/jobs.constants';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options';
 import { QueueWorker, type RunContext } from './queue-worker';
 
@@ -13,15 +14,27 @@ import { QueueWorker, type RunContext } from './queue-worker';
 export abstract class ConsumerBase<I extends object = any, O = unknown> {
   /** Lifecycle events of the jobs this consumer handles. */
   readonly events = new JobEvents();
+  readonly queueName: string;
   readonly options: ResolvedConsumerOptions;
   private worker: QueueWorker | null = null;
   private untrack: (() => void) | null = null;
 
-  constructor(
-    readonly queueName: string,
-    options: ConsumerOptions = {},
-  ) {
-    this.options = resolveConsumerOptions(`${new.target.name}("${queueName}")`, options);
+  /**
+   * Without a queue (Nest constructing a `@Consumer('q')` class that has no constructor of its own, or a
+   * `super()` without arguments), the queue and options come from the class's `@Consumer` decorator.
+   */
+  constructor(queueName?: string, options?: ConsumerOptions) {
+    const decorated = queueName === undefined ? decoratorOf(new.target) : undefined;
+    const queue = queueName ?? decorated?.queue;
+    if (typeof queue !== 'string' || queue.length === 0) {
+      throw new ConsumerDefinitionError(
+        new.target.name,
+        `${new.target.name} was constructed without a queue name (got ${JSON.stringify(queue) ?? 'undefined'}) — ` +
+          `pass it: new ${new.target.name}('queue', options), or decorate the class @Consumer('queue') and call super() without arguments`,
+      );
+    }
+    this.queueName = queue;
+    this.options = resolveConsumerOptions(`${new.target.name}("${queue}")`, options ?? decorated?.options ?? {});
   }
 
   /** Processes one job; what it returns is the job's result. Throw to fail the attempt. */
@@ -64,6 +77,13 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
     if (!this.worker) throw new ConsumerStateError(`${this.constructor.name}("${this.queueName}") is not connected — call connect(orchestrator) first`);
     return this.worker;
   }
+}
+
+/** What `@Consumer(queue, options)` recorded on the class (or a decorated ancestor), if anything. */
+function decoratorOf(target: Function): ConsumerMetadata | undefined {
+  // reflect-metadata is loaded wherever decorators are; a plain script may not have it.
+  if (typeof Reflect.getMetadata !== 'function') return undefined;
+  return Reflect.getMetadata(CONSUMER_METADATA, target) as ConsumerMetadata | undefined;
 }
 
 type ConsumerDecoratorFactory = (queue: string, options?: ConsumerOptions) => ClassDecorator;

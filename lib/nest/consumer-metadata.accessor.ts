@@ -1,6 +1,5 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { JobEventType } from '../orchestrator/job-events';
 import type { ConsumerMetadata } from './decorators/consumer.decorator';
 import { CONSUMER_METADATA, ON_JOB_EVENT_METADATA, RUN_METADATA } from './jobs.constants';
 
@@ -17,7 +16,8 @@ export class ConsumerMetadataAccessor {
     return this.reflector.get<boolean | undefined>(RUN_METADATA, method) === true;
   }
 
-  jobEventOf(method: Function): JobEventType | undefined {
-    return this.reflector.get<JobEventType | undefined>(ON_JOB_EVENT_METADATA, method);
+  /** The event types a method's @OnJobEvent decorators name, in source order; unchecked strings (a cast can pass anything). */
+  jobEventsOf(method: Function): readonly string[] {
+    return this.reflector.get<string[] | undefined>(ON_JOB_EVENT_METADATA, method) ?? [];
   }
 }

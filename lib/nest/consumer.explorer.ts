@@ -8,14 +8,16 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { ConsumerBase } from '../consumer/consumer';
 import { resolveConsumerOptions, type ResolvedConsumerOptions } from '../consumer/consumer-options';
 import { QueueWorker, type RunHandler } from '../consumer/queue-worker';
-import { JobEvents, type JobEventType } from '../orchestrator/job-events';
+import { ConsumerDefinitionError } from '../errors';
+import { JOB_EVENT_TYPES, JobEvents, type JobEventType } from '../orchestrator/job-events';
 import { Orchestrator } from '../orchestrator/orchestrator';
 import { ConsumerMetadataAccessor } from './consumer-metadata.accessor';
-import type { JobsModuleOptions } from './interfaces';
-import { JOBS_MODULE_OPTIONS } from './jobs.module-definition';
+import type { ResolvedJobsModuleOptions } from './interfaces';
+import { JOBS_RESOLVED_OPTIONS } from './jobs.constants';
 import { JobsMessages } from './jobs.messages';
 
 /** A @Consumer provider found at start-up, checked and ready to start. */
@@ -29,7 +31,7 @@ interface FoundConsumer {
   eventHandlers: { type: JobEventType; handle: (event: unknown) => unknown }[];
 }
 
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+type ConsumerInstance = Record<string, (...args: unknown[]) => unknown>;
 
 /**
  * Finds every @Consumer provider (onModuleInit), starts a worker for each (onApplicationBootstrap),
@@ -47,25 +49,39 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     private readonly scanner: MetadataScanner,
     private readonly accessor: ConsumerMetadataAccessor,
     private readonly orchestrator: Orchestrator,
-    @Inject(JOBS_MODULE_OPTIONS) private readonly options: JobsModuleOptions,
+    @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsModuleOptions,
   ) {}
 
   onModuleInit(): void {
+    // One instance can sit behind several tokens (useExisting aliases): it consumes once.
+    const seen = new Set<unknown>();
     this.found = this.discovery.getProviders().flatMap((wrapper) => {
-      const metatype = wrapper.metatype;
-      if (!metatype || typeof metatype !== 'function') return [];
-      const metadata = this.accessor.consumerOf(metatype);
-      if (!metadata) return [];
-      const className = metatype.name;
-      if (!wrapper.isDependencyTreeStatic()) throw new Error(JobsMessages.notStatic(className));
-      const instance = wrapper.instance as Record<string, (...args: unknown[]) => unknown> | undefined;
-      if (!instance) return [];
+      const target = this.classOf(wrapper);
+      const metadata = target && this.accessor.consumerOf(target);
+      if (!target || !metadata) return [];
+      const className = target.name;
+      if (wrapper.isTransient) throw new ConsumerDefinitionError(className, JobsMessages.notStatic(className, 'transient'));
+      if (!wrapper.isDependencyTreeStatic()) throw new ConsumerDefinitionError(className, JobsMessages.notStatic(className, 'request-scoped'));
+      const instance = wrapper.instance as ConsumerInstance | undefined;
+      if (!instance || seen.has(instance)) return [];
+      seen.add(instance);
       return [this.inspect(className, metadata.queue, metadata.options, instance)];
     });
   }
 
+  /**
+   * The class a provider's decorators sit on. For a class provider it is its metatype; a useFactory /
+   * useValue / useExisting provider has a factory or nothing there, so its instance's constructor is
+   * read instead (as @nestjs/bullmq does).
+   */
+  private classOf(wrapper: InstanceWrapper): Function | undefined {
+    const isClassProvider = typeof wrapper.metatype === 'function' && !wrapper.inject;
+    const target = isClassProvider ? wrapper.metatype : (wrapper.instance as object | null | undefined)?.constructor;
+    return typeof target === 'function' ? target : undefined;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
-    for (const registration of this.options.schemas ?? []) {
+    for (const registration of this.options.schemas) {
       const { schema, queueType } = 'schema' in registration ? registration : { schema: registration, queueType: undefined };
       await this.orchestrator.register(schema, { queueType });
     }
@@ -83,33 +99,34 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
 
   /** Stop taking jobs, wait for running ones up to the timeout, give back the rest. */
   async beforeApplicationShutdown(): Promise<void> {
-    const timeout = this.options.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    await Promise.all(this.workers.map((worker) => worker.shutdown(timeout)));
+    await Promise.all(this.workers.map((worker) => worker.shutdown(this.options.shutdownTimeout)));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.orchestrator.close();
   }
 
-  private inspect(className: string, queue: string, rawOptions: object, instance: Record<string, (...args: unknown[]) => unknown>): FoundConsumer {
+  private inspect(className: string, queue: string, rawOptions: object, instance: ConsumerInstance): FoundConsumer {
     const where = `@Consumer('${queue}') on ${className}`;
     let options = resolveConsumerOptions(where, rawOptions);
     if (instance instanceof ConsumerBase) {
       // A class that extends Consumer also names its queue and options in super(): they must agree.
-      if (instance.queueName !== queue) throw new Error(JobsMessages.queueMismatch(className, queue, instance.queueName));
+      if (instance.queueName !== queue) throw new ConsumerDefinitionError(className, JobsMessages.queueMismatch(className, queue, instance.queueName));
       if (Object.keys(rawOptions).length === 0) options = instance.options;
     }
     const prototype = Object.getPrototypeOf(instance) as object;
     const methods = this.scanner.getAllMethodNames(prototype);
     const runMethods = methods.filter((name) => this.accessor.isRun(instance[name]));
-    if (runMethods.length > 1) throw new Error(JobsMessages.twoRunMethods(className, runMethods));
+    if (runMethods.length > 1) throw new ConsumerDefinitionError(className, JobsMessages.twoRunMethods(className, runMethods));
     // A class that extends Consumer may rely on its run() instead of a @Run() method.
     const runName = runMethods[0] ?? (instance instanceof ConsumerBase ? 'run' : undefined);
-    if (!runName) throw new Error(JobsMessages.noRunMethod(className, queue));
-    const eventHandlers = methods.flatMap((name) => {
-      const type = this.accessor.jobEventOf(instance[name]);
-      return type ? [{ type, handle: (event: unknown) => instance[name](event) }] : [];
-    });
+    if (!runName) throw new ConsumerDefinitionError(className, JobsMessages.noRunMethod(className, queue));
+    const eventHandlers = methods.flatMap((name) =>
+      this.accessor.jobEventsOf(instance[name]).map((type) => {
+        if (!(JOB_EVENT_TYPES as readonly string[]).includes(type)) throw new ConsumerDefinitionError(className, JobsMessages.unknownEvent(className, name, type));
+        return { type: type as JobEventType, handle: (event: unknown) => instance[name](event) };
+      }),
+    );
     const events = instance instanceof ConsumerBase ? instance.events : new JobEvents();
     return { className, queue, options, handler: (job, context) => instance[runName](job, context), events, eventHandlers };
   }

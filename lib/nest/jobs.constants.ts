@@ -2,3 +2,5 @@
 export const CONSUMER_METADATA = 'mindtrace:jobs:consumer';
 export const RUN_METADATA = 'mindtrace:jobs:run';
 export const ON_JOB_EVENT_METADATA = 'mindtrace:jobs:on-job-event';
+/** The JobsModule options after checking, defaults filled in (ResolvedJobsModuleOptions). */
+export const JOBS_RESOLVED_OPTIONS = Symbol('mindtrace:jobs:resolved-options');

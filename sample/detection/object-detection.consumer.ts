@@ -16,9 +16,13 @@ export class ObjectDetectionConsumer {
   /** Its return value becomes the job's result (checked against ObjectDetectionOutput). */
   @Run()
   async detect(job: Job<ObjectDetectionInput>): Promise<ObjectDetectionOutput> {
-    const objects = this.detector.detect(job.payload.image_path);
-    this.logger.log(`job ${job.id}: ${objects.length} object(s) in ${job.payload.image_path}`);
-    return { objects };
+    return { objects: this.detector.detect(job.payload.image_path) };
+  }
+
+  /** The result, once it passed the output DTO and the job is marked completed. */
+  @OnJobEvent('completed')
+  onCompleted(event: JobEventMap['completed']): void {
+    this.logger.log(`job ${event.job.id} completed: ${JSON.stringify(event.result)}`);
   }
 
   /** A job that failed for good lands in the dead-letter queue; say so where someone will see it. */

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Module, Scope } from '@nestjs/common';
 import {
   Consumer,
+  ConsumerDefinitionError,
+  InvalidOptionError,
   JobsModule,
   LocalClient,
   OnJobEvent,
@@ -11,6 +13,7 @@ import {
   type JobEventMap,
   type JobsModuleOptions,
 } from '../../lib';
+import { ConsumerExplorer } from '../../lib/nest/consumer.explorer';
 import { bootJobsApp, closeAll, closeApp } from './support/jobs-test-app';
 import { tickSchema, type TickInput } from './support/tick.schema';
 
@@ -361,7 +364,9 @@ describe('bootstrap fails with a message naming the class', () => {
     class NoRunConsumer {
       process(): void {}
     }
-    await expect(boot(NoRunConsumer)).rejects.toThrow(/NoRunConsumer.*@Run\(\)/);
+    const failure = boot(NoRunConsumer);
+    await expect(failure).rejects.toThrow(ConsumerDefinitionError);
+    await expect(failure).rejects.toMatchObject({ consumer: 'NoRunConsumer', message: expect.stringMatching(/NoRunConsumer.*@Run\(\)/) });
   });
 
   it('for a @Consumer with two @Run() methods', async () => {
@@ -374,7 +379,9 @@ describe('bootstrap fails with a message naming the class', () => {
       @Run()
       second(): void {}
     }
-    await expect(boot(TwoRunsConsumer)).rejects.toThrow(/TwoRunsConsumer has 2 @Run\(\) methods \(first, second\)/);
+    const failure = boot(TwoRunsConsumer);
+    await expect(failure).rejects.toThrow(ConsumerDefinitionError);
+    await expect(failure).rejects.toThrow(/TwoRunsConsumer has 2 @Run\(\) methods \(first, second\)/);
   });
 
   it('for an invalid option, naming the option too', async () => {
@@ -409,7 +416,9 @@ describe('bootstrap fails with a message naming the class', () => {
 
       run(): void {}
     }
-    await expect(boot(ConfusedConsumer)).rejects.toThrow(/ConfusedConsumer.*decorated-queue.*constructed-queue/);
+    const failure = boot(ConfusedConsumer);
+    await expect(failure).rejects.toThrow(ConsumerDefinitionError);
+    await expect(failure).rejects.toThrow(/ConfusedConsumer.*decorated-queue.*constructed-queue/);
   });
 
   it('for a request-scoped @Consumer', async () => {
@@ -419,6 +428,235 @@ describe('bootstrap fails with a message naming the class', () => {
       @Run()
       run(): void {}
     }
-    await expect(boot(RequestScopedConsumer)).rejects.toThrow(/RequestScopedConsumer.*request-scoped/);
+    const failure = boot(RequestScopedConsumer);
+    await expect(failure).rejects.toThrow(ConsumerDefinitionError);
+    await expect(failure).rejects.toThrow(/RequestScopedConsumer.*request-scoped/);
+  });
+
+  it('for a transient @Consumer', async () => {
+    @Injectable({ scope: Scope.TRANSIENT })
+    @Consumer('bad-transient')
+    class TransientConsumer {
+      @Run()
+      run(): void {}
+    }
+    const failure = boot(TransientConsumer);
+    await expect(failure).rejects.toThrow(ConsumerDefinitionError);
+    await expect(failure).rejects.toThrow(/TransientConsumer.*transient/);
+  });
+
+  it('for an @OnJobEvent of an unknown event type, naming the class and the method', async () => {
+    @Injectable()
+    @Consumer('bad-event')
+    class TypoEventConsumer {
+      @Run()
+      run(): void {}
+
+      @OnJobEvent('complete' as never)
+      onDone(): void {}
+    }
+    const failure = boot(TypoEventConsumer);
+    await expect(failure).rejects.toThrow(ConsumerDefinitionError);
+    await expect(failure).rejects.toThrow(
+      "TypoEventConsumer.onDone is decorated @OnJobEvent('complete'), which is not a job event — use one of: active, completed, failed, retrying, dead",
+    );
+  });
+});
+
+describe('JobsModule options are checked, naming the option', () => {
+  /** The InvalidOptionError a call throws (synchronously or as a rejection), for matching its fields. */
+  async function invalidOption(action: () => unknown): Promise<InvalidOptionError> {
+    try {
+      await action();
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidOptionError);
+      return err as InvalidOptionError;
+    }
+    throw new Error('expected an InvalidOptionError, nothing was thrown');
+  }
+
+  it('forRootAsync whose factory gives no backend fails bootstrap instead of falling back to memory', async () => {
+    const err = await invalidOption(() => bootJobsApp(JobsModule.forRootAsync({ useFactory: () => ({ backend: undefined as never }) })));
+    expect(err).toMatchObject({ where: 'JobsModule', option: 'backend' });
+    expect(err.message).toMatch(/option "backend" is required — pass new LocalClient\(\)/);
+  });
+
+  it('forRoot({ schemas }) without a backend says the backend is missing', async () => {
+    const err = await invalidOption(() => JobsModule.forRoot({ schemas: [tickSchema('no-backend')] } as never));
+    expect(err).toMatchObject({ option: 'backend' });
+    expect(err.message).toContain('is required');
+  });
+
+  it('forRoot(undefined) says what forRoot takes', async () => {
+    const err = await invalidOption(() => JobsModule.forRoot(undefined as never));
+    expect(err).toMatchObject({ where: 'JobsModule', option: 'options' });
+    expect(err.message).toContain('must be a backend or { backend, schemas?, shutdownTimeout?, httpErrors? }, got undefined');
+  });
+
+  it('a backend that does not implement JobBackend is refused, listing what it lacks', async () => {
+    class NotABackend {
+      readonly name = 'NotABackend';
+      publish(): void {}
+    }
+    const err = await invalidOption(() => JobsModule.forRoot(new NotABackend() as never));
+    expect(err).toMatchObject({ option: 'backend' });
+    expect(err.message).toMatch(/must implement JobBackend .*a NotABackend lacks declareQueue\(\), queueType\(\), .*close\(\), capabilities/);
+    const viaOptions = await invalidOption(() => JobsModule.forRoot({ backend: { name: 'x' } as never }));
+    expect(viaOptions.message).toContain('a plain object lacks declareQueue()');
+  });
+
+  it.each([
+    [-5, 'number -5'],
+    ['abc', 'string "abc"'],
+    [Number.NaN, 'number null'],
+  ])('shutdownTimeout %p is refused', async (shutdownTimeout, shown) => {
+    const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), shutdownTimeout: shutdownTimeout as never }));
+    expect(err).toMatchObject({ option: 'shutdownTimeout' });
+    expect(err.message).toContain(`must be a number of milliseconds ≥ 0, got ${shown}`);
+  });
+
+  it('forRootAsync checks the factory result too (shutdownTimeout)', async () => {
+    const err = await invalidOption(() => bootJobsApp(JobsModule.forRootAsync({ useFactory: () => ({ backend: new LocalClient(), shutdownTimeout: -1 }) })));
+    expect(err).toMatchObject({ option: 'shutdownTimeout' });
+  });
+
+  it('an unknown key is refused, listing the known ones', async () => {
+    const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), shutdownTimout: 5 } as never));
+    expect(err).toMatchObject({ option: 'shutdownTimout' });
+    expect(err.message).toContain('is not a JobsModule option (known: backend, schemas, shutdownTimeout, httpErrors)');
+  });
+
+  it('a schemas entry that is not a JobSchema is refused, naming its index', async () => {
+    const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema('ok'), { name: 'fake' } as never] }));
+    expect(err).toMatchObject({ option: 'schemas[1]' });
+    const badType = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), schemas: [{ schema: tickSchema('ok'), queueType: 'lifo' as never }] }));
+    expect(badType).toMatchObject({ option: 'schemas[0].queueType' });
+  });
+
+  it('httpErrors must be a boolean', async () => {
+    const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), httpErrors: 'no' as never }));
+    expect(err).toMatchObject({ option: 'httpErrors' });
+  });
+
+  it('forRootAsync without useFactory, useClass or useExisting is refused', async () => {
+    const err = await invalidOption(() => JobsModule.forRootAsync(undefined as never));
+    expect(err).toMatchObject({ where: 'JobsModule.forRootAsync', option: 'options' });
+  });
+});
+
+describe('@Consumer providers registered without a class provider', () => {
+  @Injectable()
+  class EchoConsumerBase {
+    readonly seen: number[] = [];
+
+    @Run()
+    run(job: Job<TickInput>): { n: number } {
+      this.seen.push(job.payload.n);
+      return { n: job.payload.n };
+    }
+  }
+
+  it('a useFactory provider is started (its class is read from the instance)', async () => {
+    const queue = 'factory-consumer';
+    @Consumer(queue)
+    class FactoryConsumer extends EchoConsumerBase {}
+
+    const TOKEN = 'FACTORY_CONSUMER';
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [
+      { provide: TOKEN, useFactory: () => new FactoryConsumer() },
+    ]);
+    const orchestrator = app.get(Orchestrator);
+    const ids = await publishAll(orchestrator, queue, [1, 2]);
+    expect(await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })))).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(app.get<FactoryConsumer>(TOKEN).seen).toEqual([1, 2]);
+    await closeApp(app);
+  });
+
+  it('a useValue provider is started, and an alias (useExisting) of it does not start it twice', async () => {
+    const queue = 'value-consumer';
+    @Consumer(queue)
+    class ValueConsumer extends EchoConsumerBase {}
+
+    const instance = new ValueConsumer();
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [
+      { provide: 'VALUE_CONSUMER', useValue: instance },
+      { provide: 'ALIAS', useExisting: 'VALUE_CONSUMER' },
+    ]);
+    const orchestrator = app.get(Orchestrator);
+    // The instance sits behind two tokens; one worker must run it.
+    expect((app.get(ConsumerExplorer) as unknown as { workers: unknown[] }).workers).toHaveLength(1);
+    const ids = await publishAll(orchestrator, queue, [3, 4, 5]);
+    await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })));
+    await closeApp(app);
+    expect(instance.seen.sort()).toEqual([3, 4, 5]);
+  });
+
+  it('a class that extends Consumer without a constructor takes the queue and options of its decorator', async () => {
+    const queue = 'extends-no-constructor';
+    let running = 0;
+    let peak = 0;
+    let release!: () => void;
+    const allStarted = new Promise<void>((resolve) => (release = resolve));
+
+    @Injectable()
+    @Consumer(queue, { concurrency: 2 })
+    class BareConsumer extends Consumer<TickInput> {
+      async run(job: Job<TickInput>): Promise<{ n: number }> {
+        peak = Math.max(peak, ++running);
+        if (running === 2) release();
+        await allStarted;
+        running--;
+        return { n: job.payload.n };
+      }
+    }
+
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [BareConsumer]);
+    const consumer = app.get(BareConsumer);
+    expect(consumer.queueName).toBe(queue);
+    expect(consumer.options.concurrency).toBe(2);
+    const orchestrator = app.get(Orchestrator);
+    const ids = await publishAll(orchestrator, queue, [1, 2]);
+    expect(await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })))).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(peak).toBe(2);
+    await closeApp(app);
+  });
+
+  it('a Consumer subclass constructed with neither a queue nor a @Consumer decorator fails, saying how to name one', () => {
+    class Nameless extends Consumer<TickInput> {
+      run(): void {}
+    }
+    expect(() => new Nameless()).toThrow(ConsumerDefinitionError);
+    expect(() => new Nameless()).toThrow(
+      "Nameless was constructed without a queue name (got undefined) — pass it: new Nameless('queue', options), or decorate the class @Consumer('queue') and call super() without arguments",
+    );
+    expect(() => new Nameless('')).toThrow(/Nameless was constructed without a queue name \(got ""\)/);
+  });
+
+  it('stacked @OnJobEvent decorators on one method each deliver their events', async () => {
+    const queue = 'stacked-events';
+    const heard: string[] = [];
+
+    @Injectable()
+    @Consumer(queue)
+    class StackedListener {
+      @Run()
+      run(job: Job<TickInput>): { n: number } {
+        return { n: job.payload.n };
+      }
+
+      @OnJobEvent('active')
+      @OnJobEvent('completed')
+      onEither(event: JobEventMap['active'] | JobEventMap['completed']): void {
+        heard.push(`${'result' in event ? 'completed' : 'active'}:${event.job.id}`);
+      }
+    }
+
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [StackedListener]);
+    const orchestrator = app.get(Orchestrator);
+    const done = completions(orchestrator, 1);
+    const [id] = await publishAll(orchestrator, queue, [1]);
+    await done;
+    await closeApp(app);
+    expect(heard).toEqual([`active:${id}`, `completed:${id}`]);
   });
 });
