@@ -12,6 +12,7 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { ConsumerBase } from '../consumer/consumer';
 import { resolveConsumerOptions, type ResolvedConsumerOptions } from '../consumer/consumer-options';
 import { QueueWorker, type RunHandler } from '../consumer/queue-worker';
+import { schemaNamed } from '../job/schema-registry';
 import { ConsumerDefinitionError } from '../errors';
 import { JOB_EVENT_TYPES, JobEvents, type JobEventType } from '../orchestrator/job-events';
 import { Orchestrator } from '../orchestrator/orchestrator';
@@ -87,7 +88,8 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     }
     for (const consumer of this.found) {
       if (!this.orchestrator.schemaFor(consumer.queue)) {
-        this.logger.warn(JobsMessages.noSchema(consumer.queue));
+        // A JobSchema created in this process under the queue's name validates its payloads all the same.
+        if (!schemaNamed(consumer.queue)) this.logger.warn(JobsMessages.noSchema(consumer.queue));
         if ((await this.orchestrator.backend.queueType(consumer.queue)) === null) await this.orchestrator.declareQueue(consumer.queue);
       }
       for (const { type, handle } of consumer.eventHandlers) consumer.events.on(type, handle);

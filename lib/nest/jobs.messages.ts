@@ -15,7 +15,7 @@ export const JobsMessages = {
   unknownEvent: (cls: string, method: string, type: string) =>
     `${cls}.${method} is decorated @OnJobEvent('${type}'), which is not a job event — use one of: ${JOB_EVENT_TYPES.join(', ')}`,
   noSchema: (queue: string) =>
-    `No schema is registered for queue "${queue}" in this app: its payloads reach @Run unvalidated — add the schema to JobsModule.forRoot({ schemas })`,
+    `No schema is registered or named "${queue}" in this app: a payload reaches @Run unvalidated unless this process created the JobSchema its job names — add the schema to JobsModule.forRoot({ schemas })`,
   loopEnded: (cls: string, queue: string, err: unknown) =>
     `${cls} stopped consuming "${queue}": ${err instanceof Error ? err.message : String(err)}`,
 };

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Module, Scope } from '@nestjs/common';
+import { Inject, Injectable, Logger, Module, Scope } from '@nestjs/common';
 import {
   Consumer,
   ConsumerDefinitionError,
   InvalidOptionError,
+  jobFromSchema,
   JobsModule,
   LocalClient,
   OnJobEvent,
@@ -15,7 +16,7 @@ import {
 } from '../../lib';
 import { ConsumerExplorer } from '../../lib/nest/consumer.explorer';
 import { bootJobsApp, closeAll, closeApp } from './support/jobs-test-app';
-import { tickSchema, type TickInput } from './support/tick.schema';
+import { tickSchema, TickInput } from './support/tick.schema';
 
 /** Resolves once `orchestrator` has seen `count` 'completed' events, with their job ids in order. */
 function completions(orchestrator: Orchestrator, count: number): Promise<string[]> {
@@ -233,6 +234,55 @@ describe('@Consumer providers', () => {
     expect(states.map((s) => s?.result)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
     expect(calls).toEqual({ active: 4, completed: 4 });
     await closeApp(app);
+  });
+
+  it('with JobsModule.forRoot(backend) and no schemas (the README example), @Run gets the input DTO of the JobSchema made in this process, without the no-schema warning', async () => {
+    const queue = 'schema-made-not-registered';
+    const schema = tickSchema(queue); // made, as a controller module would, but never registered
+    const seen: unknown[] = [];
+
+    @Consumer(queue)
+    class TickConsumer {
+      @Run()
+      run(job: Job<TickInput>): void {
+        seen.push(job.payload);
+      }
+    }
+
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const app = await bootJobsApp(JobsModule.forRoot(new LocalClient()), [TickConsumer]);
+      const orchestrator = app.get(Orchestrator);
+      expect(orchestrator.schemaFor(queue)).toBeUndefined();
+      const id = await orchestrator.publish(queue, jobFromSchema(schema, { n: 7 }));
+      await orchestrator.waitForResult(id, { timeout: 5000 });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toBeInstanceOf(TickInput);
+      expect(seen[0]).toEqual(Object.assign(new TickInput(), { n: 7 }));
+      expect(warn.mock.calls.flat().filter((message) => String(message).includes('No schema'))).toEqual([]);
+      await closeApp(app);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('a @Consumer on a queue with no schema registered nor made in this process is warned about at bootstrap, naming the queue', async () => {
+    const queue = 'no-schema-anywhere';
+
+    @Consumer(queue)
+    class Unchecked {
+      @Run()
+      run(): void {}
+    }
+
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const app = await bootJobsApp(JobsModule.forRoot(new LocalClient()), [Unchecked]);
+      expect(warn.mock.calls.flat().filter((message) => String(message).includes(`No schema is registered or named "${queue}"`))).toHaveLength(1);
+      await closeApp(app);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('two @Consumer providers on one queue share the jobs: each job is processed exactly once', async () => {
