@@ -292,6 +292,24 @@ describe('retention', () => {
     for (const id of ids.slice(0, 3)) expect(await admin.exists(`${prefix}:{${queue}}:job:${id}`)).toBe(0);
     await expect(jobs.waitForResult(ids[0], { timeout: 1000 })).rejects.toMatchObject({ name: 'JobNotFoundError' });
   });
+
+  it('jobs finishing in the same millisecond keep their finishing order: count retention keeps the last ones finished', async () => {
+    // Completions in one batch share the script's clock reading; ordered by id (random), retention
+    // would keep three arbitrary jobs.
+    const queue = 'retained-same-ms';
+    const client = new RedisClient(REDIS_URL, { prefix, retention: { completed: { count: 3 } } });
+    const jobs = orchestrator(client);
+    await jobs.register(taskSchema(queue));
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(await jobs.publish(queue, { label: `job-${i}` }));
+    const taken = await client.fetch(queue, 10, { wait: false, leaseMs: 30_000 });
+    expect(taken.map((d) => d.job.id)).toEqual(ids);
+    // Completed in publish order within one tick: one script call, one clock reading.
+    await Promise.all(taken.map((delivery) => client.complete(delivery, { echoed: delivery.job.id })));
+
+    const states = await Promise.all(ids.map(async (id) => (await jobs.getJob(id))?.status ?? null));
+    expect(states).toEqual([...Array(7).fill(null), 'completed', 'completed', 'completed']);
+  });
 });
 
 describe('retention by age on an idle queue', () => {

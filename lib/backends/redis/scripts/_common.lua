@@ -35,6 +35,17 @@ local function del_all(keys)
   end
 end
 
+-- The score of the next job to finish in a zset of finished jobs (completed or dead). Jobs often
+-- finish in the same millisecond, and a zset orders equal scores by member (the id, random), not by
+-- arrival: retention would then drop the wrong ones and listings come out shuffled. So a finish never
+-- scores at or below the newest one: it gets 1/1024 ms past it, which stays exact in a double. Add
+-- 1/1024 per further job finished in the same call.
+local function finish_score(zkey, now)
+  local newest = redis.call('ZRANGE', zkey, -1, -1, 'WITHSCORES')[2]
+  if newest and tonumber(newest) >= now then return tonumber(newest) + 1 / 1024 end
+  return now
+end
+
 -- Drops finished jobs beyond a count (-1: no limit) or older than an age in ms (-1: no limit).
 -- The count is enforced in steps of a tenth of it: trimming one job on every completion would cost a
 -- DEL (and an index update) per job. Returns the ids dropped, so the client can drop them from the

@@ -15,6 +15,8 @@ local wanted = 0
 local n = 0
 local records = {}
 local keep_age = tonumber(ARGV[3])
+-- In the order the jobs finished, even within one millisecond (see finish_score).
+local score = finish_score(KEYS[6], now)
 for i = 7, #ARGV, 4 do
   n = n + 1
   local id, token = ARGV[i], ARGV[i + 1]
@@ -27,8 +29,9 @@ for i = 7, #ARGV, 4 do
     local base = base_of(token)
     if base then records[fetch_record_key(base)] = true end
     done[#done + 1] = id
-    finished[#finished + 1] = now
+    finished[#finished + 1] = score
     finished[#finished + 1] = id
+    score = score + 1 / 1024
     wanted = wanted + tonumber(ARGV[i + 3])
   elseif settled_before(id, token) then
     wanted = wanted + tonumber(ARGV[i + 3])

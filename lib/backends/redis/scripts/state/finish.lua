@@ -14,7 +14,7 @@ for k, v in pairs(cjson.decode(ARGV[4])) do redis.call('HSET', jk, k, v) end
 redis.call('HDEL', jk, 'runAt')
 if tonumber(ARGV[6]) >= 0 then redis.call('PEXPIRE', jk, math.max(tonumber(ARGV[6]), 1)) end
 redis.call('SADD', KEYS[1], id)
-redis.call('ZADD', zkey, now, id)
+redis.call('ZADD', zkey, finish_score(zkey, now), id) -- in finishing order, even within one ms
 for _, old in ipairs(retain(zkey, tonumber(ARGV[5]), tonumber(ARGV[6]), now)) do
   redis.call('SREM', KEYS[1], old)
   dropped[#dropped + 1] = old
