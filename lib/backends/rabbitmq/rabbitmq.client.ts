@@ -181,15 +181,21 @@ export class RabbitMQClient implements JobBackend {
     }
     if (items.length === 0) return;
 
-    await this.store?.published(
-      queue,
-      items.map(({ job, runAt }) => ({ job, runAt: runAt !== undefined && runAt - now >= 1 ? runAt : null })),
-    );
+    // Without a store (or with nothing delayed) nothing extra is awaited: each await is a tick on a single publish's path.
+    if (this.store) {
+      await this.store.published(
+        queue,
+        items.map(({ job, runAt }) => ({ job, runAt: runAt !== undefined && runAt - now >= 1 ? runAt : null })),
+      );
+    }
     try {
-      await Promise.all([
-        immediate.length > 0 ? this.publishToWork(names, immediate) : undefined,
-        ...[...delayed].map(([bucket, jobs]) => this.publishDelayed(names, jobs, bucket)),
-      ]);
+      if (delayed.size === 0) await this.publishToWork(names, immediate);
+      else {
+        await Promise.all([
+          immediate.length > 0 ? this.publishToWork(names, immediate) : undefined,
+          ...[...delayed].map(([bucket, jobs]) => this.publishDelayed(names, jobs, bucket)),
+        ]);
+      }
     } catch (err) {
       await this.recordState(() => this.store?.unpublished(queue, items.map(({ job }) => job.id)));
       throw err;

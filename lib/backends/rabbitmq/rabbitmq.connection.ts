@@ -161,7 +161,7 @@ export class RabbitMQConnection {
       messages,
       (err) => this.transient(err),
       (count) => new PublishRejectedError(queue, count, messages.length),
-      () => this.whileBlocked(queue),
+      () => (this.blocked ? this.whileBlocked(queue) : undefined),
     );
   }
 
