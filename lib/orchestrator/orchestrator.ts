@@ -243,6 +243,7 @@ export class Orchestrator {
     return queueType;
   }
 
+  /** The record to enqueue for `input`; a validation error it raises names the queue too. */
   private toPublishItem(
     queue: string,
     schema: JobSchema<JobInput, JobOutput> | undefined,
@@ -251,19 +252,13 @@ export class Orchestrator {
     priorityOption: number | undefined,
   ): PublishItem {
     try {
-      return this.publishItemOf(queue, schema, input, runAt, priorityOption);
+      return { job: this.jobRecordOf(queue, schema, input, priorityOption), runAt };
     } catch (error) {
       throw error instanceof JobValidationError ? error.onQueue(queue) : error;
     }
   }
 
-  private publishItemOf(
-    queue: string,
-    schema: JobSchema<JobInput, JobOutput> | undefined,
-    input: Job<object> | object,
-    runAt: number | undefined,
-    priorityOption: number | undefined,
-  ): PublishItem {
+  private jobRecordOf(queue: string, schema: JobSchema<JobInput, JobOutput> | undefined, input: Job<object> | object, priorityOption: number | undefined): JobRecord {
     let job: JobRecord;
     if (input instanceof Job) {
       // A payload jobFromSchema validated (and froze) for this schema needs no second look; any other
@@ -277,6 +272,6 @@ export class Orchestrator {
       job = { id: randomUUID(), name: schema.name, schemaName: schema.name, payload: plain, createdAt: isoNow(), priority: priorityOption ?? 0, attempt: 0 };
     }
     if (job.priority !== 0) checkPriority(queue, job.priority, this.backend.capabilities.priorityRange);
-    return { job, runAt };
+    return job;
   }
 }
