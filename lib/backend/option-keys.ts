@@ -23,6 +23,11 @@ export function checkOptionKeys(
   }
 }
 
+/** The options without the keys set to undefined, so spreading them over defaults keeps the defaults. */
+export function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : String(value);

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors';
-import { checkOptionKeys } from './option-keys';
+import { checkOptionKeys, stripUndefined } from './option-keys';
 
 /** How many finished jobs a backend keeps for getJob / waitForResult, and for how long. */
 export interface RetentionRule {
@@ -48,8 +48,4 @@ export function resolveRetention(where: string, retention: RetentionOptions = {}
     }
   }
   return resolved;
-}
-
-function stripUndefined(rule: RetentionRule): RetentionRule {
-  return Object.fromEntries(Object.entries(rule).filter(([, value]) => value !== undefined));
 }

@@ -1,3 +1,4 @@
+import { stripUndefined } from '../backend/option-keys';
 import { InvalidOptionError } from '../errors';
 import { DEFAULT_BACKOFF, type BackoffFunction, type BackoffOptions, type BackoffStrategy } from './backoff';
 
@@ -95,10 +96,6 @@ function backoffOf(where: string, backoff: ConsumerOptions['backoff']): BackoffO
     throw new InvalidOptionError(where, 'backoff.jitter', `must be between 0 and 1, got ${String(merged.jitter)}`);
   }
   return merged;
-}
-
-function stripUndefined<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function positiveInteger(where: string, option: string, value: unknown): void {

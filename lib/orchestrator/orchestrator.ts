@@ -91,7 +91,6 @@ export class Orchestrator {
     checkQueueName('publishBatch', queue);
     if (!Array.isArray(jobs)) throw new InvalidOptionError(`publishBatch to "${queue}"`, 'jobs', 'must be an array');
     const items: PublishItem[] = new Array(jobs.length);
-    const ids: string[] = new Array(jobs.length);
     const failures: { index: number; error: Error }[] = [];
     // The options are the same for every job: checked once, and if bad, every job fails with the error.
     let runAt: number | undefined;
@@ -116,14 +115,13 @@ export class Orchestrator {
           throw new InvalidOptionError(`publishBatch to "${queue}"`, 'job.id', `${id} is also at index ${first}: a batch must not hold the same job twice — publish each job once`);
         }
         firstIndexOf.set(id, index);
-        ids[index] = id;
       } catch (error) {
         failures.push({ index, error: error as Error });
       }
     }
     if (failures.length > 0) throw new JobBatchValidationError(queue, failures);
     if (items.length > 0) await this.backend.publish(queue, items);
-    return { ids, count: items.length };
+    return { ids: items.map((item) => item.job.id), count: items.length };
   }
 
   /**

@@ -28,6 +28,16 @@ async function queueWithJobs(queue: string, count: number) {
   return ids;
 }
 
+/** One job on `queue`, taken under a 1 ms lease that then runs out (`stale`) and taken again (`current`). */
+async function staleAndCurrent(queue: string) {
+  const [id] = await queueWithJobs(queue, 1);
+  const [stale] = await client.fetch(queue, 1, { wait: false, leaseMs: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const [current] = await client.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
+  expect(current.job.id).toBe(id);
+  return { id, stale, current };
+}
+
 it('complete, retry and dead-letter sent twice with the same lease token are each done once', async () => {
   const queue = 'resent-settles';
   await queueWithJobs(queue, 3);
@@ -46,11 +56,7 @@ it('complete, retry and dead-letter sent twice with the same lease token are eac
 
 it('a settle from a lease that ran out is still refused, and the new holder settles the job', async () => {
   const queue = 'stale-settle';
-  const [id] = await queueWithJobs(queue, 1);
-  const [stale] = await client.fetch(queue, 1, { wait: false, leaseMs: 1 });
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  const [current] = await client.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
-  expect(current.job.id).toBe(id);
+  const { id, stale, current } = await staleAndCurrent(queue);
 
   await expect(client.complete(stale, { echoed: 'stale' })).rejects.toBeInstanceOf(LeaseLostError);
   await expect(client.deadLetter(stale, failure)).rejects.toBeInstanceOf(LeaseLostError);
@@ -60,11 +66,7 @@ it('a settle from a lease that ran out is still refused, and the new holder sett
 
 it('a lost lease is reported with the job id by extend, retry, dead-letter and release alike', async () => {
   const queue = 'lost-lease-names-job';
-  const [id] = await queueWithJobs(queue, 1);
-  const [stale] = await client.fetch(queue, 1, { wait: false, leaseMs: 1 });
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  const [current] = await client.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
-  expect(current.job.id).toBe(id);
+  const { id, stale, current } = await staleAndCurrent(queue);
 
   const attempts = [
     () => client.extendLease(stale, 30_000),

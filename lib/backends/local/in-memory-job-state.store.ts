@@ -2,6 +2,7 @@ import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
 import { resolveRetention, type ResolvedRetention, type RetentionOptions } from '../../backend/retention-options';
 import { InvalidOptionError, JobNotFoundError } from '../../errors';
+import { MAX_TIMER_MS } from './local.client';
 import type { JobStateStore } from '../../backend/job-state-store.interface';
 
 interface StoredJob {
@@ -206,7 +207,7 @@ export class InMemoryJobStateStore implements JobStateStore {
     if (this.retentionTimer) clearTimeout(this.retentionTimer);
     this.retentionTimerAt = expiry;
     // +1: a job is kept while `now - finishedAt <= ageMs`.
-    this.retentionTimer = setTimeout(() => this.expireDue(), Math.min(Math.max(expiry - Date.now() + 1, 0), 2 ** 31 - 1));
+    this.retentionTimer = setTimeout(() => this.expireDue(), Math.min(Math.max(expiry - Date.now() + 1, 0), MAX_TIMER_MS));
     this.retentionTimer.unref();
   }
 

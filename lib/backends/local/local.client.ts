@@ -10,7 +10,8 @@ import { snapshotOf, type LocalJob } from './local-job';
 import { LocalQueue, type Waiter } from './local-queue';
 
 /** setTimeout's ceiling; a later due time is reached in more than one hop. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest delay setTimeout takes; longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The embedded backend: queues in this process's memory, nothing to install. Fast and exact, but its
