@@ -60,10 +60,6 @@ export class ConfirmBatch {
     this.finish(err);
   }
 
-  get settled(): boolean {
-    return this.finished;
-  }
-
   /** Claims a returned message if it is one of this batch's not yet marked unroutable; true if it was. */
   matchReturn(returned: Message): boolean {
     const { routingKey } = returned.fields;

@@ -863,7 +863,7 @@ async function giveBackAll(channel: Channel): Promise<void> {
 /** "declared with another X (it has Y)", from a 406; `wanted` says what the client declares. */
 function differenceOf(err: unknown, wanted: string): string {
   const found = inequivalenceOf(err);
-  const what = found ? `with another ${found.arg} (it has ${found.current})` : `declared differently (${(err as Error)?.message ?? String(err)})`;
+  const what = found ? `with another ${found.arg} (it has ${found.current})` : `declared differently (${reasonOf(err)})`;
   return `${what}, where RabbitMQClient declares ${wanted}`;
 }
 
