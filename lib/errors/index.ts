@@ -21,3 +21,4 @@ export * from './broker-access-refused.error';
 export * from './broker-blocked.error';
 export * from './topology-conflict.error';
 export * from './message-unroutable.error';
+export * from './malformed-job.error';
