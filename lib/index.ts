@@ -3,6 +3,7 @@ export * from './errors';
 export * from './job';
 export * from './backend';
 export * from './backends/local';
+// ioredis and amqplib load when a RedisClient or RabbitMQClient is constructed, not here.
 export * from './backends/redis';
 export * from './backends/rabbitmq';
 export { Orchestrator, type RegisterOptions, type BatchPublishResult } from './orchestrator/orchestrator';
@@ -12,4 +13,11 @@ export { Consumer, ConsumerBase } from './consumer/consumer';
 export * from './consumer/consumer-options';
 export * from './consumer/backoff';
 export { type RunContext, type RunHandler } from './consumer/queue-worker';
-export * from './nest';
+export * from './logger';
+// The Nest layer: its decorators need no Nest; the rest loads @nestjs/* on first use (see lazy-exports).
+export * from './nest/decorators/run.decorator';
+export * from './nest/decorators/on-job-event.decorator';
+export type { ConsumerMetadata } from './nest/decorators/consumer.decorator';
+export type * from './nest/interfaces';
+export type { JobValidationErrorBody } from './nest/job-validation.filter';
+export { JobsModule, JOBS_MODULE_OPTIONS, JobValidationExceptionFilter, jobValidationErrorBody } from './nest/lazy-exports';

@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { Logger } from '../logger/logger';
 import type { Delivery, JobBackend } from '../backend/job-backend.interface';
 import { LeaseLostError } from '../errors';
 

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger } from '../logger/logger';
 import type { Delivery } from '../backend/job-backend.interface';
 import { InvalidOptionError, JobsError, JobStalledError, JobTimeoutError, ConsumerStateError, UnrecoverableError, LeaseLostError } from '../errors';
 import { Job } from '../job/job';

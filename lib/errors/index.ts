@@ -22,3 +22,4 @@ export * from './broker-blocked.error';
 export * from './topology-conflict.error';
 export * from './message-unroutable.error';
 export * from './malformed-job.error';
+export * from './missing-package.error';

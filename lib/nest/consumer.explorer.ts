@@ -13,6 +13,7 @@ import { ConsumerBase } from '../consumer/consumer';
 import { resolveConsumerOptions, type ResolvedConsumerOptions } from '../consumer/consumer-options';
 import { QueueWorker, type RunHandler } from '../consumer/queue-worker';
 import { schemaNamed } from '../job/schema-registry';
+import { setDefaultJobsLogger } from '../logger/logger';
 import { ConsumerDefinitionError } from '../errors';
 import { JOB_EVENT_TYPES, JobEvents, type JobEventType } from '../orchestrator/job-events';
 import { Orchestrator } from '../orchestrator/orchestrator';
@@ -51,7 +52,10 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     private readonly accessor: ConsumerMetadataAccessor,
     private readonly orchestrator: Orchestrator,
     @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsModuleOptions,
-  ) {}
+  ) {
+    // In a Nest app the library's lines go through Nest's Logger, so app.useLogger() and logger: false apply.
+    setDefaultJobsLogger(Logger);
+  }
 
   onModuleInit(): void {
     // One instance can sit behind several tokens (useExisting aliases): it consumes once.

@@ -1,3 +1,4 @@
+/** The Nest layer (`@mindtrace/jobs/nest`): JobsModule, the consumer decorators and the 400 filter. Needs @nestjs/common and @nestjs/core. */
 export * from './jobs.module';
 export * from './decorators/run.decorator';
 export * from './decorators/on-job-event.decorator';

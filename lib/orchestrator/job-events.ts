@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger } from '../logger/logger';
 import type { JobRecord } from '../backend/job-record';
 import type { JobFailure } from '../backend/job-state';
 

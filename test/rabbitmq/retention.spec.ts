@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../lib/logger/logger';
 import * as amqp from 'amqplib';
 import { InMemoryJobStateStore, InvalidOptionError, Orchestrator, RabbitMQClient, TopologyConflictError, type RabbitMQClientOptions } from '../../lib';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../lib/logger/logger';
 import { BrokerUnavailableError, JobsError, RedisJobStateStore } from '../../lib';
 import type { JobRecord } from '../../lib/backend/job-record';
 import type { JobFailure } from '../../lib/backend/job-state';

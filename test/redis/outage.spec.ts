@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../lib/logger/logger';
 import Redis from 'ioredis';
 import { BrokerUnavailableError, JobsError, Orchestrator, RedisClient } from '../../lib';
 import type { PublishItem } from '../../lib/backend/job-backend.interface';

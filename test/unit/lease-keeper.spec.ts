@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../lib/logger/logger';
 import { LeaseLostError, type Delivery, type JobBackend } from '../../lib';
 import { LeaseKeeper } from '../../lib/consumer/lease-keeper';
 

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../lib/logger/logger';
 import { IsString } from 'class-validator';
 import { Consumer, InvalidOptionError, Job, JobInput, JobSchema, LocalClient, Orchestrator } from '../../lib';
 

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../lib/logger/logger';
 import { IsString } from 'class-validator';
 import {
   Consumer,
@@ -49,7 +49,7 @@ function gate<T = void>(): { promise: Promise<T>; open(value: T): void } {
   return { promise, open };
 }
 
-/** Messages logged at `level` by any Nest Logger while the test runs. */
+/** Messages logged at `level` by any of the library's loggers while the test runs. */
 function logged(level: 'warn' | 'error'): string[] {
   const messages: string[] = [];
   jest.spyOn(Logger.prototype, level).mockImplementation((...args: unknown[]) => void messages.push(String(args[0])));

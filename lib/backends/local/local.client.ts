@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../logger/logger';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import { checkQueueName } from '../../backend/queue-name';

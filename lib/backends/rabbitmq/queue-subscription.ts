@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { Logger } from '../../logger/logger';
 import type { Channel, Message } from 'amqplib';
 import type { JobRecord } from '../../backend/job-record';
 import { BackendClosedError } from '../../errors';

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../logger/logger';
 import type { Channel, Message } from 'amqplib';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';

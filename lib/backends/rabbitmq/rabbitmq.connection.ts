@@ -1,7 +1,8 @@
-import { Logger } from '@nestjs/common';
-import * as amqp from 'amqplib';
+import { Logger } from '../../logger/logger';
+import type * as Amqplib from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
 import { BackendClosedError, BrokerAccessRefusedError, BrokerBlockedError, PublishRejectedError } from '../../errors';
+import { loadAmqplib } from './amqplib-package';
 import { BrokerUnavailableError } from './broker-unavailable.error';
 import type { ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { coalesceWrites } from './coalesced-writes';
@@ -61,6 +62,7 @@ export class RabbitMQConnection {
   /** The last attempt was refused for its credentials or vhost: calls fail with this, not "unavailable". */
   private refusal: BrokerAccessRefusedError | null = null;
   private blocked: Blocked | null = null;
+  private readonly amqp: typeof Amqplib = loadAmqplib('RabbitMQClient');
 
   constructor(
     private readonly options: ResolvedRabbitMQOptions,
@@ -229,7 +231,7 @@ export class RabbitMQConnection {
     const o = this.options;
     let model: ChannelModel;
     try {
-      model = await amqp.connect(
+      model = await this.amqp.connect(
         {
           protocol: o.protocol,
           hostname: o.host,

@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { Logger } from '../../logger/logger';
 import type { Cluster, Redis } from 'ioredis';
 
 /**

@@ -1,4 +1,3 @@
-import { ReplyError } from 'ioredis';
 import { JobsError } from '../../errors';
 
 /**
@@ -46,6 +45,7 @@ export function answered<T>(operation: string, sent: Promise<T>, timeoutMs: numb
 /** The error itself when Redis answered it; an UnansweredCommandError when the connection failed. */
 function unanswered(operation: string, err: unknown): unknown {
   if (err instanceof JobsError || err instanceof UnansweredCommandError) return err;
-  if (err instanceof ReplyError && !UNAVAILABLE_REPLIES.test((err as Error).message)) return err;
+  // By name, not instanceof: the Redis instance may come from the app's own copy of ioredis.
+  if ((err as Error)?.name === 'ReplyError' && !UNAVAILABLE_REPLIES.test((err as Error).message)) return err;
   return new UnansweredCommandError(operation, (err as Error)?.message ?? String(err));
 }

@@ -1,6 +1,7 @@
-import Redis, { type Cluster, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { resolveRetention, type RetentionOptions, type RetentionRule } from '../../backend/retention-options';
 import { InvalidOptionError } from '../../errors';
+import { loadIoredis } from './ioredis-package';
 
 export interface RedisClientOptions extends RedisOptions {
   /** Namespaces every key this client writes. Default "mindtrace". */
@@ -54,6 +55,7 @@ const OWN_OPTIONS = ['prefix', 'retention', 'commandTimeoutMs'] as const;
  * first, so a refused option never leaves a connection open.
  */
 export function resolveRedisConnection(where: string, input: RedisConnectionInput = {}, extra: RedisClientOptions = {}): ResolvedRedisConnection {
+  const { Redis } = loadIoredis(where);
   if (input instanceof Redis || isCluster(input)) {
     const foreign = Object.keys(extra ?? {}).filter((key) => !(OWN_OPTIONS as readonly string[]).includes(key));
     if (foreign.length > 0) {

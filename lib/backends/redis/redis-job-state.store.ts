@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../logger/logger';
 import type { Cluster, Redis } from 'ioredis';
 import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';

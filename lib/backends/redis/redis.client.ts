@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { Logger } from '../../logger/logger';
 import type { Cluster, Redis } from 'ioredis';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';

@@ -1,4 +1,3 @@
-import { SetMetadata } from '@nestjs/common';
 import type { ConsumerOptions } from '../../consumer/consumer-options';
 import { CONSUMER_METADATA } from '../jobs.constants';
 
@@ -8,7 +7,12 @@ export interface ConsumerMetadata {
   options: ConsumerOptions;
 }
 
-/** The decorator half of `Consumer`: marks a Nest provider as the consumer of `queue`. */
+/**
+ * The decorator half of `Consumer`: marks a Nest provider as the consumer of `queue`. It writes the
+ * metadata itself (what Nest's SetMetadata does), so the core that exports `Consumer` needs no Nest.
+ */
 export function consumerDecorator(queue: string, options: ConsumerOptions = {}): ClassDecorator {
-  return SetMetadata<string, ConsumerMetadata>(CONSUMER_METADATA, { queue, options });
+  return (target) => {
+    Reflect.defineMetadata(CONSUMER_METADATA, { queue, options } satisfies ConsumerMetadata, target);
+  };
 }

@@ -1,0 +1,7 @@
+import type * as Amqplib from 'amqplib';
+import { requireOptionalPeers } from '../../peers/optional-peer';
+
+/** amqplib, loaded when a RabbitMQ backend is constructed: an app on another backend need not install it. */
+export function loadAmqplib(neededBy: string): typeof Amqplib {
+  return requireOptionalPeers(neededBy, ['amqplib'], () => require('amqplib') as typeof Amqplib);
+}

@@ -1,0 +1,7 @@
+import type * as IORedis from 'ioredis';
+import { requireOptionalPeers } from '../../peers/optional-peer';
+
+/** ioredis, loaded when a Redis backend is constructed: an app on another backend need not install it. */
+export function loadIoredis(neededBy: string): typeof IORedis {
+  return requireOptionalPeers(neededBy, ['ioredis'], () => require('ioredis') as typeof IORedis);
+}

@@ -1,0 +1,2 @@
+export type { JobsLogger } from './jobs-logger.interface';
+export { useJobsLogger } from './logger';

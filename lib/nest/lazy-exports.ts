@@ -1,0 +1,28 @@
+import { requireOptionalPeers } from '../peers/optional-peer';
+import type * as NestLayer from './index';
+
+/**
+ * The Nest layer's values that need @nestjs/* to load, as the package root exports them: each is a
+ * getter that loads the layer on first use. An app that never touches them never requires Nest, and a
+ * CommonJS or ES-module import can still name them (`import { JobsModule } from '@mindtrace/jobs'`).
+ * The decorators need no Nest and are exported directly.
+ */
+const NEST_PEERS = ['@nestjs/common', '@nestjs/core', 'rxjs'];
+const LAZY_VALUES = ['JobsModule', 'JOBS_MODULE_OPTIONS', 'JobValidationExceptionFilter', 'jobValidationErrorBody'] as const;
+
+export declare const JobsModule: typeof NestLayer.JobsModule;
+export type JobsModule = NestLayer.JobsModule;
+export declare const JOBS_MODULE_OPTIONS: typeof NestLayer.JOBS_MODULE_OPTIONS;
+export declare const JobValidationExceptionFilter: typeof NestLayer.JobValidationExceptionFilter;
+export type JobValidationExceptionFilter = NestLayer.JobValidationExceptionFilter;
+export declare const jobValidationErrorBody: typeof NestLayer.jobValidationErrorBody;
+
+let loaded: typeof NestLayer | undefined;
+
+function nestLayer(neededBy: string): typeof NestLayer {
+  return (loaded ??= requireOptionalPeers(neededBy, NEST_PEERS, () => require('./index') as typeof NestLayer));
+}
+
+for (const name of LAZY_VALUES) {
+  Object.defineProperty(exports, name, { enumerable: true, get: () => nestLayer(name)[name] });
+}
