@@ -57,6 +57,13 @@ export interface BackendCapabilities {
    * this capability (RabbitMQ: the broker keeps no index of ids) a republished id is enqueued again.
    */
   uniqueJobIds?: boolean;
+  /**
+   * A job given back with `release` (a stopped consumer's jobs taken ahead) returns to its old place:
+   * the queue then delivers in the order it would have had the job never been fetched. Without it
+   * the job comes back uncounted but maybe elsewhere (RabbitMQ requeues as the broker can; LocalClient
+   * puts it at the end of a fifo queue).
+   */
+  releaseKeepsOrder?: boolean;
 }
 
 /**
@@ -127,7 +134,10 @@ export interface JobBackend {
 
   /** The oldest `limit` dead letters of the queue. */
   listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]>;
-  /** Moves dead letters (all, or those with the given ids) back to waiting with attempt 0; returns how many. */
+  /**
+   * Moves dead letters (all, or those with the given ids) back to waiting with attempt 0, in the order
+   * they died (as listDeadLetters lists them); returns how many.
+   */
   redrive(queue: string, ids?: readonly string[]): Promise<number>;
   /** Deletes every dead letter of the queue; returns how many. */
   purgeDeadLetters(queue: string): Promise<number>;

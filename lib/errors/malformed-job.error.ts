@@ -10,9 +10,12 @@ export class MalformedJobError extends JobsError {
     readonly queue: string,
     /** The job id when the message carries one the backend can read, else the broker's own id for it. */
     readonly jobId: string,
-    /** What was wrong with it, e.g. "body is not JSON: Unexpected token o in JSON at position 1". */
+    /** What was wrong with it, e.g. "its body is not JSON (Unexpected token o in JSON at position 1)". */
     readonly reason: string,
   ) {
-    super(`Job ${jobId} on queue "${queue}" could not be decoded (${reason}); dead-lettered without a run`);
+    super(
+      `Job ${jobId} on queue "${queue}" could not be decoded: ${reason} — it goes to the dead-letter queue without a run; ` +
+        'fix the producer that wrote it (the wire format is in the README), then purge it, or redrive it once its body is fixed',
+    );
   }
 }

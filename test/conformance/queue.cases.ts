@@ -3,6 +3,8 @@ import {
   Job,
   JobBatchValidationError,
   JobValidationError,
+  JobsError,
+  QUEUE_TYPES,
   QueueNotDeclaredError,
   QueueTypeMismatchError,
   SchemaNotFoundError,
@@ -198,12 +200,25 @@ export function queueCases(ctx: ConformanceContext): void {
     },
   );
 
-  it('a queue type the backend cannot do is refused up front', async () => {
+  it('the queue types it declares are exactly those it can make: each reads back, any other is refused up front with a typed error', async () => {
     const orchestrator = ctx.orchestrator();
-    const missing = (['fifo', 'priority', 'stack'] as QueueType[]).filter((t) => !orchestrator.backend.capabilities.queueTypes.includes(t));
-    for (const queueType of missing) {
-      await expect(orchestrator.register(taskSchema(ctx.queueName()), { queueType })).rejects.toThrow(InvalidOptionError);
+    const declared = orchestrator.backend.capabilities.queueTypes;
+    expect(new Set(declared).size).toBe(declared.length);
+    // The default of register(): every backend must have it.
+    expect(declared).toContain('fifo');
+    for (const queueType of QUEUE_TYPES) {
+      const queue = ctx.queueName(`type-${queueType}`);
+      if (declared.includes(queueType)) {
+        await expect(orchestrator.register(taskSchema(queue), { queueType })).resolves.toBe(queue);
+        expect(await orchestrator.backend.queueType(queue)).toBe(queueType);
+      } else {
+        const refused = await outcomeOf(orchestrator.register(taskSchema(queue), { queueType }));
+        expect(refused).toBeInstanceOf(InvalidOptionError);
+        expect(refused).toMatchObject({ option: 'queueType' });
+        // Refused by the backend too, for a caller that goes around the orchestrator; nothing is made.
+        expect(await outcomeOf(orchestrator.backend.declareQueue(queue, queueType))).toBeInstanceOf(JobsError);
+        expect(await orchestrator.backend.queueType(queue)).toBeNull();
+      }
     }
-    expect(orchestrator.backend.capabilities.queueTypes).toContain('fifo');
   });
 }

@@ -27,6 +27,7 @@ export class LocalClient implements JobBackend {
     jobState: true,
     sharedJobState: false,
     uniqueJobIds: true,
+    releaseKeepsOrder: false,
   };
 
   private readonly queues = new Map<string, LocalQueue>();

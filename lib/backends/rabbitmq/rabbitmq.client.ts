@@ -98,6 +98,7 @@ export class RabbitMQClient implements JobBackend {
 
   async declareQueue(queue: string, type: QueueType): Promise<void> {
     this.assertOpen();
+      releaseKeepsOrder: false,
     if (type === 'stack') {
       throw new UnsupportedCapabilityError(
         this.name,

@@ -51,6 +51,11 @@ export class IdIndex {
     pipeline.hset(this.key, ...ids.flatMap((id) => [id, queue]));
   }
 
+  /** Indexes one id under `queue` unless it is indexed already (a job its producer wrote by hand). */
+  async adopt(queue: string, id: string): Promise<void> {
+    await this.redis.hsetnx(this.key, id, queue);
+  }
+
   queueOf(id: string): Promise<string | null> {
     return this.redis.hget(this.key, id);
   }

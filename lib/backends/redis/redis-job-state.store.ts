@@ -123,7 +123,7 @@ export class RedisJobStateStore implements JobStateStore {
     const queue = await this.bounded('get', null, this.index.queueOf(id));
     if (queue === null) return null;
     const { fields } = await this.read(queue, id);
-    return fields.data ? jobStateOf(queue, fields) : null;
+    return fields.data ? jobStateOf(queue, id, fields) : null;
   }
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '../../logger/logger';
 import type { Cluster, Redis } from 'ioredis';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
-import type { JobRecord } from '../../backend/job-record';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
 import {
@@ -10,13 +9,18 @@ import {
   InvalidOptionError,
   JobNotFoundError,
   LeaseLostError,
+  MalformedJobError,
   QueueNotDeclaredError,
   QueueTypeMismatchError,
 } from '../../errors';
+import { failureOf } from '../../consumer/job-failure';
 import { BlockingConnections } from './blocking-connections';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
-import { jobStateOf } from './job-hash';
+import { errorOf, jobStateOf } from './job-hash';
+import { decodeJob } from './job-record-decoding';
+import { sortFetched, type FetchedJob, type MalformedDelivery } from './fetched-jobs';
+import { MalformedJobs } from './malformed-jobs';
 import { watchConnection } from './connection-watch';
 import { UnansweredCommandError, answered } from './redis-call';
 import { isCluster, resolveRedisConnection, type RedisClientOptions, type RedisConnectionInput } from './redis-client.options';
@@ -27,8 +31,6 @@ import { SettleBatcher } from './settle-batcher';
 
 /** A consumer with nothing to do still wakes this often, so a deleted or redeclared queue is noticed. */
 const MAX_BLOCK_MS = 10_000;
-
-type FetchedJob = [id: string, json: string, attempt: number, token: string, stalls: number];
 
 interface Completion {
   delivery: Delivery;
@@ -83,6 +85,8 @@ export class RedisClient implements JobBackend {
   private readonly unanswered = new Map<string, string[]>();
   private closed = false;
   private readonly logger = new Logger('RedisClient');
+  /** Jobs fetched that are not job records: dead-lettered in the background, apart from the healthy ones. */
+  private readonly malformed = new MalformedJobs((job, failure) => this.deadLetterMalformed(job, failure), this.logger);
   /** host:port (never credentials), for messages. */
   private readonly address: string;
   private readonly commandTimeoutMs: number;
@@ -231,7 +235,7 @@ export class RedisClient implements JobBackend {
     if (pending?.length === 0) this.unanswered.delete(queue);
     try {
       const [jobs, wakeInMs] = await this.run<[FetchedJob[], number]>('fetch', queue, [max, leaseMs, base, willWait ? 1 : 0]);
-      return { deliveries: deliveriesOf(queue, jobs), wakeInMs };
+      return { deliveries: this.decoded(queue, jobs), wakeInMs };
     } catch (err) {
       if (err instanceof RedisUnavailableError) this.rememberUnanswered(queue, base);
       throw err;
@@ -287,7 +291,7 @@ export class RedisClient implements JobBackend {
     this.dropFromIndex(dropped);
     const lostAt = new Set(lost.map((index) => index - 1));
     // The script took next jobs only for the completions that went through, in batch order.
-    const taken = deliveriesOf(queue, jobs);
+    const taken = this.decoded(queue, jobs);
     return batch.map((c, i) => (lostAt.has(i) ? new LeaseLostError(queue, c.delivery.job.id) : taken.splice(0, c.fetchMax)));
   }
 
@@ -296,11 +300,39 @@ export class RedisClient implements JobBackend {
   }
 
   async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
+    this.assertOpen();
+    await this.putDead(delivery.queue, delivery.job.id, delivery.token, failure);
+  }
+
+  /** Not through run(): a malformed job fetched before close() is still dead-lettered while close() drains. */
+  private async putDead(queue: string, id: string, token: string, failure: JobFailure): Promise<void> {
     const [count, age] = this.retention.dead;
-    const dropped = await this.settle<string[]>('dead-letter', delivery, [JSON.stringify(failure), count, age, this.keys.finished(delivery.queue)]);
+    const args = [this.keys.jobPrefix(queue), id, token, JSON.stringify(failure), count, age, this.keys.finished(queue)];
+    let dropped: string[];
+    try {
+      dropped = await this.scripts.run<string[]>('dead-letter', this.keys.queue(queue), args);
+    } catch (err) {
+      throw this.translate(err as Error, queue, id);
+    }
     // A dead letter is work someone must look at: dropping one is never silent.
-    if (dropped.length > 0) this.logger.warn(`retention (dead) dropped ${dropped.length} dead letter(s) of "${delivery.queue}": ${dropped.slice(0, 10).join(', ')}${dropped.length > 10 ? ', …' : ''}`);
+    if (dropped.length > 0) this.logger.warn(`retention (dead) dropped ${dropped.length} dead letter(s) of "${queue}": ${dropped.slice(0, 10).join(', ')}${dropped.length > 10 ? ', …' : ''}`);
     this.dropFromIndex(dropped);
+  }
+
+  /** A producer that wrote a job by hand may not have indexed it: getJob must find its dead letter. */
+  private async deadLetterMalformed(job: MalformedDelivery, failure: JobFailure): Promise<void> {
+    await this.putDead(job.queue, job.id, job.token, failure);
+    await this.bounded('deadLetter', job.queue, this.index.adopt(job.queue, job.id));
+  }
+
+  /**
+   * The fetched jobs that decode, as deliveries. Each of the others is dead-lettered (MalformedJobError)
+   * apart from them, in the background.
+   */
+  private decoded(queue: string, jobs: FetchedJob[]): Delivery[] {
+    const { deliveries, malformed } = sortFetched(queue, jobs);
+    if (malformed.length > 0) this.malformed.add(malformed);
+    return deliveries;
   }
 
   async release(delivery: Delivery): Promise<void> {
@@ -323,7 +355,7 @@ export class RedisClient implements JobBackend {
     if (flat.length === 0) return null;
     const fields: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-    return jobStateOf(queue, fields);
+    return jobStateOf(queue, id, fields);
   }
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
@@ -334,9 +366,15 @@ export class RedisClient implements JobBackend {
   }
 
   async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
-    const [rows, dropped] = await this.run<[[string, string, string, string][], string[]]>('list-dead', queue, [limit, this.retention.dead[1]]);
+    type Row = [id: string, json: string | null, attempt: string | null, error: string | null, priority: string | null];
+    const [rows, dropped] = await this.run<[Row[], string[]]>('list-dead', queue, [limit, this.retention.dead[1]]);
     this.dropFromIndex(dropped);
-    return rows.map(([id, json, attempt, error]) => ({ job: { ...(JSON.parse(json) as JobRecord), id, attempt: Number(attempt) }, error: JSON.parse(error) as JobFailure }));
+    return rows.map(([id, json, attempt, error, priority]) => {
+      const { record, problem } = decodeJob(id, json, Number(attempt ?? 0), priority === null ? undefined : Number(priority));
+      // Each dead letter is shown: one whose record cannot be read with what can be known.
+      const failure = error === null ? failureOf(new MalformedJobError(queue, id, problem ?? 'it has no error recorded'), record.attempt) : errorOf(error, record.attempt);
+      return { job: record, error: failure };
+    });
   }
 
   async redrive(queue: string, ids?: readonly string[]): Promise<number> {
@@ -373,8 +411,9 @@ export class RedisClient implements JobBackend {
     if (this.closed) return;
     this.closed = true;
     for (const waits of this.waits.values()) for (const wait of waits) wait.abort();
-    // Completions already accepted reach Redis before the connection goes.
+    // Completions already accepted, and malformed jobs being dead-lettered, reach Redis before the connection goes.
     await this.completions.drain();
+    await this.malformed.drain();
     await Promise.all([this.blocking.close(), this.watcher.close()]);
     if (this.owned) {
       // QUIT waits for its reply; without a connection it would wait for Redis to come back.
@@ -446,11 +485,3 @@ export class RedisClient implements JobBackend {
 
 }
 
-function deliveriesOf(queue: string, jobs: FetchedJob[]): Delivery[] {
-  return jobs.map(([id, json, attempt, token, stalls]) => ({
-    queue,
-    token,
-    stalls: Number(stalls),
-    job: { ...(JSON.parse(json) as JobRecord), id, attempt: Number(attempt) },
-  }));
-}

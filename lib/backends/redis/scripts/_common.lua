@@ -46,6 +46,13 @@ local function finish_score(zkey, now)
   return now
 end
 
+-- A finished job's hash expires by itself once past its retention age (keep_age ms, -1: never), even
+-- if nothing else ever happens on its queue. Not before its zset entry is past the age (its score may
+-- be a fraction of a ms past now, see finish_score): a count must never include a job whose hash is gone.
+local function expire_finished(jk, keep_age, score, now)
+  if keep_age >= 0 then redis.call('PEXPIRE', jk, math.max(keep_age + math.ceil(score - now), 1)) end
+end
+
 -- Drops finished jobs beyond a count (-1: no limit) or older than an age in ms (-1: no limit).
 -- The count is enforced in steps of a tenth of it: trimming one job on every completion would cost a
 -- DEL (and an index update) per job. Returns the ids dropped, so the client can drop them from the

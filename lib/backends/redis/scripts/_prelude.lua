@@ -168,10 +168,23 @@ local function replay(qtype, taken, max, lease, now)
   return jobs
 end
 
+-- A popped job's data, stalls and attempt. Its key may hold anything a foreign producer wrote: one that
+-- is not a hash would fail this script half-way (popped jobs leased to no one), so it is set aside,
+-- untouched, under "<job key>:unreadable", and the job gets a fresh hash; the second value says so, and
+-- the client dead-letters the job as malformed (a job whose hash is missing is leased and reported
+-- the same way: its data is false).
+local function read_popped(jk)
+  local f = redis.pcall('HMGET', jk, 'data', 'stalls', 'attempt')
+  if not f.err then return f, nil end
+  local kind = redis.call('TYPE', jk).ok
+  redis.call('RENAME', jk, jk .. ':unreadable')
+  return { false, false, false }, 'its key held a ' .. kind .. ', not a hash (set aside as ' .. jk .. ':unreadable)'
+end
+
 -- Takes up to max due jobs under a lease (promoting what is due first). Returns
--- { {id, json, attempt, token, stalls}... } and the ms until the next delayed job is due or the next lease
--- runs out (-1: none), so a consumer with nothing to do can sleep exactly that long. A token base seen
--- before gets the jobs that call took (see fetch_record_key).
+-- { {id, json, attempt, token, stalls[, problem]}... } and the ms until the next delayed job is due or
+-- the next lease runs out (-1: none), so a consumer with nothing to do can sleep exactly that long. A
+-- token base seen before gets the jobs that call took (see fetch_record_key).
 local function take_jobs(max, lease, token_base, now)
   local qtype = queue_type()
   local moved = promote(qtype, now)
@@ -187,13 +200,13 @@ local function take_jobs(max, lease, token_base, now)
     for i = 1, #popped, 2 do
       local id = string.sub(popped[i], 18)
       local jk = job_key(id)
-      local f = redis.call('HMGET', jk, 'data', 'stalls', 'attempt')
+      local f, problem = read_popped(jk)
       local attempt = tonumber(f[3] or '0') + 1
       local token = token_base .. ':' .. i
       redis.call('HSET', jk, 'attempt', attempt, 'status', 'active', 'token', token, 'startedAt', now)
       leased[#leased + 1] = now + lease
       leased[#leased + 1] = id
-      jobs[#jobs + 1] = { id, f[1], attempt, token, tonumber(f[2] or '0') }
+      jobs[#jobs + 1] = { id, f[1], attempt, token, tonumber(f[2] or '0'), problem }
       taken[#taken + 1] = { id, token }
     end
     zadd_all(KEYS[4], leased)

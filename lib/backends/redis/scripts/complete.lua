@@ -23,8 +23,7 @@ for i = 7, #ARGV, 4 do
   if holds(id, token) then
     local jk = job_key(id)
     redis.call('HSET', jk, 'status', 'completed', 'token', '', 'settled', token, 'result', ARGV[i + 2], 'finishedAt', now)
-    -- Gone by itself once past its age, even if nothing else ever happens on this queue.
-    if keep_age >= 0 then redis.call('PEXPIRE', jk, math.max(keep_age, 1)) end
+    expire_finished(jk, keep_age, score, now)
     redis.call('PUBLISH', channel, id)
     local base = base_of(token)
     if base then records[fetch_record_key(base)] = true end

@@ -1,11 +1,26 @@
 -- listDead(limit, deadAgeMs): drops dead letters past their age, then returns
--- { the oldest dead letters as { id, json, attempt, errorJson }, ids dropped (for the id index) }.
+-- { the oldest dead letters as { id, json, attempt, errorJson, priority }, ids dropped (for the id index) }.
+-- A dead letter is listed whenever its hash exists, even without data (a job dead-lettered as
+-- malformed because its record was missing): the client shows what can be known. One whose hash is
+-- gone (deleted by hand, evicted) is dropped here, so the dead count and this listing agree.
 queue_type()
 local dropped = retain(KEYS[5], -1, tonumber(ARGV[3]), now_ms())
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[5], 0, tonumber(ARGV[2]) - 1)) do
-  local f = redis.call('HMGET', job_key(id), 'data', 'attempt', 'error')
-  -- (Its hash expires with its age, a fraction of a ms apart from its score: skip one just gone.)
-  if f[1] then out[#out + 1] = { id, f[1], f[2], f[3] } end
+local out, gone = {}, {}
+local limit = tonumber(ARGV[2])
+local offset = 0
+while #out < limit do
+  local ids = redis.call('ZRANGE', KEYS[5], offset, offset + limit - #out - 1)
+  if #ids == 0 then break end
+  offset = offset + #ids
+  for _, id in ipairs(ids) do
+    local f = redis.call('HMGET', job_key(id), 'data', 'attempt', 'error', 'priority')
+    if f[1] or f[2] or f[3] then
+      out[#out + 1] = { id, f[1], f[2], f[3], f[4] }
+    else
+      gone[#gone + 1] = id
+    end
+  end
 end
+zrem_all(KEYS[5], gone)
+for _, id in ipairs(gone) do dropped[#dropped + 1] = id end
 return { out, dropped }

@@ -12,9 +12,10 @@ if ARGV[3] == 'completed' then zkey = KEYS[2] end
 redis.call('HSET', jk, 'status', ARGV[3], 'finishedAt', now)
 for k, v in pairs(cjson.decode(ARGV[4])) do redis.call('HSET', jk, k, v) end
 redis.call('HDEL', jk, 'runAt')
-if tonumber(ARGV[6]) >= 0 then redis.call('PEXPIRE', jk, math.max(tonumber(ARGV[6]), 1)) end
 redis.call('SADD', KEYS[1], id)
-redis.call('ZADD', zkey, finish_score(zkey, now), id) -- in finishing order, even within one ms
+local score = finish_score(zkey, now) -- in finishing order, even within one ms
+redis.call('ZADD', zkey, score, id)
+expire_finished(jk, tonumber(ARGV[6]), score, now)
 for _, old in ipairs(retain(zkey, tonumber(ARGV[5]), tonumber(ARGV[6]), now)) do
   redis.call('SREM', KEYS[1], old)
   dropped[#dropped + 1] = old

@@ -1,0 +1,65 @@
+import type { JobRecord } from '../../backend/job-record';
+
+/** A job hash's `data` read back: the job record, and why it is not a sound one if it is not. */
+export interface DecodedJob {
+  /** For a malformed job, only what could be read (the id and attempt always; other fields when usable). */
+  record: JobRecord;
+  /** Set when `data` is missing, not JSON or not a job record: the reason MalformedJobError gives. */
+  problem?: string;
+}
+
+/** The string fields every job record carries (README, "The wire format"). */
+const STRING_FIELDS = ['name', 'schemaName', 'createdAt'] as const;
+
+/** How much of an unreadable body a message quotes. */
+const QUOTED_CHARS = 60;
+
+/**
+ * Decodes one job's `data` on its own, never throwing: bytes that any producer (another language, a
+ * bug, a hand edit) may have written must not fail the fetch or read they arrive with. `id` and
+ * `attempt` come from the job's key and hash, not from `data`.
+ */
+export function decodeJob(id: string, data: string | null | undefined, attempt: number, priority = 0): DecodedJob {
+  const known: JobRecord = { id, name: '', schemaName: '', payload: {}, createdAt: '', priority, attempt };
+  if (data === null || data === undefined) return { record: known, problem: 'it has no job record (its hash is missing, or has no "data" field)' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch (err) {
+    return { record: known, problem: `its body is not JSON (${(err as Error).message}): ${quote(data)}` };
+  }
+  if (!isPlainObject(parsed)) return { record: known, problem: `its body is JSON but not a job record (${kindOf(parsed)}, not an object): ${quote(data)}` };
+  const wrong = [
+    ...STRING_FIELDS.filter((field) => typeof parsed[field] !== 'string').map((field) => `"${field}" is ${kindOf(parsed[field])}, not a string`),
+    ...(isPlainObject(parsed.payload) ? [] : [`"payload" is ${kindOf(parsed.payload)}, not an object`]),
+  ];
+  // Its own id and attempt never count: the hash's are the job's.
+  const record = { ...(parsed as unknown as JobRecord), id, attempt, priority: typeof parsed.priority === 'number' ? parsed.priority : priority };
+  if (wrong.length === 0) return { record };
+  const usable = Object.fromEntries([...STRING_FIELDS, 'payload'].filter((field) => !wrong.some((w) => w.startsWith(`"${field}"`))).map((field) => [field, parsed[field]]));
+  return { record: { ...known, ...usable }, problem: `its body is not a job record: ${wrong.join(', ')}` };
+}
+
+/** A stored JSON value (a result, an error), or its raw text when it is not JSON. */
+export function parseStored(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return json;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function quote(data: string): string {
+  return JSON.stringify(data.length > QUOTED_CHARS ? `${data.slice(0, QUOTED_CHARS)}…` : data);
+}

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { Orchestrator, RedisClient, type Delivery, type JobState } from '../../lib';
+import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
+import { REDIS_URL, requireServer } from '../support/servers';
+import { adminConnection, deleteKeysUnder, settleWithin, uniquePrefix } from './fixtures/redis-test-kit';
+
+/**
+ * Bad bytes written straight into Redis, the way a buggy producer in another language would (the key
+ * layout is in lib/backends/redis/KEYS.md): each is dead-lettered once with MalformedJobError, without
+ * a run, and never holds, delays or stalls the healthy jobs fetched with it.
+ */
+const prefix = uniquePrefix();
+const admin = adminConnection();
+const closing: { close(): Promise<void> }[] = [];
+let counter = 0;
+
+/** A lease far longer than any test: a healthy job held by a failed fetch would make the test hang. */
+const LONG_LEASE_MS = 120_000;
+/** Generous bound standing in for "never" (the consumer is told about each job; nothing here waits on time). */
+const HANG_MS = 8_000;
+
+/** A Redis backend and orchestrator with a registered queue, and every delivery the backend handed out. */
+async function setup(label: string): Promise<{ queue: string; backend: RedisClient; orchestrator: Orchestrator; handedOut: Delivery[] }> {
+  const backend = new RedisClient(REDIS_URL, { prefix });
+  const orchestrator = new Orchestrator(backend);
+  closing.push(orchestrator);
+  const queue = await orchestrator.register(taskSchema(`${label}-${++counter}`));
+  // Observe (not replace) what reaches the consumer, through both ways a job is handed out.
+  const handedOut: Delivery[] = [];
+  const fetch = backend.fetch.bind(backend);
+  backend.fetch = async (...args) => {
+    const deliveries = await fetch(...args);
+    handedOut.push(...deliveries);
+    return deliveries;
+  };
+  const completeAndFetch = backend.completeAndFetch.bind(backend);
+  backend.completeAndFetch = async (...args) => {
+    const deliveries = await completeAndFetch(...args);
+    handedOut.push(...deliveries);
+    return deliveries;
+  };
+  return { queue, backend, orchestrator, handedOut };
+}
+
+function keyOf(queue: string, rest: string): string {
+  return `${prefix}:{${queue}}:${rest}`;
+}
+
+/**
+ * What a producer outside this library does to enqueue a job, per KEYS.md: take a publish number,
+ * write the job hash, add it to `wait`, index its id and wake a consumer. `data` is written as given.
+ */
+async function injectJob(queue: string, data: string | null, options: { hash?: boolean; index?: boolean } = {}): Promise<string> {
+  const id = randomUUID();
+  const seq = await admin.hincrby(keyOf(queue, 'meta'), 'seq', 1);
+  const member = `${seq.toString(16).padStart(16, '0')}:${id}`;
+  if (options.hash !== false) {
+    const fields: Record<string, string | number> = { priority: 0, attempt: 0, status: 'waiting', member, score: 0 };
+    if (data !== null) fields.data = data;
+    await admin.hset(keyOf(queue, `job:${id}`), fields);
+  }
+  await admin.zadd(keyOf(queue, 'wait'), 0, member);
+  if (options.index !== false) await admin.hset(`${prefix}:index`, id, queue);
+  await admin.rpush(keyOf(queue, 'notify'), '1');
+  return id;
+}
+
+/** A consumer that records the labels it ran; `consume(n)` bounded by HANG_MS. */
+function consumerOf(orchestrator: Orchestrator, queue: string, options: { concurrency: number }): { ran: string[]; consume: (n: number) => Promise<unknown> } {
+  const ran: string[] = [];
+  const consumer = new FnConsumer(queue, (job) => void ran.push(job.payload.label), { ...options, leaseMs: LONG_LEASE_MS, maxStalls: 0 });
+  consumer.connect(orchestrator);
+  closing.unshift(consumer);
+  return { ran, consume: (n) => settleWithin(consumer.consume(n), HANG_MS) };
+}
+
+async function expectDeadOnceAsMalformed(orchestrator: Orchestrator, queue: string, id: string): Promise<JobState> {
+  // Dead-lettered apart from the healthy jobs, so maybe after them: told by the job's finish, not by time.
+  expect(await settleWithin(orchestrator.waitForResult(id), HANG_MS)).toMatchObject({ ok: false, error: { name: 'JobFailedError' } });
+  const dead = await orchestrator.deadLetters(queue);
+  expect(dead.map((letter) => letter.job.id)).toEqual([id]);
+  expect(dead[0].error).toMatchObject({ name: 'MalformedJobError' });
+  expect(dead[0].error.message).toContain(id);
+  expect(dead[0].error.message).toContain(`"${queue}"`);
+  const state = await orchestrator.getJob(id);
+  expect(state).toMatchObject({ id, queue, status: 'dead', error: { name: 'MalformedJobError' } });
+  // Taken by one fetch, never again: the poison was not redelivered.
+  expect(await admin.hget(keyOf(queue, `job:${id}`), 'attempt')).toBe('1');
+  expect(await admin.hget(keyOf(queue, `job:${id}`), 'stalls')).toBeNull();
+  return state!;
+}
+
+beforeAll(() => requireServer('redis'));
+
+afterAll(async () => {
+  for (const c of closing) await c.close();
+  await deleteKeysUnder(admin, prefix);
+  admin.disconnect();
+});
+
+describe('a job body that cannot be decoded', () => {
+  it.each([
+    ['not JSON', 'this is not json {'],
+    ['JSON, but not an object', '[1, 2, 3]'],
+    ['JSON null', 'null'],
+    ['an object without a payload', JSON.stringify({ name: 'x', schemaName: 'x', createdAt: '2026-12-07T00:00:00.000Z' })],
+    ['an object whose name is not a string', JSON.stringify({ name: 7, schemaName: 'x', payload: {}, createdAt: '2026-12-07T00:00:00.000Z' })],
+  ])(
+    'body %s: dead-lettered once with MalformedJobError; the healthy jobs of the same fetch run at once, stalls 0',
+    async (_what, body) => {
+      const { queue, orchestrator, handedOut } = await setup('body');
+      await orchestrator.publish(queue, { label: 'a' });
+      const poison = await injectJob(queue, body);
+      await orchestrator.publishBatch(queue, [{ label: 'b' }, { label: 'c' }]);
+      const { ran, consume } = consumerOf(orchestrator, queue, { concurrency: 4 });
+
+      expect(await consume(3)).toEqual({ ok: true, value: 3 });
+      expect(ran.sort()).toEqual(['a', 'b', 'c']);
+      expect(handedOut.map((d) => d.stalls)).toEqual([0, 0, 0]);
+      expect(handedOut.map((d) => d.job.id)).not.toContain(poison);
+
+      const state = await expectDeadOnceAsMalformed(orchestrator, queue, poison);
+      expect(state.error!.message).toContain('could not be decoded');
+      expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1 });
+    },
+  );
+
+  it('taken by a completion (completeAndFetch): dead-lettered once, the next healthy job runs, stalls 0', async () => {
+    const { queue, orchestrator, handedOut } = await setup('refill');
+    await orchestrator.publish(queue, { label: 'a' });
+    const poison = await injectJob(queue, '{"truncated": ');
+    await orchestrator.publish(queue, { label: 'b' });
+    const { ran, consume } = consumerOf(orchestrator, queue, { concurrency: 1 });
+
+    expect(await consume(2)).toEqual({ ok: true, value: 2 });
+    expect(ran).toEqual(['a', 'b']);
+    expect(handedOut.map((d) => d.stalls)).toEqual([0, 0]);
+    await expectDeadOnceAsMalformed(orchestrator, queue, poison);
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, dead: 1 });
+  });
+
+  it('getJob on one not yet fetched answers what can be known, with the reason, instead of throwing', async () => {
+    const { queue, orchestrator } = await setup('peek');
+    const poison = await injectJob(queue, 'garbage');
+    const state = await orchestrator.getJob(poison);
+    expect(state).toMatchObject({ id: poison, queue, status: 'waiting', attempt: 0, error: { name: 'MalformedJobError' } });
+    expect(state!.error!.message).toContain('not JSON');
+  });
+
+  it('redriven, it is dead-lettered again once (not looped), and purge removes it', async () => {
+    const { queue, orchestrator } = await setup('redrive');
+    const poison = await injectJob(queue, 'garbage');
+    await orchestrator.publish(queue, { label: 'a' });
+    const { consume } = consumerOf(orchestrator, queue, { concurrency: 2 });
+    expect(await consume(1)).toEqual({ ok: true, value: 1 });
+    expect(await orchestrator.redrive(queue)).toBe(1);
+    await orchestrator.publish(queue, { label: 'b' });
+    expect(await consume(1)).toEqual({ ok: true, value: 1 });
+    await expectDeadOnceAsMalformed(orchestrator, queue, poison);
+    expect(await orchestrator.purgeDeadLetters(queue)).toBe(1);
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, dead: 0 });
+  });
+});
+
+describe('a wait entry whose job record is missing', () => {
+  it('is dead-lettered as MalformedJobError naming its id, and counts agree with listings', async () => {
+    const { queue, orchestrator, handedOut } = await setup('dangling');
+    const dangling = await injectJob(queue, null, { hash: false });
+    await orchestrator.publish(queue, { label: 'a' });
+    const { ran, consume } = consumerOf(orchestrator, queue, { concurrency: 2 });
+
+    expect(await consume(1)).toEqual({ ok: true, value: 1 });
+    expect(ran).toEqual(['a']);
+    expect(handedOut.map((d) => d.job.id)).not.toContain(dangling);
+    const state = await expectDeadOnceAsMalformed(orchestrator, queue, dangling);
+    expect(state.error!.message).toContain('missing');
+    const stats = await orchestrator.queueStats(queue);
+    expect(stats).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 1, dead: 1 });
+    expect((await orchestrator.deadLetters(queue)).length).toBe(stats.dead);
+  });
+});
