@@ -48,11 +48,18 @@ export function resolveJobsModuleOptions(options: JobsModuleOptions | undefined)
 
   const { backend, schemas = [], shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT_MS, httpErrors = true } = options;
   if (backend === undefined || backend === null) {
-    throw new InvalidOptionError(WHERE, 'backend', 'is required — pass new LocalClient(), new RedisClient(url) or new RabbitMQClient(url) (from forRootAsync, return it from useFactory)');
+    throw new InvalidOptionError(WHERE, 'backend', 'is required — pass new LocalClient(), new RedisClient(url) or new RabbitMQClient(url), or a factory each app calls, such as () => new LocalClient() (from forRootAsync, return it from useFactory)');
   }
-  const missing = missingBackendMembers(backend);
-  if (missing.length > 0) {
-    throw new InvalidOptionError(WHERE, 'backend', `must implement JobBackend (LocalClient, RedisClient, RabbitMQClient); ${describe(backend)} lacks ${missing.join(', ')}`);
+  if (typeof backend === 'function') {
+    // A class is a function too, but Nest would call it without `new`.
+    if (/^class\b/.test(Function.prototype.toString.call(backend))) {
+      throw new InvalidOptionError(WHERE, 'backend', `is the class ${backend.name}, not a backend — pass new ${backend.name}(…), or a factory: () => new ${backend.name}(…)`);
+    }
+  } else {
+    const missing = missingBackendMembers(backend);
+    if (missing.length > 0) {
+      throw new InvalidOptionError(WHERE, 'backend', `must implement JobBackend (LocalClient, RedisClient, RabbitMQClient); ${describe(backend)} lacks ${missing.join(', ')}`);
+    }
   }
   if (!Array.isArray(schemas)) throw new InvalidOptionError(WHERE, 'schemas', `must be an array of JobSchema or { schema, queueType }, got ${describe(schemas)}`);
   schemas.forEach((registration, index) => {
@@ -70,4 +77,15 @@ export function resolveJobsModuleOptions(options: JobsModuleOptions | undefined)
   }
   if (typeof httpErrors !== 'boolean') throw new InvalidOptionError(WHERE, 'httpErrors', `must be true or false, got ${describe(httpErrors)}`);
   return { backend, schemas, shutdownTimeout, httpErrors };
+}
+
+/** The backend of one app: the one given, or what the factory given makes (checked like a given one). */
+export function backendOf(options: ResolvedJobsModuleOptions): JobBackend {
+  if (typeof options.backend !== 'function') return options.backend;
+  const made: unknown = options.backend();
+  const missing = missingBackendMembers(made);
+  if (missing.length > 0) {
+    throw new InvalidOptionError(WHERE, 'backend', `is a factory that must return a JobBackend (LocalClient, RedisClient, RabbitMQClient); it returned ${describe(made)}, which lacks ${missing.join(', ')}`);
+  }
+  return made as JobBackend;
 }

@@ -4,3 +4,5 @@ export const RUN_METADATA = 'mindtrace:jobs:run';
 export const ON_JOB_EVENT_METADATA = 'mindtrace:jobs:on-job-event';
 /** The JobsModule options after checking, defaults filled in (ResolvedJobsModuleOptions). */
 export const JOBS_RESOLVED_OPTIONS = Symbol('mindtrace:jobs:resolved-options');
+/** The backend of one app (made from the options' backend or factory); override it in a TestingModule. */
+export const JOBS_BACKEND = Symbol('mindtrace:jobs:backend');

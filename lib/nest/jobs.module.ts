@@ -5,14 +5,16 @@ import { InvalidOptionError } from '../errors';
 import { Orchestrator } from '../orchestrator/orchestrator';
 import { ConsumerMetadataAccessor } from './consumer-metadata.accessor';
 import { ConsumerExplorer } from './consumer.explorer';
-import type { JobsModuleOptions, ResolvedJobsModuleOptions } from './interfaces';
+import type { JobBackendFactory, JobsModuleOptions, ResolvedJobsModuleOptions } from './interfaces';
 import { JobValidationExceptionFilter } from './job-validation.filter';
-import { JOBS_RESOLVED_OPTIONS } from './jobs.constants';
+import { JobsBackendLifecycle, jobsBackendProvider } from './jobs-backend.provider';
+import { JOBS_BACKEND, JOBS_RESOLVED_OPTIONS } from './jobs.constants';
 import { isJobBackend, resolveJobsModuleOptions } from './jobs-module-options.resolver';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, JOBS_MODULE_OPTIONS, OPTIONS_TYPE } from './jobs.module-definition';
 
 /**
- * `JobsModule.forRoot(backend)` or `forRoot({ backend, schemas, shutdownTimeout, httpErrors })`, or
+ * `JobsModule.forRoot({ backend: () => new LocalClient(), schemas, shutdownTimeout, httpErrors })`
+ * (backend: an instance or a factory each app calls; `forRoot(backendOrFactory)` for short), or
  * `forRootAsync({ imports, inject, useFactory })`. Global: Orchestrator is injectable everywhere, and
  * every @Consumer provider in the app starts consuming at bootstrap.
  */
@@ -23,7 +25,9 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, JOBS_MODULE_OPTIONS, OPTIO
     ConsumerExplorer,
     // forRootAsync options exist only now, so they are checked here as well as in forRoot.
     { provide: JOBS_RESOLVED_OPTIONS, useFactory: resolveJobsModuleOptions, inject: [JOBS_MODULE_OPTIONS] },
-    { provide: Orchestrator, useFactory: (options: ResolvedJobsModuleOptions) => new Orchestrator(options.backend), inject: [JOBS_RESOLVED_OPTIONS] },
+    jobsBackendProvider,
+    { provide: Orchestrator, useFactory: (backend: JobBackend) => new Orchestrator(backend), inject: [JOBS_BACKEND] },
+    JobsBackendLifecycle,
     {
       // A null filter is skipped by Nest: `httpErrors: false` leaves these errors to the app's own filters.
       provide: APP_FILTER,
@@ -34,7 +38,7 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, JOBS_MODULE_OPTIONS, OPTIO
   exports: [Orchestrator],
 })
 export class JobsModule extends ConfigurableModuleClass {
-  static override forRoot(backendOrOptions: JobBackend | typeof OPTIONS_TYPE): DynamicModule {
+  static override forRoot(backendOrOptions: JobBackend | JobBackendFactory | typeof OPTIONS_TYPE): DynamicModule {
     const options = JobsModule.asOptions(backendOrOptions);
     resolveJobsModuleOptions(options); // fail where the module is declared, not later at bootstrap
     return { ...super.forRoot(options), global: true };
@@ -48,8 +52,12 @@ export class JobsModule extends ConfigurableModuleClass {
     return { ...super.forRootAsync(options), global: true };
   }
 
-  /** forRoot(backend) is shorthand for forRoot({ backend }). A class instance without `backend` is taken for a backend, so a fake one is named as such. */
-  private static asOptions(value: JobBackend | JobsModuleOptions | undefined): JobsModuleOptions {
+  /**
+   * forRoot(backend) and forRoot(factory) are shorthand for forRoot({ backend }). A class instance without
+   * `backend` is taken for a backend, so a fake one is named as such.
+   */
+  private static asOptions(value: JobBackend | JobBackendFactory | JobsModuleOptions | undefined): JobsModuleOptions {
+    if (typeof value === 'function') return { backend: value };
     if (value === null || typeof value !== 'object' || 'backend' in value) return value as JobsModuleOptions;
     const isPlainObject = Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null;
     return isJobBackend(value) || !isPlainObject ? { backend: value as JobBackend } : (value as JobsModuleOptions);

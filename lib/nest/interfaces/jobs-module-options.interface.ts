@@ -5,9 +5,19 @@ import type { JobSchema } from '../../job/job-schema';
 /** A schema to register at start-up, with its queue type when it is not 'fifo'. */
 export type SchemaRegistration = JobSchema<any, any> | { schema: JobSchema<any, any>; queueType?: QueueType };
 
+/**
+ * Makes the backend of one app: called when that app is built, so an app module can be built and
+ * closed again and again (a test per app) and a test that overrides JOBS_BACKEND never makes it.
+ */
+export type JobBackendFactory = () => JobBackend;
+
 export interface JobsModuleOptions {
-  /** The backend every queue of this app uses: LocalClient, RedisClient or RabbitMQClient. Required. */
-  backend: JobBackend;
+  /**
+   * The backend every queue of this app uses (LocalClient, RedisClient or RabbitMQClient), or a
+   * function that makes it — `() => new LocalClient()` — which each app built from the module calls
+   * once. Required. The app closes its backend when it closes.
+   */
+  backend: JobBackend | JobBackendFactory;
   /** Schemas to register (and queues to declare) before the consumers start. */
   schemas?: SchemaRegistration[];
   /** At shutdown, how long to wait for running jobs before giving them back to their queue. Default 10000 ms. */
