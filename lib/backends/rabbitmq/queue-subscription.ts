@@ -5,7 +5,7 @@ import { BackendClosedError } from '../../errors';
 import { ChannelAcks } from './channel-acks';
 import { fenceChannel } from './channel-fence';
 import type { RabbitMQConnection } from './rabbitmq.connection';
-import { decodeJob } from './rabbitmq.message';
+import { decodeJob, type UndecodableMessage } from './rabbitmq.message';
 
 /** A job message this client received and has not settled, with the channel it must be settled on. */
 export interface Received {
@@ -20,7 +20,7 @@ export interface Received {
 /** What a subscription needs from its client. */
 export interface SubscriptionHooks {
   /** A message that is not a job arrived: move it to the dead-letter queue and ack it with `acks`. */
-  poison(acks: ChannelAcks, message: Message, problem: string): Promise<void>;
+  poison(acks: ChannelAcks, message: Message, decoded: UndecodableMessage): Promise<void>;
   /** The broker cancelled the consumer or answered 404: the queue was deleted. */
   queueGone(): void;
   /** These messages go back to the broker unrun (nack with requeue, or their channel closed). */
@@ -137,7 +137,7 @@ export class QueueSubscription {
       if (message === false) break;
       acks.received(message);
       const decoded = decodeJob(message.content);
-      if (decoded.problem !== undefined) await this.hooks.poison(acks, message, decoded.problem);
+      if (decoded.problem !== undefined) await this.hooks.poison(acks, message, decoded);
       else out.push({ message, record: decoded.record, channel, acks });
     }
     return out;
@@ -228,7 +228,7 @@ export class QueueSubscription {
     acks.received(message);
     const decoded = decodeJob(message.content);
     if (decoded.problem !== undefined) {
-      void this.hooks.poison(acks, message, decoded.problem);
+      void this.hooks.poison(acks, message, decoded);
       return;
     }
     this.buffer.push({ message, record: decoded.record, channel, acks });

@@ -23,7 +23,19 @@ import type { PublishOutcome } from './confirm-batch';
 import { QueueSubscription, type Received } from './queue-subscription';
 import { resolveRabbitMQOptions, type RabbitMQClientOptions, type ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { RabbitMQConnection, type ConnectionState } from './rabbitmq.connection';
-import { deadLetterMessage, decodeDeadLetter, decodeJob, jobMessage, messageJobId, poisonMessage, type OutgoingMessage } from './rabbitmq.message';
+import {
+  deadLetterMessage,
+  decodeDeadLetter,
+  decodeJob,
+  jobMessage,
+  malformedFailure,
+  messageJobId,
+  poisonId,
+  poisonMessage,
+  standInRecord,
+  type OutgoingMessage,
+  type UndecodableMessage,
+} from './rabbitmq.message';
 import { DEAD_RETENTION_ARGUMENTS, DELAY_QUEUE_REFRESH_MS, FAILURE_HEADER, MAX_DELAY_MS, Topology, delayBucket, type QueueNames } from './rabbitmq.topology';
 import { RedeliveryLedger } from './redelivery-ledger';
 
@@ -87,6 +99,7 @@ export class RabbitMQClient implements JobBackend {
       priorityRange: [0, this.options.maxPriority],
       jobState: this.store !== null,
       sharedJobState: this.store?.shared ?? false,
+      releaseKeepsOrder: false,
     };
     this.connection = new RabbitMQConnection(this.options, { lost: () => this.onConnectionLost(), restored: () => this.restore() }, this.logger);
   }
@@ -98,7 +111,6 @@ export class RabbitMQClient implements JobBackend {
 
   async declareQueue(queue: string, type: QueueType): Promise<void> {
     this.assertOpen();
-      releaseKeepsOrder: false,
     if (type === 'stack') {
       throw new UnsupportedCapabilityError(
         this.name,
@@ -244,14 +256,20 @@ export class RabbitMQClient implements JobBackend {
     this.ack(hold);
   }
 
+  /**
+   * Publishes the dead letter (confirmed) and acks the original. If the publish fails on a live channel,
+   * the original is rejected without requeue instead, so the broker dead-letters it itself (see
+   * rejectToDeadLetters): given back, it would run and fail again, as fast as the publish fails.
+   */
   async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
     const hold = this.claim(delivery);
     const names = this.topology.namesOf(delivery.queue);
     try {
-      await this.publishToDead(names, [deadLetterMessage(names.dead, hold.job, failure)]);
+      await this.publishToDead(names, [deadLetterMessage(names.dead, hold.job, failure, hold.message.content)]);
     } catch (err) {
-      this.requeue(hold);
-      throw err;
+      if (!this.rejectToDeadLetters(names, hold.acks, hold.message, `job ${hold.job.id}`, err)) throw err;
+      await this.recordState(() => this.store?.dead(delivery.queue, hold.job, failure));
+      return;
     }
     const store = this.store;
     // Not recorded: the job comes back and is settled again (its dead letter may then be there twice: at-least-once).
@@ -302,7 +320,7 @@ export class RabbitMQClient implements JobBackend {
         while (out.length < limit) {
           const message = await channel.get(names.dead, { noAck: false });
           if (message === false) break;
-          out.push(decodeDeadLetter(message));
+          out.push(decodeDeadLetter(message, queue));
         }
       } finally {
         if (out.length > 0) await giveBackAll(channel);
@@ -574,7 +592,7 @@ export class RabbitMQClient implements JobBackend {
         this.connection,
         this.options.prefetch,
         {
-          poison: (acks, message, problem) => this.deadLetterPoison(names, acks, message, problem),
+          poison: (acks, message, decoded) => this.deadLetterPoison(names, acks, message, decoded),
           queueGone: () => this.forgetQueue(queue),
           givenBack: (received) => {
             for (const { record } of received) this.ledger.add(queue, record.id, record.attempt);
@@ -673,14 +691,19 @@ export class RabbitMQClient implements JobBackend {
     if (pending.length > 0) throw new MessageUnroutableError(names.queue, 'dead letter', names.deadExchange, pending.length);
   }
 
-  /** A message that is not a job: into the dead-letter queue with the reason, never to a consumer, never requeued. */
-  private async deadLetterPoison(names: QueueNames, acks: ChannelAcks, message: Message, problem: string): Promise<void> {
-    this.logger.warn(`a message on "${names.queue}" is not a job (${problem}); dead-lettering it through the exchange ${names.deadExchange}`);
+  /**
+   * A message that is not a job: into the dead-letter queue with MalformedJobError, never to a consumer,
+   * never requeued, and recorded as dead in the job store (so getJob finds it by its poisonId).
+   */
+  private async deadLetterPoison(names: QueueNames, acks: ChannelAcks, message: Message, decoded: UndecodableMessage): Promise<void> {
+    const id = poisonId(message, decoded);
+    const failure = malformedFailure(names.queue, id, decoded.problem);
+    this.logger.warn(`a message on "${names.queue}" is not a job (${failure.message}); dead-lettering it through the exchange ${names.deadExchange}`);
     try {
-      await this.publishToDead(names, [poisonMessage(names.dead, message, problem)]);
+      await this.publishToDead(names, [poisonMessage(names.dead, message, id, failure)]);
     } catch (err) {
-      // Left unacknowledged: it comes back (and is tried again) when its channel closes.
-      this.logger.error(`could not move a malformed message of "${names.queue}" to ${names.dead}: ${(err as Error).message}`);
+      if (!this.rejectToDeadLetters(names, acks, message, `malformed message ${id}`, err)) return;
+      await this.recordState(() => this.store?.dead(names.queue, standInRecord(message, id), failure));
       return;
     }
     try {
@@ -688,6 +711,29 @@ export class RabbitMQClient implements JobBackend {
     } catch {
       // Its channel closed meanwhile: it comes back and is moved again (one more copy in the dead letters).
     }
+    await this.recordState(() => this.store?.dead(names.queue, standInRecord(message, id), failure));
+  }
+
+  /**
+   * The last resort when the client cannot publish a dead letter (the broker refused it, it was unroutable,
+   * its headers could not be encoded): rejects the delivery without requeue, and the broker moves it through
+   * the work queue's own dead-letter exchange (`x-dead-letter-exchange`), body and headers as delivered.
+   * No publish, no serialisation, no confirm: it cannot fail the same way, it settles the delivery (no
+   * prefetch slot held, no `multiple` ack held back) and never comes back, so nothing loops. The failure
+   * header is missing from such a dead letter (the log says why); listDeadLetters still reads a body that is
+   * no job as MalformedJobError. False if the channel is gone: the broker has the message back already.
+   */
+  private rejectToDeadLetters(names: QueueNames, acks: ChannelAcks, message: Message, what: string, err: unknown): boolean {
+    try {
+      acks.nack(message, false);
+    } catch {
+      return false;
+    }
+    this.logger.error(
+      `could not publish the dead letter of ${what} on "${names.queue}" to the exchange ${names.deadExchange} (${reasonOf(err)}); ` +
+        `rejected it instead, so the broker dead-letters it through ${names.work}'s x-dead-letter-exchange, without its failure header`,
+    );
+    return true;
   }
 
   // ── deliveries ───────────────────────────────────────────────────────────────────────────────────

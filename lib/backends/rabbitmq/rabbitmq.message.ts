@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Message, MessageProperties, Options } from 'amqplib';
 import type { JobRecord } from '../../backend/job-record';
 import type { DeadLetter, JobFailure } from '../../backend/job-state';
+import { MalformedJobError } from '../../errors/malformed-job.error';
+import { MAX_BODY_NESTING, exceedsNesting } from './json-nesting';
 import { FAILURE_HEADER } from './rabbitmq.topology';
 
 /** The name a poison message's failure carries in the dead-letter queue. */
@@ -20,8 +22,15 @@ export interface OutgoingMessage {
   properties: Options.Publish & { mandatory: true };
 }
 
+/** A message that is not a job: why, and its job id if one can be read. */
+export interface UndecodableMessage {
+  record?: undefined;
+  problem: string;
+  id?: string;
+}
+
 /** A message read back from a queue: its job, or why it is not one. */
-export type DecodedMessage = { record: JobRecord; problem?: undefined } | { record?: undefined; problem: string };
+export type DecodedMessage = { record: JobRecord; problem?: undefined } | UndecodableMessage;
 
 /** Properties of every job message without priority or headers: one shared object, not one per message. */
 const JOB_PROPERTIES = Object.freeze({ persistent: true, mandatory: true, contentType: 'application/json' } as const);
@@ -37,17 +46,42 @@ export function jobMessage(routingKey: string, job: JobRecord, headers?: Record<
   return { routingKey, content, properties: { ...JOB_PROPERTIES, priority: job.priority > 0 ? job.priority : undefined, headers } };
 }
 
-/** A dead letter: the job (attempt as it ended) with its failure in a header. */
-export function deadLetterMessage(routingKey: string, job: JobRecord, failure: JobFailure): OutgoingMessage {
-  return jobMessage(routingKey, job, { [FAILURE_HEADER]: JSON.stringify(failure) });
+/**
+ * A dead letter: the job (attempt as it ended) with its failure in a header. If the record cannot be
+ * serialised again, the body is forwarded as it was delivered (its attempt is then the one before the
+ * run; the failure header has the attempt it ended on): dead-lettering never depends on re-encoding.
+ */
+export function deadLetterMessage(routingKey: string, job: JobRecord, failure: JobFailure, delivered: Buffer): OutgoingMessage {
+  const headers = { [FAILURE_HEADER]: JSON.stringify(failure) };
+  try {
+    return jobMessage(routingKey, job, headers);
+  } catch {
+    return { routingKey, content: delivered, properties: { ...JOB_PROPERTIES, headers } };
+  }
+}
+
+/** The failure a message that is not a job is dead-lettered with: MalformedJobError, naming the queue and the id. */
+export function malformedFailure(queue: string, id: string, problem: string): JobFailure {
+  return { name: MALFORMED_JOB, message: new MalformedJobError(queue, id, problem).message, attempt: 0, failedAt: new Date().toISOString() };
+}
+
+/**
+ * The id a message that is not a job goes by: the job id if the body has a readable one, else the AMQP
+ * message id, else one derived from the bytes — stable, so a message seen twice is named the same.
+ */
+export function poisonId(message: Message, decoded: DecodedMessage): string {
+  if (decoded.record) return decoded.record.id;
+  if (decoded.id) return decoded.id;
+  const messageId = message.properties.messageId as unknown;
+  if (typeof messageId === 'string' && messageId.length > 0) return messageId;
+  return `malformed-${createHash('sha256').update(message.content).digest('hex').slice(0, 16)}`;
 }
 
 /**
  * A message that is not a job, moved to the dead-letter queue as it came (body and properties kept), with
- * the reason in the failure header and a message id so that it can be named in `redrive(ids)`.
+ * its failure in the failure header and its id (poisonId) as message id, so that `redrive(ids)` can name it.
  */
-export function poisonMessage(routingKey: string, original: Message, problem: string): OutgoingMessage {
-  const failure: JobFailure = { name: MALFORMED_JOB, message: problem, attempt: 0, failedAt: new Date().toISOString() };
+export function poisonMessage(routingKey: string, original: Message, id: string, failure: JobFailure): OutgoingMessage {
   const properties = original.properties as MessageProperties;
   // Only descriptive properties travel: an expiration would drop the dead letter, a foreign userId make the broker refuse it.
   const { contentType, contentEncoding, correlationId, timestamp, type, appId } = properties;
@@ -58,7 +92,7 @@ export function poisonMessage(routingKey: string, original: Message, problem: st
       ...definedOnly({ contentType, contentEncoding, correlationId, timestamp, type, appId }),
       persistent: true,
       mandatory: true,
-      messageId: typeof properties.messageId === 'string' && properties.messageId ? properties.messageId : randomUUID(),
+      messageId: id,
       headers: { ...(properties.headers ?? {}), [FAILURE_HEADER]: JSON.stringify(failure) },
     },
   };
@@ -68,30 +102,49 @@ export function poisonMessage(routingKey: string, original: Message, problem: st
 export function decodeJob(content: Buffer): DecodedMessage {
   let value: unknown;
   try {
+    // JSON.parse itself reads any depth without recursion; only the walks after it must not see too deep a body.
     value = JSON.parse(content.toString('utf8'));
   } catch (err) {
     return { problem: `message body is not JSON (${(err as Error).message}): ${preview(content)}` };
   }
+  if (exceedsNesting(content)) return { problem: `message body is nested deeper than ${MAX_BODY_NESTING} levels: ${preview(content)}`, id: readableId(value) };
   const problem = shapeProblem(value);
-  return problem ? { problem: `message body is not a job record: ${problem}` } : { record: value as JobRecord };
+  return problem ? { problem: `message body is not a job record: ${problem}`, id: readableId(value) } : { record: value as JobRecord };
 }
 
-/** Reads a dead-letter-queue message back as a DeadLetter; a body that is no job becomes a stand-in record. */
-export function decodeDeadLetter(message: Message): DeadLetter {
-  const decoded = decodeJob(message.content);
-  const failure = failureOf(message);
-  const job: JobRecord = decoded.record ?? {
-    id: String(message.properties.messageId ?? ''),
+function readableId(value: unknown): string | undefined {
+  const id = value !== null && typeof value === 'object' ? (value as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && id.length > 0 ? id : undefined;
+}
+
+/** What stands for a message that is not a job where a record is expected (dead letters, job states). */
+export function standInRecord(message: Message, id: string): JobRecord {
+  return {
+    id,
     name: '',
     schemaName: '',
-    payload: { body: message.content.toString('utf8').slice(0, 1024) },
+    payload: { body: message.content.toString('utf8', 0, Math.min(message.content.length, 4096)).slice(0, 1024) },
     createdAt: new Date(((message.properties.timestamp as number | undefined) ?? Date.now() / 1000) * 1000).toISOString(),
     priority: 0,
     attempt: 0,
   };
+}
+
+/**
+ * Reads a dead-letter-queue message back as a DeadLetter; a body that is no job becomes a stand-in record.
+ * One without the client's failure header was dead-lettered by the broker: a rejected message that is not
+ * a job was a poison message the client could not move itself, so it still reads as MalformedJobError.
+ */
+export function decodeDeadLetter(message: Message, queue: string): DeadLetter {
+  const decoded = decodeJob(message.content);
+  const id = poisonId(message, decoded);
+  const job = decoded.record ?? standInRecord(message, id);
+  const failure = failureOf(message);
+  if (failure) return { job, error: failure };
+  if (decoded.problem !== undefined) return { job, error: malformedFailure(queue, id, decoded.problem) };
   return {
     job,
-    error: failure ?? {
+    error: {
       name: 'DeadLettered',
       message: `dead-lettered by the broker (${brokerDeathReason(message)}), not by a consumer`,
       attempt: job.attempt,
@@ -100,9 +153,9 @@ export function decodeDeadLetter(message: Message): DeadLetter {
   };
 }
 
-/** The id a dead-letter-queue message answers to in `redrive(ids)`. */
+/** The id a dead-letter-queue message answers to in `redrive(ids)`: its job's, or its poisonId. */
 export function messageJobId(message: Message, decoded: DecodedMessage): string {
-  return decoded.record?.id ?? String(message.properties.messageId ?? '');
+  return poisonId(message, decoded);
 }
 
 function failureOf(message: Message): JobFailure | null {
