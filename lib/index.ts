@@ -19,5 +19,6 @@ export * from './nest/decorators/run.decorator';
 export * from './nest/decorators/on-job-event.decorator';
 export type { ConsumerMetadata } from './nest/decorators/consumer.decorator';
 export type * from './nest/interfaces';
+export { JOBS_BACKEND } from './nest/jobs.constants';
 export type { JobValidationErrorBody } from './nest/job-validation.filter';
 export { JobsModule, JOBS_MODULE_OPTIONS, JobValidationExceptionFilter, jobValidationErrorBody } from './nest/lazy-exports';

@@ -5,4 +5,5 @@ export * from './decorators/on-job-event.decorator';
 export type { ConsumerMetadata } from './decorators/consumer.decorator';
 export * from './interfaces';
 export { JOBS_MODULE_OPTIONS } from './jobs.module-definition';
+export { JOBS_BACKEND } from './jobs.constants';
 export { JobValidationExceptionFilter, jobValidationErrorBody, type JobValidationErrorBody } from './job-validation.filter';
