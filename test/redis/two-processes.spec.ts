@@ -3,7 +3,7 @@ import { Orchestrator, RedisClient, JobFailedError, UnrecoverableError } from '.
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
 import { CuttingProxy } from './fixtures/cutting-proxy';
-import { adminConnection, deleteKeysUnder, eventually, settleWithin, sleep, subscribed, uniquePrefix } from './fixtures/redis-test-kit';
+import { adminConnection, deleteKeysUnder, settleWithin, subscribed, uniquePrefix } from './fixtures/redis-test-kit';
 import { spawnFixture, type FixtureProcess } from '../support/fixture-process';
 
 /**
@@ -15,6 +15,8 @@ const PER_PROCESS = 500;
 const admin = adminConnection();
 const workers: FixtureProcess[] = [];
 const orchestrators: Orchestrator[] = [];
+/** How long a wait that should end may take before the test calls it hung: far beyond any loaded machine. */
+const HANG_GUARD_MS = 15_000;
 
 function orchestrator(): Orchestrator {
   const created = new Orchestrator(new RedisClient(REDIS_URL, { prefix, retention: { completed: { count: Infinity } } }));
@@ -116,12 +118,15 @@ it('waiters started together on one client all resolve when their jobs complete'
     // The waiter side's subscriber connection (opened by the first wait) is held back while the jobs run.
     gate.holdNewConnections();
     const looks = jest.spyOn(waiterSide.backend, 'getJob');
-    const results = [settleWithin(waiterSide.waitForResult(first), 2000), settleWithin(waiterSide.waitForResult(second), 2000)];
-    // Let the second waiter take its first look (if it takes one before it is subscribed) before the jobs run.
-    await Promise.race([
-      eventually('the second waiter looks at its job', () => looks.mock.calls.some(([id]) => id === second), 1000, 5).then(() => Promise.all(looks.mock.results.map((r) => r.value))),
-      sleep(1000),
-    ]).catch(() => undefined);
+    // 'hung' stands for "never": a waiter that missed its announcement waits for ever, a working one is
+    // told as soon as the gate opens.
+    const results = [settleWithin(waiterSide.waitForResult(first), HANG_GUARD_MS), settleWithin(waiterSide.waitForResult(second), HANG_GUARD_MS)];
+    // Both waits looked their job's queue up on the command connection; a command sent after them is
+    // answered after them. Once it is, and pending callbacks have run, a waiter that looks without
+    // awaiting the SUBSCRIBE has looked: let that look finish before the jobs run.
+    await waiterSide.backend.countWaiting(queue);
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(looks.mock.results.map((r) => r.value));
     const consumer = new FnConsumer(queue, () => undefined);
     consumer.connect(producer);
     expect(await consumer.consume(2)).toBe(2);
@@ -135,4 +140,4 @@ it('waiters started together on one client all resolve when their jobs complete'
     await waiterSide.close();
     await gate.close();
   }
-});
+}, 2 * HANG_GUARD_MS);
