@@ -47,9 +47,6 @@ export class LocalClient implements JobBackend {
   private retentionTimer: NodeJS.Timeout | null = null;
   private retentionTimerAt = Infinity;
   private readonly logger = new Logger('LocalClient');
-  /** A blocked consumer is real work pending, so it keeps the process alive the way a socket would. */
-  private keepAlive: NodeJS.Timeout | null = null;
-  private blockedWaiters = 0;
 
   constructor(options: LocalClientOptions = {}) {
     this.retention = resolveRetention('LocalClient', options.retention);
@@ -78,7 +75,7 @@ export class LocalClient implements JobBackend {
     this.queues.delete(queue);
     for (const job of this.jobs.values()) if (job.queue === queue) this.forget(job);
     // Blocked consumers wake empty-handed; their next fetch reports the queue as undeclared.
-    for (const waiter of q.waiters.splice(0)) this.resolveWaiter(waiter, []);
+    for (const waiter of q.waiters.splice(0)) waiter.resolve([]);
     this.armDelayTimer();
   }
 
@@ -145,7 +142,7 @@ export class LocalClient implements JobBackend {
       const onAbort = (): void => {
         const index = q.waiters.indexOf(waiter);
         if (index >= 0) q.waiters.splice(index, 1);
-        this.resolveWaiter(waiter, []);
+        waiter.resolve([]);
       };
       const waiter: Waiter = {
         max,
@@ -155,8 +152,9 @@ export class LocalClient implements JobBackend {
         },
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
+      // No timer holds the process for a waiting consumer: only this process can publish to it, so
+      // with nothing else alive (a server, a timer) no job could ever come, and the process may exit.
       q.waiters.push(waiter);
-      if (++this.blockedWaiters === 1) this.keepAlive = setInterval(() => undefined, MAX_TIMER_MS);
     });
   }
 
@@ -298,7 +296,7 @@ export class LocalClient implements JobBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const q of this.queues.values()) for (const waiter of q.waiters.splice(0)) this.resolveWaiter(waiter, []);
+    for (const q of this.queues.values()) for (const waiter of q.waiters.splice(0)) waiter.resolve([]);
     if (this.delayTimer) clearTimeout(this.delayTimer);
     this.delayTimer = null;
     if (this.retentionTimer) clearTimeout(this.retentionTimer);
@@ -342,16 +340,8 @@ export class LocalClient implements JobBackend {
   private dispatch(q: LocalQueue): void {
     while (q.waiters.length > 0 && q.waiting.size > 0) {
       const waiter = q.waiters.shift() as Waiter;
-      this.resolveWaiter(waiter, this.take(q, waiter.max));
+      waiter.resolve(this.take(q, waiter.max));
     }
-  }
-
-  private resolveWaiter(waiter: Waiter, jobs: LocalJob[]): void {
-    if (--this.blockedWaiters === 0 && this.keepAlive) {
-      clearInterval(this.keepAlive);
-      this.keepAlive = null;
-    }
-    waiter.resolve(jobs);
   }
 
   private held(delivery: Delivery): { q: LocalQueue; job: LocalJob } {
