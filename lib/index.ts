@@ -7,6 +7,7 @@ export * from './backends/local';
 export * from './backends/redis';
 export * from './backends/rabbitmq';
 export { Orchestrator, type RegisterOptions, type BatchPublishResult } from './orchestrator/orchestrator';
+export type { OrchestratorOptions } from './orchestrator/orchestrator-options';
 export type { PublishOptions } from './orchestrator/publish-options';
 export * from './orchestrator/job-events';
 export { Consumer, ConsumerBase } from './consumer/consumer';

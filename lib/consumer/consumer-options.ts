@@ -13,8 +13,25 @@ export interface ConsumerOptions {
    * that leaves a field out takes that field from the default (so an exponential backoff stays capped).
    */
   backoff?: Partial<BackoffStrategy> | BackoffFunction;
-  /** Milliseconds a run may take before it is failed and its AbortSignal fires. Default: no limit. */
+  /**
+   * Milliseconds a run may take before it is failed (JobTimeoutError, retried per `attempts`) and its
+   * AbortSignal fires. Default: no limit — then stop() waits for a run however long it takes.
+   */
   timeout?: number;
+  /**
+   * How long a run that timed out may go on ignoring its AbortSignal before it is abandoned: its
+   * concurrency slot is given back (the next job starts), a warning names it, and whatever it returns
+   * later is ignored. So a run that never returns holds a slot, and delays stop(), for at most
+   * `timeout + timeoutGrace`. Default 5000 ms.
+   */
+  timeoutGrace?: number;
+  /**
+   * How many abandoned runs (see timeoutGrace) may still be going before this consumer stops taking
+   * jobs: each holds memory and whatever it was waiting on, so a handler that hangs every time must
+   * not pile them up without end. Taking resumes when one of them returns; the jobs wait in their
+   * queue for other consumers meanwhile. Default 10.
+   */
+  maxAbandonedRuns?: number;
   /** How long a broker holds a taken job for this consumer; extended while the consumer holds it. Default 30000. */
   leaseMs?: number;
   /**
@@ -38,6 +55,8 @@ const DEFAULTS: ResolvedConsumerOptions = {
   attempts: 1,
   backoff: DEFAULT_BACKOFF,
   timeout: undefined,
+  timeoutGrace: 5_000,
+  maxAbandonedRuns: 10,
   leaseMs: 30_000,
   prefetch: 0,
   maxStalls: 1,
@@ -68,6 +87,8 @@ export function resolveConsumerOptions(where: string, options: ConsumerOptions =
   positiveInteger(where, 'leaseMs', resolved.leaseMs);
   wholeNumber(where, 'prefetch', resolved.prefetch);
   wholeNumber(where, 'maxStalls', resolved.maxStalls);
+  wholeNumber(where, 'timeoutGrace', resolved.timeoutGrace);
+  positiveInteger(where, 'maxAbandonedRuns', resolved.maxAbandonedRuns);
   if (resolved.timeout !== undefined) positiveInteger(where, 'timeout', resolved.timeout);
   given.set(resolved, new Set(Object.keys(explicit)));
   return resolved;

@@ -57,7 +57,18 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
     return this.connected().consume(undefined, true);
   }
 
-  /** Stops taking jobs; resolves when the running ones have settled. */
+  /**
+   * Runs abandoned after `timeout + timeoutGrace` (they ignored their AbortSignal) that have not
+   * returned yet. More than zero means a handler to fix; at `maxAbandonedRuns` the consumer takes no jobs.
+   */
+  get abandonedRuns(): number {
+    return this.worker?.abandonedRuns ?? 0;
+  }
+
+  /**
+   * Stops taking jobs; resolves when the running ones have settled. A run that ignores its
+   * AbortSignal delays this by at most `timeout + timeoutGrace` (without a `timeout`, runs are waited for).
+   */
   async stop(): Promise<void> {
     await this.worker?.stop();
   }

@@ -3,9 +3,13 @@ import type { Delivery } from '../backend/job-backend.interface';
 import { InvalidOptionError, JobsError, JobStalledError, JobTimeoutError, ConsumerStateError, UnrecoverableError, LeaseLostError } from '../errors';
 import { Job } from '../job/job';
 import { dtoToPlain, toValidDto } from '../job/dto-validation';
+import { checkNesting } from '../job/nesting-guard';
+import { validationErrorOf } from '../job/payload-violation';
 import { schemaNamed } from '../job/schema-registry';
+import { toWireJson } from '../job/wire-json';
 import type { JobEventMap, JobEvents, JobEventType } from '../orchestrator/job-events';
 import type { Orchestrator } from '../orchestrator/orchestrator';
+import { AbandonedRuns } from './abandoned-runs';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff';
 import { wasGiven, type ResolvedConsumerOptions } from './consumer-options';
 import { failureOf } from './job-failure';
@@ -33,7 +37,7 @@ interface Running {
   abandon: () => void;
   /** The run has ended; the job is being settled. */
   runEnded: boolean;
-  /** Set when the run outlived its timeout: its job is failed at once, its slot waits for the run. */
+  /** Set when the run outlived its timeout: its job is failed at once, its slot waits for the run (up to timeoutGrace). */
   overrun: Overrun | null;
 }
 
@@ -82,6 +86,7 @@ export class QueueWorker {
   private stopping = false;
   /** Deliveries whose lease the backend says we lost: never settled by us, reported once. */
   private readonly lost = new WeakSet<Delivery>();
+  private readonly abandoned: AbandonedRuns;
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -93,6 +98,7 @@ export class QueueWorker {
   ) {
     this.logger = new Logger(`${name}(${queue})`);
     this.leases = new LeaseKeeper(orchestrator.backend, options.leaseMs, this.logger, (delivery, error) => this.leaseLost(delivery, error));
+    this.abandoned = new AbandonedRuns(options.maxAbandonedRuns, queue, this.logger, () => this.wakeLoop?.());
     const backend = orchestrator.backend;
     if (wasGiven(options, 'maxStalls') && !backend.capabilities.stallCount) {
       this.logger.warn(
@@ -108,6 +114,14 @@ export class QueueWorker {
 
   get isConsuming(): boolean {
     return this.consuming;
+  }
+
+  /**
+   * Runs given up on after `timeout + timeoutGrace` that have not returned yet: each is a handler
+   * ignoring its AbortSignal. At `maxAbandonedRuns` the worker takes no more jobs until one returns.
+   */
+  get abandonedRuns(): number {
+    return this.abandoned.count;
   }
 
   /**
@@ -131,6 +145,12 @@ export class QueueWorker {
     let failures = 0;
     try {
       while (!this.stopping) {
+        if (this.abandoned.isFull) {
+          this.abandoned.reportFull();
+          await this.releasePrefetched();
+          await this.nextEvent();
+          continue;
+        }
         while (this.runs < concurrency && this.prefetched.length > 0) this.start(this.prefetched.shift()!);
         if (this.taken >= this.budget && this.prefetched.length === 0) break;
         const capacity = Math.min(concurrency + prefetch - this.running.size - this.prefetched.length, this.budget - this.taken);
@@ -322,7 +342,7 @@ export class QueueWorker {
     const schema = this.orchestrator.schemaFor(this.queue) ?? schemaNamed(this.queue) ?? schemaNamed(record.schemaName);
     let payload: unknown;
     try {
-      payload = schema ? toValidDto(schema.input, record.payload, schema.name, 'input') : record.payload;
+      payload = schema ? toValidDto(schema.input, record.payload, schema.name, 'input') : unvalidatedPayload(record.payload, record.schemaName);
     } catch (err) {
       // A payload that fails validation will fail every time: dead-letter it without retrying.
       endRun();
@@ -347,7 +367,9 @@ export class QueueWorker {
         result = await (timeout === undefined ? result : this.withinTimeout(entry, result, timeout));
       }
       if (entry.released || this.lost.has(delivery)) return;
-      output = schema?.output ? dtoToPlain(toValidDto(schema.output, result ?? {}, schema.name, 'output')) : asJson(result);
+      output = schema?.output
+        ? dtoToPlain(toValidDto(schema.output, result ?? {}, schema.name, 'output'), schema.name, 'output')
+        : resultAsJson(result, schema?.name ?? record.schemaName);
     } catch (err) {
       const overrun = entry.overrun;
       // Given back at shutdown, or taken from us with the lease: the job is no longer ours to settle.
@@ -372,8 +394,10 @@ export class QueueWorker {
 
   /**
    * A run that timed out and has not returned: its job fails now, but its slot stays taken until the
-   * run really returns, or a handler that ignores its signal would let more than `concurrency` runs
-   * go on at once. A late return is logged, since it is a handler to fix.
+   * run returns, or a handler that ignores its signal would let more than `concurrency` runs go on at
+   * once — for `timeoutGrace` at most: then the run is abandoned (counted until it returns) and its
+   * slot given back, so one run that never returns cannot stop the queue, nor stop() and close().
+   * A late return is logged either way, since it is a handler to fix.
    */
   private async outlived(entry: Running, overrun: Overrun, timeoutError: unknown, ours: boolean): Promise<void> {
     const { delivery } = entry;
@@ -383,7 +407,11 @@ export class QueueWorker {
       this.leases.forget(delivery);
     }
     if (overrun.done) return;
-    await overrun.ended;
+    const { timeout, timeoutGrace } = this.options;
+    if (!(await endsWithin(overrun.ended, overrun.timedOutAt + timeoutGrace - Date.now()))) {
+      this.abandoned.add(delivery.job.id, timeout as number, timeoutGrace, overrun.ended, overrun.timedOutAt);
+      return;
+    }
     this.logger.warn(
       `the run of job ${delivery.job.id} on queue "${this.queue}" returned ${Date.now() - overrun.timedOutAt} ms after its timeout of ` +
         `${String(this.options.timeout)} ms (its result is discarded: the job had failed with JobTimeoutError) and held its ` +
@@ -551,9 +579,42 @@ function controllerOf(entry: Running): AbortController {
   return (entry.controller ??= new AbortController());
 }
 
-/** A result must survive the wire: plain JSON, detached from the objects the run still holds. */
-function asJson(result: unknown): unknown {
-  return result === undefined ? null : JSON.parse(JSON.stringify(result));
+/**
+ * A result must survive the wire: plain JSON, detached from the objects the run still holds. One JSON
+ * cannot carry (a BigInt, a cycle, nesting too deep) fails the attempt with a JobValidationError naming it.
+ */
+function resultAsJson(result: unknown, schemaName: string): unknown {
+  try {
+    return toWireJson(result, 'result');
+  } catch (error) {
+    throw validationErrorOf(error, schemaName, 'output');
+  }
+}
+
+/**
+ * A payload no schema validates still had to come through publish's limits: one nested too deep (or
+ * written by another producer) is refused before the run, or any walk over it, can overflow the stack.
+ */
+function unvalidatedPayload(payload: unknown, schemaName: string): unknown {
+  try {
+    checkNesting(payload, 'payload');
+  } catch (error) {
+    throw validationErrorOf(error, schemaName, 'input');
+  }
+  return payload;
+}
+
+/** Whether `ended` resolves within `ms` (at once if it already has, or when `ms` is not positive). */
+function endsWithin(ended: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.max(ms, 0));
+    // Bounded by timeoutGrace; must not keep a process that has nothing else to do alive.
+    timer.unref();
+    void ended.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

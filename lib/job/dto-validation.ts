@@ -5,14 +5,16 @@ const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
 import { validateSync, type ValidationError } from 'class-validator';
 import { JobValidationError, type PropertyViolation } from '../errors';
 import type { DtoClass } from './job-input';
+import { checkNesting, NestingGuard, type PayloadKey, type PayloadRoot } from './nesting-guard';
+import { validationErrorOf } from './payload-violation';
+import { UNSAFE_KEYS } from './unsafe-keys';
 import { passesPlannedChecks, validationMetadataOf } from './validation-plan';
-
-/** Keys that could reach an object's prototype if a transformer assigned them. */
-const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+import { toWireJson } from './wire-json';
 
 /**
  * Turns untrusted plain data into a validated DTO instance: unsafe keys are dropped before
  * class-transformer sees them, unknown properties are stripped, every violation is reported at once.
+ * Data nested deeper than MAX_PAYLOAD_DEPTH, or circular, is refused before any recursive walk.
  */
 export function toValidDto<T extends object>(
   dto: DtoClass<T>,
@@ -26,14 +28,10 @@ export function toValidDto<T extends object>(
     ]);
   }
   let instance: T;
-  if (isPlainDto(dto)) {
-    // What class-transformer would do for a DTO without @Type/@Transform/@Expose/@Exclude, at a
-    // fraction of the cost: a fresh instance (defaults from its initialisers) with a safe deep copy.
-    instance = new dto();
-    copySafeKeys(data, instance);
-  } else {
-    const plain = data instanceof dto ? instanceToPlain(data) : withoutUnsafeKeys(data);
-    instance = plainToInstance(dto, plain) as T;
+  try {
+    instance = toDto(dto, data, rootOf(side));
+  } catch (error) {
+    throw validationErrorOf(error, schemaName, side);
   }
   // The common case, valid, without validateSync's per-call set-up; anything else gets its full report.
   if (passesPlannedChecks(instance)) return instance;
@@ -41,6 +39,22 @@ export function toValidDto<T extends object>(
   const errors = validateSync(instance, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) throw new JobValidationError(schemaName, side, flatten(errors));
   return instance;
+}
+
+function toDto<T extends object>(dto: DtoClass<T>, data: object, root: PayloadRoot): T {
+  if (isPlainDto(dto)) {
+    // What class-transformer would do for a DTO without @Type/@Transform/@Expose/@Exclude, at a
+    // fraction of the cost: a fresh instance (defaults from its initialisers) with a safe deep copy.
+    const guard = new NestingGuard(root);
+    guard.enter(data);
+    return copySafeKeys(data, new dto(), guard);
+  }
+  if (data instanceof dto) {
+    // class-transformer walks it without a depth limit: look first.
+    checkNesting(data, root);
+    return plainToInstance(dto, instanceToPlain(data)) as T;
+  }
+  return plainToInstance(dto, withoutUnsafeKeys(data, undefined, new NestingGuard(root))) as T;
 }
 
 /** Per class: whether any class-validator decorator declares a property of it or its ancestors. */
@@ -73,9 +87,20 @@ function emptyDto<T extends object>(dto: DtoClass<T>, data: object, schemaName: 
   return instance as T;
 }
 
-/** The JSON form of a validated DTO, as stored on the wire. */
-export function dtoToPlain(instance: object): Record<string, unknown> {
-  return (isPlainDto(instance.constructor) ? withoutUnsafeKeys(instance) : instanceToPlain(instance)) as Record<string, unknown>;
+/**
+ * The JSON form of a validated DTO, as every backend carries it (see toWireJson): a value JSON cannot
+ * carry is refused with a JobValidationError naming its path.
+ */
+export function dtoToPlain(instance: object, schemaName: string, side: 'input' | 'output'): Record<string, unknown> {
+  try {
+    return toWireJson(isPlainDto(instance.constructor) ? instance : instanceToPlain(instance), rootOf(side)) as Record<string, unknown>;
+  } catch (error) {
+    throw validationErrorOf(error, schemaName, side);
+  }
+}
+
+function rootOf(side: 'input' | 'output'): PayloadRoot {
+  return side === 'input' ? 'payload' : 'result';
 }
 
 /** Per class: true when no class-transformer decorator touches it or its ancestors. */
@@ -103,18 +128,32 @@ function isPlainDto(dto: Function): boolean {
   return plain;
 }
 
-function withoutUnsafeKeys(value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  if (Array.isArray(value)) return value.map(withoutUnsafeKeys);
-  return copySafeKeys(value, {});
+/** A deep copy of `value` without unsafe keys; `guard` has entered the container holding it, at `key`. */
+function withoutUnsafeKeys(value: unknown, key: PayloadKey | undefined, guard: NestingGuard): unknown {
+  // Kept as they are for validation: toWireJson then turns a Date into its string and refuses the others.
+  if (value === null || typeof value !== 'object' || value instanceof Date || value instanceof Map || value instanceof Set) return value;
+  guard.enter(value, key);
+  let copy: unknown;
+  if (Array.isArray(value)) {
+    const items = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = withoutUnsafeKeys(value[i], i, guard);
+    copy = items;
+  } else {
+    copy = copySafeKeys(value, {}, guard);
+  }
+  guard.leave();
+  return copy;
 }
 
-/** Copies `from`'s own enumerable properties (deeply, unsafe keys dropped) onto `to`, as Object.assign would. */
-function copySafeKeys<T extends object>(from: object, to: T): T {
+/**
+ * Copies `from`'s own enumerable properties (deeply, unsafe keys dropped) onto `to`, as Object.assign
+ * would; `guard` has entered `from`.
+ */
+function copySafeKeys<T extends object>(from: object, to: T, guard: NestingGuard): T {
   // for-in with an own-property check visits what Object.keys lists, without allocating that array.
   for (const key in from) {
     if (Object.prototype.hasOwnProperty.call(from, key) && !UNSAFE_KEYS.has(key)) {
-      (to as Record<string, unknown>)[key] = withoutUnsafeKeys((from as Record<string, unknown>)[key]);
+      (to as Record<string, unknown>)[key] = withoutUnsafeKeys((from as Record<string, unknown>)[key], key, guard);
     }
   }
   return to;

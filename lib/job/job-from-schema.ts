@@ -8,13 +8,15 @@ import { rememberValidated } from './validated-payloads';
 
 /**
  * Validates `input` (a plain object or a DTO instance) against the schema's input DTO and wraps it in a
- * new Job with a fresh UUID. Throws JobValidationError naming every failing property. The job's payload
- * is frozen: a job is a value, so change the input and make a new job instead.
+ * new Job with a fresh UUID. Throws JobValidationError naming every failing property, and naming the
+ * path of data no backend could carry (nested too deep, circular, not JSON). The job's payload is
+ * frozen: a job is a value, so change the input and make a new job instead. Its size is checked when
+ * it is published, against the orchestrator's `maxPayloadBytes`.
  */
 export function jobFromSchema<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): Job<I> {
   const payload = toValidDto(schema.input, input, schema.name, 'input');
   const job = new Job<I>(randomUUID(), schema.name, schema.name, payload, isoNow());
-  rememberValidated(job.payload, schema.input, dtoToPlain(payload));
+  rememberValidated(job.payload, schema.input, dtoToPlain(payload, schema.name, 'input'));
   return job;
 }
 
@@ -23,5 +25,5 @@ export function jobFromSchema<I extends JobInput>(schema: JobSchema<I, any>, inp
  * wire form. No Job is made, since only the record travels.
  */
 export function validatedWireInput<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): Record<string, unknown> {
-  return dtoToPlain(toValidDto(schema.input, input, schema.name, 'input'));
+  return dtoToPlain(toValidDto(schema.input, input, schema.name, 'input'), schema.name, 'input');
 }

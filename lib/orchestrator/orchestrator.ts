@@ -22,7 +22,10 @@ import { isoNow } from '../job/iso-now';
 import { validatedPlain } from '../job/validated-payloads';
 import type { JobInput, JobOutput } from '../job/job-input';
 import type { JobSchema } from '../job/job-schema';
+import { checkWireSize } from '../job/wire-json';
+import { validationErrorOf } from '../job/payload-violation';
 import { JobEvents } from './job-events';
+import { resolveOrchestratorOptions, type OrchestratorOptions, type ResolvedOrchestratorOptions } from './orchestrator-options';
 import { checkPriority, checkPublishOptions, dueTimeOf, type PublishOptions } from './publish-options';
 import { checkQueueName } from '../backend/queue-name';
 
@@ -51,8 +54,15 @@ export class Orchestrator {
   readonly events = new JobEvents();
   private readonly schemas = new Map<string, JobSchema<JobInput, JobOutput>>();
   private readonly consumers = new Set<Stoppable>();
+  /** The checked options, defaults filled in. */
+  readonly options: ResolvedOrchestratorOptions;
 
-  constructor(readonly backend: JobBackend = new LocalClient()) {}
+  constructor(
+    readonly backend: JobBackend = new LocalClient(),
+    options: OrchestratorOptions = {},
+  ) {
+    this.options = resolveOrchestratorOptions(options);
+  }
 
   /** Declares a queue named after the schema and remembers the schema for publish and consume. */
   async register<I extends JobInput, O extends JobOutput>(schema: JobSchema<I, O>, options: RegisterOptions = {}): Promise<string> {
@@ -241,7 +251,10 @@ export class Orchestrator {
     return queueType;
   }
 
-  /** The record to enqueue for `input`; a validation error it raises names the queue too. */
+  /**
+   * The record to enqueue for `input`: validated, in the JSON form every backend carries, within
+   * `maxPayloadBytes`. A validation error it raises names the queue too.
+   */
   private toPublishItem(
     queue: string,
     schema: JobSchema<JobInput, JobOutput> | undefined,
@@ -261,15 +274,26 @@ export class Orchestrator {
     if (input instanceof Job) {
       // A payload jobFromSchema validated (and froze) for this schema needs no second look; any other
       // is validated against the queue's schema now.
-      const plain = validatedPlain(input.payload, schema?.input) ?? dtoToPlain(schema ? toValidDto(schema.input, input.payload, schema.name, 'input') : input.payload);
+      const schemaName = schema?.name ?? input.schemaName;
+      const plain = validatedPlain(input.payload, schema?.input) ?? dtoToPlain(schema ? toValidDto(schema.input, input.payload, schema.name, 'input') : input.payload, schemaName, 'input');
+      this.checkSize(plain, schemaName);
       job = { id: input.id, name: input.name, schemaName: input.schemaName, payload: plain, createdAt: input.createdAt, priority: priorityOption ?? input.priority, attempt: 0 };
     } else {
       if (!schema) throw new SchemaNotFoundError(queue);
       // A raw input becomes a new job: only its record travels, so no Job object is made for it.
       const plain = validatedWireInput(schema, input);
+      this.checkSize(plain, schema.name);
       job = { id: randomUUID(), name: schema.name, schemaName: schema.name, payload: plain, createdAt: isoNow(), priority: priorityOption ?? 0, attempt: 0 };
     }
     if (job.priority !== 0) checkPriority(queue, job.priority, this.backend.capabilities.priorityRange);
     return job;
+  }
+
+  private checkSize(plain: Record<string, unknown>, schemaName: string): void {
+    try {
+      checkWireSize(plain, this.options.maxPayloadBytes, 'payload');
+    } catch (error) {
+      throw validationErrorOf(error, schemaName, 'input');
+    }
   }
 }

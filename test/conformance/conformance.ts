@@ -3,6 +3,7 @@ import { queueCases } from './queue.cases';
 import { consumerCases } from './consumer.cases';
 import { lifecycleCases } from './lifecycle.cases';
 import { retentionCases } from './retention.cases';
+import { badInputCases } from './bad-input.cases';
 
 /**
  * The one backend-agnostic suite every backend must pass, unchanged. Cases read the capabilities the
@@ -19,5 +20,6 @@ export function describeConformance(factory: BackendFactory): void {
     describe('consumers', () => consumerCases(ctx));
     describe('job lifecycle', () => lifecycleCases(ctx));
     describe('retention', () => retentionCases(ctx));
+    describe('bad input', () => badInputCases(ctx));
   });
 }

@@ -16,6 +16,8 @@ describe('resolveConsumerOptions', () => {
     expect(resolved.prefetch).toBe(0);
     expect(resolved.maxStalls).toBe(1);
     expect(resolved.timeout).toBeUndefined();
+    expect(resolved.timeoutGrace).toBe(5000);
+    expect(resolved.maxAbandonedRuns).toBe(10);
     expect(resolved.backoff).toEqual({ type: 'exponential', delay: 1000, maxDelay: 300_000 });
   });
 
@@ -26,8 +28,8 @@ describe('resolveConsumerOptions', () => {
 
   it('keeps valid options', () => {
     const backoff = (attempt: number) => attempt * 10;
-    const resolved = resolveConsumerOptions(WHERE, { concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, prefetch: 8, maxStalls: 0, backoff });
-    expect(resolved).toEqual({ concurrency: 4, attempts: 3, timeout: 500, leaseMs: 1000, prefetch: 8, maxStalls: 0, backoff });
+    const given = { concurrency: 4, attempts: 3, timeout: 500, timeoutGrace: 0, maxAbandonedRuns: 2, leaseMs: 1000, prefetch: 8, maxStalls: 0, backoff };
+    expect(resolveConsumerOptions(WHERE, given)).toEqual(given);
   });
 
   it('accepts a complete backoff strategy', () => {
@@ -55,6 +57,10 @@ describe('resolveConsumerOptions', () => {
     ['prefetch -1', { prefetch: -1 }, 'prefetch'],
     ['prefetch 0.5', { prefetch: 0.5 }, 'prefetch'],
     ['maxStalls -1', { maxStalls: -1 }, 'maxStalls'],
+    ['timeoutGrace -1', { timeout: 100, timeoutGrace: -1 }, 'timeoutGrace'],
+    ['timeoutGrace 0.5', { timeout: 100, timeoutGrace: 0.5 }, 'timeoutGrace'],
+    ['maxAbandonedRuns 0', { maxAbandonedRuns: 0 }, 'maxAbandonedRuns'],
+    ['maxAbandonedRuns Infinity', { maxAbandonedRuns: Infinity }, 'maxAbandonedRuns'],
     ['unknown key concurency', { concurency: 2 } as ConsumerOptions, 'concurency'],
     ["backoff type 'linear'", { backoff: { type: 'linear', delay: 10 } as never }, 'backoff.type'],
     ['an unknown backoff field', { backoff: { type: 'exponential', delay: 10, max: 50 } as never }, 'backoff.max'],
