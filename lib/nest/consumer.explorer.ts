@@ -103,6 +103,11 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     }
   }
 
+  /** The queues this app's consumers take jobs from (each once), known from onModuleInit on. */
+  get consumedQueues(): string[] {
+    return [...new Set(this.found.map((consumer) => consumer.queue))];
+  }
+
   /** Stop taking jobs, wait for running ones up to the timeout, give back the rest. */
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.shutdown(this.options.shutdownTimeout)));
