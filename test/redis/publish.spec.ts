@@ -1,8 +1,8 @@
-import { InvalidOptionError, jobFromSchema, Orchestrator, RedisClient, type JobRecord } from '../../lib';
+import { InvalidOptionError, jobFromSchema, Orchestrator, RedisClient, RedisUnavailableError, type JobRecord } from '../../lib';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
 import { CuttingProxy } from './fixtures/cutting-proxy';
-import { adminConnection, deleteKeysUnder, settleWithin, uniquePrefix } from './fixtures/redis-test-kit';
+import { adminConnection, deleteKeysUnder, eventually, settleWithin, uniquePrefix } from './fixtures/redis-test-kit';
 
 /**
  * RedisClient.publish on a standalone server: one script per call, which also checks and writes the
@@ -138,5 +138,94 @@ describe('a publish resent by ioredis is not a duplicate', () => {
     expect(await backend.getJob(jobs[1].id)).toMatchObject({ queue, status: 'delayed' });
     const error = await rejection(backend.publish(queue, [{ job: jobs[0] }]));
     expect(error.message).toContain(jobs[0].id);
+  });
+});
+
+describe('a publish retried after it failed without an answer', () => {
+  /** A client whose connection a proxy can cut; its calls give up after one second without an answer. */
+  async function cutClient(): Promise<{ backend: RedisClient; cutter: CuttingProxy }> {
+    const cutter = new CuttingProxy(server);
+    proxies.push(cutter);
+    const backend = new RedisClient({ host: server.host, port: await cutter.listen(), prefix, commandTimeoutMs: 1000 });
+    clients.push(backend);
+    return { backend, cutter };
+  }
+
+  async function unanswered(publish: Promise<void>): Promise<RedisUnavailableError> {
+    const outcome = await settleWithin(publish, 10_000);
+    expect(outcome).toMatchObject({ ok: false });
+    const { error } = outcome as { error: Error };
+    expect(error).toBeInstanceOf(RedisUnavailableError);
+    return error as RedisUnavailableError;
+  }
+
+  it('one that ran but whose answer was lost: the retry resolves, the queue holds the job once and runs it once', async () => {
+    const { backend, cutter } = await cutClient();
+    const queue = await declared(backend, 'ran-unanswered');
+    const job = record(queue, 'once');
+    const other = record(queue, 'other');
+    cutter.holdNewConnections();
+    cutter.cutOnNextReply();
+    expect(await unanswered(backend.publish(queue, [{ job }, { job: other }]))).toMatchObject({ operation: 'publish', queue });
+    // It did run: Redis holds the jobs (seen on a connection of our own).
+    expect(await admin.zcard(`${prefix}:{${queue}}:wait`)).toBe(2);
+    cutter.reopen();
+
+    // The caller does what the error says: calls again, with the same jobs (and a new one).
+    const fresh = record(queue, 'fresh');
+    expect(await settleWithin(backend.publish(queue, [{ job }, { job: other }, { job: fresh }]), 10_000)).toEqual({ ok: true, value: undefined });
+    expect(await backend.queueStats(queue)).toMatchObject({ waiting: 3, delayed: 0 });
+    const ran: string[] = [];
+    const consumer = new FnConsumer(queue, (run) => void ran.push(run.payload.label));
+    consumer.connect(new Orchestrator(backend));
+    expect(await consumer.consumeUntilEmpty()).toBe(3);
+    await consumer.close();
+    expect(ran).toEqual(['once', 'other', 'fresh']);
+    // Answered now: publishing the job again is a second publish, and refused.
+    expect((await rejection(backend.publish(queue, [{ job }]))).message).toContain(job.id);
+  });
+
+  it('one that had not reached Redis yet, sent by ioredis once the connection is back: the retry resolves, and the queue holds the job once', async () => {
+    const { backend, cutter } = await cutClient();
+    const queue = await declared(backend, 'not-sent');
+    const job = record(queue, 'once');
+    cutter.cutAllAndHold();
+    // Queued by ioredis while it reconnects: rejected here, sent when the connection is back.
+    await unanswered(backend.publish(queue, [{ job }]));
+    expect(await admin.exists(`${prefix}:{${queue}}:job:${job.id}`)).toBe(0);
+    cutter.reopen();
+    // ioredis sends it once the connection is back: it runs, though its caller was told it failed.
+    await eventually('the first publish arrives after all', async () => (await admin.exists(`${prefix}:{${queue}}:job:${job.id}`)) === 1);
+    expect(await settleWithin(backend.publish(queue, [{ job }]), 10_000)).toEqual({ ok: true, value: undefined });
+    expect(await backend.queueStats(queue)).toMatchObject({ waiting: 1 });
+    expect(await backend.getJob(job.id)).toMatchObject({ queue, status: 'waiting', payload: { label: 'once' } });
+  });
+
+  it('the same id with other data, after a publish that got no answer, is still refused: a retry carries the same job', async () => {
+    const { backend, cutter } = await cutClient();
+    const queue = await declared(backend, 'changed-retry');
+    const job = record(queue, 'first');
+    cutter.holdNewConnections();
+    cutter.cutOnNextReply();
+    await unanswered(backend.publish(queue, [{ job }]));
+    cutter.reopen();
+    const error = await rejection(backend.publish(queue, [{ job: { ...job, payload: { label: 'changed' } } }]));
+    expect(error.message).toContain(job.id);
+    expect(await backend.getJob(job.id)).toMatchObject({ queue, status: 'waiting', payload: { label: 'first' } });
+  });
+
+  it('retried by another client (another process) it is refused, and the refusal says the first went through', async () => {
+    const { backend, cutter } = await cutClient();
+    const queue = await declared(backend, 'elsewhere-retry');
+    const job = record(queue, 'once');
+    cutter.holdNewConnections();
+    cutter.cutOnNextReply();
+    await unanswered(backend.publish(queue, [{ job }]));
+    cutter.reopen();
+    const error = await rejection(client().publish(queue, [{ job }]));
+    expect(error).toMatchObject({ option: 'job.id' });
+    expect(error.message).toContain(job.id);
+    expect(error.message).toContain('went through');
+    expect(await backend.queueStats(queue)).toMatchObject({ waiting: 1 });
   });
 });

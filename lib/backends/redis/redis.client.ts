@@ -8,6 +8,7 @@ import {
   BackendClosedError,
   InvalidOptionError,
   JobNotFoundError,
+  JobsError,
   LeaseLostError,
   MalformedJobError,
   QueueNotDeclaredError,
@@ -28,6 +29,7 @@ import { RedisKeys } from './redis-keys';
 import { PUBLISH_SCRIPTS, QUEUE_SCRIPTS, RedisScripts, type PublishScriptName, type ScriptName } from './redis-scripts';
 import { RedisUnavailableError } from './redis-unavailable.error';
 import { SettleBatcher } from './settle-batcher';
+import { UnansweredPublishes } from './unanswered-publishes';
 
 /** A consumer with nothing to do still wakes this often, so a deleted or redeclared queue is noticed. */
 const MAX_BLOCK_MS = 10_000;
@@ -83,6 +85,7 @@ export class RedisClient implements JobBackend {
    * idempotent by its token base), instead of leaving them leased to nobody until the lease runs out.
    */
   private readonly unanswered = new Map<string, string[]>();
+  private readonly unansweredPublishes = new UnansweredPublishes();
   private closed = false;
   private readonly logger = new Logger('RedisClient');
   /** Jobs fetched that are not job records: dead-lettered in the background, apart from the healthy ones. */
@@ -154,20 +157,27 @@ export class RedisClient implements JobBackend {
     this.assertOpen();
     if (items.length === 0) return;
     // The call's nonce, stored with its jobs: a resend of this call by ioredis is told apart from a
-    // second publish of the same job.
+    // second publish of the same job. A job published again after a call that got no answer goes
+    // with that call's nonce instead (UnansweredPublishes).
     const nonce = randomUUID();
+    const ids = items.map(({ job }) => job.id);
+    const nonces = this.unansweredPublishes.noncesFor(ids, nonce);
     const args: (string | number)[] = [this.keys.jobPrefix(queue), queue, nonce, items.length];
     const now = Date.now();
     for (const { job, runAt } of items) {
       // Sent as a delay, not a time: the script adds it to the Redis clock, so client clocks may drift.
       args.push(job.id, JSON.stringify(job), job.priority, runAt === undefined ? 0 : Math.max(0, Math.ceil(runAt - now)));
     }
-    if (this.cluster) return this.publishOnCluster(queue, items, nonce, args);
+    nonces.forEach((own, i) => own !== nonce && args.push(i, own));
     try {
-      await this.publishScripts.run('publish', [...this.keys.queue(queue), this.index.key], args);
+      if (this.cluster) await this.publishOnCluster(queue, ids, nonces, args);
+      else await this.publishScripts.run('publish', [...this.keys.queue(queue), this.index.key], args).catch((err: Error) => Promise.reject(this.translate(err, queue)));
     } catch (err) {
-      throw this.translate(err as Error, queue);
+      // Refused (a JobsError) is an answer; anything else leaves it unknown whether the jobs are in.
+      this.unansweredPublishes.settled(ids, nonces, err instanceof JobsError);
+      throw err;
     }
+    this.unansweredPublishes.settled(ids, nonces, true);
   }
 
   /**
@@ -176,8 +186,7 @@ export class RedisClient implements JobBackend {
    * queue, the jobs the script enqueued are withdrawn. Between the two a consumer of this queue may
    * take such a job: it then runs here as well (logged), the one window the two slots leave open.
    */
-  private async publishOnCluster(queue: string, items: PublishItem[], nonce: string, args: (string | number)[]): Promise<void> {
-    const ids = items.map((item) => item.job.id);
+  private async publishOnCluster(queue: string, ids: string[], nonces: string[], args: (string | number)[]): Promise<void> {
     const [claimed, published] = await Promise.allSettled([
       this.index.claim(queue, ids),
       this.publishScripts.run('publish', this.keys.queue(queue), args),
@@ -190,7 +199,7 @@ export class RedisClient implements JobBackend {
     if (claimed.status === 'rejected') throw claimed.reason;
     const { created, elsewhere } = claimed.value;
     if (elsewhere.length === 0) return;
-    const taken = await this.publishScripts.run<string[]>('withdraw', this.keys.queue(queue), [this.keys.jobPrefix(queue), nonce, ...ids]);
+    const taken = await this.publishScripts.run<string[]>('withdraw', this.keys.queue(queue), [this.keys.jobPrefix(queue), ...ids.flatMap((id, i) => [id, nonces[i]])]);
     await this.index.drop(created.filter((id) => !taken.includes(id)));
     if (taken.length > 0) this.logger.warn(`publish to "${queue}" was refused, but a consumer took job(s) ${taken.join(', ')} before it could be withdrawn: they run in "${queue}" too`);
     const [first] = elsewhere;
@@ -474,7 +483,13 @@ export class RedisClient implements JobBackend {
     if (priority) return new InvalidOptionError(`publish to "${queue}"`, 'priority', `is only meaningful on a priority queue; "${queue}" is ${priority[1]}`);
     const duplicate = /MINDTRACE_DUPLICATE (\S+)/.exec(message);
     if (duplicate) {
-      return new InvalidOptionError(`publish to "${queue}"`, 'job.id', `${duplicate[1]} is already a job of "${queue}" (or twice in this batch) — publish a new job (jobFromSchema) instead of the same one twice`);
+      return new InvalidOptionError(
+        `publish to "${queue}"`,
+        'job.id',
+        `${duplicate[1]} is already a job of "${queue}" (or twice in this batch) — if this call retries a publish that failed without an answer ` +
+          '(RedisUnavailableError) in another process, that publish went through and the job is enqueued once (getJob tells); ' +
+          'otherwise publish a new job (jobFromSchema) instead of the same one twice',
+      );
     }
     const elsewhere = /MINDTRACE_ELSEWHERE (\S+) (.*)$/.exec(message);
     if (elsewhere) {

@@ -1,10 +1,15 @@
--- publish(queue, nonce, count, then per job: id, json, priority, delayMs): all jobs or none.
+-- publish(queue, nonce, count, then per job: id, json, priority, delayMs, then per retried job: index,
+-- nonce): all jobs or none.
 -- KEYS[8], on a standalone server only, is the id index: an id that belongs to another queue is
 -- refused here, and the new ids are indexed in the same step. (On Redis Cluster the index is in
 -- another slot: the client claims the ids there with a command of its own, see IdIndex.)
 -- Every call has its own nonce, stored with its jobs: a job that exists with this call's nonce is a
 -- resend of this very call (its reply was lost with the connection and ioredis sent it again), and is
 -- skipped; any other existing id is a second publish of the same job, and is refused.
+-- After the jobs come pairs (job index from 0, nonce) for jobs the client is publishing again after a
+-- call that got no answer: such a job goes with that call's nonce, so whichever of the two arrives
+-- second (the retry, or the first call sent late by ioredis) finds it and is skipped, provided it
+-- carries the same data; other data under that id is still a duplicate.
 
 -- HSET of a flat { field, value, ... } list, chunked like zadd_all.
 local function hset_all(key, flat)
@@ -17,6 +22,8 @@ local qtype = queue_type()
 local index = KEYS[8]
 local queue, nonce, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local resent, seen = {}, {}
+local retried = {}
+for i = 5 + count * 4, #ARGV, 2 do retried[tonumber(ARGV[i])] = ARGV[i + 1] end
 for i = 0, count - 1 do
   local id = ARGV[5 + i * 4]
   if tonumber(ARGV[7 + i * 4]) ~= 0 and qtype ~= 'priority' then
@@ -30,7 +37,7 @@ for i = 0, count - 1 do
   end
   -- attempt is set on every job, so it tells whether the job exists without fetching its data.
   local f = redis.call('HMGET', job_key(id), 'attempt', 'nonce')
-  if f[2] == nonce then
+  if f[2] == (retried[i] or nonce) and (not retried[i] or redis.call('HGET', job_key(id), 'data') == ARGV[6 + i * 4]) then
     resent[i] = true
   elseif f[1] then
     return redis.error_reply('MINDTRACE_DUPLICATE ' .. id)
@@ -55,16 +62,17 @@ for i = 0, count - 1 do
   local json = ARGV[6 + i * 4]
   local priority = ARGV[7 + i * 4]
   local delay = tonumber(ARGV[8 + i * 4])
+  local own = retried[i] or nonce
   if resent[i] then
     -- already enqueued by the first send
   elseif delay > 0 then
-    redis.call('HSET', jk, 'data', json, 'priority', priority, 'attempt', 0, 'status', 'delayed', 'runAt', now + delay, 'nonce', nonce)
+    redis.call('HSET', jk, 'data', json, 'priority', priority, 'attempt', 0, 'status', 'delayed', 'runAt', now + delay, 'nonce', own)
     later[#later + 1] = now + delay
     later[#later + 1] = id
   else
     seq = seq + 1
     local member, score = place(qtype, seq, id, priority)
-    redis.call('HSET', jk, 'data', json, 'priority', priority, 'attempt', 0, 'status', 'waiting', 'member', member, 'score', score, 'nonce', nonce)
+    redis.call('HSET', jk, 'data', json, 'priority', priority, 'attempt', 0, 'status', 'waiting', 'member', member, 'score', score, 'nonce', own)
     waiting[#waiting + 1] = score
     waiting[#waiting + 1] = member
   end

@@ -1,11 +1,11 @@
--- withdraw(nonce, ids...): Redis Cluster only. Undoes a publish whose ids turned out to belong to
--- another queue (the id index, in another slot, said so after this queue's publish had run): drops
--- the jobs that call enqueued, found by its nonce, if they are still waiting or delayed. Returns the
--- ids a consumer took in the meantime; those stay (they are running).
-local nonce = ARGV[2]
+-- withdraw(then per job: id, nonce): Redis Cluster only. Undoes a publish whose ids turned out to
+-- belong to another queue (the id index, in another slot, said so after this queue's publish had run):
+-- drops the jobs that call enqueued, found by the nonce each went with (the call's, or for a retried
+-- job the one of the call it retries), if they are still waiting or delayed. Returns the ids a
+-- consumer took in the meantime; those stay (they are running).
 local taken = {}
-for i = 3, #ARGV do
-  local id = ARGV[i]
+for i = 2, #ARGV, 2 do
+  local id, nonce = ARGV[i], ARGV[i + 1]
   local jk = job_key(id)
   local f = redis.call('HMGET', jk, 'nonce', 'status', 'member')
   if f[1] == nonce then
