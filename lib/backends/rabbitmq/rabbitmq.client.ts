@@ -18,6 +18,7 @@ import type { JobStateStore } from '../../backend/job-state-store.interface';
 import type { ChannelAcks } from './channel-acks';
 import { fenceChannel } from './channel-fence';
 import { foreignQueueType, inequivalenceOf } from './declare-refusal';
+import { BrokerUnavailableError } from './broker-unavailable.error';
 import { JobStoreUnavailableError } from './job-store-unavailable.error';
 import type { PublishOutcome } from './confirm-batch';
 import { QueueSubscription, type Received } from './queue-subscription';
@@ -36,8 +37,9 @@ import {
   type OutgoingMessage,
   type UndecodableMessage,
 } from './rabbitmq.message';
-import { DEAD_RETENTION_ARGUMENTS, DELAY_QUEUE_REFRESH_MS, FAILURE_HEADER, MAX_DELAY_MS, Topology, delayBucket, type QueueNames } from './rabbitmq.topology';
+import { DEAD_RETENTION_ARGUMENTS, DELAY_QUEUE_REFRESH_MS, FAILURE_HEADER, MAX_DELAY_MS, RESENT_HEADER, Topology, delayBucket, type QueueNames } from './rabbitmq.topology';
 import { RedeliveryLedger } from './redelivery-ledger';
+import { UnconfirmedPublishes } from './unconfirmed-publishes';
 
 /** A delivery handed to a consumer and not settled yet. */
 interface Hold {
@@ -50,7 +52,12 @@ interface Hold {
   bodyAttempt: number;
   /** The record as delivered: attempt counts this delivery. */
   job: JobRecord;
+  /** A copy published again after an ambiguous failure, delivered for the first time: it may be a second copy. */
+  resent: boolean;
 }
+
+/** Headers of a job published again after an ambiguous failure (see RESENT_HEADER). */
+const RESENT_HEADERS = Object.freeze({ [RESENT_HEADER]: 1 });
 
 const RABBITMQ_QUEUE_TYPES: readonly QueueType[] = ['fifo', 'priority'];
 
@@ -82,6 +89,7 @@ export class RabbitMQClient implements JobBackend {
   private readonly subscriptions = new Map<string, QueueSubscription>();
   private readonly holds = new Map<string, Hold>();
   private readonly ledger = new RedeliveryLedger();
+  private readonly unconfirmed = new UnconfirmedPublishes();
   private readonly channelIds = new WeakMap<Channel, number>();
   private nextChannelId = 0;
   /** waitForFinished calls in progress, ended by close(). */
@@ -195,24 +203,59 @@ export class RabbitMQClient implements JobBackend {
     if (items.length === 0) return;
 
     // Without a store (or with nothing delayed) nothing extra is awaited: each await is a tick on a single publish's path.
-    if (this.store) {
-      await this.store.published(
-        queue,
-        items.map(({ job, runAt }) => ({ job, runAt: runAt !== undefined && runAt - now >= 1 ? runAt : null })),
-      );
+    const store = this.store;
+    if (!store) {
+      await this.publishJobs(names, immediate, delayed);
+      return;
     }
+    const resent = this.unconfirmed.size > 0 ? await this.resentOf(store, queue, items) : null;
+    const publishing = resent ? items.filter(({ job }) => !resent.arrived.has(job.id)) : items;
+    if (publishing.length === 0) return;
+    await store.published(
+      queue,
+      publishing.map(({ job, runAt }) => ({ job, runAt: runAt !== undefined && runAt - now >= 1 ? runAt : null })),
+    );
     try {
-      if (delayed.size === 0) await this.publishToWork(names, immediate);
+      if (!resent) await this.publishJobs(names, immediate, delayed);
       else {
-        await Promise.all([
-          immediate.length > 0 ? this.publishToWork(names, immediate) : undefined,
-          ...[...delayed].map(([bucket, jobs]) => this.publishDelayed(names, jobs, bucket)),
-        ]);
+        const keep = (jobs: JobRecord[]): JobRecord[] => jobs.filter((job) => !resent.arrived.has(job.id));
+        await this.publishJobs(names, keep(immediate), new Map([...delayed].map(([bucket, jobs]) => [bucket, keep(jobs)])), resent.copies);
       }
     } catch (err) {
-      await this.recordState(() => this.store?.unpublished(queue, items.map(({ job }) => job.id)));
+      const ids = publishing.map(({ job }) => job.id);
+      // Lost with the connection before every confirm came: the broker may hold them. Anything else enqueued none.
+      if (err instanceof BrokerUnavailableError) this.unconfirmed.add(queue, ids);
+      await this.recordState(() => store.unpublished(queue, ids));
       throw err;
     }
+  }
+
+  private publishJobs(names: QueueNames, immediate: JobRecord[], delayed: Map<number, JobRecord[]>, resent?: ReadonlySet<string>): Promise<unknown> {
+    if (delayed.size === 0) return this.publishToWork(names, immediate, resent);
+    return Promise.all([
+      immediate.length > 0 ? this.publishToWork(names, immediate, resent) : undefined,
+      ...[...delayed].filter(([, jobs]) => jobs.length > 0).map(([bucket, jobs]) => this.publishDelayed(names, jobs, bucket, resent)),
+    ]);
+  }
+
+  /**
+   * Sorts the jobs of a publish whose earlier publish failed ambiguously. One the job store knows has
+   * arrived (its first copy was delivered: the store recorded its start), so it is not published again
+   * and the call answers as if it were. The others are published with RESENT_HEADER: if the first copy
+   * did arrive and is delivered first, as a queue delivers in publish order, this copy is dropped on
+   * delivery (handOut). Refusing the id instead, as RedisClient does, would lose the job whenever the
+   * first copy never reached the broker: the store's record is written before the publish, so it cannot
+   * tell.
+   */
+  private async resentOf(store: JobStateStore, queue: string, items: readonly PublishItem[]): Promise<{ arrived: Set<string>; copies: Set<string> } | null> {
+    const arrived = new Set<string>();
+    const copies = new Set<string>();
+    for (const { job } of items) {
+      if (!this.unconfirmed.take(queue, job.id)) continue;
+      if (await store.get(job.id)) arrived.add(job.id);
+      else copies.add(job.id);
+    }
+    return arrived.size > 0 || copies.size > 0 ? { arrived, copies } : null;
   }
 
   async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
@@ -645,8 +688,8 @@ export class RabbitMQClient implements JobBackend {
   // ── publishing ───────────────────────────────────────────────────────────────────────────────────
 
   /** Publishes to the work queue; a returned message means the queue was deleted. */
-  private publishToWork(names: QueueNames, jobs: readonly JobRecord[]): Promise<void> {
-    return this.publishRouted(names, jobs.map((job) => jobMessage(names.work, job)));
+  private publishToWork(names: QueueNames, jobs: readonly JobRecord[], resent?: ReadonlySet<string>): Promise<void> {
+    return this.publishRouted(names, jobs.map((job) => jobMessage(names.work, job, headersOf(job, resent))));
   }
 
   private async publishRouted(names: QueueNames, messages: readonly OutgoingMessage[]): Promise<void> {
@@ -658,11 +701,11 @@ export class RabbitMQClient implements JobBackend {
   }
 
   /** Publishes into the delay queue of `bucketMs`, declaring it again if it expired meanwhile. */
-  private async publishDelayed(names: QueueNames, jobs: readonly JobRecord[], bucketMs: number): Promise<void> {
+  private async publishDelayed(names: QueueNames, jobs: readonly JobRecord[], bucketMs: number, resent?: ReadonlySet<string>): Promise<void> {
     let pending = jobs;
     for (let round = 0; round < 2 && pending.length > 0; round++) {
       const name = await this.delayQueue(names, bucketMs);
-      const outcomes = await this.connection.publish(pending.map((job) => jobMessage(name, job)), names.queue);
+      const outcomes = await this.connection.publish(pending.map((job) => jobMessage(name, job, headersOf(job, resent))), names.queue);
       pending = pending.filter((_, i) => outcomes[i] === 'unroutable');
       if (pending.length > 0) this.delayQueues.delete(name);
     }
@@ -748,7 +791,8 @@ export class RabbitMQClient implements JobBackend {
       const job = record;
       job.attempt = bodyAttempt + 1 + redelivered;
       const token = `${this.channelId(channel)}.${message.fields.deliveryTag}`;
-      this.holds.set(token, { queue, subscription, channel, acks, message, bodyAttempt, job });
+      const resent = redelivered === 0 && (message.properties.headers as Record<string, unknown> | undefined)?.[RESENT_HEADER] !== undefined;
+      this.holds.set(token, { queue, subscription, channel, acks, message, bodyAttempt, job, resent });
       return { queue, job: { ...job }, token };
     });
     subscription.handedOut(deliveries.length);
@@ -763,9 +807,11 @@ export class RabbitMQClient implements JobBackend {
    * fetches again, rather than run jobs whose outcome could not be recorded.
    */
   private async recordStarted(store: JobStateStore, queue: string, deliveries: Delivery[]): Promise<Delivery[]> {
-    const outcomes = await Promise.allSettled(deliveries.map((delivery) => store.started(queue, delivery.job)));
-    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    if (!failed) return deliveries;
+    const resent = deliveries.filter((delivery) => this.holds.get(delivery.token)?.resent);
+    // Resent copies last: one delivered with its first copy must see that copy started.
+    const failed = (await this.startAll(store, queue, resent.length === 0 ? deliveries : deliveries.filter((d) => !resent.includes(d)))) ??
+      (resent.length === 0 ? null : await this.startResent(store, queue, resent));
+    if (!failed) return resent.length === 0 ? deliveries : deliveries.filter((delivery) => this.holds.has(delivery.token));
     for (const delivery of deliveries) {
       const hold = this.holds.get(delivery.token);
       if (!hold) continue;
@@ -775,6 +821,38 @@ export class RabbitMQClient implements JobBackend {
       if (hold.job.attempt === hold.bodyAttempt + 1) this.ledger.add(queue, hold.job.id, hold.bodyAttempt);
     }
     throw new JobStoreUnavailableError(queue, deliveries[0].job.id, 'started', reasonOf(failed.reason));
+  }
+
+  /** Records the starts in parallel; the first failure, if any. */
+  private async startAll(store: JobStateStore, queue: string, deliveries: readonly Delivery[]): Promise<PromiseRejectedResult | null> {
+    const outcomes = await Promise.allSettled(deliveries.map((delivery) => store.started(queue, delivery.job)));
+    return outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected') ?? null;
+  }
+
+  /**
+   * Resent copies (RESENT_HEADER) are run only if the store has not seen their job start: one it has is
+   * a second copy of a job whose first publish did arrive, and is acknowledged without a run.
+   */
+  private async startResent(store: JobStateStore, queue: string, deliveries: readonly Delivery[]): Promise<PromiseRejectedResult | null> {
+    for (const delivery of deliveries) {
+      const hold = this.holds.get(delivery.token) as Hold;
+      try {
+        const state = await store.get(delivery.job.id);
+        if (state && (state.status === 'completed' || state.status === 'dead' || state.attempt > hold.bodyAttempt)) {
+          this.claim(delivery);
+          this.logger.warn(
+            `job ${delivery.job.id} on "${queue}" arrived twice (published again after a publish whose confirm was lost with the connection); ` +
+              `the job is ${state.status} already, so this copy is dropped unrun`,
+          );
+          settleQuietly(() => hold.acks.ack(hold.message));
+          continue;
+        }
+        await store.started(queue, delivery.job);
+      } catch (err) {
+        return { status: 'rejected', reason: err };
+      }
+    }
+    return null;
   }
 
   private holdOf(delivery: Delivery): Hold {
@@ -877,6 +955,10 @@ export class RabbitMQClient implements JobBackend {
   }
 }
 
+function headersOf(job: JobRecord, resent: ReadonlySet<string> | undefined): Record<string, unknown> | undefined {
+  return resent?.has(job.id) ? RESENT_HEADERS : undefined;
+}
+
 /** A dead letter that is no job goes back as it came, without its failure header. */
 function rawCopy(routingKey: string, message: Message): OutgoingMessage {
   const headers = { ...((message.properties.headers as Record<string, unknown> | undefined) ?? {}) };
@@ -912,6 +994,15 @@ function differenceOf(err: unknown, wanted: string): string {
   const found = inequivalenceOf(err);
   const what = found ? `with another ${found.arg} (it has ${found.current})` : `declared differently (${reasonOf(err)})`;
   return `${what}, where RabbitMQClient declares ${wanted}`;
+}
+
+/** An ack on a channel that closed throws; the broker then has the message back anyway. */
+function settleQuietly(settle: () => void): void {
+  try {
+    settle();
+  } catch {
+    // The channel is gone: its unacknowledged messages return to the queue by themselves.
+  }
 }
 
 function reasonOf(err: unknown): string {

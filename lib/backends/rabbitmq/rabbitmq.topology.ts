@@ -19,6 +19,11 @@ export interface QueueNames {
 export const QUEUE_TYPE_ARGUMENT = 'x-mindtrace-queue-type';
 /** Header on a dead letter: its JobFailure as JSON. */
 export const FAILURE_HEADER = 'x-mindtrace-failure';
+/**
+ * Header on a job published again by its caller after an earlier publish of it failed ambiguously: this
+ * copy may be a second one, and is dropped on delivery if the job store says the job already started.
+ */
+export const RESENT_HEADER = 'x-mindtrace-resent';
 
 /** Arguments of the dead-letter queue that carry `retention.dead`; a clash in one of them means the retention changed. */
 export const DEAD_RETENTION_ARGUMENTS: readonly string[] = ['x-max-length', 'x-message-ttl', 'x-overflow'];
