@@ -1,0 +1,72 @@
+import type { Message } from 'amqplib';
+import type { JobRecord } from '../../lib/backend/job-record';
+import type { JobFailure } from '../../lib/backend/job-state';
+import { MAX_BODY_NESTING, exceedsNesting } from '../../lib/backends/rabbitmq/json-nesting';
+import { deadLetterMessage, decodeDeadLetter, decodeJob } from '../../lib/backends/rabbitmq/rabbitmq.message';
+
+/** How the client reads and writes message bodies, without a broker: the parts that must never recurse without bound. */
+
+function nested(depth: number, inner = '1'): string {
+  return `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
+}
+
+function delivered(content: Buffer | string, headers?: Record<string, unknown>): Message {
+  return {
+    content: Buffer.isBuffer(content) ? content : Buffer.from(content),
+    fields: { deliveryTag: 1, redelivered: false, exchange: '', routingKey: 'q' },
+    properties: { headers },
+  } as unknown as Message;
+}
+
+const record: JobRecord = { id: 'job-1', name: 'q', schemaName: 'q', payload: { label: 'x' }, createdAt: new Date(0).toISOString(), priority: 0, attempt: 0 };
+const failure: JobFailure = { name: 'JobValidationError', message: 'bad', attempt: 1, failedAt: new Date(0).toISOString() };
+
+describe('exceedsNesting', () => {
+  it('counts brackets outside strings only, escaped quotes included', () => {
+    expect(exceedsNesting(Buffer.from(nested(MAX_BODY_NESTING)))).toBe(false);
+    expect(exceedsNesting(Buffer.from(nested(MAX_BODY_NESTING + 1)))).toBe(true);
+    const bracketsInAString = JSON.stringify({ text: `\\"${'['.repeat(5000)}` });
+    expect(exceedsNesting(Buffer.from(bracketsInAString))).toBe(false);
+    expect(exceedsNesting(Buffer.from(nested(10, JSON.stringify('é"[[[')) + ' '.repeat(3000)), 10)).toBe(false);
+    expect(exceedsNesting(Buffer.from(nested(11) + ' '.repeat(3000)), 10)).toBe(true);
+  });
+});
+
+describe('decodeJob', () => {
+  it('reads a body nested 100,000 levels deep as a problem naming the limit, with its id when readable', () => {
+    const deep = `{"id":"deep","payload":${nested(100_000)}}`;
+    expect(decodeJob(Buffer.from(deep))).toEqual({ problem: expect.stringContaining(`nested deeper than ${MAX_BODY_NESTING} levels`), id: 'deep' });
+  });
+});
+
+describe('deadLetterMessage', () => {
+  it('forwards the delivered bytes when the record cannot be serialised again, the failure in its header', () => {
+    const circular: JobRecord = { ...record, payload: {} };
+    (circular.payload as Record<string, unknown>).self = circular.payload;
+    const original = Buffer.from(JSON.stringify(record));
+    const message = deadLetterMessage('q.dead', circular, failure, original);
+    expect(message.content).toBe(original);
+    expect(JSON.parse(String(message.properties.headers?.['x-mindtrace-failure']))).toEqual(failure);
+  });
+
+  it('serialises the record as it ended when it can', () => {
+    const message = deadLetterMessage('q.dead', { ...record, attempt: 1 }, failure, Buffer.from('ignored'));
+    expect(JSON.parse(message.content.toString())).toEqual({ ...record, attempt: 1 });
+  });
+});
+
+describe('decodeDeadLetter', () => {
+  it('reads a body that is no job, dead-lettered by the broker without a failure header, as MalformedJobError with a stable id', () => {
+    const rejected = delivered('not json', { 'x-death': [{ reason: 'rejected' }] });
+    const first = decodeDeadLetter(rejected, 'q');
+    expect(first.error).toMatchObject({ name: 'MalformedJobError', message: expect.stringContaining('on queue "q"') });
+    expect(first.job.id).toMatch(/^malformed-[0-9a-f]{16}$/);
+    expect(decodeDeadLetter(rejected, 'q').job.id).toBe(first.job.id);
+  });
+
+  it('reads a job dead-lettered by the broker as DeadLettered, with the broker reason', () => {
+    const letter = decodeDeadLetter(delivered(JSON.stringify(record), { 'x-death': [{ reason: 'maxlen' }] }), 'q');
+    expect(letter.job).toEqual(record);
+    expect(letter.error).toMatchObject({ name: 'DeadLettered', message: expect.stringContaining('reason: maxlen') });
+  });
+});
