@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { InvalidOptionError, Orchestrator, RedisClient, UnrecoverableError } from '../../lib';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
-import { adminConnection, clientsNamed, deleteKeysUnder, keysUnder, uniquePrefix } from './fixtures/redis-test-kit';
+import { adminConnection, clientsNamed, deleteKeysUnder, eventually, keysUnder, uniquePrefix } from './fixtures/redis-test-kit';
 
 /** What RedisClient leaves in Redis: its keys, their hash tags, retention, and how it is constructed. */
 const prefix = uniquePrefix();
@@ -313,7 +313,12 @@ describe('retention', () => {
 });
 
 describe('retention by age on an idle queue', () => {
-  const ageMs = 300;
+  // Long enough that the checks made right after the jobs finish come well before it, on any machine;
+  // the expiry itself is waited for (hash gone), not slept for.
+  const ageMs = 2000;
+  const jobKey = (queue: string, id: string): string => `${prefix}:{${queue}}:job:${id}`;
+  /** Resolves once none of `keys` exists any more; the generous timeout only stands for "never". */
+  const expired = (what: string, ...keys: string[]): Promise<void> => eventually(what, async () => (await admin.exists(...keys)) === 0, 10 * ageMs);
 
   it('completed and dead jobs past ageMs are gone although nothing else happened on the queue', async () => {
     const queue = 'aged-idle';
@@ -329,35 +334,37 @@ describe('retention by age on an idle queue', () => {
     expect(await consumer.consume(2)).toBe(2);
     expect(await jobs.queueStats(queue)).toMatchObject({ completed: 1, dead: 1 });
 
-    // Nothing else finishes on this queue from here on: only the passing of time.
-    await new Promise((resolve) => setTimeout(resolve, ageMs + 100));
-    // The job hashes expired by themselves, before anyone looked…
-    expect(await admin.exists(`${prefix}:{${queue}}:job:${done}`, `${prefix}:{${queue}}:job:${died}`)).toBe(0);
+    // Nothing else happens on this queue from here on: the job hashes expire by themselves, before
+    // anyone asks the library about them…
+    await expired('the finished jobs\' hashes expire', jobKey(queue, done), jobKey(queue, died));
     // …and every read agrees: counts, the dead-letter list, getJob, and the id index afterwards.
     expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
     expect(await jobs.deadLetters(queue)).toEqual([]);
     expect(await jobs.getJob(done)).toBeNull();
     await expect(jobs.waitForResult(done, { timeout: 1000 })).rejects.toMatchObject({ name: 'JobNotFoundError' });
     expect(await admin.hmget(`${prefix}:index`, done, died)).toEqual([null, null]);
-  });
+  }, 30 * ageMs);
 
   it('a dead letter redriven before its age is up is live again and does not expire', async () => {
     const queue = 'aged-redrive';
     const client = new RedisClient(REDIS_URL, { prefix, retention: { dead: { ageMs } } });
     const jobs = orchestrator(client);
     await jobs.register(taskSchema(queue));
-    const id = await jobs.publish(queue, { label: 'x' });
+    const id = await jobs.publish(queue, { label: 'redriven' });
+    // Dies with it and stays dead: once its age has passed (its hash gone), so has the redriven job's.
+    const left = await jobs.publish(queue, { label: 'left dead' });
     const consumer = new FnConsumer(queue, () => {
       throw new UnrecoverableError('dead on purpose');
     });
     consumer.connect(jobs);
-    expect(await consumer.consume(1)).toBe(1);
-    expect(await jobs.redrive(queue)).toBe(1);
+    expect(await consumer.consume(2)).toBe(2);
+    expect(await jobs.redrive(queue, { ids: [id] })).toBe(1);
+    expect(await admin.pttl(jobKey(queue, id))).toBe(-1);
 
-    await new Promise((resolve) => setTimeout(resolve, ageMs + 100));
+    await expired('the dead letter left behind expires', jobKey(queue, left));
     expect(await jobs.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
     expect(await jobs.queueStats(queue)).toMatchObject({ waiting: 1, dead: 0 });
-  });
+  }, 30 * ageMs);
 });
 
 describe('dead-letter order', () => {
