@@ -58,6 +58,13 @@ export interface BackendCapabilities {
    */
   uniqueJobIds?: boolean;
   /**
+   * A job its caller publishes again after a publish of it failed ambiguously (the connection was lost
+   * before the broker confirmed it: it may or may not be enqueued) runs once; the retry answers with
+   * the same id. uniqueJobIds gives the same by refusing the retry. RabbitMQ has it with a `jobStore`
+   * only; without one, such a retry may enqueue the job twice.
+   */
+  retriedPublishRunsOnce?: boolean;
+  /**
    * A job given back with `release` (a stopped consumer's jobs taken ahead) returns to its old place:
    * the queue then delivers in the order it would have had the job never been fetched. Without it
    * the job comes back uncounted but maybe elsewhere (RabbitMQ requeues as the broker can; LocalClient

@@ -71,6 +71,11 @@ function countingConsumer(queue: string): { consumer: FnConsumer; runs: string[]
   return { consumer, runs };
 }
 
+it('the capability says so: with a job store only', async () => {
+  expect(clients.create({ jobStore: new InMemoryJobStateStore() }).capabilities.retriedPublishRunsOnce).toBe(true);
+  expect(clients.create().capabilities.retriedPublishRunsOnce).toBe(false);
+});
+
 it('a job published again after its confirm was lost with the connection runs once (retried before anyone consumed it)', async () => {
   const orchestrator = throughProxy();
   const queue = 'not-yet-consumed';

@@ -108,6 +108,8 @@ export class RabbitMQClient implements JobBackend {
       jobState: this.store !== null,
       sharedJobState: this.store?.shared ?? false,
       releaseKeepsOrder: false,
+      // The store tells a job that already started; without one nothing can (see UnconfirmedPublishes).
+      retriedPublishRunsOnce: this.store !== null,
     };
     this.connection = new RabbitMQConnection(this.options, { lost: () => this.onConnectionLost(), restored: () => this.restore() }, this.logger);
   }
