@@ -2,11 +2,12 @@ import type { JobBackend } from '../backend/job-backend.interface';
 import { QUEUE_TYPES } from '../backend/queue-type';
 import { InvalidOptionError } from '../errors';
 import { JobSchema } from '../job/job-schema';
+import { resolveOrchestratorOptions } from '../orchestrator/orchestrator-options';
 import type { JobsModuleOptions, ResolvedJobsModuleOptions } from './interfaces';
 
 const WHERE = 'JobsModule';
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-const KNOWN_OPTIONS = ['backend', 'schemas', 'shutdownTimeout', 'httpErrors'];
+const KNOWN_OPTIONS = ['backend', 'schemas', 'shutdownTimeout', 'httpErrors', 'maxPayloadBytes'];
 
 /** Every method of JobBackend a backend must have (completeAndFetch is optional). */
 const BACKEND_METHODS = [
@@ -76,7 +77,9 @@ export function resolveJobsModuleOptions(options: JobsModuleOptions | undefined)
     throw new InvalidOptionError(WHERE, 'shutdownTimeout', `must be a number of milliseconds ≥ 0, got ${describe(shutdownTimeout)}`);
   }
   if (typeof httpErrors !== 'boolean') throw new InvalidOptionError(WHERE, 'httpErrors', `must be true or false, got ${describe(httpErrors)}`);
-  return { backend, schemas, shutdownTimeout, httpErrors };
+  // The Orchestrator's own check, so both places accept and refuse the same values.
+  const { maxPayloadBytes } = resolveOrchestratorOptions({ maxPayloadBytes: options.maxPayloadBytes }, WHERE);
+  return { backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes };
 }
 
 /** The backend of one app: the one given, or what the factory given makes (checked like a given one). */

@@ -26,7 +26,11 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, JOBS_MODULE_OPTIONS, OPTIO
     // forRootAsync options exist only now, so they are checked here as well as in forRoot.
     { provide: JOBS_RESOLVED_OPTIONS, useFactory: resolveJobsModuleOptions, inject: [JOBS_MODULE_OPTIONS] },
     jobsBackendProvider,
-    { provide: Orchestrator, useFactory: (backend: JobBackend) => new Orchestrator(backend), inject: [JOBS_BACKEND] },
+    {
+      provide: Orchestrator,
+      useFactory: (backend: JobBackend, options: ResolvedJobsModuleOptions) => new Orchestrator(backend, { maxPayloadBytes: options.maxPayloadBytes }),
+      inject: [JOBS_BACKEND, JOBS_RESOLVED_OPTIONS],
+    },
     JobsBackendLifecycle,
     {
       // A null filter is skipped by Nest: `httpErrors: false` leaves these errors to the app's own filters.

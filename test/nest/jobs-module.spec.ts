@@ -4,6 +4,7 @@ import {
   ConsumerDefinitionError,
   InvalidOptionError,
   jobFromSchema,
+  JobValidationError,
   JobsModule,
   LocalClient,
   OnJobEvent,
@@ -67,6 +68,18 @@ describe('JobsModule.forRoot / forRootAsync', () => {
     await orchestrator.register(tickSchema('forroot-backend'));
     const id = await orchestrator.publish('forroot-backend', { n: 1 });
     expect((await orchestrator.getJob(id))?.status).toBe('waiting');
+    await closeApp(app);
+  });
+
+  it('forRoot({ backend, maxPayloadBytes }) gives the Orchestrator that limit: a larger payload is refused', async () => {
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema('forroot-max-bytes')], maxPayloadBytes: 8 }));
+    const orchestrator = app.get(Orchestrator);
+    expect(orchestrator.options.maxPayloadBytes).toBe(8);
+    await orchestrator.publish('forroot-max-bytes', { n: 1 }); // {"n":1}: 7 bytes
+    const refused = await orchestrator.publish('forroot-max-bytes', { n: 12345 }).catch((err: unknown) => err); // 11 bytes
+    expect(refused).toBeInstanceOf(JobValidationError);
+    expect((refused as JobValidationError).violations[0].constraints.maxPayloadBytes).toContain('11 bytes as JSON, over the limit of 8');
+    expect(await orchestrator.countQueueMessages('forroot-max-bytes')).toBe(1);
     await closeApp(app);
   });
 
@@ -573,7 +586,7 @@ describe('JobsModule options are checked, naming the option', () => {
   it('an unknown key is refused, listing the known ones', async () => {
     const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), shutdownTimout: 5 } as never));
     expect(err).toMatchObject({ option: 'shutdownTimout' });
-    expect(err.message).toContain('is not a JobsModule option (known: backend, schemas, shutdownTimeout, httpErrors)');
+    expect(err.message).toContain('is not a JobsModule option (known: backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes)');
   });
 
   it('a schemas entry that is not a JobSchema is refused, naming its index', async () => {
@@ -581,6 +594,12 @@ describe('JobsModule options are checked, naming the option', () => {
     expect(err).toMatchObject({ option: 'schemas[1]' });
     const badType = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), schemas: [{ schema: tickSchema('ok'), queueType: 'lifo' as never }] }));
     expect(badType).toMatchObject({ option: 'schemas[0].queueType' });
+  });
+
+  it.each([0, 1.5, -1, 'big', 1024 ** 3])('maxPayloadBytes %p is refused, as new Orchestrator refuses it', async (maxPayloadBytes) => {
+    const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), maxPayloadBytes: maxPayloadBytes as never }));
+    expect(err).toMatchObject({ where: 'JobsModule', option: 'maxPayloadBytes' });
+    expect(err.message).toContain('must be a whole number of bytes from 1 to 536870912 (512 MiB)');
   });
 
   it('httpErrors must be a boolean', async () => {

@@ -27,6 +27,8 @@ export interface JobsModuleOptions {
    * 400 and the violations (a global exception filter). Default true; false leaves them to your own filters.
    */
   httpErrors?: boolean;
+  /** The largest payload publish accepts, in bytes of its JSON (the Orchestrator's option). Default 1 MiB. */
+  maxPayloadBytes?: number;
 }
 
 /** The options after checking, with every default filled in. */
