@@ -147,3 +147,16 @@ it('against a port where nothing listens, every call rejects with BrokerUnavaila
     await store.close().catch(() => undefined);
   }
 });
+
+describe('a record another producer wrote', () => {
+  it('whose data is not a job record is read without throwing: what can be known, with MalformedJobError as its error', async () => {
+    const queue = `foreign-${randomUUID().slice(0, 8)}`;
+    const store = storeWith({});
+    const record = job();
+    await store.published(queue, [{ job: record, runAt: null }]);
+    await admin.hset(jobKey(queue, record.id), 'data', '{"payload": tru');
+    const state = await store.get(record.id);
+    expect(state).toMatchObject({ id: record.id, queue, status: 'waiting', error: { name: 'MalformedJobError' } });
+    expect(state!.error!.message).toContain('not JSON');
+  });
+});

@@ -162,6 +162,26 @@ describe('a job body that cannot be decoded', () => {
   });
 });
 
+describe('a job key that is not a hash', () => {
+  it('is set aside untouched and dead-lettered as malformed; the jobs fetched with it run, none is lost', async () => {
+    const { queue, orchestrator } = await setup('string-key');
+    await orchestrator.publish(queue, { label: 'a' });
+    const poison = await injectJob(queue, null, { hash: false });
+    await admin.set(keyOf(queue, `job:${poison}`), 'SET where HSET was meant');
+    await orchestrator.publishBatch(queue, [{ label: 'b' }, { label: 'c' }]);
+    // Read before any fetch: what it holds, not a Redis error.
+    expect((await orchestrator.getJob(poison))?.error?.message).toContain('holds a string, not a hash');
+    const { ran, consume } = consumerOf(orchestrator, queue, { concurrency: 4 });
+
+    expect(await consume(3)).toEqual({ ok: true, value: 3 });
+    expect(ran.sort()).toEqual(['a', 'b', 'c']);
+    const state = await expectDeadOnceAsMalformed(orchestrator, queue, poison);
+    expect(state.error!.message).toContain('not a hash');
+    expect(await admin.get(keyOf(queue, `job:${poison}:unreadable`))).toBe('SET where HSET was meant');
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1 });
+  });
+});
+
 describe('a wait entry whose job record is missing', () => {
   it('is dead-lettered as MalformedJobError naming its id, and counts agree with listings', async () => {
     const { queue, orchestrator, handedOut } = await setup('dangling');
@@ -177,5 +197,22 @@ describe('a wait entry whose job record is missing', () => {
     const stats = await orchestrator.queueStats(queue);
     expect(stats).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 1, dead: 1 });
     expect((await orchestrator.deadLetters(queue)).length).toBe(stats.dead);
+  });
+});
+
+describe('counts and listings agree', () => {
+  it('a dead letter whose hash is gone (deleted by hand, evicted) is neither listed nor, once listed, counted', async () => {
+    const { queue, orchestrator } = await setup('gone');
+    await orchestrator.publishBatch(queue, [{ label: 'kept' }, { label: 'gone' }]);
+    const consumer = new FnConsumer(queue, () => Promise.reject(new Error('fails on purpose')), { attempts: 1 });
+    consumer.connect(orchestrator);
+    closing.unshift(consumer);
+    expect(await consumer.consume(2)).toBe(2);
+    const [kept, gone] = (await orchestrator.deadLetters(queue)).map((letter) => letter.job.id);
+    await admin.del(keyOf(queue, `job:${gone}`));
+
+    expect((await orchestrator.deadLetters(queue)).map((letter) => letter.job.id)).toEqual([kept]);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ dead: 1 });
+    expect(await orchestrator.getJob(gone)).toBeNull();
   });
 });
