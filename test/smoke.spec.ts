@@ -43,8 +43,9 @@ describe('the built package', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     main: string;
     types: string;
-    exports: { '.': { types: string; default: string } };
+    exports: Record<string, string | { types: string; default: string }>;
   };
+  const root = pkg.exports['.'] as { types: string; default: string };
 
   it('is built from the current sources (run `npm run build` if not)', () => {
     const stale = filesUnder(join(ROOT, 'lib'), ['.ts'])
@@ -56,12 +57,43 @@ describe('the built package', () => {
     expect(stale).toEqual([]);
   });
 
-  it('has the files main, types and exports point to', () => {
-    const targets = [pkg.main, pkg.types, pkg.exports['.'].types, pkg.exports['.'].default];
+  it('has the files main, types and every export point to', () => {
+    const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target)))];
     expect(targets.filter((target) => !existsSync(join(ROOT, target)))).toEqual([]);
-    expect(pkg.exports['.'].default.replace(/^\.\//, '')).toBe(pkg.main);
-    expect(pkg.exports['.'].types.replace(/^\.\//, '')).toBe(pkg.types);
-    expect(readFileSync(join(ROOT, pkg.types), 'utf8')).toContain("export * from './nest'");
+    expect(root.default.replace(/^\.\//, '')).toBe(pkg.main);
+    expect(root.types.replace(/^\.\//, '')).toBe(pkg.types);
+    expect(readFileSync(join(ROOT, pkg.types), 'utf8')).toMatch(/export \{ JobsModule\b/);
+  });
+
+  it('loads no Nest, ioredis or amqplib until a part that needs them is used', () => {
+    const script = `
+      // The packages loaded so far, by name, from require's cache (ES modules loaded by require() included).
+      const loaded = () => [...new Set(Object.keys(require.cache).map((file) => (/node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(file) || [])[1]).filter(Boolean))];
+      const optional = (names) => names.filter((name) => /^(@nestjs\\/|ioredis$|amqplib$|rxjs$)/.test(name)).sort();
+      const steps = {};
+      const jobs = require('@mindtrace/jobs');
+      steps.imported = optional(loaded());
+      jobs.JobsModule;
+      steps.jobsModule = optional(loaded());
+      new jobs.RedisClient({ lazyConnect: true });
+      steps.redisClient = optional(loaded());
+      new jobs.RabbitMQClient();
+      steps.rabbitMQClient = optional(loaded());
+      console.log(JSON.stringify(steps));
+      process.exit(0);
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(JSON.parse(out.trim().split('\n').pop() as string)).toEqual({
+      imported: [],
+      jobsModule: ['@nestjs/common', '@nestjs/core', 'rxjs'],
+      redisClient: ['@nestjs/common', '@nestjs/core', 'ioredis', 'rxjs'],
+      rabbitMQClient: ['@nestjs/common', '@nestjs/core', 'amqplib', 'ioredis', 'rxjs'],
+    });
+  });
+
+  it('ships source maps that carry their TypeScript, for stack traces and debuggers in an app', () => {
+    const map = JSON.parse(readFileSync(join(ROOT, 'dist/lib/index.js.map'), 'utf8')) as { sourcesContent?: string[] };
+    expect(map.sourcesContent).toEqual([readFileSync(join(ROOT, 'lib/index.ts'), 'utf8')]);
   });
 
   it('ships every Redis script next to the compiled Redis backend', () => {

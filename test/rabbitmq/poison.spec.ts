@@ -142,6 +142,22 @@ describe('poison that cannot be handled the usual way (with a job store)', () =>
     expect(await withStore.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, dead: 1 });
   });
 
+  it('a job readable but nested past the payload limit (500 levels) is run by no handler: its consumer dead-letters it once, with a typed error', async () => {
+    const queue = 'too-deep';
+    await withStore.register(taskSchema(queue));
+    await sendRawTo(`${storePrefix}${queue}`, deepJobBody('deep-500', queue, 500));
+    await withStore.publish(queue, { label: 'after' });
+
+    const { consumer, seen } = recordingConsumer(queue, { concurrency: 1 });
+    consumer.connect(withStore);
+    expect(await consumer.consume(2)).toBe(2);
+    expect(seen).toEqual(['after']);
+    const dead = await withStore.deadLetters(queue);
+    expect(dead.map((d) => [d.job.id, d.error.name])).toEqual([['deep-500', 'JobValidationError']]);
+    expect(await withStore.getJob('deep-500')).toMatchObject({ status: 'dead', attempt: 1, error: { name: 'JobValidationError' } });
+    expect(await withStore.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, dead: 1 });
+  });
+
   it('a poison message is named by its job id if readable, else by its message id, else by an id derived from its bytes', async () => {
     const queue = 'named';
     await withStore.register(taskSchema(queue));
