@@ -6,6 +6,7 @@ import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend
 import type { QueueType } from '../../backend/queue-type';
 import {
   BackendClosedError,
+  BrokerBlockedError,
   InvalidOptionError,
   LeaseLostError,
   MessageUnroutableError,
@@ -304,7 +305,8 @@ export class RabbitMQClient implements JobBackend {
   /**
    * Publishes the dead letter (confirmed) and acks the original. If the publish fails on a live channel,
    * the original is rejected without requeue instead, so the broker dead-letters it itself (see
-   * rejectToDeadLetters): given back, it would run and fail again, as fast as the publish fails.
+   * rejectToDeadLetters): given back, it would run and fail again, as fast as the publish fails. Only
+   * a blocked broker gives it back, since it redelivers nothing before the alarm clears.
    */
   async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
     const hold = this.claim(delivery);
@@ -312,6 +314,11 @@ export class RabbitMQClient implements JobBackend {
     try {
       await this.publishToDead(names, [deadLetterMessage(names.dead, hold.job, failure, hold.message.content)]);
     } catch (err) {
+      // Blocked: given back, it is not redelivered before the alarm clears (the broker reads nothing meanwhile), and then it can be.
+      if (err instanceof BrokerBlockedError) {
+        this.requeue(hold);
+        throw err;
+      }
       if (!this.rejectToDeadLetters(names, hold.acks, hold.message, `job ${hold.job.id}`, err)) throw err;
       await this.recordState(() => this.store?.dead(delivery.queue, hold.job, failure));
       return;
