@@ -11,14 +11,13 @@ import { JobsController } from './jobs/jobs.controller';
 /**
  * The whole app: JobsModule (global, so Orchestrator can be injected anywhere), one producer
  * (DetectionController), one consumer (ObjectDetectionConsumer) and a status endpoint (JobsController).
- * forRootAsync builds the backend when the app starts, not when this file is imported. The pipe is
- * registered here rather than in main.ts so the tests, which boot this module, run exactly this app.
+ * The backend is made when the app starts, not when this file is imported. The pipe is registered
+ * here rather than in main.ts so the tests, which boot this module, run exactly this app.
  */
 @Module({
   imports: [
-    JobsModule.forRootAsync({
-      useFactory: () => ({ backend: createBackend(process.env), schemas: [objectDetectionSchema] }),
-    }),
+    // A factory, not an instance: each app built from this module (each e2e test's) gets its own backend.
+    JobsModule.forRoot({ backend: () => createBackend(process.env), schemas: [objectDetectionSchema] }),
   ],
   controllers: [DetectionController, JobsController],
   providers: [

@@ -1,29 +1,97 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DetectorService } from '../../sample/detection/detector.service';
 
 const REPO_ROOT = join(__dirname, '..', '..');
+/** `nest start` compiles the sample before it runs it: generous, for a loaded 2-core machine. */
+const START_GUARD_MS = 150_000;
 
-/** Runs sample/main.ts as `npm start` does; resolves with its exit code and everything it printed. */
-function runSample(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'sample/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
+interface NpmStart {
+  child: ChildProcess;
+  /** Everything printed so far, stdout and stderr. */
+  output: () => string;
+  /** Resolves with the first match of `pattern` in the output, now or once printed; rejects if the process exits first. */
+  printed: (pattern: RegExp) => Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
 }
 
-describe('sample startup', () => {
+/** Runs `npm start`, the README's one command, in its own process group so the whole tree can be stopped. */
+function npmStart(env: Record<string, string>): NpmStart {
+  const child = spawn('npm', ['start'], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  const watchers = new Set<() => void>();
+  const onData = (chunk: string): void => {
+    output += chunk;
+    for (const watch of [...watchers]) watch();
+  };
+  child.stdout?.setEncoding('utf8').on('data', onData);
+  child.stderr?.setEncoding('utf8').on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const printed = (pattern: RegExp): Promise<RegExpMatchArray> =>
+    new Promise((resolve, reject) => {
+      const watch = (): void => {
+        const match = output.match(pattern);
+        if (!match) return;
+        watchers.delete(watch);
+        resolve(match);
+      };
+      watchers.add(watch);
+      watch();
+      void exited.then(() => {
+        if (watchers.delete(watch)) reject(new Error(`npm start exited before printing ${pattern}:\n${output}`));
+      });
+    });
+  return { child, output: () => output, printed, exited };
+}
+
+function stopGroup(start: NpmStart): void {
+  if (start.child.pid !== undefined && start.child.exitCode === null) {
+    try {
+      process.kill(-start.child.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+describe('npm start', () => {
+  it('is the Nest CLI (nest start), as nest-cli.json configures it', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const cli = JSON.parse(readFileSync(join(REPO_ROOT, 'nest-cli.json'), 'utf8')) as { sourceRoot: string; entryFile: string };
+    expect(pkg.scripts.start).toBe('nest start');
+    expect(pkg.scripts['start:dev']).toBe('nest start --watch');
+    expect(cli).toMatchObject({ sourceRoot: 'sample', entryFile: 'main' });
+  });
+
+  it('builds and serves the sample on the Local backend: a detection posted over HTTP is run by its consumer', async () => {
+    const start = npmStart({ PORT: '0' });
+    try {
+      const [, port] = await start.printed(/\[Sample\] listening on http:\/\/localhost:(\d+) with the LocalClient backend/);
+      const response = await fetch(`http://127.0.0.1:${port}/detections`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ image_path: '/img/cat.jpg' }),
+      });
+      expect(response.status).toBe(202);
+      const { id } = (await response.json()) as { id: string };
+      const [, result] = await start.printed(new RegExp(`job ${id} completed: (.*)`));
+      expect(JSON.parse(result)).toEqual({ objects: new DetectorService().detect('/img/cat.jpg') });
+    } finally {
+      stopGroup(start);
+      await start.exited;
+    }
+  }, START_GUARD_MS);
+
   it('exits 1 with one readable line when its Redis does not answer, instead of an unhandled rejection', async () => {
     // Port 1 is closed: the same as a Redis that is down.
-    const { code, output } = await runSample({ JOBS_BACKEND: 'redis', REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', NO_COLOR: '1' });
-    expect(code).toBe(1);
-    expect(output).toMatch(/\[Sample\] could not start: \S/);
-    expect(output).not.toMatch(/UnhandledPromiseRejection|triggerUncaughtException/);
-  }, 60_000);
+    const start = npmStart({ JOBS_BACKEND: 'redis', REDIS_URL: 'redis://127.0.0.1:1', PORT: '0' });
+    try {
+      expect(await start.exited).toBe(1);
+      expect(start.output()).toMatch(/\[Sample\] could not start: \S/);
+      expect(start.output()).not.toMatch(/UnhandledPromiseRejection|triggerUncaughtException/);
+    } finally {
+      stopGroup(start);
+    }
+  }, START_GUARD_MS);
 });
