@@ -130,8 +130,7 @@ function isPlainDto(dto: Function): boolean {
 
 /** A deep copy of `value` without unsafe keys; `guard` has entered the container holding it, at `key`. */
 function withoutUnsafeKeys(value: unknown, key: PayloadKey | undefined, guard: NestingGuard): unknown {
-  // Kept as they are for validation: toWireJson then turns a Date into its string and refuses the others.
-  if (value === null || typeof value !== 'object' || value instanceof Date || value instanceof Map || value instanceof Set) return value;
+  if (value === null || typeof value !== 'object' || keptForValidation(value)) return value;
   guard.enter(value, key);
   let copy: unknown;
   if (Array.isArray(value)) {
@@ -143,6 +142,15 @@ function withoutUnsafeKeys(value: unknown, key: PayloadKey | undefined, guard: N
   }
   guard.leave();
   return copy;
+}
+
+/**
+ * Kept as they are, for validation to see what was given (a Date for @IsDate): toWireJson then sends
+ * what has toJSON as its JSON form, as JSON.stringify would, and refuses a Map or a Set. JSON.parse
+ * never makes a toJSON function, so untrusted JSON is still copied.
+ */
+function keptForValidation(value: object): boolean {
+  return value instanceof Date || value instanceof Map || value instanceof Set || typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }
 
 /**

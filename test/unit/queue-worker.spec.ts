@@ -186,6 +186,98 @@ describe('QueueWorker', () => {
     });
   });
 
+  describe('a run that ignores its signal beyond timeoutGrace', () => {
+    /** Lets every pending promise callback run (not a wait for time to pass). */
+    const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('is abandoned: its slot goes to the next job, a warning names queue and job, abandonedRuns counts it until it returns', async () => {
+      const warnings = logged('warn');
+      const stuck = gate();
+      const ran: string[] = [];
+      const consumer = connected(
+        (job) => {
+          ran.push(job.payload.label);
+          return job.payload.label === 'stuck' ? stuck.promise.then(() => ({ late: true })) : {};
+        },
+        { concurrency: 1, timeout: 20, timeoutGrace: 30 },
+      );
+      const stuckId = await orchestrator.publish(queue, { label: 'stuck' });
+      const nextId = await orchestrator.publish(queue, { label: 'next' });
+
+      expect(await consumer.consume(2)).toBe(2);
+      expect(ran).toEqual(['stuck', 'next']);
+      expect(consumer.abandonedRuns).toBe(1);
+      const abandoned = warnings.filter((w) => w.includes('abandoned —'));
+      expect(abandoned).toHaveLength(1);
+      expect(abandoned[0]).toContain(stuckId);
+      expect(abandoned[0]).toContain(`"${queue}"`);
+      expect((await orchestrator.getJob(nextId))?.status).toBe('completed');
+
+      stuck.open();
+      await settled();
+      expect(consumer.abandonedRuns).toBe(0);
+      expect(warnings.filter((w) => w.includes(`abandoned run of job ${stuckId}`) && w.includes('returned'))).toHaveLength(1);
+      // Its late result changed nothing: the job died once, with JobTimeoutError.
+      const dead = await orchestrator.deadLetters(queue);
+      expect(dead.map((d) => [d.job.id, d.error.name])).toEqual([[stuckId, 'JobTimeoutError']]);
+      expect((await orchestrator.getJob(stuckId))?.status).toBe('dead');
+    });
+
+    it('at maxAbandonedRuns the consumer takes no more jobs, says so once, and resumes when one returns', async () => {
+      logged('warn');
+      const errors = logged('error');
+      const full = gate();
+      jest.spyOn(Logger.prototype, 'error').mockImplementation((message: string) => {
+        errors.push(message);
+        if (message.includes('takes no more jobs')) full.open();
+      });
+      const stuck = gate();
+      const ran: string[] = [];
+      const consumer = connected(
+        (job) => {
+          ran.push(job.payload.label);
+          return job.payload.label === 'stuck' ? stuck.promise : {};
+        },
+        { concurrency: 1, timeout: 20, timeoutGrace: 0, maxAbandonedRuns: 1 },
+      );
+      const completed = gate();
+      let completions = 0;
+      consumer.on('completed', () => void (++completions === 2 && completed.open()));
+      await orchestrator.publish(queue, { label: 'stuck' });
+      await orchestrator.publish(queue, { label: 'a' });
+      await orchestrator.publish(queue, { label: 'b' });
+      const consuming = consumer.consume();
+
+      await full.promise;
+      expect(ran).toEqual(['stuck']);
+      expect(await orchestrator.countQueueMessages(queue)).toBe(2);
+      expect(errors.filter((e) => e.includes('takes no more jobs'))).toHaveLength(1);
+      expect(errors[0]).toContain(`"${queue}"`);
+      expect(errors[0]).toContain('maxAbandonedRuns: 1');
+
+      stuck.open();
+      await completed.promise;
+      expect(ran).toEqual(['stuck', 'a', 'b']);
+      expect(consumer.abandonedRuns).toBe(0);
+      await consumer.stop();
+      expect(await consuming).toBe(3);
+    });
+
+    it('stop() resolves once the run is abandoned, though the run never returns', async () => {
+      logged('warn');
+      const consumer = connected(() => new Promise(() => undefined), { timeout: 20, timeoutGrace: 20 });
+      const dead = gate();
+      consumer.on('dead', () => dead.open());
+      const consuming = consumer.consume();
+      await orchestrator.publish(queue, { label: 'stuck' });
+      await dead.promise;
+
+      await consumer.stop();
+      expect(await consuming).toBe(1);
+      expect(consumer.abandonedRuns).toBe(1);
+    });
+  });
+
   describe('maxStalls on a backend that does not count stalls', () => {
     it('warns once per consumer when maxStalls was given, naming the queue and the backend', async () => {
       const warnings = logged('warn');
