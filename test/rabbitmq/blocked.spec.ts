@@ -1,5 +1,5 @@
-import type { ChannelModel } from 'amqplib';
-import { BrokerBlockedError, Orchestrator, type RabbitMQClient } from '../../lib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import { BrokerBlockedError, Orchestrator } from '../../lib';
 import { taskSchema } from '../conformance/conformance.fixtures';
 import { requireServer } from '../support/servers';
 import { RabbitMQTestClients, testPrefix } from './fixtures/rabbitmq-test-kit';
@@ -19,12 +19,18 @@ afterAll(async () => {
   await clients.deleteDeclaredQueues();
 });
 
-async function connected(blockedTimeout: number, queue: string): Promise<{ orchestrator: Orchestrator; model: ChannelModel }> {
+/** What these tests read of the client's connection: the amqplib connection, and the confirm channel job publishes write to once it is open. */
+interface ConnectionInternals {
+  model: ChannelModel;
+  publishers: { jobs: { ready: ConfirmChannel | null } };
+}
+
+async function connected(blockedTimeout: number, queue: string): Promise<{ orchestrator: Orchestrator; model: ChannelModel; connection: ConnectionInternals }> {
   const orchestrator = new Orchestrator(clients.create({ blockedTimeout }));
   orchestrators.push(orchestrator);
   await orchestrator.register(taskSchema(queue));
-  const model = (orchestrator.backend as unknown as { connection: { model: ChannelModel } }).connection.model;
-  return { orchestrator, model };
+  const connection = (orchestrator.backend as unknown as { connection: ConnectionInternals }).connection;
+  return { orchestrator, model: connection.model, connection };
 }
 
 it('with blockedTimeout 0, a publish while blocked fails at once with BrokerBlockedError and enqueues nothing', async () => {
@@ -40,17 +46,26 @@ it('with blockedTimeout 0, a publish while blocked fails at once with BrokerBloc
   expect(await orchestrator.countQueueMessages(queue)).toBe(1);
 });
 
-it('a publish made while blocked waits, and goes through when the broker unblocks within blockedTimeout', async () => {
+it('a publish made while blocked waits, writing nothing, and goes through when the broker unblocks within blockedTimeout', async () => {
   const queue = 'waits';
-  const { orchestrator, model } = await connected(60_000, queue);
+  const { orchestrator, model, connection } = await connected(60_000, queue);
+  // Opens the confirm channel, so the publish below has no I/O of its own to do before it would write.
+  await orchestrator.publish(queue, { label: 'before' });
+  const channel = connection.publishers.jobs.ready;
+  if (!channel) throw new Error('the confirm channel for jobs is not open after a publish');
+  // Watched, not replaced: the publish still goes to the broker.
+  const writes = jest.spyOn(channel, 'publish');
+
   model.emit('blocked', 'low on disk');
   let settled = false;
   const publishing = orchestrator.publish(queue, { label: 'held' }).finally(() => (settled = true));
-  // Nothing was written while blocked: the broker has no message yet.
+  // Up to its write the publish runs in callbacks queued by now: after them it has written, or waits.
   await new Promise((resolve) => setImmediate(resolve));
+  expect(writes).not.toHaveBeenCalled();
   expect(settled).toBe(false);
-  expect(await (orchestrator.backend as RabbitMQClient).countWaiting(queue)).toBe(0);
+
   model.emit('unblocked');
   await publishing;
-  expect(await orchestrator.countQueueMessages(queue)).toBe(1);
+  expect(writes).toHaveBeenCalledTimes(1);
+  expect(await orchestrator.countQueueMessages(queue)).toBe(2);
 });
