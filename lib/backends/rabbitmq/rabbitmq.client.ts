@@ -40,7 +40,7 @@ import {
 } from './rabbitmq.message';
 import { DEAD_RETENTION_ARGUMENTS, DELAY_QUEUE_REFRESH_MS, FAILURE_HEADER, MAX_DELAY_MS, RESENT_HEADER, Topology, delayBucket, type QueueNames } from './rabbitmq.topology';
 import { RedeliveryLedger } from './redelivery-ledger';
-import { UnconfirmedPublishes } from './unconfirmed-publishes';
+import { UnconfirmedPublishes, startedAlready } from './unconfirmed-publishes';
 
 /** A delivery handed to a consumer and not settled yet. */
 interface Hold {
@@ -211,7 +211,7 @@ export class RabbitMQClient implements JobBackend {
       await this.publishJobs(names, immediate, delayed);
       return;
     }
-    const resent = this.unconfirmed.size > 0 ? await this.resentOf(store, queue, items) : null;
+    const resent = this.unconfirmed.size > 0 ? await this.unconfirmed.retried(store, queue, items) : null;
     const publishing = resent ? items.filter(({ job }) => !resent.arrived.has(job.id)) : items;
     if (publishing.length === 0) return;
     await store.published(
@@ -239,26 +239,6 @@ export class RabbitMQClient implements JobBackend {
       immediate.length > 0 ? this.publishToWork(names, immediate, resent) : undefined,
       ...[...delayed].filter(([, jobs]) => jobs.length > 0).map(([bucket, jobs]) => this.publishDelayed(names, jobs, bucket, resent)),
     ]);
-  }
-
-  /**
-   * Sorts the jobs of a publish whose earlier publish failed ambiguously. One the job store knows has
-   * arrived (its first copy was delivered: the store recorded its start), so it is not published again
-   * and the call answers as if it were. The others are published with RESENT_HEADER: if the first copy
-   * did arrive and is delivered first, as a queue delivers in publish order, this copy is dropped on
-   * delivery (handOut). Refusing the id instead, as RedisClient does, would lose the job whenever the
-   * first copy never reached the broker: the store's record is written before the publish, so it cannot
-   * tell.
-   */
-  private async resentOf(store: JobStateStore, queue: string, items: readonly PublishItem[]): Promise<{ arrived: Set<string>; copies: Set<string> } | null> {
-    const arrived = new Set<string>();
-    const copies = new Set<string>();
-    for (const { job } of items) {
-      if (!this.unconfirmed.take(queue, job.id)) continue;
-      if (await store.get(job.id)) arrived.add(job.id);
-      else copies.add(job.id);
-    }
-    return arrived.size > 0 || copies.size > 0 ? { arrived, copies } : null;
   }
 
   async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
@@ -817,9 +797,10 @@ export class RabbitMQClient implements JobBackend {
    */
   private async recordStarted(store: JobStateStore, queue: string, deliveries: Delivery[]): Promise<Delivery[]> {
     const resent = deliveries.filter((delivery) => this.holds.get(delivery.token)?.resent);
-    // Resent copies last: one delivered with its first copy must see that copy started.
-    const failed = (await this.startAll(store, queue, resent.length === 0 ? deliveries : deliveries.filter((d) => !resent.includes(d)))) ??
-      (resent.length === 0 ? null : await this.startResent(store, queue, resent));
+    const others = resent.length === 0 ? deliveries : deliveries.filter((delivery) => !resent.includes(delivery));
+    // Resent copies after the others: one delivered together with its first copy must see that copy started.
+    let failed = await this.startAll(store, queue, others);
+    if (!failed && resent.length > 0) failed = await this.startResent(store, queue, resent);
     if (!failed) return resent.length === 0 ? deliveries : deliveries.filter((delivery) => this.holds.has(delivery.token));
     for (const delivery of deliveries) {
       const hold = this.holds.get(delivery.token);
@@ -847,11 +828,12 @@ export class RabbitMQClient implements JobBackend {
       const hold = this.holds.get(delivery.token) as Hold;
       try {
         const state = await store.get(delivery.job.id);
-        if (state && (state.status === 'completed' || state.status === 'dead' || state.attempt > hold.bodyAttempt)) {
-          this.claim(delivery);
+        if (startedAlready(state, hold.bodyAttempt)) {
+          this.holds.delete(delivery.token);
+          hold.subscription.settled();
           this.logger.warn(
             `job ${delivery.job.id} on "${queue}" arrived twice (published again after a publish whose confirm was lost with the connection); ` +
-              `the job is ${state.status} already, so this copy is dropped unrun`,
+              `the job is ${state?.status} already, so this copy is dropped unrun`,
           );
           settleQuietly(() => hold.acks.ack(hold.message));
           continue;
