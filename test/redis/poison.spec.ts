@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Orchestrator, RedisClient, type Delivery, type JobState } from '../../lib';
+import { Logger } from '../../lib/logger/logger';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
+import { CuttingProxy } from './fixtures/cutting-proxy';
 import { adminConnection, deleteKeysUnder, settleWithin, uniquePrefix } from './fixtures/redis-test-kit';
 
 /**
@@ -11,6 +13,8 @@ import { adminConnection, deleteKeysUnder, settleWithin, uniquePrefix } from './
  */
 const prefix = uniquePrefix();
 const admin = adminConnection();
+const redisUrl = new URL(REDIS_URL);
+const server = { host: redisUrl.hostname, port: Number(redisUrl.port || 6379) };
 const closing: { close(): Promise<void> }[] = [];
 let counter = 0;
 
@@ -74,7 +78,7 @@ function consumerOf(orchestrator: Orchestrator, queue: string, options: { concur
   return { ran, consume: (n) => settleWithin(consumer.consume(n), HANG_MS) };
 }
 
-async function expectDeadOnceAsMalformed(orchestrator: Orchestrator, queue: string, id: string): Promise<JobState> {
+async function expectDeadOnceAsMalformed(orchestrator: Orchestrator, queue: string, id: string, taken = { attempt: '1', stalls: null as string | null }): Promise<JobState> {
   // Dead-lettered apart from the healthy jobs, so maybe after them: told by the job's finish, not by time.
   expect(await settleWithin(orchestrator.waitForResult(id), HANG_MS)).toMatchObject({ ok: false, error: { name: 'JobFailedError' } });
   const dead = await orchestrator.deadLetters(queue);
@@ -84,9 +88,8 @@ async function expectDeadOnceAsMalformed(orchestrator: Orchestrator, queue: stri
   expect(dead[0].error.message).toContain(`"${queue}"`);
   const state = await orchestrator.getJob(id);
   expect(state).toMatchObject({ id, queue, status: 'dead', error: { name: 'MalformedJobError' } });
-  // Taken by one fetch, never again: the poison was not redelivered.
-  expect(await admin.hget(keyOf(queue, `job:${id}`), 'attempt')).toBe('1');
-  expect(await admin.hget(keyOf(queue, `job:${id}`), 'stalls')).toBeNull();
+  // Taken by one fetch (or as many as the test says), never again: the poison was not redelivered.
+  expect(await admin.hmget(keyOf(queue, `job:${id}`), 'attempt', 'stalls')).toEqual([taken.attempt, taken.stalls]);
   return state!;
 }
 
@@ -214,5 +217,47 @@ describe('counts and listings agree', () => {
     expect((await orchestrator.deadLetters(queue)).map((letter) => letter.job.id)).toEqual([kept]);
     expect(await orchestrator.queueStats(queue)).toMatchObject({ dead: 1 });
     expect(await orchestrator.getJob(gone)).toBeNull();
+  });
+});
+
+describe('a malformed job that cannot be dead-lettered either', () => {
+  it('is logged as an error and parked under its lease, unrun, holding up no job; the fetch after its lease dead-letters it', async () => {
+    const error = jest.spyOn(Logger.prototype, 'error');
+    const cutter = new CuttingProxy(server);
+    closing.push(cutter);
+    const backend = new RedisClient({ host: server.host, port: await cutter.listen(), prefix, commandTimeoutMs: 2000 });
+    const orchestrator = new Orchestrator(backend);
+    closing.push(orchestrator);
+    const queue = await orchestrator.register(taskSchema(`parked-${++counter}`));
+    await orchestrator.publish(queue, { label: 'a' });
+    const poison = await injectJob(queue, 'garbage');
+    await orchestrator.publish(queue, { label: 'b' });
+    // Redis refuses every attempt to dead-letter it.
+    cutter.refuseScriptsContaining('MalformedJobError');
+    const ran: string[] = [];
+    // A short lease, so the test sees the parked job come back; nothing below waits on time.
+    const consumer = new FnConsumer(queue, (job) => void ran.push(job.payload.label), { concurrency: 3, leaseMs: 1500, maxStalls: 5 });
+    consumer.connect(orchestrator);
+    closing.unshift(consumer);
+
+    const parked = new Promise<string>((resolve) => error.mockImplementation((message: string) => message.includes(poison) && resolve(message)));
+
+    expect(await settleWithin(consumer.consume(2), HANG_MS)).toEqual({ ok: true, value: 2 });
+    expect(ran.sort()).toEqual(['a', 'b']);
+    const logged = await settleWithin(parked, HANG_MS);
+    expect(logged).toMatchObject({ ok: true });
+    expect((logged as { value: string }).value).toMatch(/could not be decoded .* nor dead-lettered .*parked/);
+    expect(cutter.refusedRequests).toBe(1);
+    // Parked: held under the lease of the fetch that took it, not run, not looping through fetches.
+    expect(await admin.hmget(keyOf(queue, `job:${poison}`), 'status', 'attempt')).toEqual(['active', '1']);
+
+    cutter.refuseScriptsContaining(null);
+    const next = consumer.consume(1);
+    // Its lease runs out, the consumer's next fetch takes it again, and this time it is dead-lettered.
+    await expectDeadOnceAsMalformed(orchestrator, queue, poison, { attempt: '2', stalls: '1' });
+    await orchestrator.publish(queue, { label: 'c' });
+    expect(await settleWithin(next, HANG_MS)).toEqual({ ok: true, value: 1 });
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1 });
+    error.mockRestore();
   });
 });
