@@ -150,7 +150,7 @@ export function consumerCases(ctx: ConformanceContext): void {
 
     /**
      * Eight jobs; a consumer (concurrency 1, prefetch 5) runs s0 holding s1–s5 taken ahead, and stops:
-     * s1–s5 go back unrun. Returns what a second consumer then runs, in order, and the job ids.
+     * s1–s5 go back unrun, s6 and s7 never left. Returns what a second consumer then runs, in order.
      */
     async function runAfterStopWithJobsTakenAhead(label: string) {
       const { queue, orchestrator } = await registeredQueue(label);
