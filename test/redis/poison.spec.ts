@@ -108,6 +108,8 @@ describe('a job body that cannot be decoded', () => {
     ['JSON null', 'null'],
     ['an object without a payload', JSON.stringify({ name: 'x', schemaName: 'x', createdAt: '2026-12-07T00:00:00.000Z' })],
     ['an object whose name is not a string', JSON.stringify({ name: 7, schemaName: 'x', payload: {}, createdAt: '2026-12-07T00:00:00.000Z' })],
+    // As RabbitMQ: JSON.parse reads any depth, but no later walk over such a body may be trusted not to overflow the stack.
+    ['nested deeper than 1,000 levels', JSON.stringify({ name: 'x', schemaName: 'x', payload: { deep: 0 }, createdAt: '2026-12-07T00:00:00.000Z' }).replace('0', `${'['.repeat(20_000)}${']'.repeat(20_000)}`)],
   ])(
     'body %s: dead-lettered once with MalformedJobError; the healthy jobs of the same fetch run at once, stalls 0',
     async (_what, body) => {

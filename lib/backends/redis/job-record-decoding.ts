@@ -1,4 +1,6 @@
 import type { JobRecord } from '../../backend/job-record';
+// The same bound and scan as RabbitMQ's, so a body is refused alike on both brokers.
+import { exceedsNesting, MAX_BODY_NESTING } from '../rabbitmq/json-nesting';
 
 /** A job hash's `data` read back: the job record, and why it is not a sound one if it is not. */
 export interface DecodedJob {
@@ -27,6 +29,10 @@ export function decodeJob(id: string, data: string | null | undefined, attempt: 
     parsed = JSON.parse(data);
   } catch (err) {
     return { record: known, problem: `its body is not JSON (${(err as Error).message}): ${quote(data)}` };
+  }
+  // JSON.parse reads any depth; the walks after it (validation, events, a listener's JSON.stringify) recurse.
+  if (data.length > 2 * MAX_BODY_NESTING && exceedsNesting(Buffer.from(data))) {
+    return { record: known, problem: `its body is nested deeper than ${MAX_BODY_NESTING} levels: ${quote(data)}` };
   }
   if (!isPlainObject(parsed)) return { record: known, problem: `its body is JSON but not a job record (${kindOf(parsed)}, not an object): ${quote(data)}` };
   const wrong = [
