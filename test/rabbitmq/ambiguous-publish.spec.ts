@@ -23,12 +23,16 @@ beforeAll(async () => {
   useJobsLogger({ log: () => undefined, warn: (message) => void warned.push(message), error: () => undefined });
 });
 
+afterEach(async () => {
+  await Promise.all(orchestrators.splice(0).map((o) => o.close()));
+});
+
 afterAll(async () => {
-  await Promise.all(orchestrators.map((o) => o.close()));
   await proxy.close();
   await clients.deleteDeclaredQueues();
 });
 
+/** One per test, closed after it: a connection left open could receive the reply the proxy is set to cut. */
 function throughProxy(): Orchestrator {
   const orchestrator = new Orchestrator(
     clients.create({ url: `amqp://guest:guest@127.0.0.1:${port}`, reconnectDelays: [50], jobStore: new InMemoryJobStateStore() }),
@@ -121,4 +125,23 @@ it('a job published again after its confirm was lost is not enqueued a second ti
   expect(await publishUntilAccepted(orchestrator, queue, job)).toBe(job.id);
   expect(await orchestrator.countQueueMessages(queue)).toBe(0);
   expect(await orchestrator.getJob(job.id)).toMatchObject({ status: 'completed', attempt: 1 });
+});
+
+it('a fetch that does not wait passes over a dropped second copy to the job behind it', async () => {
+  const orchestrator = throughProxy();
+  const queue = 'received';
+  const schema = taskSchema(queue);
+  await orchestrator.register(schema);
+  await orchestrator.publish(queue, { label: 'before' });
+
+  const job = jobFromSchema(schema, { label: 'ambiguous' });
+  await publishAmbiguously(orchestrator, queue, job);
+  await publishUntilAccepted(orchestrator, queue, job);
+  await orchestrator.publish(queue, { label: 'after' });
+
+  const labels: unknown[] = [];
+  for (let i = 0; i < 3; i++) labels.push((await orchestrator.receiveMessage<TaskInput>(queue))?.payload.label ?? null);
+  // The third fetch takes the second copy, drops it, and goes on to 'after' rather than answer "empty".
+  expect(labels).toEqual(['before', 'ambiguous', 'after']);
+  expect(await orchestrator.countQueueMessages(queue)).toBe(0);
 });

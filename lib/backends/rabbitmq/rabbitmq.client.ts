@@ -91,6 +91,8 @@ export class RabbitMQClient implements JobBackend {
   private readonly holds = new Map<string, Hold>();
   private readonly ledger = new RedeliveryLedger();
   private readonly unconfirmed = new UnconfirmedPublishes();
+  /** Second copies of retried publishes dropped on delivery so far (see startResent). */
+  private droppedCopies = 0;
   private readonly channelIds = new WeakMap<Channel, number>();
   private nextChannelId = 0;
   /** waitForFinished calls in progress, ended by close(). */
@@ -245,9 +247,19 @@ export class RabbitMQClient implements JobBackend {
     if (!this.knownType(queue)) await this.typeOf(queue);
     const want = Math.max(1, Math.floor(max));
     const subscription = this.subscription(queue);
+    if (!this.store) return this.takeDeliveries(queue, subscription, want, options);
+    for (;;) {
+      const dropped = this.droppedCopies;
+      const deliveries = await this.takeDeliveries(queue, subscription, want, options);
+      // Empty though messages were taken only if each was a second copy dropped unrun (startResent): take again.
+      if (deliveries.length > 0 || this.droppedCopies === dropped) return deliveries;
+    }
+  }
+
+  private takeDeliveries(queue: string, subscription: QueueSubscription, want: number, options: FetchOptions): Delivery[] | Promise<Delivery[]> {
     const ready = subscription.take(want);
     if (ready.length > 0) return this.handOut(queue, subscription, ready);
-    if (!options.wait) return this.handOut(queue, subscription, await this.onQueue(queue, () => subscription.get(want)));
+    if (!options.wait) return this.onQueue(queue, () => subscription.get(want)).then((received) => this.handOut(queue, subscription, received));
     if (options.signal?.aborted) return [];
     // A wait outlives a lost connection: the subscription consumes again once the client has reconnected.
     return new Promise<Delivery[]>((resolve) => subscription.wait(want, options.signal, (received) => resolve(this.handOut(queue, subscription, received))));
@@ -831,6 +843,7 @@ export class RabbitMQClient implements JobBackend {
         if (startedAlready(state, hold.bodyAttempt)) {
           this.holds.delete(delivery.token);
           hold.subscription.settled();
+          this.droppedCopies++;
           this.logger.warn(
             `job ${delivery.job.id} on "${queue}" arrived twice (published again after a publish whose confirm was lost with the connection); ` +
               `the job is ${state?.status} already, so this copy is dropped unrun`,
