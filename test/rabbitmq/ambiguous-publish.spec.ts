@@ -33,9 +33,9 @@ afterAll(async () => {
 });
 
 /** One per test, closed after it: a connection left open could receive the reply the proxy is set to cut. */
-function throughProxy(): Orchestrator {
+function throughProxy(withStore = true): Orchestrator {
   const orchestrator = new Orchestrator(
-    clients.create({ url: `amqp://guest:guest@127.0.0.1:${port}`, reconnectDelays: [50], jobStore: new InMemoryJobStateStore() }),
+    clients.create({ url: `amqp://guest:guest@127.0.0.1:${port}`, reconnectDelays: [50], jobStore: withStore ? new InMemoryJobStateStore() : undefined }),
   );
   orchestrators.push(orchestrator);
   return orchestrator;
@@ -144,4 +144,17 @@ it('a fetch that does not wait passes over a dropped second copy to the job behi
   // The third fetch takes the second copy, drops it, and goes on to 'after' rather than answer "empty".
   expect(labels).toEqual(['before', 'ambiguous', 'after']);
   expect(await orchestrator.countQueueMessages(queue)).toBe(0);
+});
+
+it('without a job store nothing can tell: the retry enqueues the job a second time (the documented limit)', async () => {
+  const orchestrator = throughProxy(false);
+  const queue = 'no-store';
+  const schema = taskSchema(queue);
+  await orchestrator.register(schema);
+  await orchestrator.publish(queue, { label: 'before' });
+
+  const job = jobFromSchema(schema, { label: 'ambiguous' });
+  await publishAmbiguously(orchestrator, queue, job);
+  expect(await publishUntilAccepted(orchestrator, queue, job)).toBe(job.id);
+  expect(await orchestrator.countQueueMessages(queue)).toBe(3);
 });
