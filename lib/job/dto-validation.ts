@@ -1,14 +1,13 @@
 import { instanceToPlain, plainToInstance } from 'class-transformer';
-// The package's own metadata singleton (as @nestjs/swagger reads it); its types ship separately.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: unknown };
 import { validateSync, type ValidationError } from 'class-validator';
 import { JobValidationError, type PropertyViolation } from '../errors';
+import { hasTransformerDecorators } from './class-transformer-internals';
+import { classValidatorInternals } from './class-validator-internals';
 import type { DtoClass } from './job-input';
 import { checkNesting, NestingGuard, type PayloadKey, type PayloadRoot } from './nesting-guard';
 import { validationErrorOf } from './payload-violation';
 import { UNSAFE_KEYS } from './unsafe-keys';
-import { passesPlannedChecks, validationMetadataOf } from './validation-plan';
+import { passesPlannedChecks } from './validation-plan';
 import { toWireJson } from './wire-json';
 
 /**
@@ -63,7 +62,8 @@ const declaring = new WeakMap<Function, boolean>();
 function declaresProperties(dto: Function): boolean {
   let declares = declaring.get(dto);
   if (declares === undefined) {
-    declares = validationMetadataOf(dto).length > 0;
+    // Without class-validator's storage, say yes: validateSync then reports the data as unknown values.
+    declares = (classValidatorInternals()?.metadataOf(dto).length ?? 1) > 0;
     declaring.set(dto, declares);
   }
   return declares;
@@ -106,23 +106,11 @@ function rootOf(side: 'input' | 'output'): PayloadRoot {
 /** Per class: true when no class-transformer decorator touches it or its ancestors. */
 const plainDtos = new WeakMap<Function, boolean>();
 
-interface TransformerStorage {
-  _typeMetadatas?: Map<Function, Map<string, unknown>>;
-  _transformMetadatas?: Map<Function, Map<string, unknown>>;
-  _exposeMetadatas?: Map<Function, Map<string, unknown>>;
-  _excludeMetadatas?: Map<Function, Map<string, unknown>>;
-}
-
 function isPlainDto(dto: Function): boolean {
   let plain = plainDtos.get(dto);
   if (plain === undefined) {
-    const storage = defaultMetadataStorage as unknown as TransformerStorage;
-    const maps = [storage._typeMetadatas, storage._transformMetadatas, storage._exposeMetadatas, storage._excludeMetadatas];
-    // If class-transformer ever stores its metadata differently, every DTO takes the full path.
-    plain = maps.every((map) => map instanceof Map);
-    for (let cls: Function | null = dto; plain && cls && cls !== Object && cls !== Function.prototype; cls = Object.getPrototypeOf(cls) as Function | null) {
-      if (maps.some((map) => (map?.get(cls as Function)?.size ?? 0) > 0)) plain = false;
-    }
+    // Unknown (class-transformer's storage out of reach) counts as decorated: the full path is always right.
+    plain = hasTransformerDecorators(dto) === false;
     plainDtos.set(dto, plain);
   }
   return plain;

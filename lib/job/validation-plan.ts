@@ -1,6 +1,5 @@
-import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'class-validator';
-import type { ConstraintMetadata } from 'class-validator/types/metadata/ConstraintMetadata';
-import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
+import { ValidationTypes, type ValidationArguments } from 'class-validator';
+import { classValidatorInternals, type ConstraintMetadata, type ValidationMetadata } from './class-validator-internals';
 
 /**
  * class-validator's validateSync (with whitelist) sets up its whole machinery on every call: it filters
@@ -12,11 +11,12 @@ import type { ValidationMetadata } from 'class-validator/types/metadata/Validati
  *
  * It only ever answers "valid": on the first failing constraint the caller runs validateSync, which
  * reports every violation with class-validator's own messages. Nested, conditional and promise
- * validation have no plan and always take validateSync.
+ * validation have no plan and always take validateSync; so does every DTO when class-validator's
+ * storage is out of reach (see class-validator-internals.ts).
  */
 export function passesPlannedChecks(instance: object): boolean {
   const plan = planFor(instance.constructor);
-  if (plan === null || !plan.isCurrent()) return false;
+  if (plan === null) return false;
   const object = instance as Record<string, unknown>;
   const grouped = plan.grouped;
   for (const key in object) {
@@ -26,6 +26,8 @@ export function passesPlannedChecks(instance: object): boolean {
   const targetName = instance.constructor ? instance.constructor.name : undefined;
   for (const { metadata, constraints } of plan.checks) {
     const value = object[metadata.propertyName];
+    // class-validator 0.15's per-decorator condition, asked as its executor asks it: once, before the constraints.
+    if (metadata.validateIf && !metadata.validateIf(object, value)) continue;
     const args: ValidationArguments = { targetName: targetName as string, property: metadata.propertyName, object, value, constraints: metadata.constraints };
     const each = metadata.each && (Array.isArray(value) || value instanceof Set || value instanceof Map);
     for (const constraint of constraints) {
@@ -52,40 +54,29 @@ interface Plan {
   checks: Check[];
   /** class-validator's own grouping of the metadata by property, for the whitelist test. */
   grouped: Record<string, ValidationMetadata[]>;
-  /** False once a decorator was registered after the plan was made: then validateSync decides. */
+  /** False once a decorator was registered after the plan was made: then the plan is made again. */
   isCurrent(): boolean;
-}
-
-/** class-validator's registries; private fields, read as dto-validation reads class-transformer's. */
-interface ValidatorStorage {
-  validationMetadatas?: Map<Function | string, ValidationMetadata[]>;
-  constraintMetadatas?: Map<Function, ConstraintMetadata[]>;
 }
 
 const plans = new WeakMap<Function, Plan | null>();
 
+/** The class's plan, made again when a decorator was registered since (anywhere: the registries are shared). */
 function planFor(dto: Function): Plan | null {
   let plan = plans.get(dto);
-  if (plan === undefined) {
+  if (plan === undefined || (plan !== null && !plan.isCurrent())) {
     plan = makePlan(dto);
     plans.set(dto, plan);
   }
   return plan;
 }
 
-/** The metadata validateSync's executor uses with our options: no schema, no groups, always and strictGroups off. */
-export function validationMetadataOf(dto: Function): ValidationMetadata[] {
-  return getMetadataStorage().getTargetValidationMetadatas(dto, undefined as unknown as string, false, false, undefined);
-}
-
 const PLANNED_TYPES: readonly string[] = [ValidationTypes.CUSTOM_VALIDATION, ValidationTypes.IS_DEFINED, ValidationTypes.WHITELIST];
 
 function makePlan(dto: Function): Plan | null {
-  const storage = getMetadataStorage();
-  const { validationMetadatas, constraintMetadatas } = storage as unknown as ValidatorStorage;
-  // If class-validator ever stores its metadata differently, every DTO takes validateSync.
-  if (!(validationMetadatas instanceof Map) || !(constraintMetadatas instanceof Map)) return null;
-  const metadatas = validationMetadataOf(dto);
+  const internals = classValidatorInternals();
+  if (internals === null) return null;
+  const { validationMetadatas, constraintMetadatas } = internals;
+  const metadatas = internals.metadataOf(dto);
   // No metadata at all is forbidUnknownValues' error, which validateSync reports.
   if (metadatas.length === 0 || metadatas.some((metadata) => !PLANNED_TYPES.includes(metadata.type))) return null;
 
@@ -98,7 +89,7 @@ function makePlan(dto: Function): Plan | null {
   const checks: Check[] = [];
   for (const metadata of metadatas) {
     if (metadata.type === ValidationTypes.WHITELIST) continue;
-    const all = storage.getTargetValidatorConstraints(metadata.constraintCls);
+    const all = internals.constraintsOf(metadata.constraintCls);
     sources.push(all);
     checks.push({ metadata, constraints: all.filter((constraint) => !constraint.async) });
   }
@@ -107,7 +98,7 @@ function makePlan(dto: Function): Plan | null {
   const constraintCount = constraintMetadatas.size;
   return {
     checks,
-    grouped: storage.groupByPropertyName(metadatas),
+    grouped: internals.groupByPropertyName(metadatas),
     isCurrent: () => {
       if (validationMetadatas.size !== validationCount || constraintMetadatas.size !== constraintCount) return false;
       for (let i = 0; i < sources.length; i++) if (sources[i].length !== lengths[i]) return false;

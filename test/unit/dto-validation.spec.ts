@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { Allow, IsArray, IsInt, IsString, Min, ValidateNested } from 'class-validator';
 import { JobInput, JobOutput, JobSchema, JobValidationError, jobFromSchema } from '../../lib';
+import * as transformerInternals from '../../lib/job/class-transformer-internals';
 import { toValidDto } from '../../lib/job/dto-validation';
 import { thrownBy } from '../support/thrown';
 
@@ -203,6 +204,52 @@ describe('validation of job payloads', () => {
       expect(error.violations).toEqual([{ path: '', constraints: { undeclaredProperties: expect.stringContaining('label, size would be dropped') } }]);
       expect(error.message).toContain('Undecorated declares no validated property');
       expect(error.message).toContain('@Allow()');
+    });
+  });
+
+  describe("class-transformer's storage, read through class-transformer-internals.ts only", () => {
+    it('is reachable in the installed class-transformer (this fails the day its storage moves)', () => {
+      class DerivedNested extends NestedInput {}
+      expect(transformerInternals.hasTransformerDecorators(Input)).toBe(false);
+      expect(transformerInternals.hasTransformerDecorators(NestedInput)).toBe(true);
+      expect(transformerInternals.hasTransformerDecorators(DerivedNested)).toBe(true);
+    });
+
+    it('out of reach (the storage file moved), it answers "unknown" instead of failing to load', () => {
+      jest.isolateModules(() => {
+        jest.doMock('class-transformer/cjs/storage', () => {
+          throw Object.assign(new Error("Cannot find module 'class-transformer/cjs/storage'"), { code: 'MODULE_NOT_FOUND' });
+        });
+        const isolated = require('../../lib/job/class-transformer-internals') as typeof transformerInternals;
+        expect(isolated.hasTransformerDecorators(Input)).toBeUndefined();
+        expect(isolated.hasTransformerDecorators(NestedInput)).toBeUndefined();
+      });
+      jest.dontMock('class-transformer/cjs/storage');
+    });
+
+    it('out of reach, every DTO takes class-transformer\'s public plainToInstance: nested DTOs are still their classes', () => {
+      // Classes of their own: whether a DTO is plain is decided once per class.
+      class Part {
+        @IsInt() @Min(1) size = 1;
+      }
+      class Whole extends JobInput {
+        @IsString() label = 'x';
+        @ValidateNested() @Type(() => Part) part: Part = new Part();
+      }
+      class Flat extends JobInput {
+        @IsString() label = 'x';
+      }
+      const unknown = jest.spyOn(transformerInternals, 'hasTransformerDecorators').mockReturnValue(undefined);
+      try {
+        const whole = toValidDto(Whole, { label: 'a', part: { size: 2, extra: 1 } }, 'whole', 'input');
+        expect(whole.part).toBeInstanceOf(Part);
+        expect({ ...whole.part }).toEqual({ size: 2 });
+        expect(pathsOf(validationErrorFrom(() => toValidDto(Whole, { part: { size: 0 } }, 'whole', 'input')))).toEqual(['part.size']);
+        expect({ ...toValidDto(Flat, { label: 'b', extra: 1 }, 'flat', 'input') }).toEqual({ label: 'b' });
+        expect(unknown).toHaveBeenCalledWith(Whole);
+      } finally {
+        unknown.mockRestore();
+      }
     });
   });
 });

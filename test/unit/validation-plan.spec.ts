@@ -14,6 +14,7 @@ import {
   type ValidatorConstraintInterface,
 } from 'class-validator';
 import { JobInput, JobValidationError } from '../../lib';
+import { classValidatorInternals } from '../../lib/job/class-validator-internals';
 import { toValidDto } from '../../lib/job/dto-validation';
 import { passesPlannedChecks } from '../../lib/job/validation-plan';
 
@@ -48,6 +49,12 @@ class Conditional extends JobInput {
   @Allow() kind = 'b';
 }
 
+/** toValidDto's answer equals class-validator's: the same violations, and the same value when valid. */
+function expectAgreement(got: ReturnType<typeof actual>, expected: ReturnType<typeof reference>): void {
+  expect([...got.violations].sort()).toEqual([...expected.violations].sort());
+  if (expected.violations.length === 0) expect(got.value).toEqual(expected.value);
+}
+
 /** What class-validator alone says about `data`: the reference every answer must equal. */
 function reference(dto: new () => object, data: object): { value: Record<string, unknown>; violations: string[] } {
   const instance = Object.assign(new dto(), JSON.parse(JSON.stringify(data)));
@@ -62,11 +69,16 @@ function constraintsOf(errors: ValidationError[], parent = ''): string[] {
   });
 }
 
-function actual(dto: new () => object, data: object): { value: Record<string, unknown>; violations: string[] } {
+/** What toValidDto answers; `modules` are the library's modules to use (those of an isolated registry in one test). */
+function actual(
+  dto: new () => object,
+  data: object,
+  modules: { toValidDto: typeof toValidDto; JobValidationError: typeof JobValidationError } = { toValidDto, JobValidationError },
+): { value: Record<string, unknown>; violations: string[] } {
   try {
-    return { value: { ...toValidDto(dto, data, 'plan', 'input') }, violations: [] };
+    return { value: { ...modules.toValidDto(dto, data, 'plan', 'input') }, violations: [] };
   } catch (error) {
-    if (!(error instanceof JobValidationError)) throw error;
+    if (!(error instanceof modules.JobValidationError)) throw error;
     return { value: {}, violations: error.violations.flatMap((v) => Object.keys(v.constraints).map((c) => `${v.path}:${c}`)) };
   }
 }
@@ -113,9 +125,75 @@ describe('planned validation (class-validator constraints without validateSync s
     expect(actual(Late, { name: 'a', later: 2 }).value).toEqual({ name: 'a', later: 2 });
   });
 
+  it('makes the plan again when a decorator was registered since, anywhere: the fast path comes back', () => {
+    class Early extends JobInput {
+      @IsString() name = 'x';
+    }
+    expect(passesPlannedChecks(new Early())).toBe(true);
+    class DefinedLater {
+      @IsInt() size = 0;
+    }
+    expect(new DefinedLater().size).toBe(0);
+    expect(passesPlannedChecks(new Early())).toBe(true);
+    expect(passesPlannedChecks(Object.assign(new Early(), { name: 5 }))).toBe(false);
+  });
+
   it('has no plan for a DTO without any decorator: toValidDto refuses its data itself (undeclaredProperties)', () => {
     class Bare extends JobInput {}
     expect(passesPlannedChecks(new Bare())).toBe(false);
     expect(actual(Bare, { a: 1 }).violations).toEqual([':undeclaredProperties']);
+  });
+
+  it("plans class-validator 0.15's validateIf option, asked once per decorator before its constraints as validateSync asks it", () => {
+    class Sized extends JobInput {
+      @Allow() kind = 'b';
+      @IsInt({ validateIf: (object: Sized) => object.kind === 'a' }) size: unknown = 0;
+    }
+    expect(passesPlannedChecks(Object.assign(new Sized(), { kind: 'b', size: 'big' }))).toBe(true);
+    expect(passesPlannedChecks(Object.assign(new Sized(), { kind: 'a', size: 'big' }))).toBe(false);
+    for (const data of [{ kind: 'b', size: 'big' }, { kind: 'a', size: 'big' }, { kind: 'a', size: 3 }]) {
+      expectAgreement(actual(Sized, data), reference(Sized, data));
+    }
+  });
+});
+
+describe("class-validator's storage, read by the fast path through class-validator-internals.ts only", () => {
+  it('is reachable in the installed class-validator (this fails the day its private registries move)', () => {
+    const internals = classValidatorInternals();
+    expect(internals).not.toBeNull();
+    expect(internals!.validationMetadatas.get(Flat)?.length).toBeGreaterThan(0);
+    expect(internals!.constraintMetadatas.size).toBeGreaterThan(0);
+    expect(new Set(internals!.metadataOf(Flat).map((metadata) => metadata.propertyName))).toEqual(
+      new Set(['name', 'count', 'tags', 'meta', 'required', 'low', 'ignoredInSync']),
+    );
+    expect(passesPlannedChecks(Object.assign(new Flat(), { required: 1 }))).toBe(true);
+  });
+
+  it('out of reach (a class-validator with other private fields), every DTO is validated by validateSync, with the same answers', () => {
+    // A class-validator whose storage still has its public methods but not the private registries.
+    jest.isolateModules(() => {
+      jest.doMock('class-validator', () => {
+        const real = jest.requireActual<typeof import('class-validator')>('class-validator');
+        const storage = real.getMetadataStorage();
+        const publicOnly = {
+          getTargetValidationMetadatas: storage.getTargetValidationMetadatas.bind(storage),
+          getTargetValidatorConstraints: storage.getTargetValidatorConstraints.bind(storage),
+          groupByPropertyName: storage.groupByPropertyName.bind(storage),
+        };
+        return { ...real, getMetadataStorage: () => publicOnly };
+      });
+      const isolated = {
+        internals: require('../../lib/job/class-validator-internals') as typeof import('../../lib/job/class-validator-internals'),
+        plan: require('../../lib/job/validation-plan') as typeof import('../../lib/job/validation-plan'),
+        toValidDto: (require('../../lib/job/dto-validation') as typeof import('../../lib/job/dto-validation')).toValidDto,
+        JobValidationError: (require('../../lib/errors') as typeof import('../../lib/errors')).JobValidationError,
+      };
+      expect(isolated.internals.classValidatorInternals()).toBeNull();
+      expect(isolated.plan.passesPlannedChecks(Object.assign(new Flat(), { required: 1 }))).toBe(false);
+      for (const data of [{ name: 'a', count: 3, tags: ['t'], required: 1, low: 2, extra: 1 }, { name: 5, count: -1, required: 1 }, { name: 'a' }]) {
+        expectAgreement(actual(Flat, data, isolated), reference(Flat, data));
+      }
+    });
+    jest.dontMock('class-validator');
   });
 });
