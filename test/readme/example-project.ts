@@ -22,10 +22,12 @@ export interface ExampleProject {
  * repository's own dependencies. Then compiles them with the README's tsconfig (tsc's JS lands next
  * to each file).
  */
-export function compileExamples(examples: ReadmeExample[], tsconfig: object): ExampleProject {
+export function compileExamples(examples: ReadmeExample[], tsconfig: object, packageJson: object = {}): ExampleProject {
   const dir = mkdtempSync(join(tmpdir(), 'readme-examples-'));
   const remove = (): void => rmSync(dir, { recursive: true, force: true });
   linkDependencies(dir);
+  // The app's own package.json: its "type" decides whether Node loads the compiled files as CommonJS or ES modules.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'readme-examples', private: true, ...packageJson }, null, 2));
   const sources = new Map<string, ReadmeExample>();
   for (const example of examples) {
     if (!COMPILED_KINDS.includes(example.kind)) continue;

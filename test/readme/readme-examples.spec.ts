@@ -54,6 +54,19 @@ describe('README examples', () => {
     expect(stdout).toMatch(outputPattern(shown!.code));
   }, 60_000);
 
+  it.each(only('run').map((example) => [example.file as string]))('%s also runs unchanged as an ES module ("type": "module", "module": "nodenext")', async (file) => {
+    const tsconfig = JSON.parse(tsconfigBlock.code) as { compilerOptions: object };
+    const esm = compileExamples(only('run'), { ...tsconfig, compilerOptions: { ...tsconfig.compilerOptions, module: 'nodenext' } }, { type: 'module' });
+    try {
+      expect(esm.errors).toEqual([]);
+      const { code, stdout, stderr } = await runWithNode(esm.dir, file.replace(/\.ts$/, '.js'));
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stdout).toMatch(outputPattern(examples.find((example) => example.kind === 'output' && example.file === file)!.code));
+    } finally {
+      esm.remove();
+    }
+  }, 60_000);
+
   // The README's spec files, each as a describe of this one: Jest runs them with their beforeEach and fake timers.
   for (const example of only('test')) {
     describe(`${example.file} (README.md line ${example.line})`, () => {
