@@ -75,6 +75,10 @@ it('a completion the store cannot record is not acknowledged, a start it cannot 
   expect(runs).toEqual([1]);
   proxy.reopen();
 
+  // The store reconnects on its own schedule, and a call before that fails (transient): wait for the second
+  // run's end. (The first run's timed-out completion may still land once the store is back — a write that
+  // failed is not one that was not made — so `completed` alone could be the first run's.)
+  await until(async () => (await orchestrator.getJob(id).catch(() => null))?.attempt === 2 && runs.length === 2);
   expect(await orchestrator.waitForResult(id)).toEqual({ echoed: 'run 2' });
   expect(runs).toEqual([1, 2]);
   expect(await orchestrator.getJob(id)).toMatchObject({ status: 'completed', attempt: 2 });
