@@ -1,7 +1,7 @@
 import type { ChannelModel } from 'amqplib';
 import type { Writable } from 'node:stream';
 
-/** The part of amqplib's connection internals this relies on (amqplib 0.8 – 0.10: unchanged since 2013). */
+/** The part of amqplib's connection internals this relies on (the same from amqplib 0.8 to 2.3). */
 interface AmqplibInternals {
   connection?: {
     stream?: Writable;
