@@ -2,7 +2,7 @@ import { Logger } from '../logger/logger';
 import type { Delivery } from '../backend/job-backend.interface';
 import { InvalidOptionError, JobsError, JobStalledError, JobTimeoutError, ConsumerStateError, UnrecoverableError, LeaseLostError } from '../errors';
 import { Job } from '../job/job';
-import { dtoToPlain, toValidDto } from '../job/dto-validation';
+import { dtoToWire, toValidDto } from '../job/dto-validation';
 import { checkNesting } from '../job/nesting-guard';
 import { validationErrorOf } from '../job/payload-violation';
 import { schemaNamed } from '../job/schema-registry';
@@ -368,7 +368,7 @@ export class QueueWorker {
       }
       if (entry.released || this.lost.has(delivery)) return;
       output = schema?.output
-        ? dtoToPlain(toValidDto(schema.output, result ?? {}, schema.name, 'output'), schema.name, 'output')
+        ? dtoToWire(toValidDto(schema.output, result ?? {}, schema.name, 'output'), schema.name, 'output').value
         : resultAsJson(result, schema?.name ?? record.schemaName);
     } catch (err) {
       const overrun = entry.overrun;
@@ -585,7 +585,7 @@ function controllerOf(entry: Running): AbortController {
  */
 function resultAsJson(result: unknown, schemaName: string): unknown {
   try {
-    return toWireJson(result, 'result');
+    return toWireJson(result, 'result').value;
   } catch (error) {
     throw validationErrorOf(error, schemaName, 'output');
   }

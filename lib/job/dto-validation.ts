@@ -8,7 +8,7 @@ import { checkNesting, NestingGuard, type PayloadKey, type PayloadRoot } from '.
 import { validationErrorOf } from './payload-violation';
 import { UNSAFE_KEYS } from './unsafe-keys';
 import { passesPlannedChecks } from './validation-plan';
-import { toWireJson } from './wire-json';
+import { toWireJson, type WireJson } from './wire-json';
 
 /**
  * Turns untrusted plain data into a validated DTO instance: unsafe keys are dropped before
@@ -91,9 +91,9 @@ function emptyDto<T extends object>(dto: DtoClass<T>, data: object, schemaName: 
  * The JSON form of a validated DTO, as every backend carries it (see toWireJson): a value JSON cannot
  * carry is refused with a JobValidationError naming its path.
  */
-export function dtoToPlain(instance: object, schemaName: string, side: 'input' | 'output'): Record<string, unknown> {
+export function dtoToWire(instance: object, schemaName: string, side: 'input' | 'output'): WireJson {
   try {
-    return toWireJson(isPlainDto(instance.constructor) ? instance : instanceToPlain(instance), rootOf(side)) as Record<string, unknown>;
+    return toWireJson(isPlainDto(instance.constructor) ? instance : instanceToPlain(instance), rootOf(side));
   } catch (error) {
     throw validationErrorOf(error, schemaName, side);
   }

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Job } from './job';
 import type { JobInput } from './job-input';
 import type { JobSchema } from './job-schema';
-import { dtoToPlain, toValidDto } from './dto-validation';
+import { dtoToWire, toValidDto } from './dto-validation';
 import { isoNow } from './iso-now';
 import { rememberValidated } from './validated-payloads';
+import type { WireJson } from './wire-json';
 
 /**
  * Validates `input` (a plain object or a DTO instance) against the schema's input DTO and wraps it in a
@@ -16,7 +17,7 @@ import { rememberValidated } from './validated-payloads';
 export function jobFromSchema<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): Job<I> {
   const payload = toValidDto(schema.input, input, schema.name, 'input');
   const job = new Job<I>(randomUUID(), schema.name, schema.name, payload, isoNow());
-  rememberValidated(job.payload, schema.input, dtoToPlain(payload, schema.name, 'input'));
+  rememberValidated(job.payload, schema.input, dtoToWire(payload, schema.name, 'input'));
   return job;
 }
 
@@ -24,6 +25,6 @@ export function jobFromSchema<I extends JobInput>(schema: JobSchema<I, any>, inp
  * For publishing a raw input as a new job: the input validated against the schema's input DTO, in its
  * wire form. No Job is made, since only the record travels.
  */
-export function validatedWireInput<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): Record<string, unknown> {
-  return dtoToPlain(toValidDto(schema.input, input, schema.name, 'input'), schema.name, 'input');
+export function validatedWireInput<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): WireJson {
+  return dtoToWire(toValidDto(schema.input, input, schema.name, 'input'), schema.name, 'input');
 }

@@ -1,9 +1,10 @@
 import type { DtoClass } from './job-input';
+import type { WireJson } from './wire-json';
 
 interface Validated {
   dto: DtoClass;
   /** The payload's wire form, made once. */
-  plain: Record<string, unknown>;
+  wire: WireJson;
 }
 
 /**
@@ -13,17 +14,17 @@ interface Validated {
  */
 const registry = new WeakMap<object, Validated>();
 
-export function rememberValidated(payload: object, dto: DtoClass, plain: Record<string, unknown>): void {
+export function rememberValidated(payload: object, dto: DtoClass, wire: WireJson): void {
   deepFreeze(payload);
-  deepFreeze(plain);
-  registry.set(payload, { dto, plain });
+  deepFreeze(wire.value);
+  registry.set(payload, { dto, wire });
 }
 
 /** The wire form of a payload validated against `dto` (or any DTO when `dto` is undefined), if it was. */
-export function validatedPlain(payload: unknown, dto: DtoClass | undefined): Record<string, unknown> | undefined {
+export function validatedWire(payload: unknown, dto: DtoClass | undefined): WireJson | undefined {
   if (payload === null || typeof payload !== 'object') return undefined;
   const validated = registry.get(payload);
-  return validated && (dto === undefined || validated.dto === dto) ? validated.plain : undefined;
+  return validated && (dto === undefined || validated.dto === dto) ? validated.wire : undefined;
 }
 
 function deepFreeze(value: unknown): void {

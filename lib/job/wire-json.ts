@@ -5,8 +5,12 @@ import { UNSAFE_KEYS } from './unsafe-keys';
 /** Returned for an undefined property: left out, as JSON.stringify leaves it out. */
 const ABSENT = Symbol('absent');
 
-/** Per wire value made here: an upper bound of its JSON's size in bytes, so most payloads are never stringified to be measured. */
-const sizeBounds = new WeakMap<object, number>();
+/** A value in the form a broker carries, with what its JSON may weigh. */
+export interface WireJson {
+  value: unknown;
+  /** An upper bound of its JSON's size in bytes, so that most payloads are never stringified to be measured. */
+  sizeBound: number;
+}
 
 interface Walk {
   guard: NestingGuard;
@@ -22,21 +26,19 @@ interface Walk {
  * PayloadViolation naming its path: BigInt, functions, symbols, NaN and ±Infinity, undefined in an
  * array, Map, Set, invalid Dates, circular references and nesting deeper than MAX_PAYLOAD_DEPTH.
  */
-export function toWireJson(value: unknown, root: PayloadRoot): unknown {
+export function toWireJson(value: unknown, root: PayloadRoot): WireJson {
   const walk: Walk = { guard: new NestingGuard(root), bound: 0 };
   const wire = wireValue(value, undefined, walk, false, true);
-  if (wire === ABSENT) return null;
-  if (wire !== null && typeof wire === 'object') sizeBounds.set(wire, walk.bound);
-  return wire;
+  return { value: wire === ABSENT ? null : wire, sizeBound: walk.bound };
 }
 
 /**
- * Refuses a wire value (from toWireJson) whose JSON is over `maxBytes`, measured in UTF-8 bytes. Only
- * a value whose size bound is over the limit is stringified to be measured.
+ * Refuses a wire value whose JSON is over `maxBytes`, measured in UTF-8 bytes. Only a value whose
+ * size bound is over the limit is stringified to be measured.
  */
-export function checkWireSize(wire: object, maxBytes: number, root: PayloadRoot): void {
-  if ((sizeBounds.get(wire) ?? Infinity) <= maxBytes) return;
-  const bytes = Buffer.byteLength(JSON.stringify(wire), 'utf8');
+export function checkWireSize(wire: WireJson, maxBytes: number, root: PayloadRoot): void {
+  if (wire.sizeBound <= maxBytes) return;
+  const bytes = Buffer.byteLength(JSON.stringify(wire.value), 'utf8');
   if (bytes <= maxBytes) return;
   throw new PayloadViolation({
     path: '',

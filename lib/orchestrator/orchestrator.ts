@@ -15,14 +15,14 @@ import {
   WaitTimeoutError,
 } from '../errors';
 import { failureOf } from '../consumer/job-failure';
-import { dtoToPlain, toValidDto } from '../job/dto-validation';
+import { dtoToWire, toValidDto } from '../job/dto-validation';
 import { Job } from '../job/job';
 import { validatedWireInput } from '../job/job-from-schema';
 import { isoNow } from '../job/iso-now';
-import { validatedPlain } from '../job/validated-payloads';
+import { validatedWire } from '../job/validated-payloads';
 import type { JobInput, JobOutput } from '../job/job-input';
 import type { JobSchema } from '../job/job-schema';
-import { checkWireSize } from '../job/wire-json';
+import { checkWireSize, type WireJson } from '../job/wire-json';
 import { validationErrorOf } from '../job/payload-violation';
 import { JobEvents } from './job-events';
 import { resolveOrchestratorOptions, type OrchestratorOptions, type ResolvedOrchestratorOptions } from './orchestrator-options';
@@ -275,23 +275,23 @@ export class Orchestrator {
       // A payload jobFromSchema validated (and froze) for this schema needs no second look; any other
       // is validated against the queue's schema now.
       const schemaName = schema?.name ?? input.schemaName;
-      const plain = validatedPlain(input.payload, schema?.input) ?? dtoToPlain(schema ? toValidDto(schema.input, input.payload, schema.name, 'input') : input.payload, schemaName, 'input');
-      this.checkSize(plain, schemaName);
-      job = { id: input.id, name: input.name, schemaName: input.schemaName, payload: plain, createdAt: input.createdAt, priority: priorityOption ?? input.priority, attempt: 0 };
+      const wire = validatedWire(input.payload, schema?.input) ?? dtoToWire(schema ? toValidDto(schema.input, input.payload, schema.name, 'input') : input.payload, schemaName, 'input');
+      this.checkSize(wire, schemaName);
+      job = { id: input.id, name: input.name, schemaName: input.schemaName, payload: wire.value as Record<string, unknown>, createdAt: input.createdAt, priority: priorityOption ?? input.priority, attempt: 0 };
     } else {
       if (!schema) throw new SchemaNotFoundError(queue);
       // A raw input becomes a new job: only its record travels, so no Job object is made for it.
-      const plain = validatedWireInput(schema, input);
-      this.checkSize(plain, schema.name);
-      job = { id: randomUUID(), name: schema.name, schemaName: schema.name, payload: plain, createdAt: isoNow(), priority: priorityOption ?? 0, attempt: 0 };
+      const wire = validatedWireInput(schema, input);
+      this.checkSize(wire, schema.name);
+      job = { id: randomUUID(), name: schema.name, schemaName: schema.name, payload: wire.value as Record<string, unknown>, createdAt: isoNow(), priority: priorityOption ?? 0, attempt: 0 };
     }
     if (job.priority !== 0) checkPriority(queue, job.priority, this.backend.capabilities.priorityRange);
     return job;
   }
 
-  private checkSize(plain: Record<string, unknown>, schemaName: string): void {
+  private checkSize(wire: WireJson, schemaName: string): void {
     try {
-      checkWireSize(plain, this.options.maxPayloadBytes, 'payload');
+      checkWireSize(wire, this.options.maxPayloadBytes, 'payload');
     } catch (error) {
       throw validationErrorOf(error, schemaName, 'input');
     }
