@@ -10,11 +10,15 @@ import type * as NestLayer from './index';
 const NEST_PEERS = ['@nestjs/common', '@nestjs/core', 'rxjs'];
 const LAZY_VALUES = ['JobsModule', 'JOBS_MODULE_OPTIONS', 'JobValidationExceptionFilter', 'jobValidationErrorBody'] as const;
 
+/** `JobsModule.forRoot(backend | options)` / `forRootAsync(…)`: the Nest module (see lib/nest/jobs.module.ts). */
 export declare const JobsModule: typeof NestLayer.JobsModule;
 export type JobsModule = NestLayer.JobsModule;
+/** The injection token of the options given to JobsModule.forRoot / forRootAsync. */
 export declare const JOBS_MODULE_OPTIONS: typeof NestLayer.JOBS_MODULE_OPTIONS;
+/** Answers JobValidationError and JobBatchValidationError with HTTP 400 (JobsModule installs it unless `httpErrors: false`). */
 export declare const JobValidationExceptionFilter: typeof NestLayer.JobValidationExceptionFilter;
 export type JobValidationExceptionFilter = NestLayer.JobValidationExceptionFilter;
+/** The 400 body JobValidationExceptionFilter sends, for your own filters. */
 export declare const jobValidationErrorBody: typeof NestLayer.jobValidationErrorBody;
 
 let loaded: typeof NestLayer | undefined;
