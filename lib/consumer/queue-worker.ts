@@ -2,8 +2,7 @@ import { Logger } from '../logger/logger';
 import type { Delivery } from '../backend/job-backend.interface';
 import { InvalidOptionError, JobsError, JobStalledError, JobTimeoutError, ConsumerStateError, UnrecoverableError, LeaseLostError } from '../errors';
 import { Job } from '../job/job';
-import { dtoToWire, toValidDto } from '../job/dto-validation';
-import { checkNesting } from '../job/nesting-guard';
+import { dtoToWire, toValidDto, unvalidatedPayload } from '../job/dto-validation';
 import { validationErrorOf } from '../job/payload-violation';
 import { schemaNamed } from '../job/schema-registry';
 import { toWireJson } from '../job/wire-json';
@@ -589,19 +588,6 @@ function resultAsJson(result: unknown, schemaName: string): unknown {
   } catch (error) {
     throw validationErrorOf(error, schemaName, 'output');
   }
-}
-
-/**
- * A payload no schema validates still had to come through publish's limits: one nested too deep (or
- * written by another producer) is refused before the run, or any walk over it, can overflow the stack.
- */
-function unvalidatedPayload(payload: unknown, schemaName: string): unknown {
-  try {
-    checkNesting(payload, 'payload');
-  } catch (error) {
-    throw validationErrorOf(error, schemaName, 'input');
-  }
-  return payload;
 }
 
 /** Whether `ended` resolves within `ms` (at once if it already has, or when `ms` is not positive). */

@@ -56,6 +56,20 @@ function toDto<T extends object>(dto: DtoClass<T>, data: object, root: PayloadRo
   return plainToInstance(dto, withoutUnsafeKeys(data, undefined, new NestingGuard(root))) as T;
 }
 
+/**
+ * A consumed payload no schema validates: it still had to come through publish's limits, so one nested
+ * too deep or circular (another producer wrote it) is refused before a run, or any walk over it, can
+ * overflow the stack.
+ */
+export function unvalidatedPayload(payload: unknown, schemaName: string): unknown {
+  try {
+    checkNesting(payload, 'payload');
+  } catch (error) {
+    throw validationErrorOf(error, schemaName, 'input');
+  }
+  return payload;
+}
+
 /** Per class: whether any class-validator decorator declares a property of it or its ancestors. */
 const declaring = new WeakMap<Function, boolean>();
 

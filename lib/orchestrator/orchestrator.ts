@@ -15,7 +15,7 @@ import {
   WaitTimeoutError,
 } from '../errors';
 import { failureOf } from '../consumer/job-failure';
-import { dtoToWire, toValidDto } from '../job/dto-validation';
+import { dtoToWire, toValidDto, unvalidatedPayload } from '../job/dto-validation';
 import { Job } from '../job/job';
 import { validatedWireInput } from '../job/job-from-schema';
 import { isoNow } from '../job/iso-now';
@@ -144,7 +144,7 @@ export class Orchestrator {
       if (!delivery) return null;
       const schema = this.schemas.get(queue);
       try {
-        const payload = schema ? toValidDto(schema.input, delivery.job.payload, schema.name, 'input') : delivery.job.payload;
+        const payload = schema ? toValidDto(schema.input, delivery.job.payload, schema.name, 'input') : unvalidatedPayload(delivery.job.payload, delivery.job.schemaName);
         await this.backend.complete(delivery, null);
         return Job.fromRecord(delivery.job, payload as I);
       } catch (err) {

@@ -97,6 +97,22 @@ describe('payload limits', () => {
       expect(path).toBe('data[1].list');
     });
 
+    it('receiveMessage dead-letters a job that arrived too deep on a queue without a schema, instead of handing it over', async () => {
+      const orchestrator = new Orchestrator(new LocalClient());
+      try {
+        await orchestrator.declareQueue('received-deep');
+        const record: JobRecord = { id: 'deep-1', name: 'x', schemaName: 'foreign', payload: nested(MAX_PAYLOAD_DEPTH + 1), createdAt: new Date().toISOString(), priority: 0, attempt: 0 };
+        await orchestrator.backend.publish('received-deep', [{ job: record }]);
+        expect(await orchestrator.receiveMessage('received-deep')).toBeNull();
+        const [dead] = await orchestrator.deadLetters('received-deep');
+        expect(dead.job.id).toBe('deep-1');
+        expect(dead.error.name).toBe('JobValidationError');
+        expect(dead.error.message).toContain('[maxDepth]');
+      } finally {
+        await orchestrator.close();
+      }
+    });
+
     it('the same object twice (not a cycle) is fine, and arrives as two copies', async () => {
       const shared = { n: 1 };
       const { data } = await delivered({ label: 'shared', data: [shared, shared] });
