@@ -1,6 +1,6 @@
 import type { JobRecord } from '../../backend/job-record';
-// The same bound and scan as RabbitMQ's, so a body is refused alike on both brokers.
-import { exceedsNesting, MAX_BODY_NESTING } from '../rabbitmq/json-nesting';
+// The same bound as RabbitMQ's, so a body is refused alike on both brokers.
+import { MAX_BODY_NESTING } from '../rabbitmq/json-nesting';
 
 /** A job hash's `data` read back: the job record, and why it is not a sound one if it is not. */
 export interface DecodedJob {
@@ -31,7 +31,7 @@ export function decodeJob(id: string, data: string | null | undefined, attempt: 
     return { record: known, problem: `its body is not JSON (${(err as Error).message}): ${quote(data)}` };
   }
   // JSON.parse reads any depth; the walks after it (validation, events, a listener's JSON.stringify) recurse.
-  if (data.length > 2 * MAX_BODY_NESTING && exceedsNesting(Buffer.from(data))) {
+  if (data.length > 2 * MAX_BODY_NESTING && nestsDeeperThan(parsed, MAX_BODY_NESTING)) {
     return { record: known, problem: `its body is nested deeper than ${MAX_BODY_NESTING} levels: ${quote(data)}` };
   }
   if (!isPlainObject(parsed)) return { record: known, problem: `its body is JSON but not a job record (${kindOf(parsed)}, not an object): ${quote(data)}` };
@@ -53,6 +53,33 @@ export function parseStored(json: string): unknown {
   } catch {
     return json;
   }
+}
+
+/**
+ * Whether objects and arrays in a parsed value nest more than `max` levels (the value itself is level
+ * 1), as RabbitMQ's byte scan (rabbitmq/json-nesting.ts) counts them. Walks containers only, without
+ * recursion: a megabyte string costs nothing, where a scan of the text costs more than JSON.parse did.
+ */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  const containers: object[] = [value];
+  const levels: number[] = [1];
+  while (containers.length > 0) {
+    const container = containers.pop() as Record<string, unknown>;
+    const level = levels.pop()!;
+    if (level > max) return true;
+    // Indexed loops over the keys: a payload may hold tens of thousands of containers.
+    const keys = Array.isArray(container) ? null : Object.keys(container);
+    const size = keys === null ? (container as unknown as unknown[]).length : keys.length;
+    for (let i = 0; i < size; i++) {
+      const child = keys === null ? (container as unknown as unknown[])[i] : container[keys[i]];
+      if (typeof child === 'object' && child !== null) {
+        containers.push(child);
+        levels.push(level + 1);
+      }
+    }
+  }
+  return false;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
