@@ -145,9 +145,11 @@ export class QueueWorker {
     try {
       while (!this.stopping) {
         if (this.abandoned.isFull) {
+          // Too many runs that hang are still going: take nothing (and hold nothing) until one returns.
           this.abandoned.reportFull();
           await this.releasePrefetched();
-          await this.nextEvent();
+          // Checked again: one may have returned while the prefetched jobs went back.
+          if (this.abandoned.isFull) await this.nextEvent();
           continue;
         }
         while (this.runs < concurrency && this.prefetched.length > 0) this.start(this.prefetched.shift()!);
