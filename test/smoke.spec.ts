@@ -68,6 +68,20 @@ describe('the built package', () => {
     });
   });
 
+  it('gives by each subpath the same values the root gives', () => {
+    const script = `
+      const root = require('@mindtrace/jobs');
+      console.log(JSON.stringify({
+        redis: require('@mindtrace/jobs/redis').RedisClient === root.RedisClient,
+        rabbitmq: require('@mindtrace/jobs/rabbitmq').RabbitMQClient === root.RabbitMQClient,
+        nest: require('@mindtrace/jobs/nest').JobsModule === root.JobsModule,
+        testing: Object.keys(require('@mindtrace/jobs/testing')).length > 0,
+      }));
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(JSON.parse(out.trim().split('\n').pop() as string)).toEqual({ redis: true, rabbitmq: true, nest: true, testing: true });
+  });
+
   it('ships source maps that carry their TypeScript, for stack traces and debuggers in an app', () => {
     const map = JSON.parse(readFileSync(join(ROOT, 'dist/lib/index.js.map'), 'utf8')) as { sourcesContent?: string[] };
     expect(map.sourcesContent).toEqual([readFileSync(join(ROOT, 'lib/index.ts'), 'utf8')]);
