@@ -35,15 +35,16 @@ export function decodeJob(id: string, data: string | null | undefined, attempt: 
     return { record: known, problem: `its body is nested deeper than ${MAX_BODY_NESTING} levels: ${quote(data)}` };
   }
   if (!isPlainObject(parsed)) return { record: known, problem: `its body is JSON but not a job record (${kindOf(parsed)}, not an object): ${quote(data)}` };
-  const wrong = [
-    ...STRING_FIELDS.filter((field) => typeof parsed[field] !== 'string').map((field) => `"${field}" is ${kindOf(parsed[field])}, not a string`),
-    ...(isPlainObject(parsed.payload) ? [] : [`"payload" is ${kindOf(parsed.payload)}, not an object`]),
-  ];
-  // Its own id and attempt never count: the hash's are the job's.
-  const record = { ...(parsed as unknown as JobRecord), id, attempt, priority: typeof parsed.priority === 'number' ? parsed.priority : priority };
-  if (wrong.length === 0) return { record };
-  const usable = Object.fromEntries([...STRING_FIELDS, 'payload'].filter((field) => !wrong.some((w) => w.startsWith(`"${field}"`))).map((field) => [field, parsed[field]]));
-  return { record: { ...known, ...usable }, problem: `its body is not a job record: ${wrong.join(', ')}` };
+  const wrong: Record<string, string> = {};
+  for (const field of STRING_FIELDS) if (typeof parsed[field] !== 'string') wrong[field] = `is ${kindOf(parsed[field])}, not a string`;
+  if (!isPlainObject(parsed.payload)) wrong.payload = `is ${kindOf(parsed.payload)}, not an object`;
+  if (Object.keys(wrong).length === 0) {
+    // Its own id and attempt never count: the hash's are the job's.
+    return { record: { ...(parsed as unknown as JobRecord), id, attempt, priority: typeof parsed.priority === 'number' ? parsed.priority : priority } };
+  }
+  const usable = Object.fromEntries([...STRING_FIELDS, 'payload'].filter((field) => !(field in wrong)).map((field) => [field, parsed[field]]));
+  const problems = Object.entries(wrong).map(([field, problem]) => `"${field}" ${problem}`);
+  return { record: { ...known, ...usable }, problem: `its body is not a job record: ${problems.join(', ')}` };
 }
 
 /** A stored JSON value (a result, an error), or its raw text when it is not JSON. */
