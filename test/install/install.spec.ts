@@ -95,7 +95,7 @@ describe('a Node app that uses only the core, with no Nest, ioredis or amqplib i
   it('runs a job with Orchestrator, LocalClient and a Consumer, from require() and from a named import', async () => {
     expect(printed(await app.node('greet.cjs'))).toEqual({ greeting: 'hello Ada' });
     expect(printed(await app.node('greet.mjs'))).toEqual({ greeting: 'hello Grace' });
-  });
+  }, MINUTES);
 
   it('names the package to install when a part that needs a missing one is used', async () => {
     const missing = (packages: string[]) => ({ isMissingPackageError: true, packages, message: expect.stringContaining(`npm install ${packages.join(' ')}`) });
@@ -104,7 +104,7 @@ describe('a Node app that uses only the core, with no Nest, ioredis or amqplib i
       RabbitMQClient: missing(['amqplib']),
       JobsModule: missing(['@nestjs/common', '@nestjs/core', 'rxjs']),
     });
-  });
+  }, MINUTES);
 });
 
 describe('an install from git', () => {
@@ -131,7 +131,7 @@ describe.each(NEST_APPS)('$title', (variant) => {
     if (installed.code === 0) await app.exec(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.']);
   }, 8 * MINUTES);
 
-  afterAll(() => app.stopServer());
+  afterAll(() => app.stopServer(), MINUTES);
 
   it('installs without flags, every peer dependency in its range', async () => {
     expect(outcome(installed)).toEqual({ code: 0, output: expect.any(String) });
@@ -139,7 +139,7 @@ describe.each(NEST_APPS)('$title', (variant) => {
     const version = (name: string): string => (JSON.parse(readFileSync(join(app.dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
     expect(version('@nestjs/core').split('.')[0]).toBe(String(variant.nest));
     expect(version('class-validator').split('.').slice(0, 2).join('.')).toBe(variant.classValidator);
-  });
+  }, MINUTES);
 
   it('boots, takes a job over HTTP, and its @Consumer runs it', async () => {
     const port = await app.startServer('dist/main.js');
@@ -152,5 +152,5 @@ describe.each(NEST_APPS)('$title', (variant) => {
     const { id } = (await published.json()) as { id: string };
     const result = await fetch(`http://127.0.0.1:${port}/greetings/${id}`);
     expect(await result.json()).toEqual({ greeting: 'hello Ada', inputClass: 'GreetInput' });
-  });
+  }, 2 * MINUTES);
 });
