@@ -187,6 +187,51 @@ describe('a job key that is not a hash', () => {
   });
 });
 
+describe('job fields another producer got wrong never stop the queue', () => {
+  /** A job record as the README's wire format has it. */
+  const body = (label: string, schemaName: string): string =>
+    JSON.stringify({ name: schemaName, schemaName, payload: { label }, createdAt: new Date().toISOString(), priority: 0, attempt: 0 });
+
+  it('a due delayed job whose priority is not a number, on a priority queue, is promoted (at priority 0) and runs', async () => {
+    const backend = new RedisClient(REDIS_URL, { prefix });
+    const orchestrator = new Orchestrator(backend);
+    closing.push(orchestrator);
+    const queue = await orchestrator.register(taskSchema(`priority-${++counter}`), { queueType: 'priority' });
+    const id = randomUUID();
+    await admin.hset(keyOf(queue, `job:${id}`), { data: body('foreign', queue), priority: 'high', attempt: 0, status: 'delayed' });
+    await admin.zadd(keyOf(queue, 'delayed'), 0, id);
+    await orchestrator.publish(queue, { label: 'ours' }, { priority: 5 });
+    const { ran, consume } = consumerOf(orchestrator, queue, { concurrency: 1 });
+
+    expect(await consume(2)).toEqual({ ok: true, value: 2 });
+    expect(ran).toEqual(['ours', 'foreign']);
+  });
+
+  it('a job whose stalls, member and score are not numbers or its own comes back when its lease runs out, counted once', async () => {
+    const { queue, backend } = await setup('fields');
+    const id = await injectJob(queue, body('foreign', queue));
+    await admin.hset(keyOf(queue, `job:${id}`), { stalls: 'none', member: 'not-a-member', score: 'first' });
+    const [taken] = await backend.fetch(queue, 1, { wait: false, leaseMs: 200 });
+    expect(taken.job.id).toBe(id);
+    // Never settled, as if its consumer died: the next fetch waits for the lease to run out and gets it back.
+    const again = await settleWithin(backend.fetch(queue, 1, { wait: true, leaseMs: LONG_LEASE_MS }), HANG_MS);
+    expect(again).toMatchObject({ ok: true, value: [{ job: { id, attempt: 2, payload: { label: 'foreign' } }, stalls: 1 }] });
+  });
+
+  it('a wait entry that is the bare id (not "<seq>:<id>") is taken as that id', async () => {
+    const { queue, orchestrator } = await setup('bare');
+    const id = randomUUID();
+    await admin.hset(keyOf(queue, `job:${id}`), { data: body('bare', queue), priority: 0, attempt: 0, status: 'waiting' });
+    await admin.zadd(keyOf(queue, 'wait'), 0, id);
+    await admin.hset(`${prefix}:index`, id, queue);
+    const { ran, consume } = consumerOf(orchestrator, queue, { concurrency: 1 });
+
+    expect(await consume(1)).toEqual({ ok: true, value: 1 });
+    expect(ran).toEqual(['bare']);
+    expect(await orchestrator.getJob(id)).toMatchObject({ status: 'completed' });
+  });
+});
+
 describe('a wait entry whose job record is missing', () => {
   it('is dead-lettered as MalformedJobError naming its id, and counts agree with listings', async () => {
     const { queue, orchestrator, handedOut } = await setup('dangling');

@@ -20,9 +20,16 @@ local function place(qtype, seq, id, priority)
   if qtype == 'stack' then
     score = -seq
   elseif qtype == 'priority' then
-    score = -tonumber(priority or '0')
+    -- (A priority some other producer wrote that is not a number counts as 0, not as a script error.)
+    score = -(tonumber(priority) or 0)
   end
   return string.format('%016x', seq) .. ':' .. id, score
+end
+
+-- The job id of a wait member; one a foreign producer added as the bare id is taken as that id.
+local function id_of(member)
+  if string.byte(member, 17) == 58 then return string.sub(member, 18) end -- 58: ':'
+  return member
 end
 
 -- Puts one job on the wait zset. keep_place reuses the job's previous member and score (a lease that
@@ -33,6 +40,8 @@ local function enqueue(qtype, id, keep_place)
   if keep_place then
     member = redis.call('HGET', jk, 'member')
     score = redis.call('HGET', jk, 'score')
+    -- A place some other producer wrote wrong would fail the ZADD, or name another job: take a new one.
+    if not (member and tonumber(score) and id_of(member) == id) then member = nil end
   end
   if not member then
     member, score = place(qtype, redis.call('HINCRBY', KEYS[1], 'seq', 1), id, redis.call('HGET', jk, 'priority'))
@@ -92,8 +101,9 @@ local function promote(qtype, now)
     local status = 'waiting'
     if redis.call('HEXISTS', jk, 'error') == 1 then status = 'failed' end
     redis.call('HSET', jk, 'status', status, 'token', '')
-    -- Its holder died or lost its lease: a stall, which consumers limit (maxStalls).
-    redis.call('HINCRBY', jk, 'stalls', 1)
+    -- Its holder died or lost its lease: a stall, which consumers limit (maxStalls). (Not HINCRBY: a
+    -- count some other producer wrote that is not a number must not fail every fetch of the queue.)
+    redis.call('HSET', jk, 'stalls', (tonumber(redis.call('HGET', jk, 'stalls')) or 0) + 1)
     enqueue(qtype, id, true)
     moved = moved + 1
   end
@@ -198,7 +208,7 @@ local function take_jobs(max, lease, token_base, now)
     local leased = {}
     local taken = {}
     for i = 1, #popped, 2 do
-      local id = string.sub(popped[i], 18)
+      local id = id_of(popped[i])
       local jk = job_key(id)
       local f, problem = read_popped(jk)
       local attempt = tonumber(f[3] or '0') + 1

@@ -1,6 +1,6 @@
 -- delete(channel): removes the queue and every key it owns; returns the ids of its jobs.
 local ids = {}
-for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do ids[#ids + 1] = string.sub(member, 18) end
+for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do ids[#ids + 1] = id_of(member) end
 for k = 3, 6 do
   for _, id in ipairs(redis.call('ZRANGE', KEYS[k], 0, -1)) do ids[#ids + 1] = id end
 end
