@@ -97,22 +97,63 @@ describe('FifoList', () => {
 });
 
 describe('StackList', () => {
+  const item = (seq: number): Item => ({ priority: 0, seq });
+  const seqs = (items: (Item | undefined)[]) => items.map((i) => i?.seq);
+
   it('takes last in, first out', () => {
-    const list = new StackList<number>();
-    for (let i = 0; i < 5; i++) list.push(i);
+    const list = new StackList<Item>();
+    for (let i = 0; i < 5; i++) list.push(item(i));
     expect(list.size).toBe(5);
-    expect([list.take(), list.take()]).toEqual([4, 3]);
-    list.push(9);
-    expect([list.take(), list.take(), list.take(), list.take()]).toEqual([9, 2, 1, 0]);
+    expect(seqs([list.take(), list.take()])).toEqual([4, 3]);
+    list.push(item(9));
+    expect(seqs([list.take(), list.take(), list.take(), list.take()])).toEqual([9, 2, 1, 0]);
     expect(list.take()).toBeUndefined();
   });
 
   it('drain returns items in the order take would have, and empties the list', () => {
-    const list = new StackList<number>();
-    for (let i = 0; i < 5; i++) list.push(i);
-    expect(list.drain()).toEqual([4, 3, 2, 1, 0]);
+    const list = new StackList<Item>();
+    for (let i = 0; i < 5; i++) list.push(item(i));
+    expect(seqs(list.drain())).toEqual([4, 3, 2, 1, 0]);
     expect(list.size).toBe(0);
     expect(list.take()).toBeUndefined();
+  });
+
+  it('putBack returns taken items to their places, below those pushed after them', () => {
+    const list = new StackList<Item>();
+    for (let i = 0; i < 5; i++) list.push(item(i));
+    const taken = [list.take()!, list.take()!]; // 4, 3
+    list.push(item(5));
+    for (const t of taken) list.putBack(t);
+    expect(seqs(list.drain())).toEqual([5, 4, 3, 2, 1, 0]);
+  });
+});
+
+describe('putBack on fifo and priority lists', () => {
+  it('fifo: taken items go back ahead of the rest, in their old order, whatever order they come back in', () => {
+    const list = waitingListFor<Item>('fifo');
+    for (let i = 0; i < 40; i++) list.push({ priority: 0, seq: i }); // grows the ring past its first size
+    const taken = [list.take()!, list.take()!, list.take()!];
+    for (const t of [taken[2], taken[0], taken[1]]) list.putBack(t);
+    expect(list.drain().map((i) => i.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('fifo: putBack into an empty or full ring keeps every item', () => {
+    const list = waitingListFor<Item>('fifo');
+    for (let i = 0; i < 16; i++) list.push({ priority: 0, seq: i + 1 });
+    list.putBack({ priority: 0, seq: 0 }); // the ring is full: it grows first
+    expect(list.size).toBe(17);
+    expect(list.drain().map((i) => i.seq)).toEqual(Array.from({ length: 17 }, (_, i) => i));
+    list.putBack({ priority: 0, seq: 3 });
+    expect(list.drain().map((i) => i.seq)).toEqual([3]);
+  });
+
+  it('priority: a taken item goes back to its place among equal priorities', () => {
+    const list = waitingListFor<Item>('priority');
+    for (let i = 0; i < 4; i++) list.push({ priority: 1, seq: i });
+    const first = list.take()!;
+    list.push({ priority: 1, seq: 4 });
+    list.putBack(first);
+    expect(list.drain().map((i) => i.seq)).toEqual([0, 1, 2, 3, 4]);
   });
 });
 

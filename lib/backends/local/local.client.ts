@@ -27,7 +27,7 @@ export class LocalClient implements JobBackend {
     jobState: true,
     sharedJobState: false,
     uniqueJobIds: true,
-    releaseKeepsOrder: false,
+    releaseKeepsOrder: true,
   };
 
   private readonly queues = new Map<string, LocalQueue>();
@@ -211,7 +211,7 @@ export class LocalClient implements JobBackend {
     job.token = null;
     job.record.attempt--;
     job.status = job.error ? 'failed' : 'waiting';
-    q.waiting.push(job);
+    q.waiting.putBack(job);
     this.dispatch(q);
   }
 

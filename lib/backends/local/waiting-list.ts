@@ -7,6 +7,8 @@ export interface WaitingList<T> {
   push(item: T): void;
   /** Removes and returns the next item to deliver. */
   take(): T | undefined;
+  /** Returns an item taken earlier to the place it was taken from, ahead of those published after it. */
+  putBack(item: T): void;
   /** Removes everything and returns it. */
   drain(): T[];
 }
@@ -17,7 +19,7 @@ interface Ranked {
 }
 
 /** FIFO as a growable ring buffer: O(1) at both ends without Array.shift's copying. */
-export class FifoList<T> implements WaitingList<T> {
+export class FifoList<T> {
   private items: (T | undefined)[] = new Array(16);
   private head = 0;
   private count = 0;
@@ -34,6 +36,18 @@ export class FifoList<T> implements WaitingList<T> {
 
   peek(): T | undefined {
     return this.count === 0 ? undefined : this.items[this.head];
+  }
+
+  /** Inserts `item` before the first queued item that `goesAfter` it; scans from the head. */
+  insertBefore(item: T, goesAfter: (queued: T) => boolean): void {
+    if (this.count === this.items.length) this.grow();
+    const size = this.items.length;
+    let at = 0;
+    while (at < this.count && !goesAfter(this.items[(this.head + at) % size] as T)) at++;
+    this.head = (this.head - 1 + size) % size;
+    for (let i = 0; i < at; i++) this.items[(this.head + i) % size] = this.items[(this.head + i + 1) % size];
+    this.items[(this.head + at) % size] = item;
+    this.count++;
   }
 
   take(): T | undefined {
@@ -59,7 +73,14 @@ export class FifoList<T> implements WaitingList<T> {
   }
 }
 
-export class StackList<T> implements WaitingList<T> {
+/** FIFO waiting jobs; a given-back job belongs near the head, so the scan for its place is short. */
+export class RankedFifoList<T extends Ranked> extends FifoList<T> implements WaitingList<T> {
+  putBack(item: T): void {
+    this.insertBefore(item, (queued) => queued.seq > item.seq);
+  }
+}
+
+export class StackList<T extends Ranked> implements WaitingList<T> {
   private items: T[] = [];
 
   get size(): number {
@@ -68,6 +89,12 @@ export class StackList<T> implements WaitingList<T> {
 
   push(item: T): void {
     this.items.push(item);
+  }
+
+  putBack(item: T): void {
+    let at = this.items.length;
+    while (at > 0 && this.items[at - 1].seq > item.seq) at--;
+    this.items.splice(at, 0, item);
   }
 
   take(): T | undefined {
@@ -93,6 +120,11 @@ export class PriorityList<T extends Ranked> implements WaitingList<T> {
     this.heap.push(item);
   }
 
+  /** Its priority and publish sequence are unchanged, so the heap puts it back in its place. */
+  putBack(item: T): void {
+    this.heap.push(item);
+  }
+
   take(): T | undefined {
     return this.heap.pop();
   }
@@ -107,7 +139,7 @@ export class PriorityList<T extends Ranked> implements WaitingList<T> {
 export function waitingListFor<T extends Ranked>(type: QueueType): WaitingList<T> {
   switch (type) {
     case 'fifo':
-      return new FifoList<T>();
+      return new RankedFifoList<T>();
     case 'stack':
       return new StackList<T>();
     case 'priority':
