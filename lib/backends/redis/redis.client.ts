@@ -171,13 +171,22 @@ export class RedisClient implements JobBackend {
     nonces.forEach((own, i) => own !== nonce && args.push(i, own));
     try {
       if (this.cluster) await this.publishOnCluster(queue, ids, nonces, args);
-      else await this.publishScripts.run('publish', [...this.keys.queue(queue), this.index.key], args).catch((err: Error) => Promise.reject(this.translate(err, queue)));
+      else await this.publishOnServer(queue, args);
     } catch (err) {
       // Refused (a JobsError) is an answer; anything else leaves it unknown whether the jobs are in.
       this.unansweredPublishes.settled(ids, nonces, err instanceof JobsError);
       throw err;
     }
     this.unansweredPublishes.settled(ids, nonces, true);
+  }
+
+  /** One script, which also checks and writes the id index (its eighth key). */
+  private async publishOnServer(queue: string, args: (string | number)[]): Promise<void> {
+    try {
+      await this.publishScripts.run('publish', [...this.keys.queue(queue), this.index.key], args);
+    } catch (err) {
+      throw this.translate(err as Error, queue);
+    }
   }
 
   /**
