@@ -19,6 +19,7 @@ export * from './unsupported-capability.error';
 export * from './publish-rejected.error';
 export * from './broker-access-refused.error';
 export * from './broker-blocked.error';
+export * from './broker-unavailable.error';
 export * from './topology-conflict.error';
 export * from './message-unroutable.error';
 export * from './malformed-job.error';

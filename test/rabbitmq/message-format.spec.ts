@@ -1,7 +1,7 @@
 import type { Message } from 'amqplib';
 import type { JobRecord } from '../../lib/backend/job-record';
 import type { JobFailure } from '../../lib/backend/job-state';
-import { MAX_BODY_NESTING, exceedsNesting } from '../../lib/backends/rabbitmq/json-nesting';
+import { MAX_BODY_NESTING, exceedsNesting } from '../../lib/backend/json-nesting';
 import { deadLetterMessage, decodeDeadLetter, decodeJob } from '../../lib/backends/rabbitmq/rabbitmq.message';
 
 /** How the client reads and writes message bodies, without a broker: the parts that must never recurse without bound. */

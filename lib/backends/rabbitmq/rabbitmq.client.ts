@@ -19,7 +19,7 @@ import type { JobStateStore } from '../../backend/job-state-store.interface';
 import type { ChannelAcks } from './channel-acks';
 import { fenceChannel } from './channel-fence';
 import { foreignQueueType, inequivalenceOf } from './declare-refusal';
-import { BrokerUnavailableError } from './broker-unavailable.error';
+import { BrokerUnavailableError } from '../../errors/broker-unavailable.error';
 import { JobStoreUnavailableError } from './job-store-unavailable.error';
 import type { PublishOutcome } from './confirm-batch';
 import { QueueSubscription, type Received } from './queue-subscription';

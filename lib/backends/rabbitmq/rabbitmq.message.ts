@@ -3,7 +3,7 @@ import type { Message, MessageProperties, Options } from 'amqplib';
 import type { JobRecord } from '../../backend/job-record';
 import type { DeadLetter, JobFailure } from '../../backend/job-state';
 import { MalformedJobError } from '../../errors/malformed-job.error';
-import { MAX_BODY_NESTING, exceedsNesting } from './json-nesting';
+import { MAX_BODY_NESTING, exceedsNesting } from '../../backend/json-nesting';
 import { FAILURE_HEADER } from './rabbitmq.topology';
 
 /** The name a poison message's failure carries in the dead-letter queue. */

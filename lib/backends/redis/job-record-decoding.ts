@@ -1,6 +1,6 @@
 import type { JobRecord } from '../../backend/job-record';
 // The same bound as RabbitMQ's, so a body is refused alike on both brokers.
-import { MAX_BODY_NESTING } from '../rabbitmq/json-nesting';
+import { MAX_BODY_NESTING } from '../../backend/json-nesting';
 
 /** A job hash's `data` read back: the job record, and why it is not a sound one if it is not. */
 export interface DecodedJob {

@@ -1,4 +1,4 @@
-import { BrokerUnavailableError } from '../rabbitmq/broker-unavailable.error';
+import { BrokerUnavailableError } from '../../errors/broker-unavailable.error';
 
 /**
  * A RedisClient call failed for connection reasons: Redis could not be reached, the connection was
