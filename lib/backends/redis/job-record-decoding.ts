@@ -58,7 +58,7 @@ export function parseStored(json: string): unknown {
 
 /**
  * Whether objects and arrays in a parsed value nest more than `max` levels (the value itself is level
- * 1), as RabbitMQ's byte scan (rabbitmq/json-nesting.ts) counts them. Walks containers only, without
+ * 1), as the byte scan RabbitMQ uses (backend/json-nesting.ts) counts them. Walks containers only, without
  * recursion: a megabyte string costs nothing, where a scan of the text costs more than JSON.parse did.
  */
 function nestsDeeperThan(value: unknown, max: number): boolean {
