@@ -58,6 +58,7 @@ export class RedisClient implements JobBackend {
     stallCount: true,
     // The id index (P:index) knows every job's queue; each publish call's nonce tells a resend apart.
     uniqueJobIds: true,
+    releaseKeepsOrder: true,
   };
 
   private readonly redis: Redis | Cluster;
