@@ -67,8 +67,7 @@ export interface BackendCapabilities {
   /**
    * A job given back with `release` (a stopped consumer's jobs taken ahead) returns to its old place:
    * the queue then delivers in the order it would have had the job never been fetched. Without it
-   * the job comes back uncounted but maybe elsewhere (RabbitMQ requeues as the broker can; LocalClient
-   * puts it at the end of a fifo queue).
+   * the job comes back uncounted but maybe elsewhere (RabbitMQ requeues as the broker can).
    */
   releaseKeepsOrder?: boolean;
 }
