@@ -16,4 +16,17 @@ export interface JobRecord {
   priority: number;
   /** Runs started so far: 0 while waiting for its first run, 1 during the first run, and so on. */
   attempt: number;
+  /**
+   * Optional: the W3C trace context (`traceparent`, `tracestate`) of the publish that sent the job, so a
+   * run's span joins the publisher's trace in any process. Set only when the publisher traces.
+   */
+  traceContext?: TraceContextCarrier;
+  /** Optional: when a delayed job (delay / runAt) became due, ISO-8601 UTC; wait-time metrics start there. */
+  dueAt?: string;
+}
+
+/** The W3C Trace Context headers, as they travel inside a job. */
+export interface TraceContextCarrier {
+  traceparent: string;
+  tracestate?: string;
 }

@@ -28,6 +28,10 @@ import { JobEvents } from './job-events';
 import { resolveOrchestratorOptions, type OrchestratorOptions, type ResolvedOrchestratorOptions } from './orchestrator-options';
 import { checkPriority, checkPublishOptions, dueTimeOf, type PublishOptions } from './publish-options';
 import { checkQueueName } from '../backend/queue-name';
+import type { ConsumerLoopStatus } from '../consumer/consumer-loop-status';
+import { hooksOf, type InstrumentationHooks } from '../observability/instrumentation-hooks';
+import { checkHealth } from '../observability/health/check-health';
+import type { HealthOptions, JobsHealthReport } from '../observability/health/jobs-health-report';
 
 export interface RegisterOptions {
   /** Default 'fifo'. */
@@ -56,12 +60,20 @@ export class Orchestrator {
   private readonly consumers = new Set<Stoppable>();
   /** The checked options, defaults filled in. */
   readonly options: ResolvedOrchestratorOptions;
+  /** The instrumentation's hooks, combined once here (a null object without any); consumers call them too. */
+  readonly hooks: InstrumentationHooks;
+  /** Queues declared or registered through this orchestrator, for health checks and gauges. */
+  private readonly declared = new Set<string>();
+  /** The loops of the consumers running on this orchestrator, for health checks. */
+  private readonly loops = new Set<ConsumerLoopStatus>();
 
   constructor(
     readonly backend: JobBackend = new LocalClient(),
     options: OrchestratorOptions = {},
   ) {
     this.options = resolveOrchestratorOptions(options);
+    this.hooks = hooksOf(this.options.instrumentation);
+    for (const instrumentation of this.options.instrumentation) instrumentation.attach?.(this);
   }
 
   /** Declares a queue named after the schema and remembers the schema for publish and consume. */
@@ -69,6 +81,7 @@ export class Orchestrator {
     checkOptionKeys(`register "${schema?.name}"`, '', options, ['queueType']);
     checkQueueName(`register(schema)`, schema?.name);
     await this.backend.declareQueue(schema.name, this.queueTypeOf(schema.name, options.queueType));
+    this.declared.add(schema.name);
     this.schemas.set(schema.name, schema as JobSchema<JobInput, JobOutput>);
     return schema.name;
   }
@@ -77,6 +90,7 @@ export class Orchestrator {
   async declareQueue(queue: string, queueType?: QueueType): Promise<void> {
     checkQueueName('declareQueue', queue);
     await this.backend.declareQueue(queue, this.queueTypeOf(queue, queueType));
+    this.declared.add(queue);
   }
 
   /** The schema registered for a queue in this process, if any. */
@@ -91,9 +105,9 @@ export class Orchestrator {
   async publish(queue: string, job: Job<object> | object, options: PublishOptions = {}): Promise<string> {
     checkQueueName('publish', queue);
     checkPublishOptions(queue, options);
-    const item = this.toPublishItem(queue, this.schemas.get(queue), job, dueTimeOf(queue, options), options.priority);
-    await this.backend.publish(queue, [item]);
-    return item.job.id;
+    const items = [this.toPublishItem(queue, this.schemas.get(queue), job, dueTimeOf(queue, options), options.priority)];
+    await this.send(queue, items);
+    return items[0].job.id;
   }
 
   /** Validates every job first; if any is invalid nothing is published and JobBatchValidationError names each. */
@@ -130,7 +144,7 @@ export class Orchestrator {
       }
     }
     if (failures.length > 0) throw new JobBatchValidationError(queue, failures);
-    if (items.length > 0) await this.backend.publish(queue, items);
+    if (items.length > 0) await this.send(queue, items);
     return { ids: items.map((item) => item.job.id), count: items.length };
   }
 
@@ -167,6 +181,7 @@ export class Orchestrator {
   async deleteQueue(queue: string): Promise<void> {
     await this.backend.deleteQueue(queue);
     this.schemas.delete(queue);
+    this.declared.delete(queue);
   }
 
   /** The job's state, or null if unknown. */
@@ -216,7 +231,9 @@ export class Orchestrator {
     if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string' && id.length > 0))) {
       throw new InvalidOptionError(where, 'ids', `must be an array of job ids (non-empty strings), got ${JSON.stringify(ids)} — e.g. { ids: [job.id] }, or no ids to redrive every dead letter`);
     }
-    return this.backend.redrive(queue, ids);
+    const count = await this.backend.redrive(queue, ids);
+    if (count > 0) this.hooks.redriven(queue, count);
+    return count;
   }
 
   purgeDeadLetters(queue: string): Promise<number> {
@@ -225,6 +242,30 @@ export class Orchestrator {
 
   queueStats(queue: string): Promise<QueueStats> {
     return this.backend.queueStats(queue);
+  }
+
+  /**
+   * Whether the backend answers and every consumer on this orchestrator is taking jobs: the facts a
+   * health endpoint reports (JobsHealthIndicator gives them to @nestjs/terminus). Never throws.
+   */
+  health(options: HealthOptions = {}): Promise<JobsHealthReport> {
+    return checkHealth(this, options);
+  }
+
+  /** Queues declared or registered through this orchestrator, and those its consumers take from. */
+  get knownQueues(): string[] {
+    return [...new Set([...this.declared, ...[...this.loops].map((loop) => loop.queue)])];
+  }
+
+  /** The loops of the consumers running on this orchestrator. */
+  get consumerLoops(): readonly ConsumerLoopStatus[] {
+    return [...this.loops];
+  }
+
+  /** Called by a consumer's worker when it starts consuming; the function returned forgets it. */
+  watchLoop(loop: ConsumerLoopStatus): () => void {
+    this.loops.add(loop);
+    return () => this.loops.delete(loop);
   }
 
   /** Called by consumers on connect, so close() can stop them first. */
@@ -237,6 +278,18 @@ export class Orchestrator {
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
     await this.backend.close();
+  }
+
+  /** Hands validated items to the backend, telling the instrumentation before and after. */
+  private async send(queue: string, items: PublishItem[]): Promise<void> {
+    const published = this.hooks.publishing(queue, items);
+    try {
+      await this.backend.publish(queue, items);
+    } catch (error) {
+      published(error);
+      throw error;
+    }
+    published();
   }
 
   private queueTypeOf(queue: string, queueType: QueueType = 'fifo'): QueueType {
@@ -263,7 +316,9 @@ export class Orchestrator {
     priorityOption: number | undefined,
   ): PublishItem {
     try {
-      return { job: this.jobRecordOf(queue, schema, input, priorityOption), runAt };
+      const job = this.jobRecordOf(queue, schema, input, priorityOption);
+      if (runAt !== undefined) job.dueAt = new Date(runAt).toISOString();
+      return { job, runAt };
     } catch (error) {
       throw error instanceof JobValidationError ? error.onQueue(queue) : error;
     }

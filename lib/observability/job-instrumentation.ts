@@ -1,0 +1,29 @@
+import type { PublishItem } from '../backend/job-backend.interface';
+import type { JobRecord } from '../backend/job-record';
+import type { Orchestrator } from '../orchestrator/orchestrator';
+
+/** One run as an instrumentation sees it: the handler runs `within` it, then `end` says how the attempt went. */
+export interface RunScope {
+  within<T>(run: () => T): T;
+  /** Called once, with the error when the attempt failed. */
+  end(error?: unknown): void;
+}
+
+/**
+ * What observes jobs on their way through an Orchestrator and its consumers: JobTracing, JobMetrics,
+ * or your own. Give them as `new Orchestrator(backend, { instrumentation: [...] })`; every hook is
+ * optional, and an orchestrator without any pays nothing for them.
+ */
+export interface JobInstrumentation {
+  /** Called once by the orchestrator it is given to, before any job moves. */
+  attach?(orchestrator: Orchestrator): void;
+  /**
+   * Before `items` are sent to `queue`; may add to their records (a trace context). The function returned is
+   * called once the backend holds them, or with the error if the publish failed.
+   */
+  publishing?(queue: string, items: readonly PublishItem[]): (error?: unknown) => void;
+  /** Dead letters were put back on `queue`. */
+  redriven?(queue: string, count: number): void;
+  /** A consumer is about to run `record`. */
+  running?(queue: string, record: JobRecord): RunScope;
+}

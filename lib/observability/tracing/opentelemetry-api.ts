@@ -1,0 +1,9 @@
+import type * as OpenTelemetryApi from '@opentelemetry/api';
+import { requireOptionalPeers } from '../../peers/optional-peer';
+
+export type OpenTelemetryApiModule = typeof OpenTelemetryApi;
+
+/** @opentelemetry/api, loaded when tracing is first set up: an app that does not trace need not install it. */
+export function loadOpenTelemetryApi(neededBy: string): OpenTelemetryApiModule {
+  return requireOptionalPeers(neededBy, ['@opentelemetry/api'], () => require('@opentelemetry/api') as OpenTelemetryApiModule);
+}
