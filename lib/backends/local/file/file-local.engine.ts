@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../../backend/job-backend.interface';
+import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../../backend/job-state';
+import { checkOpen, deadLettersDroppedWarning } from '../../../backend/backend-rules';
+import { checkQueueName } from '../../../backend/queue-name';
+import { QUEUE_TYPES, type QueueType } from '../../../backend/queue-type';
+import type { ResolvedRetention } from '../../../backend/retention-options';
+import { BackendClosedError, JobNotFoundError } from '../../../errors';
+import { Logger } from '../../../logger/logger';
+import { FinishWaiters } from '../finish-waiters';
+import { DeadlineTimer } from './deadline-timer';
+import { FetchWaiters, type FetchWaiter } from './fetch-waiters';
+import { WakeFile } from './wake-file';
+import { deliveryOf, failureOf, recordOf, stateOf } from './file-job-row';
+import { FileJobTable, type MoveEffects } from './file-job-table';
+import { prepareDatabase, type Durability } from './file-schema';
+import { openSqlite } from './open-sqlite';
+import type { SqliteDatabase, SqliteDriverName } from './sqlite-driver';
+
+export interface FileEngineOptions {
+  path: string;
+  durability: Durability;
+  driver?: SqliteDriverName;
+  retention: ResolvedRetention;
+}
+
+/**
+ * The Local backend on a SQLite file: durable, and shared by every process of the host that opens the
+ * same file. Each move is one transaction (FileJobTable); a taken job is leased, so a job whose
+ * holder was killed runs again once its lease runs out. Waiting fetches and waitForFinished wake on
+ * the wake files other processes write to (WakeFile) and on one timer for the next due moment.
+ */
+export class FileLocalEngine implements JobBackend {
+  readonly name = 'LocalClient';
+  readonly capabilities: BackendCapabilities = {
+    queueTypes: QUEUE_TYPES,
+    leases: true,
+    priorityRange: [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+    jobState: true,
+    sharedJobState: true,
+    stallCount: true,
+    uniqueJobIds: true,
+    releaseKeepsOrder: true,
+  };
+
+  private readonly db: SqliteDatabase;
+  private readonly table: FileJobTable;
+  /** Written after a move that makes work (or a nearer deadline) appear; waiting fetches watch it. */
+  private readonly workFile: WakeFile;
+  /** Written after a job finishes or is dropped; waitForFinished callers watch it. */
+  private readonly finishFile: WakeFile;
+  private readonly fetchWaiters = new FetchWaiters();
+  private readonly finishWaiters = new FinishWaiters();
+  /** The ids this process's waitForFinished callers wait for (FinishWaiters answers whether any still do). */
+  private readonly awaited = new Set<string>();
+  private readonly deadline = new DeadlineTimer(() => this.serveFetches());
+  /** Lease tokens are unique across processes: this client's random part and a counter. */
+  private readonly tokenPrefix = randomUUID();
+  private tokens = 0;
+  private closed = false;
+  private serving = false;
+  private serveAgain = false;
+  private readonly logger = new Logger('LocalClient');
+
+  constructor(private readonly options: FileEngineOptions) {
+    mkdirSync(dirname(options.path), { recursive: true });
+    this.db = openSqlite('LocalClient', options.path, options.driver);
+    prepareDatabase(this.db, options.durability);
+    this.table = new FileJobTable(this.db, options.retention);
+    this.workFile = new WakeFile(`${options.path}-work`, () => this.serveFetches());
+    this.finishFile = new WakeFile(`${options.path}-finished`, () => this.checkFinished());
+    // Watching from the start: a move another process commits after any read of ours is then seen.
+    this.workFile.watch();
+  }
+
+  /** Which SQLite binding this client runs on. */
+  get driver(): SqliteDriverName {
+    return this.db.driver;
+  }
+
+  async declareQueue(queue: string, type: QueueType): Promise<void> {
+    this.assertOpen();
+    checkQueueName(`${this.name}.declareQueue`, queue);
+    this.table.declare(queue, type);
+  }
+
+  async queueType(queue: string): Promise<QueueType | null> {
+    this.assertOpen();
+    return this.table.typeOf(queue);
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    this.assertOpen();
+    this.afterMove(this.table.deleteQueue(queue));
+  }
+
+  async cleanQueue(queue: string): Promise<number> {
+    this.assertOpen();
+    const { value, effects } = this.table.clean(queue);
+    this.afterMove(effects);
+    return value;
+  }
+
+  async countWaiting(queue: string): Promise<number> {
+    this.assertOpen();
+    return this.table.count(queue, 'waiting', Date.now());
+  }
+
+  async publish(queue: string, items: PublishItem[]): Promise<void> {
+    this.assertOpen();
+    this.afterMove(this.table.publish(queue, items, Date.now()));
+  }
+
+  async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
+    this.assertOpen();
+    if (options.signal?.aborted) {
+      this.table.typeOrThrow(queue);
+      return [];
+    }
+    const taken = this.claim(queue, max, options.leaseMs);
+    if (taken.length > 0 || !options.wait) return taken;
+    const waiting = this.fetchWaiters.wait(queue, max, options.leaseMs, options.signal);
+    this.waitersChanged();
+    return waiting.finally(() => this.waitersChanged());
+  }
+
+  async extendLease(delivery: Delivery, leaseMs: number): Promise<void> {
+    this.assertOpen();
+    this.table.extend(delivery, leaseMs, Date.now());
+  }
+
+  async complete(delivery: Delivery, result: unknown): Promise<void> {
+    this.assertOpen();
+    const { effects } = this.table.transaction((effects) => this.table.complete(delivery, result, Date.now(), effects));
+    this.afterMove(effects);
+  }
+
+  async completeAndFetch(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]> {
+    this.assertOpen();
+    const { value, effects } = this.table.transaction((effects) => {
+      const now = Date.now();
+      this.table.complete(delivery, result, now, effects);
+      return next.max > 0 ? this.table.claim(delivery.queue, next.max, next.leaseMs, now, () => this.nextToken(), effects) : [];
+    });
+    this.afterMove(effects);
+    return value.map(deliveryOf);
+  }
+
+  async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
+    this.assertOpen();
+    this.afterMove(this.table.retry(delivery, failure, delayMs, Date.now()));
+  }
+
+  async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
+    this.assertOpen();
+    const { effects } = this.table.transaction((effects) => this.table.deadLetter(delivery, failure, Date.now(), effects));
+    this.afterMove(effects);
+  }
+
+  async release(delivery: Delivery): Promise<void> {
+    this.assertOpen();
+    this.afterMove(this.table.release(delivery));
+  }
+
+  async getJob(id: string): Promise<JobState | null> {
+    this.assertOpen();
+    const row = this.table.get(id, Date.now());
+    return row ? stateOf(row) : null;
+  }
+
+  async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
+    this.assertOpen();
+    // Watching before reading: a finish committed after the read below is then seen.
+    this.finishFile.watch();
+    const row = this.table.get(id, Date.now());
+    if (!row) throw new JobNotFoundError(id);
+    if (row.place === 'completed' || row.place === 'dead') return stateOf(row);
+    const finished = this.finishWaiters.wait(id, signal);
+    this.awaited.add(id);
+    this.waitersChanged();
+    return finished.finally(() => this.waitersChanged());
+  }
+
+  async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
+    this.assertOpen();
+    return this.table.listDead(queue, limit, Date.now()).map((row) => ({ job: recordOf(row), error: failureOf(row) as JobFailure }));
+  }
+
+  async redrive(queue: string, ids?: readonly string[]): Promise<number> {
+    this.assertOpen();
+    const { value, effects } = this.table.redrive(queue, ids, Date.now());
+    this.afterMove(effects);
+    return value;
+  }
+
+  async purgeDeadLetters(queue: string): Promise<number> {
+    this.assertOpen();
+    const { value, effects } = this.table.purgeDead(queue);
+    this.afterMove(effects);
+    return value;
+  }
+
+  async queueStats(queue: string): Promise<QueueStats> {
+    this.assertOpen();
+    return this.table.stats(queue, Date.now());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fetchWaiters.settleAll([]);
+    this.finishWaiters.closeAll(new BackendClosedError(this.name));
+    this.deadline.clear();
+    this.workFile.close();
+    this.finishFile.close();
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    checkOpen(this.name, this.closed);
+  }
+
+  private claim(queue: string, max: number, leaseMs: number): Delivery[] {
+    const { value, effects } = this.table.transaction((effects) => this.table.claim(queue, max, leaseMs, Date.now(), () => this.nextToken(), effects));
+    this.afterMove(effects);
+    return value.map(deliveryOf);
+  }
+
+  private nextToken(): string {
+    return `${this.tokenPrefix}:${++this.tokens}`;
+  }
+
+  /** Tells the other processes (through the wake files) and this one's waiters what a move changed. */
+  private afterMove(effects: MoveEffects): void {
+    for (const [queue, ids] of effects.deadDropped) this.logger.warn(deadLettersDroppedWarning(queue, ids, this.options.retention.dead));
+    if (effects.readyQueues.size > 0 || effects.deadlineSet) this.workFile.notify();
+    if (effects.finished.length > 0 || effects.gone.length > 0) {
+      this.finishFile.notify();
+      if (this.awaited.size > 0) this.checkFinished();
+    }
+    if (this.fetchWaiters.size > 0 && (effects.readyQueues.size > 0 || effects.deadlineSet)) this.serveFetches();
+  }
+
+  /** Gives work to this process's waiting fetches, oldest first, and sets the timer for the next due moment. */
+  private serveFetches(): void {
+    if (this.closed) return;
+    // A claim below may itself make work appear (promoting due jobs): served again by the loop, not by recursion.
+    if (this.serving) {
+      this.serveAgain = true;
+      return;
+    }
+    this.serving = true;
+    try {
+      do {
+        this.serveAgain = false;
+        for (const waiter of this.fetchWaiters.list()) this.serve(waiter);
+      } while (this.serveAgain && this.fetchWaiters.size > 0);
+    } finally {
+      this.serving = false;
+    }
+    this.waitersChanged();
+  }
+
+  private serve(waiter: FetchWaiter): void {
+    if (!this.fetchWaiters.has(waiter)) return;
+    try {
+      if (this.table.typeOf(waiter.queue) === null) waiter.settle([]);
+      else if (this.table.hasWork(waiter.queue, Date.now())) {
+        const taken = this.claim(waiter.queue, waiter.max, waiter.leaseMs);
+        if (taken.length > 0) waiter.settle(taken);
+      }
+    } catch (err) {
+      waiter.settle(err as Error);
+    }
+  }
+
+  /** Answers this process's waitForFinished callers whose job finished or is gone. */
+  private checkFinished(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const id of [...this.awaited]) {
+      const row = this.table.get(id, now);
+      if (!row) this.finishWaiters.gone(id);
+      else if (row.place === 'completed' || row.place === 'dead') this.finishWaiters.finished(id, () => stateOf(row));
+    }
+    this.waitersChanged();
+  }
+
+  /** The watches and the timer hold the process only while someone in it waits. */
+  private waitersChanged(): void {
+    if (this.closed) return;
+    for (const id of [...this.awaited]) if (!this.finishWaiters.has(id)) this.awaited.delete(id);
+    const fetching = this.fetchWaiters.size > 0;
+    this.workFile.hold(fetching);
+    this.finishFile.hold(this.awaited.size > 0);
+    if (fetching) this.deadline.set(this.table.nextDeadline());
+    else this.deadline.clear();
+  }
+}

@@ -1,0 +1,60 @@
+import type { SqliteDatabase } from './sqlite-driver';
+
+/**
+ * The file's tables (the data model, in one place — see FILE-FORMAT.md):
+ * - `queues`: each declared queue and its type.
+ * - `counters`: `seq`, the one sequence every ordering draws from, shared by every process on the file.
+ * - `jobs`: one row per job, wherever it is. `place` says where (waiting, delayed, active, completed,
+ *   dead); `status` is what getJob shows (a retry in backoff is place delayed, status failed).
+ *   Waiting jobs are taken in (`rank`, `seq`) order: rank is -priority on a priority queue and 0
+ *   elsewhere, seq is the publish sequence (negated on a stack). `due_at` is when a delayed job falls
+ *   due, when an active job's lease runs out, and when a finished job finished.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO counters (name, value) VALUES ('seq', 0);
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  queue TEXT NOT NULL,
+  place TEXT NOT NULL,
+  status TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  due_at INTEGER,
+  record TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  stalls INTEGER NOT NULL DEFAULT 0,
+  token TEXT,
+  result TEXT,
+  error TEXT,
+  started_at INTEGER,
+  finished_at INTEGER,
+  run_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_in_order ON jobs (queue, place, rank, seq);
+CREATE INDEX IF NOT EXISTS jobs_by_due ON jobs (place, due_at);
+`;
+
+/** How much a commit survives: `normal`, a crash of any process; `full`, a power loss or OS crash too. */
+export type Durability = 'normal' | 'full';
+
+export const DURABILITIES: readonly Durability[] = ['normal', 'full'];
+
+/**
+ * WAL lets readers and one writer work at once across processes; busy_timeout makes a process that
+ * finds the file locked wait for the lock (SQLite's own wait) instead of failing.
+ */
+export function prepareDatabase(db: SqliteDatabase, durability: Durability): void {
+  db.exec('PRAGMA busy_timeout = 10000');
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec(`PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(SCHEMA);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}

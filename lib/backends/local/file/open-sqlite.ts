@@ -1,0 +1,17 @@
+import { InvalidOptionError } from '../../../errors';
+import { betterSqlite3, openBetterSqlite3 } from './better-sqlite3.driver';
+import { nodeSqlite, openNodeSqlite } from './node-sqlite.driver';
+import type { SqliteDatabase, SqliteDriverName } from './sqlite-driver';
+
+/**
+ * Opens the database with the runtime's node:sqlite when it has one (nothing to install, no native
+ * addon to rebuild per Node version), else with the optional peer better-sqlite3. `driver` forces one.
+ */
+export function openSqlite(neededBy: string, path: string, driver?: SqliteDriverName): SqliteDatabase {
+  const builtin = driver === 'better-sqlite3' ? null : nodeSqlite();
+  if (builtin) return openNodeSqlite(builtin, path);
+  if (driver === 'node:sqlite') {
+    throw new InvalidOptionError(neededBy, 'driver', `is "node:sqlite", which this Node.js (${process.version}) lacks — use Node 22.13+, or leave \`driver\` out to use better-sqlite3`);
+  }
+  return openBetterSqlite3(betterSqlite3(neededBy), path);
+}
