@@ -2,7 +2,7 @@ import { InvalidOptionError, RabbitMQClient } from '../../lib';
 import { resolveRabbitMQOptions } from '../../lib/backends/rabbitmq/rabbitmq-client.options';
 import { decodeJob } from '../../lib/backends/rabbitmq/rabbitmq.message';
 import { delayBucket } from '../../lib/backends/rabbitmq/rabbitmq.topology';
-import { reconnectDelay } from '../../lib/backends/rabbitmq/reconnect-backoff';
+import { reconnectDelay } from '../../lib/backends/rabbitmq/rabbitmq.connection';
 
 /** Options, URLs and the pure helpers; nothing here talks to a broker (construction never connects). */
 describe('RabbitMQClient options', () => {

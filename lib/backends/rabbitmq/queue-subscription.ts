@@ -2,18 +2,16 @@ import type { Logger } from '../../logger/logger';
 import type { Channel, Message } from 'amqplib';
 import type { JobRecord } from '../../backend/job-record';
 import { BackendClosedError } from '../../errors';
-import { ChannelAcks } from './channel-acks';
-import { fenceChannel } from './channel-fence';
+import { ChannelAcks, fenceChannel } from './channel-acks';
 import type { RabbitMQConnection } from './rabbitmq.connection';
 import { decodeJob, type UndecodableMessage } from './rabbitmq.message';
 
-/** A job message this client received and has not settled, with the channel it must be settled on. */
+/** A job message this client received and has not settled. */
 export interface Received {
   message: Message;
   /** The record as the body has it (attempt not yet counted for this delivery). */
   record: JobRecord;
-  channel: Channel;
-  /** Where its ack or nack goes: acks are sent together at the end of the tick. */
+  /** Where its ack or nack goes (acks are sent together at the end of the tick); `acks.channel` is the channel it came on. */
   acks: ChannelAcks;
 }
 
@@ -138,7 +136,7 @@ export class QueueSubscription {
       acks.received(message);
       const decoded = decodeJob(message.content);
       if (decoded.problem !== undefined) await this.hooks.poison(acks, message, decoded);
-      else out.push({ message, record: decoded.record, channel, acks });
+      else out.push({ message, record: decoded.record, acks });
     }
     return out;
   }
@@ -218,10 +216,9 @@ export class QueueSubscription {
   }
 
   private onMessage(acks: ChannelAcks, message: Message | null): void {
-    const { channel } = acks;
     if (message === null) {
       // The broker cancelled us: the queue was deleted.
-      if (channel === this.channel) this.consumerTag = null;
+      if (acks.channel === this.channel) this.consumerTag = null;
       this.queueGone();
       return;
     }
@@ -231,7 +228,7 @@ export class QueueSubscription {
       void this.hooks.poison(acks, message, decoded);
       return;
     }
-    this.buffer.push({ message, record: decoded.record, channel, acks });
+    this.buffer.push({ message, record: decoded.record, acks });
     // Deliveries that came in one socket read are handed out together.
     if (!this.dispatchQueued) {
       this.dispatchQueued = true;

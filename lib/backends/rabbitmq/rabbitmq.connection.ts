@@ -9,7 +9,6 @@ import { coalesceWrites } from './coalesced-writes';
 import type { PublishOutcome } from './confirm-batch';
 import { ConfirmPublisher } from './confirm-publisher';
 import type { OutgoingMessage } from './rabbitmq.message';
-import { reconnectDelay } from './reconnect-backoff';
 
 /**
  * - `idle`: not connected yet (or the first attempt failed); the next call connects.
@@ -338,6 +337,18 @@ export class RabbitMQConnection {
   private discard(channel: Channel): void {
     if (this.isOpen(channel)) channel.close().catch(() => undefined);
   }
+}
+
+/**
+ * The wait before reconnection attempt `attempt` (0 for the first): the `delays` entry for it (the last
+ * repeating, so it is the cap) with equal jitter — half of it fixed, half random — so that many clients
+ * cut off by one broker restart do not all come back in the same millisecond, while none waits longer
+ * than its listed delay or less than half of it. `random` returns [0, 1) (injected by tests).
+ */
+export function reconnectDelay(delays: readonly number[], attempt: number, random: () => number = Math.random): number {
+  const base = delays[Math.min(Math.max(0, attempt), delays.length - 1)];
+  const half = base / 2;
+  return Math.round(half + half * Math.min(Math.max(random(), 0), 1));
 }
 
 /** A channel-level refusal: 403 ACCESS_REFUSED, 404 NOT_FOUND, 405 RESOURCE_LOCKED, 406 PRECONDITION_FAILED. */
