@@ -390,6 +390,33 @@ describe('QueueWorker, when the lease of a running job is lost', () => {
     expect(about[0]).toContain('aborted');
   });
 
+  it('at shutdown, stops waiting for a lost run without giving its job back: the backend has it already', async () => {
+    logged('warn');
+    const errors = logged('error');
+    const { backend, settles } = lostLeaseBackend('leased-3');
+    const lost = gate();
+    const never = gate();
+    const options = resolveConsumerOptions('test', { leaseMs: 30 });
+    const worker = new QueueWorker(
+      new Orchestrator(backend),
+      'leased-3',
+      async (_job, { signal }) => {
+        signal.addEventListener('abort', () => lost.open()); // and ignores it
+        await never.promise;
+      },
+      options,
+      new JobEvents(),
+    );
+    const consuming = worker.consume();
+    await lost.promise;
+
+    expect(await worker.shutdown(10)).toBe(false);
+    expect(await consuming).toBe(0);
+    expect(settles).toEqual([]);
+    expect(errors).toEqual([]);
+    never.open();
+  });
+
   it('does not complete a run that ignores the abort and returns a result', async () => {
     logged('warn');
     const { backend, settles } = lostLeaseBackend('leased-2');
