@@ -15,6 +15,8 @@ export * from './consumer/consumer-options';
 export * from './consumer/backoff';
 export { type RunContext, type RunHandler } from './consumer/queue-worker';
 export * from './logger';
+// Metrics and traces load prom-client and @opentelemetry/api when a JobMetrics or JobTracing is made.
+export * from './observability';
 // The Nest layer: its decorators need no Nest; the rest loads @nestjs/* on first use (see lazy-exports).
 export * from './nest/decorators/run.decorator';
 export * from './nest/decorators/on-job-event.decorator';
@@ -23,3 +25,4 @@ export type * from './nest/interfaces';
 export { JOBS_BACKEND } from './nest/jobs.constants';
 export type { JobValidationErrorBody } from './nest/job-validation.filter';
 export { JobsModule, JOBS_MODULE_OPTIONS, JobValidationExceptionFilter, jobValidationErrorBody } from './nest/lazy-exports';
+export { JobsHealthIndicator } from './nest/health/lazy-health-indicator';

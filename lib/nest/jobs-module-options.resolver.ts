@@ -7,7 +7,7 @@ import type { JobsModuleOptions, ResolvedJobsModuleOptions } from './interfaces'
 
 const WHERE = 'JobsModule';
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-const KNOWN_OPTIONS = ['backend', 'schemas', 'shutdownTimeout', 'httpErrors', 'maxPayloadBytes'];
+const KNOWN_OPTIONS = ['backend', 'schemas', 'shutdownTimeout', 'httpErrors', 'maxPayloadBytes', 'instrumentation'];
 
 /** Every method of JobBackend a backend must have (completeAndFetch is optional). */
 const BACKEND_METHODS = [
@@ -78,8 +78,8 @@ export function resolveJobsModuleOptions(options: JobsModuleOptions | undefined)
   }
   if (typeof httpErrors !== 'boolean') throw new InvalidOptionError(WHERE, 'httpErrors', `must be true or false, got ${describe(httpErrors)}`);
   // The Orchestrator's own check, so both places accept and refuse the same values.
-  const { maxPayloadBytes } = resolveOrchestratorOptions({ maxPayloadBytes: options.maxPayloadBytes }, WHERE);
-  return { backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes };
+  const { maxPayloadBytes, instrumentation } = resolveOrchestratorOptions({ maxPayloadBytes: options.maxPayloadBytes, instrumentation: options.instrumentation }, WHERE);
+  return { backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes, instrumentation };
 }
 
 /** The backend of one app: the one given, or what the factory given makes (checked like a given one). */

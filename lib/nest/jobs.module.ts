@@ -28,7 +28,7 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, JOBS_MODULE_OPTIONS, OPTIO
     jobsBackendProvider,
     {
       provide: Orchestrator,
-      useFactory: (backend: JobBackend, options: ResolvedJobsModuleOptions) => new Orchestrator(backend, { maxPayloadBytes: options.maxPayloadBytes }),
+      useFactory: (backend: JobBackend, options: ResolvedJobsModuleOptions) => new Orchestrator(backend, { maxPayloadBytes: options.maxPayloadBytes, instrumentation: options.instrumentation }),
       inject: [JOBS_BACKEND, JOBS_RESOLVED_OPTIONS],
     },
     JobsBackendLifecycle,

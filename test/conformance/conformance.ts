@@ -4,6 +4,7 @@ import { consumerCases } from './consumer.cases';
 import { lifecycleCases } from './lifecycle.cases';
 import { retentionCases } from './retention.cases';
 import { badInputCases } from './bad-input.cases';
+import { traceContextCases } from './trace-context.cases';
 
 /**
  * The one backend-agnostic suite every backend must pass, unchanged. Cases read the capabilities the
@@ -21,5 +22,6 @@ export function describeConformance(factory: BackendFactory): void {
     describe('job lifecycle', () => lifecycleCases(ctx));
     describe('retention', () => retentionCases(ctx));
     describe('bad input', () => badInputCases(ctx));
+    describe('trace context', () => traceContextCases(ctx));
   });
 }

@@ -1,6 +1,7 @@
 import type { JobBackend } from '../../backend/job-backend.interface';
 import type { QueueType } from '../../backend/queue-type';
 import type { JobSchema } from '../../job/job-schema';
+import type { JobInstrumentation } from '../../observability/job-instrumentation';
 
 /** A schema to register at start-up, with its queue type when it is not 'fifo'. */
 export type SchemaRegistration = JobSchema<any, any> | { schema: JobSchema<any, any>; queueType?: QueueType };
@@ -29,6 +30,8 @@ export interface JobsModuleOptions {
   httpErrors?: boolean;
   /** The largest payload publish accepts, in bytes of its JSON (the Orchestrator's option). Default 1 MiB. */
   maxPayloadBytes?: number;
+  /** What observes publishes and runs (the Orchestrator's option): `[new JobTracing(), new JobMetrics({ registry })]`. Default none. */
+  instrumentation?: readonly JobInstrumentation[];
 }
 
 /** The options after checking, with every default filled in. */
