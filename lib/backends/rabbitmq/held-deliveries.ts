@@ -3,7 +3,7 @@ import type { Delivery } from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';
 import { LeaseLostError } from '../../errors';
 import type { ChannelAcks } from './channel-acks';
-import type { HeldJobs } from './job-store-bridge';
+import type { DeliveryHolder } from './job-store-bridge';
 import type { QueueSubscription, Received } from './queue-subscription';
 import type { RabbitMQConnection } from './rabbitmq.connection';
 import { RESENT_HEADER } from './rabbitmq.topology';
@@ -29,7 +29,7 @@ export interface Hold {
  * counts attempts: a redelivery is one more (its run may have crashed a worker), unless this client
  * gave the message back unrun (the RedeliveryLedger).
  */
-export class HeldDeliveries implements HeldJobs<Hold> {
+export class HeldDeliveries implements DeliveryHolder<Hold> {
   private readonly holds = new Map<string, Hold>();
   private readonly ledger = new RedeliveryLedger();
   private readonly channelIds = new WeakMap<Channel, number>();
@@ -60,10 +60,11 @@ export class HeldDeliveries implements HeldJobs<Hold> {
       // The parsed body is this client's own object: it becomes the held record, and the consumer gets a copy.
       const job = record;
       job.attempt = bodyAttempt + 1 + redelivered;
-      const delivery: Delivery = { queue, job: { ...job }, token: `${this.channelId(acks.channel)}.${message.fields.deliveryTag}` };
+      const token = `${this.channelId(acks.channel)}.${message.fields.deliveryTag}`;
+      const delivery: Delivery = { queue, job: { ...job }, token };
       const hold: Hold = { delivery, subscription, acks, message, bodyAttempt, job };
-      this.holds.set(delivery.token, hold);
-      if (resent && redelivered === 0 && (message.properties.headers as Record<string, unknown> | undefined)?.[RESENT_HEADER] !== undefined) resent.push(hold);
+      this.holds.set(token, hold);
+      if (resent && redelivered === 0 && isResent(message)) resent.push(hold);
       deliveries.push(delivery);
     }
     subscription.handedOut(deliveries.length);
@@ -179,4 +180,8 @@ export class HeldDeliveries implements HeldJobs<Hold> {
     }
     return id;
   }
+}
+
+function isResent(message: Message): boolean {
+  return (message.properties.headers as Record<string, unknown> | undefined)?.[RESENT_HEADER] !== undefined;
 }

@@ -9,7 +9,7 @@ import { JobStoreUnavailableError } from './job-store-unavailable.error';
 import { UnconfirmedPublishes, startedAlready, type RetriedJobs } from './unconfirmed-publishes';
 
 /** What the bridge reads of a delivery the broker's client holds. */
-export interface HeldJob {
+export interface HeldDelivery {
   /** What the consumer was handed. */
   readonly delivery: Delivery;
   /** The record as delivered (attempt counts this delivery). */
@@ -19,7 +19,7 @@ export interface HeldJob {
 }
 
 /** What the bridge asks of the broker's client about the deliveries it holds. */
-export interface HeldJobs<H extends HeldJob> {
+export interface DeliveryHolder<H extends HeldDelivery> {
   /** Still held (not settled, its channel or connection not lost)? */
   isHeld(delivery: Delivery): boolean;
   /** A job's end could not be recorded: give the (claimed) delivery back, so the job runs again. */
@@ -36,16 +36,16 @@ export interface HeldJobs<H extends HeldJob> {
  * job's end (completed, dead) or start that cannot be recorded gives the delivery back and fails with
  * the transient JobStoreUnavailableError; any other move is already done on the broker, so its failure
  * is logged. Also remembers publishes that failed ambiguously, so their retry runs the job once.
- * Nothing here knows the broker: it sees deliveries through HeldJobs.
+ * Nothing here knows the broker: it sees deliveries through DeliveryHolder.
  */
-export class JobStoreBridge<H extends HeldJob> {
+export class JobStoreBridge<H extends HeldDelivery> {
   private readonly unconfirmed = new UnconfirmedPublishes();
   /** waitForFinished calls in progress, ended by endWaits(). */
   private readonly finishWaits = new Set<AbortController>();
 
   constructor(
     private readonly store: JobStateStore,
-    private readonly holder: HeldJobs<H>,
+    private readonly holder: DeliveryHolder<H>,
     /** The backend's name, for BackendClosedError. */
     private readonly backend: string,
     private readonly logger: Logger,
