@@ -10,7 +10,8 @@ import { HeldDeliveries, type Hold } from './held-deliveries';
 import { JobPublisher } from './job-publisher';
 import { JobStoreBridge } from './job-store-bridge';
 import { QueueDeclarations, RABBITMQ_QUEUE_TYPES } from './queue-declarations';
-import { QueueSubscription, type Received } from './queue-subscription';
+import type { QueueSubscription, Received } from './queue-subscription';
+import { QueueSubscriptions } from './queue-subscriptions';
 import { resolveRabbitMQOptions, type RabbitMQClientOptions, type ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { RabbitMQConnection, type ConnectionState } from './rabbitmq.connection';
 import { deadLetterMessage } from './rabbitmq.message';
@@ -41,7 +42,7 @@ export class RabbitMQClient implements JobBackend {
   private readonly holds: HeldDeliveries;
   /** Job states, kept by the `jobStore` option; null without one. */
   private readonly jobStates: JobStoreBridge<Hold> | null;
-  private readonly subscriptions = new Map<string, QueueSubscription>();
+  private readonly subscriptions: QueueSubscriptions;
   private closed = false;
 
   /** Options, or an `amqp://user:pass@host:5672/vhost` URL. Connects on first use, so construction never waits. */
@@ -66,6 +67,7 @@ export class RabbitMQClient implements JobBackend {
     this.holds = new HeldDeliveries(this.connection, () => this.assertOpen());
     this.jobStates = store ? new JobStoreBridge(store, this.holds, this.name, this.logger) : null;
     this.deadLetters = new DeadLetters(this.connection, this.declarations, this.publisher, this.jobStates, this.logger);
+    this.subscriptions = new QueueSubscriptions(this.connection, this.topology, this.options.prefetch, this.declarations, this.deadLetters, this.holds, this.logger);
   }
 
   /** Where the connection is: idle (not used yet), connecting, open, reconnecting or closed. */
@@ -95,12 +97,7 @@ export class RabbitMQClient implements JobBackend {
 
   async deleteQueue(queue: string): Promise<void> {
     this.assertOpen();
-    const subscription = this.subscriptions.get(queue);
-    if (subscription) {
-      this.subscriptions.delete(queue);
-      this.holds.dropSubscription(subscription);
-      await subscription.close();
-    }
+    await this.subscriptions.close(queue);
     const delayQueues = this.delayQueues.of(queue);
     await this.declarations.delete(queue, delayQueues);
     for (const name of delayQueues) this.delayQueues.forget(name);
@@ -109,7 +106,7 @@ export class RabbitMQClient implements JobBackend {
 
   async cleanQueue(queue: string): Promise<number> {
     await this.typeOf(queue);
-    let removed = await this.declarations.onQueue(queue, () => this.subscription(queue).purge());
+    let removed = await this.declarations.onQueue(queue, () => this.subscriptions.of(queue).purge());
     removed += await this.delayQueues.purge(queue);
     await this.jobStates?.forget(queue, ['waiting', 'delayed', 'failed']);
     return removed;
@@ -117,7 +114,7 @@ export class RabbitMQClient implements JobBackend {
 
   async countWaiting(queue: string): Promise<number> {
     await this.typeOf(queue);
-    return this.declarations.onQueue(queue, () => this.subscription(queue).countWaiting());
+    return this.declarations.onQueue(queue, () => this.subscriptions.of(queue).countWaiting());
   }
 
   async publish(queue: string, items: PublishItem[]): Promise<void> {
@@ -167,7 +164,7 @@ export class RabbitMQClient implements JobBackend {
   async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
     if (!this.knownType(queue)) await this.typeOf(queue);
     const want = Math.max(1, Math.floor(max));
-    const subscription = this.subscription(queue);
+    const subscription = this.subscriptions.of(queue);
     if (!this.jobStates) return this.takeDeliveries(queue, subscription, want, options);
     for (;;) {
       const dropped = this.holds.droppedCopies;
@@ -285,8 +282,7 @@ export class RabbitMQClient implements JobBackend {
     if (this.closed) return;
     this.closed = true;
     this.jobStates?.endWaits();
-    await Promise.all([...this.subscriptions.values()].map((subscription) => subscription.close()));
-    this.subscriptions.clear();
+    await this.subscriptions.closeAll();
     this.holds.clear();
     await this.connection.close();
     await this.jobStates?.close();
@@ -329,28 +325,6 @@ export class RabbitMQClient implements JobBackend {
 
   // ── deliveries ───────────────────────────────────────────────────────────────────────────────────
 
-  /** The queue's subscription (its consuming channel and buffer), made on first use. */
-  private subscription(queue: string): QueueSubscription {
-    let subscription = this.subscriptions.get(queue);
-    if (!subscription) {
-      const names = this.topology.namesOf(queue);
-      subscription = new QueueSubscription(
-        names.work,
-        this.connection,
-        this.options.prefetch,
-        {
-          poison: (acks, message, decoded) => this.deadLetters.movePoison(names, acks, message, decoded),
-          queueGone: () => this.declarations.forget(queue),
-          givenBack: (received) => this.holds.givenBack(queue, received),
-          channelLost: (channel) => this.holds.dropChannel(channel),
-        },
-        this.logger,
-      );
-      this.subscriptions.set(queue, subscription);
-    }
-    return subscription;
-  }
-
   private takeDeliveries(queue: string, subscription: QueueSubscription, want: number, options: FetchOptions): Delivery[] | Promise<Delivery[]> {
     const ready = subscription.take(want);
     if (ready.length > 0) return this.handOut(queue, subscription, ready);
@@ -379,6 +353,6 @@ export class RabbitMQClient implements JobBackend {
   /** After a reconnect: declare this client's queues again (the broker may have lost them) and consume again. */
   private async restore(): Promise<void> {
     await this.declarations.declareAgain();
-    for (const subscription of this.subscriptions.values()) subscription.resume();
+    this.subscriptions.resume();
   }
 }
