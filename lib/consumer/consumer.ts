@@ -76,6 +76,7 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
   /** Stops, and detaches from the orchestrator. */
   async close(): Promise<void> {
     await this.stop();
+    this.worker?.forgetLoop();
     this.untrack?.();
   }
 

@@ -4,6 +4,7 @@ import { Logger } from '../logger/logger';
 import type { JobEvents } from '../orchestrator/job-events';
 import type { Orchestrator } from '../orchestrator/orchestrator';
 import { AbandonedRuns } from './abandoned-runs';
+import { ConsumerLoopStatus } from './consumer-loop-status';
 import { wasGiven, type ResolvedConsumerOptions } from './consumer-options';
 import type { HeldJob, HeldJobState } from './held-job';
 import { HeldJobs } from './held-jobs';
@@ -46,6 +47,9 @@ export class QueueWorker {
   private returned = 0;
   private consuming = false;
   private stopping = false;
+  /** What health checks read about this loop; watched by the orchestrator from the first consume(). */
+  private readonly loop: ConsumerLoopStatus;
+  private unwatchLoop: (() => void) | null = null;
 
   constructor(
     private readonly orchestrator: Orchestrator,
@@ -66,6 +70,7 @@ export class QueueWorker {
     const abandoned = (this.abandoned = new AbandonedRuns(options.maxAbandonedRuns, queue, logger, jobs));
     const complete = (delivery: Delivery, output: unknown) => this.complete(delivery, output);
     this.pipeline = new RunPipeline({ orchestrator, queue, handler, options, jobs, settler, leases, abandoned, logger, complete });
+    this.loop = new ConsumerLoopStatus(queue, name, options.concurrency, () => jobs.held + jobs.prefetched);
     if (wasGiven(options, 'maxStalls') && !backend.capabilities.stallCount) {
       logger.warn(
         `maxStalls (${options.maxStalls}) has no effect on queue "${queue}": ${backend.name} does not count stalls ` +
@@ -110,6 +115,10 @@ export class QueueWorker {
     const backend = this.orchestrator.backend;
     const jobs = this.jobs;
     const { concurrency, prefetch } = this.options;
+    const loop = this.loop;
+    this.unwatchLoop ??= this.orchestrator.watchLoop(loop);
+    loop.running();
+    let crash: unknown;
     let failures = 0;
     try {
       while (!this.stopping) {
@@ -136,8 +145,10 @@ export class QueueWorker {
           this.fetching = true;
           deliveries = await backend.fetch(this.queue, capacity, { wait: !untilEmpty && !ahead, signal: this.fetchAbort.signal, leaseMs: this.options.leaseMs });
           failures = 0;
+          loop.running();
         } catch (err) {
           if (err instanceof JobsError) throw err;
+          loop.reconnecting(err);
           // A connection problem: wait and try again, so a worker outlives a broker restart.
           const delay = RECONNECT_DELAYS_MS[Math.min(failures++, RECONNECT_DELAYS_MS.length - 1)];
           this.logger.warn(`fetch failed (${(err as Error).message}); retrying in ${delay} ms`);
@@ -159,13 +170,25 @@ export class QueueWorker {
         if (jobs.held === 0) break;
         await this.nextEvent();
       }
+    } catch (err) {
+      crash = err;
+      throw err;
     } finally {
       await jobs.allSettled();
       await this.releasePrefetched();
       this.consuming = false;
       this.fetchAbort = null;
+      loop.ended(crash);
+      // A bounded consume that ended is done, not dead; an endless one that stopped, or any that crashed, stays in view.
+      if (crash === undefined && (limit !== undefined || untilEmpty)) this.forgetLoop();
     }
     return this.taken - this.returned;
+  }
+
+  /** Takes this worker's loop out of the orchestrator's health checks (its consumer is closed). */
+  forgetLoop(): void {
+    this.unwatchLoop?.();
+    this.unwatchLoop = null;
   }
 
   /** Stops taking jobs; resolves when the running ones have settled. */
@@ -248,6 +271,7 @@ export class QueueWorker {
   /** Deliveries just taken: held under a lease, in line to start. */
   private hold(deliveries: Delivery[]): void {
     this.taken += deliveries.length;
+    this.loop.took();
     for (const delivery of deliveries) this.leases.hold(delivery);
     this.jobs.take(deliveries);
   }

@@ -64,6 +64,8 @@ export class RunPipeline {
       return;
     }
     settler.emit('active', { queue, job: record });
+    // The instrumentation's view of this run (a span); a shared do-nothing scope without instrumentation.
+    const scope = this.parts.orchestrator.hooks.running(queue, record);
 
     // The queue's registered schema; else one made in this process under the queue's name (register()
     // names queues after schemas), so a job cannot dodge it by naming another; else the job's own.
@@ -72,6 +74,7 @@ export class RunPipeline {
     try {
       payload = schema ? toValidDto(schema.input, record.payload, schema.name, 'input') : unvalidatedPayload(record.payload, record.schemaName);
     } catch (err) {
+      scope.end(err);
       // A payload that fails validation will fail every time: dead-letter it without retrying.
       jobs.move(job, 'settling');
       await settler.fail(job, err, true);
@@ -89,17 +92,18 @@ export class RunPipeline {
       // The handler runs in a later microtask, never inside start(); a synchronous throw lands in the
       // catch below like a rejection, and a synchronous result is not wrapped in promises.
       await undefined;
-      let result = this.parts.handler(Job.fromRecord(record, payload), context);
+      let result = scope.within(() => this.parts.handler(Job.fromRecord(record, payload), context));
       if (isThenable(result)) {
         const timeout = options.timeout;
         result = await (timeout === undefined ? result : withinTimeout(queue, job, result, timeout));
       }
       // Given back at shutdown, or taken from us with the lease: the job is no longer ours to settle.
-      if (job.state !== 'running') return;
+      if (job.state !== 'running') return scope.end();
       output = schema?.output
         ? dtoToWire(toValidDto(schema.output, result ?? {}, schema.name, 'output'), schema.name, 'output').value
         : resultAsJson(result, schema?.name ?? record.schemaName);
     } catch (err) {
+      scope.end(err);
       const overrun = job.overrun;
       if (overrun && !overrun.returned) {
         await this.outlived(job, overrun, err);
@@ -114,9 +118,11 @@ export class RunPipeline {
     try {
       await this.parts.complete(job.delivery, output);
     } catch (err) {
+      scope.end(err);
       settler.settleFailed(job, err);
       return;
     }
+    scope.end();
     settler.emit('completed', { queue, job: record, result: output });
   }
 
