@@ -7,6 +7,7 @@ import { renderTextTable } from './text-table';
 /** Which broker a system's jobs live in, for its server-side CPU. */
 const SERVER_OF: Record<SystemName, 'redis' | 'rabbitmq' | null> = {
   local: null,
+  'local-file': null,
   redis: 'redis',
   'redis-prefetch': 'redis',
   bullmq: 'redis',

@@ -27,6 +27,7 @@ export interface ChartSpec {
 /** Ours in strong colours, their peers and ceilings next to them in related lighter ones. */
 const COLORS: Record<SystemName, string> = {
   local: '#2f6db5',
+  'local-file': '#1c8a7a',
   redis: '#c8372d',
   'redis-prefetch': '#8f1d16',
   rabbitmq: '#e07b00',

@@ -12,6 +12,8 @@ export async function loadSystem(name: SystemName): Promise<BenchSystem> {
   switch (name) {
     case 'local':
       return (await import('./local.system')).localSystem;
+    case 'local-file':
+      return (await import('./local-file.system')).localFileSystem;
     case 'redis':
       return (await import('./redis.system')).redisSystem;
     case 'redis-prefetch':
