@@ -11,7 +11,7 @@ module.exports = {
   // Type-checking is `tsc --noEmit` in `npm test`; here ts-jest only transpiles, which keeps runs fast.
   transform: {
     '^.+\\.ts$': 'ts-jest',
-    '^.+\\.js$': '<rootDir>/test/support/esm-package.transformer.js',
+    '/node_modules/.+\\.js$': '<rootDir>/test/support/esm-package.transformer.js',
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ES_MODULE_PACKAGES.join('|')})/)`],
   setupFiles: ['reflect-metadata'],
