@@ -1,41 +1,35 @@
 import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
-import { resolveRetention, type ResolvedRetention, type RetentionOptions } from '../../backend/retention-options';
-import { InvalidOptionError, JobNotFoundError } from '../../errors';
-import { MAX_TIMER_MS } from './local.client';
 import type { JobStateStore } from '../../backend/job-state-store.interface';
-
-interface StoredJob {
-  state: JobState;
-  /** Epoch ms, for retention. */
-  finishedAt: number | null;
-}
+import { resolveRetention, type RetentionOptions } from '../../backend/retention-options';
+import { BackendClosedError, JobNotFoundError } from '../../errors';
+import { FinishedJobs } from './finished-jobs';
 
 /**
  * Job states in this process's memory: getJob and waitForResult see the jobs this process published
- * or ran, not those of other processes (`shared` is false). Finished jobs are kept as `retention` says.
+ * or ran, not those of other processes (`shared` is false). Finished jobs are kept as `retention` says;
+ * a dead job it drops is not warned of, since the dead letter itself is the broker's to keep.
  */
 export class InMemoryJobStateStore implements JobStateStore {
   readonly shared = false;
-  private readonly jobs = new Map<string, StoredJob>();
-  /** Finished jobs per queue and status, oldest first, for retention and counts. */
-  private readonly finished = new Map<string, { completed: Set<string>; dead: Set<string> }>();
-  private readonly listeners = new Map<string, Set<(outcome: JobState | Error) => void>>();
-  private readonly retention: ResolvedRetention;
-  /** One timer for the earliest moment a finished job outlives its `ageMs`, so idle queues free memory too. */
-  private retentionTimer: NodeJS.Timeout | null = null;
-  private retentionTimerAt = Infinity;
+  private readonly jobs = new Map<string, JobState>();
+  /** Completed and dead jobs, oldest first, with their retention and those waiting for a job to finish. */
+  private readonly finished: FinishedJobs<JobState>;
 
   constructor(options: { retention?: RetentionOptions } = {}) {
-    this.retention = resolveRetention('InMemoryJobStateStore', options.retention);
+    this.finished = new FinishedJobs<JobState>({
+      retention: resolveRetention('InMemoryJobStateStore', options.retention),
+      snapshot: (state) => ({ ...state }),
+      onDropped: (id) => this.forgetOne(id),
+    });
   }
 
   async published(queue: string, items: readonly { job: JobRecord; runAt: number | null }[]): Promise<void> {
     for (const { job, runAt } of items) {
       this.forgetOne(job.id);
-      const stored = this.entry(queue, job);
-      stored.state.status = runAt === null ? 'waiting' : 'delayed';
-      stored.state.runAt = runAt === null ? null : new Date(runAt).toISOString();
+      const state = this.entry(queue, job);
+      state.status = runAt === null ? 'waiting' : 'delayed';
+      state.runAt = runAt === null ? null : new Date(runAt).toISOString();
     }
   }
 
@@ -44,186 +38,105 @@ export class InMemoryJobStateStore implements JobStateStore {
   }
 
   async started(queue: string, job: JobRecord): Promise<void> {
-    const stored = this.entry(queue, job);
-    this.unfinish(stored);
-    Object.assign(stored.state, { status: 'active', attempt: job.attempt, startedAt: new Date().toISOString(), runAt: null, finishedAt: null });
+    const state = this.entry(queue, job);
+    this.finished.remove(job.id);
+    Object.assign(state, { status: 'active', attempt: job.attempt, startedAt: new Date().toISOString(), runAt: null, finishedAt: null });
   }
 
   async completed(queue: string, job: JobRecord, result: unknown): Promise<void> {
-    const stored = this.entry(queue, job);
-    Object.assign(stored.state, { status: 'completed', attempt: job.attempt, result });
-    this.finish(stored, 'completed');
+    const state = this.entry(queue, job);
+    Object.assign(state, { status: 'completed', attempt: job.attempt, result });
+    this.finish(state, 'completed');
   }
 
   async failed(queue: string, job: JobRecord, failure: JobFailure, runAt: number | null): Promise<void> {
-    const stored = this.entry(queue, job);
-    Object.assign(stored.state, { status: 'failed', attempt: job.attempt, error: failure, runAt: runAt === null ? null : new Date(runAt).toISOString() });
+    const state = this.entry(queue, job);
+    Object.assign(state, { status: 'failed', attempt: job.attempt, error: failure, runAt: runAt === null ? null : new Date(runAt).toISOString() });
   }
 
   async dead(queue: string, job: JobRecord, failure: JobFailure): Promise<void> {
-    const stored = this.entry(queue, job);
-    Object.assign(stored.state, { status: 'dead', attempt: job.attempt, error: failure });
-    this.finish(stored, 'dead');
+    const state = this.entry(queue, job);
+    Object.assign(state, { status: 'dead', attempt: job.attempt, error: failure });
+    this.finish(state, 'dead');
   }
 
   async released(queue: string, job: JobRecord): Promise<void> {
-    const stored = this.entry(queue, job);
-    Object.assign(stored.state, { status: stored.state.error ? 'failed' : 'waiting', attempt: job.attempt });
+    const state = this.entry(queue, job);
+    Object.assign(state, { status: state.error ? 'failed' : 'waiting', attempt: job.attempt });
   }
 
   async redriven(queue: string, jobs: readonly JobRecord[]): Promise<void> {
     for (const job of jobs) {
-      const stored = this.entry(queue, job);
-      this.unfinish(stored);
-      Object.assign(stored.state, { status: 'waiting', attempt: 0, error: null, result: null, startedAt: null, finishedAt: null, runAt: null });
+      const state = this.entry(queue, job);
+      this.finished.remove(job.id);
+      Object.assign(state, { status: 'waiting', attempt: 0, error: null, result: null, startedAt: null, finishedAt: null, runAt: null });
     }
   }
 
   async forget(queue: string, statuses?: readonly JobStatus[]): Promise<void> {
-    for (const [id, stored] of [...this.jobs]) {
-      if (stored.state.queue === queue && (!statuses || statuses.includes(stored.state.status))) this.forgetOne(id);
+    for (const [id, state] of [...this.jobs]) {
+      if (state.queue === queue && (!statuses || statuses.includes(state.status))) this.forgetOne(id);
     }
   }
 
   async completedCount(queue: string): Promise<number> {
-    this.applyRetention(queue, Date.now());
-    return this.finished.get(queue)?.completed.size ?? 0;
+    return this.finished.count(queue, 'completed');
   }
 
   async get(id: string): Promise<JobState | null> {
-    const stored = this.jobs.get(id);
-    if (stored?.state.status === 'completed' || stored?.state.status === 'dead') this.applyRetention(stored.state.queue, Date.now());
-    const state = this.jobs.get(id)?.state;
+    const state = this.current(id);
     return state ? { ...state } : null;
   }
 
   waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
-    const stored = this.jobs.get(id);
-    if (!stored) return Promise.reject(new JobNotFoundError(id));
-    if (stored.state.status === 'completed' || stored.state.status === 'dead') return Promise.resolve({ ...stored.state });
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<JobState>((resolve, reject) => {
-      const listeners = this.listeners.get(id) ?? new Set();
-      this.listeners.set(id, listeners);
-      const stop = (): void => {
-        listeners.delete(done);
-        if (listeners.size === 0) this.listeners.delete(id);
-        signal.removeEventListener('abort', onAbort);
-      };
-      const done = (outcome: JobState | Error): void => {
-        stop();
-        if (outcome instanceof Error) reject(outcome);
-        else resolve(outcome);
-      };
-      const onAbort = (): void => {
-        stop();
-        reject(signal.reason);
-      };
-      listeners.add(done);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    if (!this.current(id)) return Promise.reject(new JobNotFoundError(id));
+    return this.finished.waitFor(id, signal);
   }
 
+  /** Ends every wait with BackendClosedError; the store keeps no connection. */
   async close(): Promise<void> {
-    if (this.retentionTimer) clearTimeout(this.retentionTimer);
-    this.retentionTimer = null;
-    this.retentionTimerAt = Infinity;
+    this.finished.close(new BackendClosedError('InMemoryJobStateStore'));
   }
 
-  /** The stored job, created from its record if this store has not seen it yet. */
-  private entry(queue: string, job: JobRecord): StoredJob {
-    let stored = this.jobs.get(job.id);
-    if (!stored) {
-      stored = {
-        state: {
-          id: job.id,
-          queue,
-          name: job.name,
-          status: 'waiting',
-          attempt: job.attempt,
-          priority: job.priority,
-          payload: job.payload,
-          result: null,
-          error: null,
-          createdAt: job.createdAt,
-          startedAt: null,
-          finishedAt: null,
-          runAt: null,
-        },
+  /** The job's state, unless retention should have dropped it by now (then it is dropped). */
+  private current(id: string): JobState | undefined {
+    this.finished.refresh(id);
+    return this.jobs.get(id);
+  }
+
+  /** The stored state, created from its record if this store has not seen the job yet. */
+  private entry(queue: string, job: JobRecord): JobState {
+    let state = this.jobs.get(job.id);
+    if (!state) {
+      state = {
+        id: job.id,
+        queue,
+        name: job.name,
+        status: 'waiting',
+        attempt: job.attempt,
+        priority: job.priority,
+        payload: job.payload,
+        result: null,
+        error: null,
+        createdAt: job.createdAt,
+        startedAt: null,
         finishedAt: null,
+        runAt: null,
       };
-      this.jobs.set(job.id, stored);
+      this.jobs.set(job.id, state);
     }
-    return stored;
+    return state;
   }
 
-  private finish(stored: StoredJob, status: 'completed' | 'dead'): void {
-    this.unfinish(stored);
+  private finish(state: JobState, kind: 'completed' | 'dead'): void {
     const now = Date.now();
-    stored.finishedAt = now;
-    stored.state.finishedAt = new Date(now).toISOString();
-    stored.state.runAt = null;
-    const lists = this.finished.get(stored.state.queue) ?? { completed: new Set<string>(), dead: new Set<string>() };
-    this.finished.set(stored.state.queue, lists);
-    lists[status].add(stored.state.id);
-    const listeners = this.listeners.get(stored.state.id);
-    if (listeners) for (const listener of [...listeners]) listener({ ...stored.state });
-    this.applyRetention(stored.state.queue, now);
-    this.expireAt(now + this.retention[status].ageMs);
-  }
-
-  private unfinish(stored: StoredJob): void {
-    const lists = this.finished.get(stored.state.queue);
-    lists?.completed.delete(stored.state.id);
-    lists?.dead.delete(stored.state.id);
-    stored.finishedAt = null;
+    state.finishedAt = new Date(now).toISOString();
+    state.runAt = null;
+    this.finished.add(state.queue, kind, state.id, state, now);
   }
 
   private forgetOne(id: string): void {
-    const stored = this.jobs.get(id);
-    if (!stored) return;
-    this.unfinish(stored);
     this.jobs.delete(id);
-    const listeners = this.listeners.get(id);
-    if (listeners) for (const listener of [...listeners]) listener(new JobNotFoundError(id));
-  }
-
-  private applyRetention(queue: string, now: number): void {
-    const lists = this.finished.get(queue);
-    if (!lists) return;
-    for (const kind of ['completed', 'dead'] as const) {
-      const rule = this.retention[kind];
-      for (const id of lists[kind]) {
-        const finishedAt = this.jobs.get(id)?.finishedAt ?? now;
-        if (lists[kind].size <= rule.count && now - finishedAt <= rule.ageMs) break;
-        this.forgetOne(id);
-      }
-    }
-  }
-
-  /** Makes sure the retention timer fires by `expiry` (epoch ms). */
-  private expireAt(expiry: number): void {
-    if (expiry >= this.retentionTimerAt || expiry === Infinity) return;
-    if (this.retentionTimer) clearTimeout(this.retentionTimer);
-    this.retentionTimerAt = expiry;
-    // +1: a job is kept while `now - finishedAt <= ageMs`.
-    this.retentionTimer = setTimeout(() => this.expireDue(), Math.min(Math.max(expiry - Date.now() + 1, 0), MAX_TIMER_MS));
-    this.retentionTimer.unref();
-  }
-
-  private expireDue(): void {
-    this.retentionTimer = null;
-    this.retentionTimerAt = Infinity;
-    const now = Date.now();
-    let next = Infinity;
-    for (const [queue, lists] of this.finished) {
-      this.applyRetention(queue, now);
-      for (const kind of ['completed', 'dead'] as const) {
-        const oldest = lists[kind].values().next().value;
-        const finishedAt = oldest === undefined ? null : this.jobs.get(oldest)?.finishedAt;
-        if (finishedAt != null) next = Math.min(next, finishedAt + this.retention[kind].ageMs);
-      }
-    }
-    this.expireAt(next);
+    this.finished.forget(id);
   }
 }

@@ -1,17 +1,17 @@
 import { Logger } from '../../logger/logger';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
+import { checkOpen, checkPriorityAllowed, deadLettersDroppedWarning, duplicateJobIdError, notDeadLettersError } from '../../backend/backend-rules';
 import { checkQueueName } from '../../backend/queue-name';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
-import { resolveRetention, type ResolvedRetention, type RetentionRule } from '../../backend/retention-options';
-import { BackendClosedError, InvalidOptionError, JobNotFoundError, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError } from '../../errors';
-import type { LocalClientOptions } from './local-client.options';
+import { resolveRetention } from '../../backend/retention-options';
+import { BackendClosedError, JobNotFoundError, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError } from '../../errors';
+import { FinishedJobs } from './finished-jobs';
+import { checkLocalClientOptions, type LocalClientOptions } from './local-client.options';
+import { FileLocalEngine } from './file/file-local.engine';
 import { snapshotOf, type LocalJob } from './local-job';
 import { LocalQueue, type Waiter } from './local-queue';
-
-/** setTimeout's ceiling; a later due time is reached in more than one hop. */
-/** The longest delay setTimeout takes; longer ones fire at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+import { WakeUpTimer } from './wake-up-timer';
 
 /**
  * The embedded backend: queues in this process's memory, nothing to install. Fast and exact, but its
@@ -31,28 +31,40 @@ export class LocalClient implements JobBackend {
   };
 
   private readonly queues = new Map<string, LocalQueue>();
+  /** Every job this client holds, in whatever place; finished ones until retention drops them. */
   private readonly jobs = new Map<string, LocalJob>();
-  /** waitForFinished callers by job id; they get the final state, or the error that ended their wait. */
-  private readonly finishListeners = new Map<string, Set<(outcome: JobState | Error) => void>>();
-  private readonly retention: ResolvedRetention;
+  /** Completed jobs and dead letters, oldest first, with their retention and those waiting for a job to finish. */
+  private readonly finished: FinishedJobs<LocalJob>;
   private seq = 0;
   private tokens = 0;
   private closed = false;
-  private delayTimer: NodeJS.Timeout | null = null;
-  private delayTimerAt = Infinity;
-  /**
-   * One timer for the earliest moment a finished job outlives its `ageMs`, so an idle queue frees its
-   * expired jobs too; reads prune on their own, so they never see one the timer has not reached yet.
-   */
-  private retentionTimer: NodeJS.Timeout | null = null;
-  private retentionTimerAt = Infinity;
+  /** Set for the earliest due delayed job across all queues. */
+  private readonly delayTimer = new WakeUpTimer(() => this.promoteDue());
   private readonly logger = new Logger('LocalClient');
 
+  /** With `path`, the queues live in that SQLite file and every call goes to this engine instead. */
+  private readonly file: FileLocalEngine | null = null;
+  /** The file engine's one-transaction complete + fetch; in memory a consumer's complete and fetch are as cheap. */
+  readonly completeAndFetch?: JobBackend['completeAndFetch'];
+
   constructor(options: LocalClientOptions = {}) {
-    this.retention = resolveRetention('LocalClient', options.retention);
+    checkLocalClientOptions(options);
+    const retention = resolveRetention('LocalClient', options.retention);
+    if (options.path !== undefined) {
+      this.file = new FileLocalEngine({ path: options.path, durability: options.durability ?? 'normal', driver: options.driver, retention });
+      this.capabilities = this.file.capabilities;
+      this.completeAndFetch = (delivery, result, next) => (this.file as FileLocalEngine).completeAndFetch(delivery, result, next);
+    }
+    this.finished = new FinishedJobs<LocalJob>({
+      retention,
+      snapshot: snapshotOf,
+      onDropped: (_id, job) => this.forget(job),
+      onDeadDropped: (queue, ids) => this.logger.warn(deadLettersDroppedWarning(queue, ids, retention.dead)),
+    });
   }
 
   async declareQueue(queue: string, type: QueueType): Promise<void> {
+    if (this.file) return this.file.declareQueue(queue, type);
     this.assertOpen();
     checkQueueName(`${this.name}.declareQueue`, queue);
     const existing = this.queues.get(queue);
@@ -64,11 +76,13 @@ export class LocalClient implements JobBackend {
   }
 
   async queueType(queue: string): Promise<QueueType | null> {
+    if (this.file) return this.file.queueType(queue);
     this.assertOpen();
     return this.queues.get(queue)?.type ?? null;
   }
 
   async deleteQueue(queue: string): Promise<void> {
+    if (this.file) return this.file.deleteQueue(queue);
     this.assertOpen();
     const q = this.queues.get(queue);
     if (!q) return;
@@ -80,6 +94,7 @@ export class LocalClient implements JobBackend {
   }
 
   async cleanQueue(queue: string): Promise<number> {
+    if (this.file) return this.file.cleanQueue(queue);
     const q = this.queue(queue);
     const removed = [...q.waiting.drain()];
     for (let job = q.delayed.pop(); job; job = q.delayed.pop()) removed.push(job);
@@ -88,20 +103,18 @@ export class LocalClient implements JobBackend {
   }
 
   async countWaiting(queue: string): Promise<number> {
+    if (this.file) return this.file.countWaiting(queue);
     return this.queue(queue).waiting.size;
   }
 
   async publish(queue: string, items: PublishItem[]): Promise<void> {
+    if (this.file) return this.file.publish(queue, items);
     const q = this.queue(queue);
     // Check the whole batch before touching anything, so a bad item leaves the queue as it was.
     const ids = new Set<string>();
     for (const { job } of items) {
-      if (job.priority !== 0 && q.type !== 'priority') {
-        throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `is only meaningful on a priority queue; "${queue}" is ${q.type}`);
-      }
-      if (this.isKnown(job.id) || ids.has(job.id)) {
-        throw new InvalidOptionError(`publish to "${queue}"`, 'job.id', `${job.id} is already known to this backend — publish a new job (jobFromSchema) instead of the same one twice`);
-      }
+      checkPriorityAllowed(queue, q.type, job.priority);
+      if (this.current(job.id) || ids.has(job.id)) throw duplicateJobIdError(queue, job.id);
       ids.add(job.id);
     }
     const now = Date.now();
@@ -134,6 +147,7 @@ export class LocalClient implements JobBackend {
   }
 
   fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
+    if (this.file) return this.file.fetch(queue, max, options);
     const q = this.queue(queue);
     // No lease runs out in-process: a taken job is settled by this process or dies with it.
     const ready = this.take(q, max);
@@ -158,24 +172,24 @@ export class LocalClient implements JobBackend {
     });
   }
 
-  async extendLease(delivery: Delivery): Promise<void> {
+  async extendLease(delivery: Delivery, leaseMs: number): Promise<void> {
+    if (this.file) return this.file.extendLease(delivery, leaseMs);
     this.held(delivery);
   }
 
   async complete(delivery: Delivery, result: unknown): Promise<void> {
+    if (this.file) return this.file.complete(delivery, result);
     const { q, job } = this.held(delivery);
     q.active.delete(job.record.id);
     job.token = null;
     job.status = 'completed';
     job.result = result === undefined ? null : result;
     job.finishedAt = Date.now();
-    q.completed.push(job);
-    this.applyRetention(q, job.finishedAt);
-    this.expireAt(job.finishedAt + this.retention.completed.ageMs);
-    this.notifyFinished(job);
+    this.finished.add(q.name, 'completed', job.record.id, job, job.finishedAt);
   }
 
   async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
+    if (this.file) return this.file.retry(delivery, failure, delayMs);
     const { q, job } = this.held(delivery);
     q.active.delete(job.record.id);
     job.token = null;
@@ -193,19 +207,18 @@ export class LocalClient implements JobBackend {
   }
 
   async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
+    if (this.file) return this.file.deadLetter(delivery, failure);
     const { q, job } = this.held(delivery);
     q.active.delete(job.record.id);
     job.token = null;
     job.status = 'dead';
     job.error = failure;
     job.finishedAt = Date.now();
-    q.dead.set(job.record.id, job);
-    this.applyRetention(q, job.finishedAt);
-    this.expireAt(job.finishedAt + this.retention.dead.ageMs);
-    this.notifyFinished(job);
+    this.finished.add(q.name, 'dead', job.record.id, job, job.finishedAt);
   }
 
   async release(delivery: Delivery): Promise<void> {
+    if (this.file) return this.file.release(delivery);
     const { q, job } = this.held(delivery);
     q.active.delete(job.record.id);
     job.token = null;
@@ -216,57 +229,42 @@ export class LocalClient implements JobBackend {
   }
 
   async getJob(id: string): Promise<JobState | null> {
+    if (this.file) return this.file.getJob(id);
     this.assertOpen();
     const job = this.current(id);
     return job ? snapshotOf(job) : null;
   }
 
   waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
+    if (this.file) return this.file.waitForFinished(id, signal);
     this.assertOpen();
-    const job = this.current(id);
-    if (!job) return Promise.reject(new JobNotFoundError(id));
-    if (job.status === 'completed' || job.status === 'dead') return Promise.resolve(snapshotOf(job));
-    return new Promise<JobState>((resolve, reject) => {
-      const listeners = this.finishListeners.get(id) ?? new Set();
-      this.finishListeners.set(id, listeners);
-      const done = (outcome: JobState | Error): void => {
-        listeners.delete(done);
-        if (listeners.size === 0) this.finishListeners.delete(id);
-        signal.removeEventListener('abort', onAbort);
-        if (outcome instanceof Error) reject(outcome);
-        else resolve(outcome);
-      };
-      const onAbort = (): void => {
-        listeners.delete(done);
-        if (listeners.size === 0) this.finishListeners.delete(id);
-        reject(signal.reason);
-      };
-      listeners.add(done);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    if (!this.current(id)) return Promise.reject(new JobNotFoundError(id));
+    return this.finished.waitFor(id, signal);
   }
 
   async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
-    const out: DeadLetter[] = [];
-    const q = this.queue(queue);
-    this.applyRetention(q, Date.now());
-    for (const job of q.dead.values()) {
-      if (out.length >= limit) break;
-      out.push({ job: { ...job.record }, error: job.error as JobFailure });
-    }
-    return out;
+    if (this.file) return this.file.listDeadLetters(queue, limit);
+    this.queue(queue);
+    return this.finished
+      .list(queue, 'dead')
+      .slice(0, limit)
+      .map((job) => ({ job: { ...job.record }, error: job.error as JobFailure }));
   }
 
   async redrive(queue: string, ids?: readonly string[]): Promise<number> {
+    if (this.file) return this.file.redrive(queue, ids);
     const q = this.queue(queue);
-    const chosen = [...new Set(ids ?? q.dead.keys())];
-    const missing = chosen.filter((id) => !q.dead.has(id));
-    if (missing.length > 0) {
-      throw new InvalidOptionError(`redrive on "${queue}"`, 'ids', `names jobs that are not in its dead-letter queue: ${missing.join(', ')}`);
+    // In the order they died, as listDeadLetters lists them.
+    const dead = this.finished.list(queue, 'dead');
+    let chosen = dead;
+    if (ids) {
+      const wanted = new Set(ids);
+      const missing = [...wanted].filter((id) => !this.finished.has(queue, 'dead', id));
+      if (missing.length > 0) throw notDeadLettersError(queue, missing);
+      chosen = dead.filter((job) => wanted.has(job.record.id));
     }
-    for (const id of chosen) {
-      const job = q.dead.get(id) as LocalJob;
-      q.dead.delete(id);
+    for (const job of chosen) {
+      this.finished.remove(job.record.id);
       job.record.attempt = 0;
       job.status = 'waiting';
       job.error = null;
@@ -281,27 +279,28 @@ export class LocalClient implements JobBackend {
   }
 
   async purgeDeadLetters(queue: string): Promise<number> {
-    const q = this.queue(queue);
-    const count = q.dead.size;
-    for (const job of [...q.dead.values()]) this.forget(job);
-    return count;
+    if (this.file) return this.file.purgeDeadLetters(queue);
+    this.queue(queue);
+    const dead = this.finished.list(queue, 'dead');
+    for (const job of dead) this.forget(job);
+    return dead.length;
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
+    if (this.file) return this.file.queueStats(queue);
     const q = this.queue(queue);
-    this.applyRetention(q, Date.now());
-    return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed: q.completed.size, dead: q.dead.size };
+    const now = Date.now();
+    const [completed, dead] = [this.finished.count(queue, 'completed', now), this.finished.count(queue, 'dead', now)];
+    return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed, dead };
   }
 
   async close(): Promise<void> {
+    if (this.file) return this.file.close();
     if (this.closed) return;
     this.closed = true;
     for (const q of this.queues.values()) for (const waiter of q.waiters.splice(0)) waiter.resolve([]);
-    if (this.delayTimer) clearTimeout(this.delayTimer);
-    this.delayTimer = null;
-    if (this.retentionTimer) clearTimeout(this.retentionTimer);
-    this.retentionTimer = null;
-    for (const listeners of [...this.finishListeners.values()]) for (const listener of [...listeners]) listener(new BackendClosedError(this.name));
+    this.delayTimer.clear();
+    this.finished.close(new BackendClosedError(this.name));
   }
 
   private queue(name: string): LocalQueue {
@@ -312,7 +311,7 @@ export class LocalClient implements JobBackend {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new BackendClosedError(this.name);
+    checkOpen(this.name, this.closed);
   }
 
   private take(q: LocalQueue, max: number): LocalJob[] {
@@ -352,103 +351,26 @@ export class LocalClient implements JobBackend {
     return { q, job };
   }
 
-  /** Drops a job from the store and tells anyone waiting for it that it is gone. */
+  /** Drops a job from the client and tells anyone waiting for it that it is gone. */
   private forget(job: LocalJob): void {
     this.jobs.delete(job.record.id);
-    this.queues.get(job.queue)?.dead.delete(job.record.id);
-    const listeners = this.finishListeners.get(job.record.id);
-    if (listeners) for (const listener of [...listeners]) listener(new JobNotFoundError(job.record.id));
-  }
-
-  private notifyFinished(job: LocalJob): void {
-    const listeners = this.finishListeners.get(job.record.id);
-    if (!listeners) return;
-    const state = snapshotOf(job);
-    for (const listener of [...listeners]) listener(state);
+    this.finished.forget(job.record.id);
   }
 
   /** The job with this id, unless retention should have dropped it by now (then it is dropped). */
   private current(id: string): LocalJob | undefined {
-    const job = this.jobs.get(id);
-    if (job && (job.status === 'completed' || job.status === 'dead')) {
-      const q = this.queues.get(job.queue);
-      if (q) this.applyRetention(q, Date.now());
-      return this.jobs.get(id);
-    }
-    return job;
+    this.finished.refresh(id);
+    return this.jobs.get(id);
   }
 
-  private isKnown(id: string): boolean {
-    return this.current(id) !== undefined;
-  }
-
-  /** Drops the finished jobs of `q` that the retention rules no longer keep at `now`, oldest first. */
-  private applyRetention(q: LocalQueue, now: number): void {
-    const { completed, dead } = this.retention;
-    for (;;) {
-      const oldest = q.completed.peek();
-      if (!oldest || (q.completed.size <= completed.count && now - (oldest.finishedAt as number) <= completed.ageMs)) break;
-      q.completed.take();
-      if (this.jobs.get(oldest.record.id) === oldest) this.forget(oldest);
-    }
-    if (q.dead.size === 0) return;
-    const evicted: string[] = [];
-    for (const oldest of q.dead.values()) {
-      if (q.dead.size <= dead.count && now - (oldest.finishedAt as number) <= dead.ageMs) break;
-      evicted.push(oldest.record.id);
-      this.forget(oldest);
-    }
-    // A dead letter is a job that never completed: dropping one must not go unnoticed.
-    if (evicted.length > 0) {
-      this.logger.warn(
-        `Retention dropped ${evicted.length} dead letter(s) of queue "${q.name}" (retention.dead keeps ${ruleText(dead)}): ` +
-          `${evicted.slice(0, 3).join(', ')}${evicted.length > 3 ? ', …' : ''} — raise retention.dead, or redrive or purge dead letters sooner`,
-      );
-    }
-  }
-
-  /** Makes sure the retention timer fires by `expiry` (epoch ms) to drop what expires then. */
-  private expireAt(expiry: number): void {
-    if (expiry >= this.retentionTimerAt || expiry === Infinity || this.closed) return;
-    if (this.retentionTimer) clearTimeout(this.retentionTimer);
-    this.retentionTimerAt = expiry;
-    // +1: a job is kept while `now - finishedAt <= ageMs`, so it is gone one millisecond later.
-    this.retentionTimer = setTimeout(() => this.expireDue(), Math.min(Math.max(expiry - Date.now() + 1, 0), MAX_TIMER_MS));
-    this.retentionTimer.unref();
-  }
-
-  private expireDue(): void {
-    this.retentionTimer = null;
-    this.retentionTimerAt = Infinity;
-    const now = Date.now();
-    const { completed, dead } = this.retention;
-    let next = Infinity;
-    for (const q of this.queues.values()) {
-      this.applyRetention(q, now);
-      const oldestCompleted = q.completed.peek()?.finishedAt;
-      if (oldestCompleted != null) next = Math.min(next, oldestCompleted + completed.ageMs);
-      const oldestDead = q.dead.values().next().value?.finishedAt;
-      if (oldestDead != null) next = Math.min(next, oldestDead + dead.ageMs);
-    }
-    this.expireAt(next);
-  }
-
-  /** One timer for the earliest due delayed job across all queues; it sleeps until then. */
+  /** Sets the delay timer for the earliest due delayed job across all queues; it sleeps until then. */
   private armDelayTimer(): void {
     let earliest = Infinity;
     for (const q of this.queues.values()) earliest = Math.min(earliest, q.delayed.peek()?.runAt ?? Infinity);
-    if (earliest === this.delayTimerAt && this.delayTimer) return;
-    if (this.delayTimer) clearTimeout(this.delayTimer);
-    this.delayTimer = null;
-    this.delayTimerAt = earliest;
-    if (earliest === Infinity || this.closed) return;
-    this.delayTimer = setTimeout(() => this.promoteDue(), Math.min(Math.max(earliest - Date.now(), 0), MAX_TIMER_MS));
-    this.delayTimer.unref();
+    this.delayTimer.set(earliest);
   }
 
   private promoteDue(): void {
-    this.delayTimer = null;
-    this.delayTimerAt = Infinity;
     const now = Date.now();
     for (const q of this.queues.values()) {
       let promoted = false;
@@ -464,10 +386,4 @@ export class LocalClient implements JobBackend {
     }
     this.armDelayTimer();
   }
-}
-
-/** A retention rule in words, for the warning that a dead letter was dropped. */
-function ruleText({ count, ageMs }: Required<RetentionRule>): string {
-  const parts = [Number.isFinite(count) ? `the newest ${count}` : 'any number', Number.isFinite(ageMs) ? `for ${ageMs} ms` : 'for ever'];
-  return parts.join(' ');
 }
