@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { InvalidOptionError, JobFailedError, Orchestrator, RedisClient, jobFromSchema, type RetentionOptions } from '../../lib';
+import { InvalidOptionError, JobFailedError, Orchestrator, RedisClient, RedisUnavailableError, jobFromSchema, type RetentionOptions } from '../../lib';
 import { describeConformance } from '../conformance/conformance';
 import { capabilitiesOf } from '../conformance/conformance-context';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
@@ -178,6 +178,23 @@ it('an id is a job of one queue only, even with its queues on different nodes', 
   expect(await thrown(jobs.publish(first.queue, job))).toBeInstanceOf(InvalidOptionError);
   expect(await jobs.queueStats(first.queue)).toMatchObject({ waiting: 1 });
   expect(await jobs.getJob(job.id)).toMatchObject({ queue: first.queue, status: 'waiting' });
+});
+
+it('a publish whose id index claim gets no answer fails with RedisUnavailableError within commandTimeoutMs', async () => {
+  const backend = new RedisClient(connect(), { prefix, commandTimeoutMs: 200 });
+  const indexPort = await cluster.nodeOf(`${prefix}:index`);
+  const { queue } = (await queuesOnEveryNode('unanswered-claim')).find((q) => q.port !== indexPort)!;
+  await backend.declareQueue(queue, 'fifo');
+  const indexNode = cluster.node(indexPort);
+  // The index's node answers nothing for a while; the queue's node answers as usual.
+  await indexNode.call('CLIENT', 'PAUSE', '2000', 'ALL');
+  const job = { id: `claim-${Date.now()}`, name: 'task', schemaName: queue, payload: {}, createdAt: new Date().toISOString(), priority: 0, attempt: 0 };
+  const error = await thrown(backend.publish(queue, [{ job }]));
+  expect(error).toBeInstanceOf(RedisUnavailableError);
+  expect(error).toMatchObject({ operation: 'publish', queue });
+  // Answered once the pause ends; then the client closes cleanly.
+  await indexNode.ping();
+  await backend.close();
 });
 
 it('stop() ends an idle consumer at once, without waiting out its blocking wait', async () => {

@@ -73,8 +73,8 @@ it('once the queue drains, a consumer sleeps at once: leftover wake tokens do no
   const notify = `${prefix}:{${idleQueue}}:notify`;
   expect(await admin.llen(notify)).toBe(50);
 
-  // Every fetch script call this client makes, and when the last job completed.
-  const fetches = jest.spyOn(client as unknown as { take: () => Promise<unknown> }, 'take');
+  // Every fetch script call this client makes (its JobFetcher's), and when the last job completed.
+  const fetches = jest.spyOn((client as unknown as { fetcher: { take: () => Promise<unknown> } }).fetcher, 'take');
   let fetchesAtLastJob = -1;
   const consumer = new FnConsumer(idleQueue, () => undefined);
   consumer.on('completed', () => {

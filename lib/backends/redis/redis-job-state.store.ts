@@ -7,11 +7,9 @@ import { JobNotFoundError } from '../../errors';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
 import { jobStateOf } from './job-hash';
-import { watchConnection } from './connection-watch';
-import { answered, UnansweredCommandError } from './redis-call';
 import { resolveRedisConnection, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
+import { RedisConnection } from './redis-connection';
 import { RedisScripts, STATE_SCRIPTS, type StateScriptName } from './redis-scripts';
-import { RedisUnavailableError } from './redis-unavailable.error';
 
 /**
  * Job states in Redis, for a backend that keeps none (RabbitMQClient's `jobStore` option): every
@@ -24,32 +22,25 @@ import { RedisUnavailableError } from './redis-unavailable.error';
  */
 export class RedisJobStateStore implements JobStateStore {
   readonly shared = true;
+  private readonly connection: RedisConnection;
   private readonly redis: Redis | Cluster;
-  private readonly owned: boolean;
   private readonly prefix: string;
   private readonly scripts: RedisScripts<StateScriptName>;
   private readonly watcher: FinishWatcher;
   private readonly index: IdIndex;
   private readonly retention: Record<'completed' | 'dead', [count: number, ageMs: number]>;
-  private readonly commandTimeoutMs: number;
-  private readonly address: string;
   private readonly logger = new Logger('RedisJobStateStore');
-  private readonly unwatch: () => void;
 
   /** Same connection forms as RedisClient: options, a redis:// URL, or an ioredis instance (not closed by us). */
   constructor(connection: RedisConnectionInput = {}, options: RedisClientExtras = {}) {
     const resolved = resolveRedisConnection('RedisJobStateStore', connection, options);
+    this.connection = new RedisConnection(resolved, this.logger, 'job store ');
     this.redis = resolved.redis;
-    this.owned = resolved.owned;
     this.prefix = `${resolved.prefix}:state`;
     this.retention = resolved.retention;
-    this.commandTimeoutMs = resolved.commandTimeoutMs;
-    this.address = resolved.address;
-    // Logs an outage once (and keeps ioredis from printing "Unhandled error event" on every attempt).
-    this.unwatch = watchConnection(this.redis, this.address, this.logger);
     this.scripts = new RedisScripts(this.redis, STATE_SCRIPTS);
     this.watcher = new FinishWatcher(this.redis);
-    this.index = new IdIndex(this.redis, `${this.prefix}:index`);
+    this.index = new IdIndex(this.connection, `${this.prefix}:index`, this.logger);
   }
 
   async published(queue: string, items: readonly { job: JobRecord; runAt: number | null }[]): Promise<void> {
@@ -63,15 +54,15 @@ export class RedisJobStateStore implements JobStateStore {
       pipeline.sadd(k.ids, job.id).zrem(k.completed, job.id).zrem(k.dead, job.id);
     }
     this.index.add(pipeline, queue, items.map((item) => item.job.id));
-    await this.bounded('published', queue, exec(pipeline));
+    await this.connection.call('published', queue, exec(pipeline));
   }
 
   async unpublished(queue: string, ids: readonly string[]): Promise<void> {
     const k = this.keys(queue);
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.del(k.job(id)).srem(k.ids, id);
-    await this.bounded('unpublished', queue, exec(pipeline));
-    await this.bounded('unpublished', queue, this.index.drop(ids));
+    await this.connection.call('unpublished', queue, exec(pipeline));
+    await this.index.drop('unpublished', queue, ids);
   }
 
   async started(queue: string, job: JobRecord): Promise<void> {
@@ -91,7 +82,7 @@ export class RedisJobStateStore implements JobStateStore {
   }
 
   async released(queue: string, job: JobRecord): Promise<void> {
-    const hadError = (await this.bounded('released', queue, this.redis.hexists(this.keys(queue).job(job.id), 'error'))) === 1;
+    const hadError = (await this.connection.call('released', queue, this.redis.hexists(this.keys(queue).job(job.id), 'error'))) === 1;
     await this.move('released', queue, job, hadError ? 'failed' : 'waiting', {}, []);
   }
 
@@ -106,13 +97,13 @@ export class RedisJobStateStore implements JobStateStore {
       pipeline.sadd(k.ids, job.id).zrem(k.dead, job.id).zrem(k.completed, job.id);
     }
     this.index.add(pipeline, queue, jobs.map((job) => job.id));
-    await this.bounded('redriven', queue, exec(pipeline));
+    await this.connection.call('redriven', queue, exec(pipeline));
   }
 
   async forget(queue: string, statuses?: readonly JobStatus[]): Promise<void> {
     const k = this.keys(queue);
     const dropped = await this.run<string[]>('forget', queue, [k.jobPrefix, k.channel, ...(statuses ?? [])]);
-    await this.bounded('forget', queue, this.index.drop(dropped));
+    await this.index.drop('forget', queue, dropped);
   }
 
   async completedCount(queue: string): Promise<number> {
@@ -120,14 +111,14 @@ export class RedisJobStateStore implements JobStateStore {
   }
 
   async get(id: string): Promise<JobState | null> {
-    const queue = await this.bounded('get', null, this.index.queueOf(id));
+    const queue = await this.index.queueOf('get', id);
     if (queue === null) return null;
     const { fields } = await this.read(queue, id);
     return fields.data ? jobStateOf(queue, id, fields) : null;
   }
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
-    const queue = await this.bounded('waitForFinished', null, this.index.queueOf(id));
+    const queue = await this.index.queueOf('waitForFinished', id);
     if (queue === null) throw new JobNotFoundError(id);
     return this.watcher.waitFor(this.keys(queue).channel, id, () => this.get(id), signal);
   }
@@ -135,12 +126,7 @@ export class RedisJobStateStore implements JobStateStore {
   /** Closes the store's connections (not an ioredis instance that was passed in). */
   async close(): Promise<void> {
     await this.watcher.close();
-    if (this.owned) {
-      // QUIT waits for its reply; without a connection it would wait for Redis to come back.
-      if (this.redis.status === 'ready') await answered('close', this.redis.quit(), this.commandTimeoutMs).catch(() => this.redis.disconnect());
-      else this.redis.disconnect();
-    }
-    this.unwatch();
+    await this.connection.close();
   }
 
   private keys(queue: string) {
@@ -169,7 +155,7 @@ export class RedisJobStateStore implements JobStateStore {
     pipeline.hset(jk, { ...this.base(job, status, job.attempt), ...fields }).persist(jk);
     pipeline.sadd(k.ids, job.id).zrem(k.completed, job.id).zrem(k.dead, job.id);
     this.index.add(pipeline, queue, [job.id]);
-    await this.bounded(operation, queue, exec(pipeline));
+    await this.connection.call(operation, queue, exec(pipeline));
   }
 
   private async finish(queue: string, job: JobRecord, status: 'completed' | 'dead', fields: Record<string, string | number>): Promise<void> {
@@ -180,11 +166,11 @@ export class RedisJobStateStore implements JobStateStore {
     pipeline.hsetnx(k.job(job.id), 'priority', job.priority);
     this.index.add(pipeline, queue, [job.id]);
     this.scripts.queue(pipeline, 'finish', [k.ids, k.completed, k.dead], [k.jobPrefix, job.id, status, JSON.stringify(fields), count, age, k.channel]);
-    const results = await this.bounded(status, queue, exec(pipeline));
+    const results = await this.connection.call(status, queue, exec(pipeline));
     const dropped = results[results.length - 1] as string[];
     // finish trims the zset of the job's own status only.
     if (status === 'dead') this.warnDeadDropped(queue, dropped);
-    this.dropFromIndex(dropped);
+    this.index.dropRetired(dropped);
   }
 
   /**
@@ -196,7 +182,7 @@ export class RedisJobStateStore implements JobStateStore {
     const ages = [this.retention.completed[1], this.retention.dead[1]];
     const [flat, completed, droppedCompleted, droppedDead] = await this.run<[string[], number, string[], string[]]>('read', queue, [k.jobPrefix, ...ages, id]);
     this.warnDeadDropped(queue, droppedDead);
-    this.dropFromIndex([...droppedCompleted, ...droppedDead]);
+    this.index.dropRetired([...droppedCompleted, ...droppedDead]);
     const fields: Record<string, string> = {};
     for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
     return { fields, completed };
@@ -211,30 +197,11 @@ export class RedisJobStateStore implements JobStateStore {
     this.logger.warn(`retention dropped ${ids.length} dead job(s) of queue "${queue}" (retention.dead keeps ${rule}): ${shown}`);
   }
 
-  /**
-   * Index entries of jobs retention dropped: not awaited, so recording a move does not wait another
-   * round trip. A stale entry is harmless (get finds no job and answers null).
-   */
-  private dropFromIndex(ids: readonly string[]): void {
-    if (ids.length === 0) return;
-    this.bounded('dropFromIndex', null, this.index.drop(ids)).catch((err: Error) => this.logger.warn(`could not drop ${ids.length} retired job id(s) from the index: ${err.message}`));
-  }
-
   private run<T>(name: StateScriptName, queue: string, args: (string | number)[]): Promise<T> {
     const k = this.keys(queue);
-    return this.bounded(name, queue, this.scripts.run<T>(name, [k.ids, k.completed, k.dead], args));
+    return this.connection.call(name, queue, this.scripts.run<T>(name, [k.ids, k.completed, k.dead], args));
   }
 
-  /** Waits at most `commandTimeoutMs` for a sent command; an unanswered one is RedisUnavailableError. */
-  private async bounded<T>(operation: string, queue: string | null, sent: Promise<T>): Promise<T> {
-    try {
-      return await answered(operation, sent, this.commandTimeoutMs);
-    } catch (err) {
-      if (!(err instanceof UnansweredCommandError)) throw err;
-      const reconnecting = ['connecting', 'reconnecting', 'connect'].includes(this.redis.status);
-      throw new RedisUnavailableError(`job store ${err.operation}`, queue, this.address, err.reason, reconnecting);
-    }
-  }
 }
 
 /** Runs a pipeline and throws its first error, if any; returns the replies. */

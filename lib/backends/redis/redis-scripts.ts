@@ -1,20 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
-import { answered } from './redis-call';
 
 type ScriptCall<T> = (...args: (string | number)[]) => T;
 
-/** A folder of Lua scripts that share their number of KEYS and the preludes put in front of each. */
+/** A folder of Lua scripts that share their number of KEYS. */
 export interface ScriptSet<Name extends string> {
   /** Folder under this one; also the command-name namespace. */
   folder: string;
   names: readonly Name[];
   /** KEYS per call; 'variable': each call passes its own keys, and run() tells Redis how many. */
   keys: number | 'variable';
-  /** Files (relative to this folder) prepended to every script of the set, in order. */
-  preludes: readonly string[];
 }
+
+/** A line `--- @include "<file>"` is replaced by that file (relative to the one that names it). */
+const INCLUDE = /^--- @include "([^"]+)"$/gm;
 
 /** The queue's atomic steps (scripts/): every one takes the seven queue keys of _prelude.lua. */
 export const QUEUE_SCRIPTS = {
@@ -24,7 +24,6 @@ export const QUEUE_SCRIPTS = {
     'get-job', 'clean', 'delete', 'list-dead', 'redrive', 'purge-dead', 'count-waiting',
   ],
   keys: 7,
-  preludes: ['scripts/_common.lua', 'scripts/_prelude.lua'],
 } as const satisfies ScriptSet<string>;
 
 /**
@@ -36,7 +35,6 @@ export const PUBLISH_SCRIPTS = {
   folder: 'scripts',
   names: ['publish', 'withdraw'],
   keys: 'variable',
-  preludes: ['scripts/_common.lua', 'scripts/_prelude.lua'],
 } as const satisfies ScriptSet<string>;
 
 /** RedisJobStateStore's steps (scripts/state/): the queue's id set, completed and dead zsets. */
@@ -44,7 +42,6 @@ export const STATE_SCRIPTS = {
   folder: 'scripts/state',
   names: ['finish', 'read', 'forget'],
   keys: 3,
-  preludes: ['scripts/_common.lua'],
 } as const satisfies ScriptSet<string>;
 
 export type ScriptName = (typeof QUEUE_SCRIPTS.names)[number];
@@ -53,8 +50,8 @@ export type PublishScriptName = (typeof PUBLISH_SCRIPTS.names)[number];
 
 /**
  * Loads a set of Lua scripts once per connection (ioredis `defineCommand`: EVALSHA, falling back to
- * EVAL after a server restart) and calls them by name. With `timeoutMs`, a call that gets no answer
- * (connection lost, or no reply in time) rejects with UnansweredCommandError naming the script.
+ * EVAL after a server restart) and calls them by name. Calls are sent as they are: RedisConnection.call
+ * bounds them and puts their errors into words.
  */
 export class RedisScripts<Name extends string> {
   private static readonly sources = new Map<string, string>();
@@ -63,8 +60,6 @@ export class RedisScripts<Name extends string> {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly set: ScriptSet<Name>,
-    /** Bounds every call (see answered()); without it, calls are sent as they are. */
-    private readonly timeoutMs?: number,
   ) {
     for (const name of set.names) {
       const command = this.commandName(name);
@@ -75,8 +70,7 @@ export class RedisScripts<Name extends string> {
 
   run<T = unknown>(name: Name, keys: string[], args: (string | number)[]): Promise<T> {
     const command = (this.redis as unknown as Record<string, ScriptCall<Promise<T>>>)[this.commandName(name)];
-    const sent = this.set.keys === 'variable' ? command.call(this.redis, keys.length, ...keys, ...args) : command.call(this.redis, ...keys, ...args);
-    return this.timeoutMs === undefined ? sent : answered(name, sent, this.timeoutMs);
+    return this.set.keys === 'variable' ? command.call(this.redis, keys.length, ...keys, ...args) : command.call(this.redis, ...keys, ...args);
   }
 
   /** Adds a script call to a pipeline, to share its round trip with other commands. */
@@ -99,10 +93,21 @@ export class RedisScripts<Name extends string> {
     const path = join(__dirname, set.folder, `${name}.lua`);
     let lua = RedisScripts.sources.get(path);
     if (lua === undefined) {
-      const preludes = set.preludes.map((file) => `${readFileSync(join(__dirname, file), 'utf8')}\n`);
-      lua = preludes.join('') + readFileSync(path, 'utf8');
+      lua = withIncludes(path, new Set());
       RedisScripts.sources.set(path, lua);
     }
     return lua;
   }
+}
+
+/**
+ * A script's text with its includes in place, each shared file once (_prelude.lua includes
+ * _common.lua, which a script including both must not define twice).
+ */
+function withIncludes(path: string, included: Set<string>): string {
+  included.add(path);
+  return readFileSync(path, 'utf8').replace(INCLUDE, (_line, file: string) => {
+    const shared = join(dirname(path), file);
+    return included.has(shared) ? '' : withIncludes(shared, included);
+  });
 }

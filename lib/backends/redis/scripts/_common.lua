@@ -1,5 +1,20 @@
--- Shared by every script, of the queues and of RedisJobStateStore (prepended when they are loaded).
--- ARGV[1] is always the job key prefix.
+--[[
+  _common: what every script shares, the queues' and RedisJobStateStore's (state/). Included by name
+  (`--- @include "_common.lua"`); defines functions only.
+
+  Expects ARGV[1] to be the job key prefix ("<prefix>:{<queue>}:job:"), in every script that includes it.
+
+  Errors: refuse() is the one way a script says no. Its codes, and the typed error each becomes, are
+  listed in one table: script-errors.ts.
+]]
+
+-- Refuses the call with a code the client maps to a typed error (script-errors.ts). Its arguments (a
+-- list of strings, or nil) travel as a JSON array, so an id holding spaces, commas or brackets
+-- arrives whole.
+local function refuse(code, args)
+  if args == nil or #args == 0 then error({ err = code }) end
+  error({ err = code .. ' ' .. cjson.encode(args) })
+end
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -11,29 +26,30 @@ local function job_key(id)
 end
 
 -- Every redis.call costs about a microsecond of argument marshalling on top of the command itself,
--- so steps that touch many jobs gather their zset changes and send them in as few calls as they can
+-- so steps that touch many jobs gather their changes and send them in as few calls as they can
 -- (chunked: unpack must stay within Lua's stack).
 local CHUNK = 1000
 
--- ZADD of a flat { score, member, score, member, ... } list.
-local function zadd_all(key, flat)
-  for i = 1, #flat, 2 * CHUNK do
-    redis.call('ZADD', key, unpack(flat, i, math.min(i + 2 * CHUNK - 1, #flat)))
+-- `command [key] items...` for a flat list of items, `width` items per element (ZADD: score and
+-- member, 2), at most CHUNK elements per call. key nil: the items are the keys (DEL).
+local function call_chunked(command, key, items, width)
+  local step = CHUNK * width
+  for i = 1, #items, step do
+    local last = math.min(i + step - 1, #items)
+    if key then redis.call(command, key, unpack(items, i, last)) else redis.call(command, unpack(items, i, last)) end
   end
 end
 
-local function zrem_all(key, members)
-  for i = 1, #members, CHUNK do
-    redis.call('ZREM', key, unpack(members, i, math.min(i + CHUNK - 1, #members)))
-  end
-end
+-- ZADD of a flat { score, member, score, member, ... } list.
+local function zadd_all(key, flat) call_chunked('ZADD', key, flat, 2) end
+
+local function zrem_all(key, members) call_chunked('ZREM', key, members, 1) end
+
+-- HSET of a flat { field, value, ... } list.
+local function hset_all(key, flat) call_chunked('HSET', key, flat, 2) end
 
 -- DEL of many keys (all in one slot: they share the queue's hash tag).
-local function del_all(keys)
-  for i = 1, #keys, CHUNK do
-    redis.call('DEL', unpack(keys, i, math.min(i + CHUNK - 1, #keys)))
-  end
-end
+local function del_all(keys) call_chunked('DEL', nil, keys, 1) end
 
 -- The score of the next job to finish in a zset of finished jobs (completed or dead). Jobs often
 -- finish in the same millisecond, and a zset orders equal scores by member (the id, random), not by

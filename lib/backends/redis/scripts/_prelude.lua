@@ -1,14 +1,24 @@
--- Shared by every queue script (prepended, after _common.lua, when the scripts are loaded).
--- KEYS, the same for every queue script, all under the queue's hash tag {queue}:
---   1 meta (hash: type, seq)   2 wait (zset)   3 delayed (zset: runAt)   4 active (zset: lease deadline)
---   5 dead (zset: died at)     6 completed (zset: finished at)           7 notify (list of wake tokens)
--- ARGV[1] is the job key prefix ("<prefix>:{<queue>}:job:"); each script's own arguments follow.
+--[[
+  _prelude: what the queue scripts share (enqueueing, waking, promotion, lease checks, taking jobs).
+  Included by name (`--- @include "_prelude.lua"`), after _common.lua, which it includes itself;
+  defines functions only.
+
+  KEYS, the same for every queue script, all under the queue's hash tag {queue} (KEYS.md):
+    KEYS[1] meta (hash: type, seq)          KEYS[2] wait (zset)
+    KEYS[3] delayed (zset: runAt)           KEYS[4] active (zset: lease deadline)
+    KEYS[5] dead (zset: died at)            KEYS[6] completed (zset: finished at)
+    KEYS[7] notify (list of wake tokens)
+  ARGV[1] is the job key prefix ("<prefix>:{<queue>}:job:"); each script's own arguments follow.
+
+  Errors raised here (refuse, see script-errors.ts):
+    MINDTRACE_NOT_DECLARED            the queue has no meta hash (queue_type)
+    MINDTRACE_LEASE_LOST [id]         the caller no longer holds the job (check_held, take_held)
+]]
+--- @include "_common.lua"
 
 local function queue_type()
   local qtype = redis.call('HGET', KEYS[1], 'type')
-  if not qtype then
-    error({ err = 'MINDTRACE_NOT_DECLARED' })
-  end
+  if not qtype then refuse('MINDTRACE_NOT_DECLARED') end
   return qtype
 end
 
@@ -81,6 +91,14 @@ local function forget_fetch(token)
   if base then redis.call('DEL', fetch_record_key(base)) end
 end
 
+-- Drops the queue's finished jobs past their retention age (ms, -1: none), so that reads honour age
+-- on an idle queue too (nothing finishes there to do it). Returns the ids dropped, for the id index.
+local function drop_past_age(completed_age, dead_age, now)
+  local dropped = retain(KEYS[6], -1, completed_age, now)
+  for _, id in ipairs(retain(KEYS[5], -1, dead_age, now)) do dropped[#dropped + 1] = id end
+  return dropped
+end
+
 -- Moves due delayed jobs and jobs whose lease ran out (their consumer died) back to waiting.
 local function promote(qtype, now)
   local moved = 0
@@ -128,7 +146,7 @@ end
 local function check_held(id, token)
   if holds(id, token) then return true end
   if settled_before(id, token) then return false end
-  error({ err = 'MINDTRACE_LEASE_LOST' })
+  refuse('MINDTRACE_LEASE_LOST', { id })
 end
 
 -- Checks that the caller still holds the job and takes it off active; false if this settle already

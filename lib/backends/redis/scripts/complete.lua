@@ -1,11 +1,24 @@
--- complete(keepCount, keepAgeMs, channel, leaseMs, tokenBase, then per job: id, token, result, fetchMax):
--- completes every job the client finished since its previous call, in one step and one round trip,
--- then takes the next jobs that the completions asked for (completeAndFetch: fetchMax > 0), leased for
--- leaseMs, so those consumers' slots refill without a round trip of their own. A job whose lease was
--- lost is left where it is (its new holder settles it) and reported, without failing the others, and
--- takes no next job; one this very call already completed (a resend after a lost reply) counts as done.
--- Returns { ids retention dropped, indexes (1-based) of the jobs whose lease was lost, taken jobs in
--- the order of the completions that asked for them }.
+--[[
+  complete: completes every job the client finished since its previous call, in one step and one
+  round trip, then takes the next jobs those completions asked for (completeAndFetch: fetchMax > 0),
+  so those consumers' slots refill without a round trip of their own. A job whose lease was lost is
+  left where it is (its new holder settles it) and reported, without failing the others, and takes
+  no next job; one this very call already completed (a resend after a lost reply) counts as done.
+
+  KEYS[1..7]  the queue's keys (_prelude.lua)
+  ARGV[1]     job key prefix
+  ARGV[2]     keepCount: completed jobs kept (-1: no limit)
+  ARGV[3]     keepAgeMs: how long they are kept (-1: for ever)
+  ARGV[4]     the queue's finished channel: told each completed id
+  ARGV[5]     leaseMs of the next jobs taken
+  ARGV[6]     tokenBase of their lease tokens (see fetch)
+  ARGV[7..]   per completion: id, token, resultJson, fetchMax
+  Returns     { ids retention dropped, 1-based indexes of the completions whose lease was lost,
+              the jobs taken, as fetch returns them, in the order of the completions that asked }
+  Errors      none (a lost lease is reported per completion; a queue deleted meanwhile takes nothing)
+]]
+--- @include "_prelude.lua"
+
 local channel = ARGV[4]
 local now = now_ms()
 local lost = {}

@@ -1,11 +1,24 @@
--- delete(channel): removes the queue and every key it owns; returns the ids of its jobs.
+--[[
+  delete: removes the queue and every key it owns: jobs in any state, the records of fetches whose
+  jobs are still held (fetch_record_key), and the queue's seven keys. Consumers holding its jobs then
+  get MINDTRACE_LEASE_LOST on their settles.
+
+  KEYS[1..7]  the queue's keys (_prelude.lua)
+  ARGV[1]     job key prefix
+  ARGV[2]     the queue's finished channel: told "*"
+  Returns     the ids of its jobs (the client drops them from the id index)
+  Errors      none (deleting a queue that is not declared removes nothing)
+]]
+--- @include "_prelude.lua"
+
 local ids = {}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do ids[#ids + 1] = id_of(member) end
 for k = 3, 6 do
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[k], 0, -1)) do ids[#ids + 1] = id end
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[k], 0, -1)) do
+    ids[#ids + 1] = id
+    if k == 4 then forget_fetch(redis.call('HGET', job_key(id), 'token')) end
+  end
 end
--- Records of fetches whose jobs are still active (see fetch_record_key).
-for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do forget_fetch(redis.call('HGET', job_key(id), 'token')) end
 for _, id in ipairs(ids) do redis.call('DEL', job_key(id)) end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 redis.call('PUBLISH', ARGV[2], '*')

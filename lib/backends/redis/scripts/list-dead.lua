@@ -1,8 +1,18 @@
--- listDead(limit, deadAgeMs): drops dead letters past their age, then returns
--- { the oldest dead letters as { id, json, attempt, errorJson, priority }, ids dropped (for the id index) }.
--- A dead letter is listed whenever its hash exists, even without data (a job dead-lettered as
--- malformed because its record was missing): the client shows what can be known. One whose hash is
--- gone (deleted by hand, evicted) is dropped here, so the dead count and this listing agree.
+--[[
+  list-dead: drops dead letters past their age, then lists the oldest ones. A dead letter is listed
+  whenever its hash exists, even without data (a job dead-lettered as malformed because its record
+  was missing): the client shows what can be known. One whose hash is gone (deleted by hand, evicted)
+  is dropped here, so the dead count and this listing agree.
+
+  KEYS[1..7]  the queue's keys (_prelude.lua)
+  ARGV[1]     job key prefix
+  ARGV[2]     limit: how many at most
+  ARGV[3]     deadAgeMs (-1: no limit)
+  Returns     { { {id, json, attempt, errorJson, priority}... } oldest first, ids dropped (for the id index) }
+  Errors      MINDTRACE_NOT_DECLARED
+]]
+--- @include "_prelude.lua"
+
 queue_type()
 local dropped = retain(KEYS[5], -1, tonumber(ARGV[3]), now_ms())
 local out, gone = {}, {}

@@ -1,22 +1,31 @@
--- publish(queue, nonce, count, then per job: id, json, priority, delayMs, then per retried job: index,
--- nonce): all jobs or none.
--- KEYS[8], on a standalone server only, is the id index: an id that belongs to another queue is
--- refused here, and the new ids are indexed in the same step. (On Redis Cluster the index is in
--- another slot: the client claims the ids there with a command of its own, see IdIndex.)
--- Every call has its own nonce, stored with its jobs: a job that exists with this call's nonce is a
--- resend of this very call (its reply was lost with the connection and ioredis sent it again), and is
--- skipped; any other existing id is a second publish of the same job, and is refused.
--- After the jobs come pairs (job index from 0, nonce) for jobs the client is publishing again after a
--- call that got no answer: such a job goes with that call's nonce, so whichever of the two arrives
--- second (the retry, or the first call sent late by ioredis) finds it and is skipped, provided it
--- carries the same data; other data under that id is still a duplicate.
+--[[
+  publish: enqueues a batch of jobs, all or none: each is checked first (an id not indexed under
+  another queue, not already a job here, not twice in the batch; a priority only on a priority
+  queue), then added to wait (due now) or delayed, indexed, and consumers are woken.
 
--- HSET of a flat { field, value, ... } list, chunked like zadd_all.
-local function hset_all(key, flat)
-  for i = 1, #flat, 2 * CHUNK do
-    redis.call('HSET', key, unpack(flat, i, math.min(i + 2 * CHUNK - 1, #flat)))
-  end
-end
+  Every call has its own nonce, stored with its jobs: a job that exists with this call's nonce is a
+  resend of this very call (its reply was lost with the connection and ioredis sent it again), and is
+  skipped; any other existing id is a second publish of the same job, and is refused. Jobs the client
+  publishes again after a call that got no answer go with that call's nonce (the pairs after the
+  jobs), so whichever of the two arrives second (the retry, or the first call sent late by ioredis)
+  finds it and is skipped, provided it carries the same data; other data under that id is still a
+  duplicate.
+
+  KEYS[1..7]  the queue's keys (_prelude.lua)
+  KEYS[8]     on a standalone server only: the id index (P:index), checked and written in this same
+              step. On Redis Cluster it is in another slot, and the client claims the ids there with
+              a command of its own (index/claim.lua).
+  ARGV[1]     job key prefix
+  ARGV[2]     queue name (the index's value)
+  ARGV[3]     nonce of this call
+  ARGV[4]     count: how many jobs
+  ARGV[5..]   per job: id, json, priority, delayMs (0: due now)
+  then        per job published again after no answer: its index (from 0), that call's nonce
+  Returns     count
+  Errors      MINDTRACE_NOT_DECLARED, MINDTRACE_PRIORITY [queue type], MINDTRACE_DUPLICATE [id],
+              MINDTRACE_ELSEWHERE [id, owning queue]
+]]
+--- @include "_prelude.lua"
 
 local qtype = queue_type()
 local index = KEYS[8]
@@ -27,20 +36,20 @@ for i = 5 + count * 4, #ARGV, 2 do retried[tonumber(ARGV[i])] = ARGV[i + 1] end
 for i = 0, count - 1 do
   local id = ARGV[5 + i * 4]
   if tonumber(ARGV[7 + i * 4]) ~= 0 and qtype ~= 'priority' then
-    return redis.error_reply('MINDTRACE_PRIORITY ' .. qtype)
+    refuse('MINDTRACE_PRIORITY', { qtype })
   end
-  if seen[id] then return redis.error_reply('MINDTRACE_DUPLICATE ' .. id) end
+  if seen[id] then refuse('MINDTRACE_DUPLICATE', { id }) end
   seen[id] = true
   if index then
     local owner = redis.call('HGET', index, id)
-    if owner and owner ~= queue then return redis.error_reply('MINDTRACE_ELSEWHERE ' .. id .. ' ' .. owner) end
+    if owner and owner ~= queue then refuse('MINDTRACE_ELSEWHERE', { id, owner }) end
   end
   -- attempt is set on every job, so it tells whether the job exists without fetching its data.
   local f = redis.call('HMGET', job_key(id), 'attempt', 'nonce')
   if f[2] == (retried[i] or nonce) and (not retried[i] or redis.call('HGET', job_key(id), 'data') == ARGV[6 + i * 4]) then
     resent[i] = true
   elseif f[1] then
-    return redis.error_reply('MINDTRACE_DUPLICATE ' .. id)
+    refuse('MINDTRACE_DUPLICATE', { id })
   end
 end
 -- Sequence numbers for the jobs ready now, taken in one step: their places follow publish order.

@@ -1,4 +1,15 @@
--- redrive(all, ids...): moves dead letters back to waiting with attempt 0; all or none.
+--[[
+  redrive: moves dead letters back to wait with attempt 0 and no stalls; all or none.
+
+  KEYS[1..7]  the queue's keys (_prelude.lua)
+  ARGV[1]     job key prefix
+  ARGV[2]     all: '1' for every dead letter, '0' for the ids that follow
+  ARGV[3..]   ids (all = '0')
+  Returns     how many jobs were redriven
+  Errors      MINDTRACE_NOT_DECLARED, MINDTRACE_NOT_DEAD [ids that are not dead letters here]
+]]
+--- @include "_prelude.lua"
+
 local qtype = queue_type()
 local ids = {}
 if ARGV[2] == '1' then
@@ -10,7 +21,7 @@ else
     if not seen[ARGV[i]] then ids[#ids + 1] = ARGV[i] end
     seen[ARGV[i]] = true
   end
-  if #missing > 0 then return redis.error_reply('MINDTRACE_NOT_DEAD ' .. table.concat(missing, ',')) end
+  if #missing > 0 then refuse('MINDTRACE_NOT_DEAD', missing) end
 end
 for _, id in ipairs(ids) do
   local jk = job_key(id)

@@ -1,4 +1,18 @@
--- retry(id, token, errorJson, delayMs): the attempt failed; due again after the delay.
+--[[
+  retry: the held job's attempt failed: records the error, and the job is due again after the delay
+  (in delayed, or straight back in wait). A resend of this very retry is answered as done.
+
+  KEYS[1..7]  the queue's keys (_prelude.lua)
+  ARGV[1]     job key prefix
+  ARGV[2]     id
+  ARGV[3]     lease token the caller holds it under
+  ARGV[4]     error (JobFailure JSON)
+  ARGV[5]     delayMs (0: due now)
+  Returns     1
+  Errors      MINDTRACE_LEASE_LOST [id], MINDTRACE_NOT_DECLARED
+]]
+--- @include "_prelude.lua"
+
 local id = ARGV[2]
 local jk = take_held(id, ARGV[3])
 if not jk then return 1 end

@@ -1,10 +1,19 @@
--- stats(completedAgeMs, deadAgeMs): promotes what is due and drops finished jobs past their age (so an
--- idle queue honours retention too), then counts
--- { waiting, delayed, active, completed, dead, ids dropped (for the id index) }.
+--[[
+  stats: promotes what is due and drops finished jobs past their age (so an idle queue honours
+  retention too), then counts the jobs in each state.
+
+  KEYS[1..7]  the queue's keys (_prelude.lua)
+  ARGV[1]     job key prefix
+  ARGV[2]     completedAgeMs (-1: no limit)
+  ARGV[3]     deadAgeMs (-1: no limit)
+  Returns     { waiting, delayed, active, completed, dead, ids dropped (for the id index) }
+  Errors      MINDTRACE_NOT_DECLARED
+]]
+--- @include "_prelude.lua"
+
 local now = now_ms()
 promote(queue_type(), now)
-local dropped = retain(KEYS[6], -1, tonumber(ARGV[2]), now)
-for _, id in ipairs(retain(KEYS[5], -1, tonumber(ARGV[3]), now)) do dropped[#dropped + 1] = id end
+local dropped = drop_past_age(tonumber(ARGV[2]), tonumber(ARGV[3]), now)
 return {
   redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[4]),
   redis.call('ZCARD', KEYS[6]), redis.call('ZCARD', KEYS[5]), dropped,

@@ -1,6 +1,14 @@
--- claim(queue, ids...): Redis Cluster only (a standalone server checks the index inside publish).
--- KEYS[1] is the id index. Points every id that is not indexed yet to the queue, and reports the ids
--- indexed under another queue. Returns { ids this call indexed }, { id, owner, id, owner, ... }.
+--[[
+  index/claim: Redis Cluster only (a standalone server checks the index inside publish). Points every
+  id that is not indexed yet to the queue, and reports the ids indexed under another queue.
+
+  KEYS[1]     the id index (P:index), alone in its slot
+  ARGV[1]     queue name
+  ARGV[2..]   ids
+  Returns     { ids this call indexed }, { id, owning queue, id, owning queue, ... }
+  Errors      none
+]]
+
 local queue = ARGV[1]
 local created, elsewhere = {}, {}
 for i = 2, #ARGV do

@@ -1,8 +1,21 @@
--- finish(jobPrefix, id, status, fieldsJson, keepCount, keepAgeMs, channel)
--- KEYS: 1 the queue's id set, 2 completed zset, 3 dead zset.
--- Records a completed or dead job, applies retention to its zset, announces it; returns the ids
--- retention dropped (the client drops them from the id index). With an age, the job's hash also
--- expires by itself (read drops its zset entry), even if nothing else ever happens on this queue.
+--[[
+  state/finish (RedisJobStateStore): records a completed or dead job, applies retention to its zset,
+  and announces it. With an age, the job's hash also expires by itself (read drops its zset entry),
+  even if nothing else ever happens on this queue.
+
+  KEYS[1]     the queue's id set        KEYS[2] completed zset        KEYS[3] dead zset
+  ARGV[1]     job key prefix
+  ARGV[2]     id
+  ARGV[3]     status: 'completed' or 'dead'
+  ARGV[4]     fields to set on the job's hash (a JSON object)
+  ARGV[5]     keepCount of that status (-1: no limit)
+  ARGV[6]     keepAgeMs of that status (-1: for ever)
+  ARGV[7]     the queue's finished channel: told the id
+  Returns     the ids retention dropped (the client drops them from the id index)
+  Errors      none
+]]
+--- @include "../_common.lua"
+
 local id = ARGV[2]
 local now = now_ms()
 local jk = job_key(id)

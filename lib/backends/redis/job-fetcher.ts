@@ -1,0 +1,87 @@
+import type { Delivery, FetchOptions } from '../../backend/job-backend.interface';
+import type { BlockingConnections } from './blocking-connections';
+import { sortFetched, type FetchedJob } from './fetched-jobs';
+import type { MalformedJobs } from './malformed-jobs';
+import type { QueueScripts } from './queue-scripts';
+import { RedisUnavailableError } from './redis-unavailable.error';
+import type { UnansweredFetches } from './unanswered-fetches';
+
+/** A consumer with nothing to do still wakes this often, so a deleted or redeclared queue is noticed. */
+const MAX_BLOCK_MS = 10_000;
+
+/**
+ * Takes jobs under a lease for a RedisClient's consumers: one fetch script call when jobs are ready;
+ * otherwise a blocking wait on the queue's wake list (BLPOP, no polling) until a publish wakes it or
+ * the next delayed job or lease deadline falls due. A fetch that got no answer is sent again by the
+ * queue's next one (UnansweredFetches), so the jobs it may have taken come back.
+ */
+export class JobFetcher {
+  /** The blocking waits under way, per queue: ended at close() or when their queue is deleted here. */
+  private readonly waits = new Map<string, Set<AbortController>>();
+
+  constructor(
+    private readonly scripts: QueueScripts,
+    private readonly blocking: BlockingConnections,
+    private readonly unanswered: UnansweredFetches,
+    private readonly malformed: MalformedJobs,
+  ) {}
+
+  async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
+    // The common case, jobs ready, costs one script call and nothing else.
+    const first = await this.take(queue, max, options.leaseMs, options.wait);
+    if (first.deliveries.length > 0 || !options.wait || options.signal?.aborted) return first.deliveries;
+    // Nothing ready: wait on the wake list, interruptible by the caller's signal, close() or deleteQueue().
+    const wait = new AbortController();
+    const onAbort = (): void => wait.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const waits = this.waits.get(queue) ?? new Set();
+    this.waits.set(queue, waits.add(wait));
+    try {
+      let wakeInMs = first.wakeInMs;
+      for (;;) {
+        // Sleep until a publish wakes us, or until the next delayed job / lease deadline is due.
+        await this.blocking.waitFor(this.scripts.keys.notify(queue), wakeInMs >= 0 ? Math.min(wakeInMs + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS, wait.signal);
+        if (wait.signal.aborted) return [];
+        const next = await this.take(queue, max, options.leaseMs, true);
+        if (next.deliveries.length > 0 || wait.signal.aborted) return next.deliveries;
+        wakeInMs = next.wakeInMs;
+      }
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      waits.delete(wait);
+      if (waits.size === 0) this.waits.delete(queue);
+    }
+  }
+
+  /** Ends the blocking waits of one queue's consumers (it was deleted here), or of every queue's (close). */
+  abortWaits(queue?: string): void {
+    const waits = queue === undefined ? [...this.waits.values()] : [this.waits.get(queue) ?? []];
+    for (const set of waits) for (const wait of set) wait.abort();
+  }
+
+  /**
+   * The fetched jobs that decode, as deliveries. Each of the others is dead-lettered (MalformedJobError)
+   * apart from them, in the background.
+   */
+  deliveries(queue: string, jobs: FetchedJob[]): Delivery[] {
+    const { deliveries, malformed } = sortFetched(queue, jobs);
+    if (malformed.length > 0) this.malformed.add(malformed);
+    return deliveries;
+  }
+
+  /**
+   * One fetch script call: up to `max` jobs under a lease, and when the next one falls due. A caller
+   * about to block (`willWait`) lets the script clear leftover wake tokens when nothing is ready.
+   */
+  private async take(queue: string, max: number, leaseMs: number, willWait: boolean): Promise<{ deliveries: Delivery[]; wakeInMs: number }> {
+    // A fetch that got no answer goes first, under its own token base: if it ran, its jobs come back.
+    const base = this.unanswered.nextBase(queue);
+    try {
+      const [jobs, wakeInMs] = await this.scripts.run<[FetchedJob[], number]>('fetch', queue, [max, leaseMs, base, willWait ? 1 : 0]);
+      return { deliveries: this.deliveries(queue, jobs), wakeInMs };
+    } catch (err) {
+      if (err instanceof RedisUnavailableError) this.unanswered.remember(queue, base);
+      throw err;
+    }
+  }
+}
