@@ -12,9 +12,12 @@ const OWN_SOURCE = fs.readFileSync(__filename, 'utf8');
 // `import.meta` has no meaning in CommonJS; these are its CommonJS equivalents. Nest 12 uses
 // `createRequire(import.meta.url)`, which Jest maps back onto its own registry.
 const IMPORT_META = [
+  // An ES module's own `require` (Terminus 12 makes one) is the CommonJS wrapper's, which it would redeclare.
+  [/^const require = createRequire\(import\.meta\.url\);$/gm, ''],
   [/\bimport\.meta\.url\b/g, "require('node:url').pathToFileURL(__filename).href"],
   [/\bimport\.meta\.filename\b/g, '__filename'],
   [/\bimport\.meta\.dirname\b/g, '__dirname'],
+  [/\bimport\.meta\.resolve\(/g, 'require.resolve('],
 ];
 
 const COMPILER_OPTIONS = {
