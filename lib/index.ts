@@ -9,6 +9,7 @@ export * from './backends/rabbitmq';
 export { Orchestrator, type RegisterOptions, type BatchPublishResult } from './orchestrator/orchestrator';
 export type { OrchestratorOptions } from './orchestrator/orchestrator-options';
 export type { PublishOptions } from './orchestrator/publish-options';
+export { type ListJobsQuery, JOB_STATUSES, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './orchestrator/list-jobs-options';
 export * from './orchestrator/job-events';
 export { Consumer, ConsumerBase } from './consumer/consumer';
 export * from './consumer/consumer-options';

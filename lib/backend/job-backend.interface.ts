@@ -1,6 +1,27 @@
 import type { JobRecord } from './job-record';
-import type { DeadLetter, JobFailure, JobState, QueueStats } from './job-state';
+import type { DeadLetter, JobFailure, JobState, JobStatus, QueueStats } from './job-state';
 import type { QueueType } from './queue-type';
+
+/** A queue the backend knows, as `listQueues` reports it. */
+export interface QueueSummary {
+  name: string;
+  type: QueueType;
+}
+
+/** Which jobs `listJobs` returns: those in one state, a page of them. */
+export interface ListJobsOptions {
+  state: JobStatus;
+  /** Jobs to skip from the start of the state's order. */
+  offset: number;
+  /** At most this many jobs. */
+  limit: number;
+}
+
+/** One page of a state's jobs; `total` counts the whole state, so a pager knows how many pages there are. */
+export interface JobPage {
+  total: number;
+  jobs: JobState[];
+}
 
 /** One job to enqueue. */
 export interface PublishItem {
@@ -70,6 +91,10 @@ export interface BackendCapabilities {
    * the job comes back uncounted but maybe elsewhere (RabbitMQ requeues as the broker can).
    */
   releaseKeepsOrder?: boolean;
+  /** `listQueues` works: the backend can name the queues it holds (not only those this process declared). */
+  queueListing?: boolean;
+  /** The states `listJobs` can list (absent or empty: none); another state throws UnsupportedCapabilityError. */
+  jobListing?: readonly JobStatus[];
 }
 
 /**
@@ -148,6 +173,19 @@ export interface JobBackend {
   /** Deletes every dead letter of the queue; returns how many. */
   purgeDeadLetters(queue: string): Promise<number>;
   queueStats(queue: string): Promise<QueueStats>;
+
+  /** Optional (capability `queueListing`): every declared queue, sorted by name. */
+  listQueues?(): Promise<QueueSummary[]>;
+  /**
+   * Optional (capability `jobListing` names the states): a page of the queue's jobs in one state, in the
+   * order the state keeps them, oldest first, so pages stay put while new jobs arrive: `waiting` in the
+   * order they will be delivered, `delayed` by due time, `active` by lease (Local: in the order taken,
+   * Redis: by when the lease runs out), `completed` and `dead` in the order they finished. A state is a
+   * place, as queueStats counts it, and `total` equals that count: a retry in backoff is `delayed`, one
+   * due again `waiting`, its status `failed` either way. `failed` lists those retries, waiting and
+   * delayed alike, in the order they will run.
+   */
+  listJobs?(queue: string, options: ListJobsOptions): Promise<JobPage>;
 
   /** Ends every wait and releases connections. Further calls throw BackendClosedError. */
   close(): Promise<void>;

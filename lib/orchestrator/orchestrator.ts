@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { JobBackend, PublishItem } from '../backend/job-backend.interface';
+import type { JobBackend, JobPage, PublishItem, QueueSummary } from '../backend/job-backend.interface';
 import type { JobRecord } from '../backend/job-record';
 import type { DeadLetter, JobState, QueueStats } from '../backend/job-state';
 import { checkOptionKeys } from '../backend/option-keys';
@@ -12,6 +12,7 @@ import {
   JobNotFoundError,
   JobValidationError,
   SchemaNotFoundError,
+  UnsupportedCapabilityError,
   WaitTimeoutError,
 } from '../errors';
 import { failureOf } from '../consumer/job-failure';
@@ -25,6 +26,7 @@ import type { JobSchema } from '../job/job-schema';
 import { checkWireSize, type WireJson } from '../job/wire-json';
 import { validationErrorOf } from '../job/payload-violation';
 import { JobEvents } from './job-events';
+import { resolveListJobsOptions, type ListJobsQuery } from './list-jobs-options';
 import { resolveOrchestratorOptions, type OrchestratorOptions, type ResolvedOrchestratorOptions } from './orchestrator-options';
 import { checkPriority, checkPublishOptions, dueTimeOf, type PublishOptions } from './publish-options';
 import { checkQueueName } from '../backend/queue-name';
@@ -242,6 +244,29 @@ export class Orchestrator {
 
   queueStats(queue: string): Promise<QueueStats> {
     return this.backend.queueStats(queue);
+  }
+
+  /** Every queue the backend holds, sorted by name (what a dashboard or `mindtrace-jobs queues` shows). */
+  async listQueues(): Promise<QueueSummary[]> {
+    if (!this.backend.listQueues || !this.backend.capabilities.queueListing) {
+      throw new UnsupportedCapabilityError(this.backend.name, 'listQueues', 'it cannot name the queues it holds; use knownQueues for the queues this process declared');
+    }
+    return this.backend.listQueues();
+  }
+
+  /**
+   * A page of the queue's jobs in one state, oldest first, and how many the state holds:
+   * `listJobs('emails', { state: 'dead', offset: 0, limit: 50 })`. Default limit 50, at most 1000.
+   */
+  async listJobs(queue: string, options: ListJobsQuery): Promise<JobPage> {
+    checkQueueName('listJobs', queue);
+    const resolved = resolveListJobsOptions(queue, options);
+    const listable = this.backend.capabilities.jobListing ?? [];
+    if (!this.backend.listJobs || !listable.includes(resolved.state)) {
+      const can = listable.length > 0 ? `it lists ${listable.join(', ')} jobs only` : 'it cannot list jobs';
+      throw new UnsupportedCapabilityError(this.backend.name, `listJobs of ${resolved.state} jobs`, `${can}; queueStats counts every state, getJob reads one job by id`);
+    }
+    return this.backend.listJobs(queue, resolved);
   }
 
   /**

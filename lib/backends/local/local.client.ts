@@ -1,15 +1,16 @@
 import { Logger } from '../../logger/logger';
-import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
+import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem, QueueSummary } from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import { checkOpen, checkPriorityAllowed, deadLettersDroppedWarning, duplicateJobIdError, notDeadLettersError } from '../../backend/backend-rules';
 import { checkQueueName } from '../../backend/queue-name';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
 import { resolveRetention } from '../../backend/retention-options';
-import { BackendClosedError, JobNotFoundError, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError } from '../../errors';
+import { BackendClosedError, JobNotFoundError, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError, UnsupportedCapabilityError } from '../../errors';
 import { FinishedJobs } from './finished-jobs';
 import { checkLocalClientOptions, type LocalClientOptions } from './local-client.options';
 import { FileLocalEngine } from './file/file-local.engine';
 import { snapshotOf, type LocalJob } from './local-job';
+import { listLocalJobs } from './local-job-listing';
 import { LocalQueue, type Waiter } from './local-queue';
 import { WakeUpTimer } from './wake-up-timer';
 
@@ -28,6 +29,8 @@ export class LocalClient implements JobBackend {
     sharedJobState: false,
     uniqueJobIds: true,
     releaseKeepsOrder: true,
+    queueListing: true,
+    jobListing: ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'],
   };
 
   private readonly queues = new Map<string, LocalQueue>();
@@ -292,6 +295,23 @@ export class LocalClient implements JobBackend {
     const now = Date.now();
     const [completed, dead] = [this.finished.count(queue, 'completed', now), this.finished.count(queue, 'dead', now)];
     return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed, dead };
+  }
+
+  async listQueues(): Promise<QueueSummary[]> {
+    if (this.file) throw this.fileCannotList('listQueues');
+    this.assertOpen();
+    return [...this.queues.values()].map(({ name, type }) => ({ name, type })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async listJobs(queue: string, options: ListJobsOptions): Promise<JobPage> {
+    if (this.file) throw this.fileCannotList('listJobs');
+    const q = this.queue(queue);
+    const unfinished = [...this.jobs.values()].filter((job) => job.queue === queue && job.status !== 'completed' && job.status !== 'dead');
+    return listLocalJobs({ type: q.type, unfinished, active: q.active.values(), finished: (kind) => this.finished.list(queue, kind) }, options);
+  }
+
+  private fileCannotList(call: string): UnsupportedCapabilityError {
+    return new UnsupportedCapabilityError(this.name, `${call} on a file (path)`, 'queueStats counts each state and getJob reads a job; the in-memory LocalClient, RedisClient and RabbitMQClient list');
   }
 
   async close(): Promise<void> {
