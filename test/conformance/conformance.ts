@@ -5,6 +5,7 @@ import { lifecycleCases } from './lifecycle.cases';
 import { retentionCases } from './retention.cases';
 import { badInputCases } from './bad-input.cases';
 import { traceContextCases } from './trace-context.cases';
+import { listingCases } from './listing.cases';
 
 /**
  * The one backend-agnostic suite every backend must pass, unchanged. Cases read the capabilities the
@@ -23,5 +24,6 @@ export function describeConformance(factory: BackendFactory): void {
     describe('retention', () => retentionCases(ctx));
     describe('bad input', () => badInputCases(ctx));
     describe('trace context', () => traceContextCases(ctx));
+    describe('listing', () => listingCases(ctx));
   });
 }
