@@ -53,7 +53,7 @@ describe('retention by age on an idle queue', () => {
   let warn: jest.SpyInstance;
   beforeEach(() => (warn = jest.spyOn(Logger.prototype, 'warn')));
   afterEach(() => warn.mockRestore());
-  const deadWarnings = () => warn.mock.calls.map((call) => String(call[0])).filter((message) => message.startsWith('retention dropped'));
+  const deadWarnings = () => warn.mock.calls.map((call) => String(call[0])).filter((message) => message.startsWith('Retention dropped'));
 
   it('forgets an expired completed job and an expired dead one though nothing else finishes, and warns about the dead one naming its queue', async () => {
     const queue = `idle-${randomUUID().slice(0, 8)}`;
@@ -78,7 +78,7 @@ describe('retention by age on an idle queue', () => {
     expect(await admin.smembers(idsKey(queue))).toEqual([waiting.id]);
     await eventually('the dropped ids leave the index', async () => (await admin.hmget(indexKey, done.id, died.id)).every((queueName) => queueName === null));
     expect(await admin.hget(indexKey, waiting.id)).toBe(queue);
-    expect(deadWarnings()).toEqual([expect.stringContaining(`1 dead job(s) of queue "${queue}" (retention.dead keeps the newest 10000 for 100 ms): ${died.id}`)]);
+    expect(deadWarnings()).toEqual([expect.stringContaining(`1 dead letter(s) of queue "${queue}" (retention.dead keeps the newest 10000 for 100 ms): ${died.id}`)]);
   });
 
   it('a job that leaves its finished state (redriven, or run again) no longer expires with its age', async () => {
@@ -107,7 +107,7 @@ describe('retention by age on an idle queue', () => {
 
     expect(await store.get(first.id)).toBeNull();
     expect((await store.get(second.id))?.status).toBe('dead');
-    expect(deadWarnings()).toEqual([expect.stringContaining(`1 dead job(s) of queue "${queue}" (retention.dead keeps the newest 1 for ever): ${first.id}`)]);
+    expect(deadWarnings()).toEqual([expect.stringContaining(`1 dead letter(s) of queue "${queue}" (retention.dead keeps the newest 1 for ever): ${first.id}`)]);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { resolveRetention, type RetentionOptions, type RetentionRule } from '../../backend/retention-options';
+import { resolveRetention, type ResolvedRetention, type RetentionOptions, type RetentionRule } from '../../backend/retention-options';
 import { InvalidOptionError } from '../../errors';
 import { loadIoredis } from './ioredis-package';
 
@@ -29,6 +29,8 @@ export interface ResolvedRedisConnection {
   prefix: string;
   /** Retention rules as the scripts take them: [count, ageMs], -1 for no limit. */
   retention: Record<'completed' | 'dead', [count: number, ageMs: number]>;
+  /** The same rules as the user gave them (resolved), for messages. */
+  retentionRules: ResolvedRetention;
   commandTimeoutMs: number;
   /** host:port (or socket path, or the cluster's startup nodes), for messages; never credentials. */
   address: string;
@@ -81,10 +83,12 @@ export function resolveRedisConnection(where: string, input: RedisConnectionInpu
   return { redis, owned: true, ...settings, address: addressOf(redis) };
 }
 
-function checked(where: string, extra: RedisClientExtras): Pick<ResolvedRedisConnection, 'prefix' | 'retention' | 'commandTimeoutMs'> {
+function checked(where: string, extra: RedisClientExtras): Pick<ResolvedRedisConnection, 'prefix' | 'retention' | 'retentionRules' | 'commandTimeoutMs'> {
+  const retentionRules = resolveRetention(where, extra.retention);
   return {
     prefix: checkPrefix(where, extra.prefix ?? 'mindtrace'),
-    retention: retentionArgs(where, extra.retention),
+    retention: { completed: scriptArgs(retentionRules.completed), dead: scriptArgs(retentionRules.dead) },
+    retentionRules,
     commandTimeoutMs: checkCommandTimeout(where, extra.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
   };
 }
@@ -136,9 +140,7 @@ function checkPrefix(where: string, prefix: unknown): string {
   return prefix;
 }
 
-/** Retention as the scripts take it: [count, ageMs] per kind, -1 for "no limit". */
-function retentionArgs(where: string, retention: RetentionOptions | undefined): ResolvedRedisConnection['retention'] {
-  const resolved = resolveRetention(where, retention);
-  const args = (rule: Required<RetentionRule>): [number, number] => [Number.isFinite(rule.count) ? rule.count : -1, Number.isFinite(rule.ageMs) ? rule.ageMs : -1];
-  return { completed: args(resolved.completed), dead: args(resolved.dead) };
+/** A retention rule as the scripts take it: [count, ageMs], -1 for "no limit". */
+function scriptArgs(rule: Required<RetentionRule>): [count: number, ageMs: number] {
+  return [Number.isFinite(rule.count) ? rule.count : -1, Number.isFinite(rule.ageMs) ? rule.ageMs : -1];
 }

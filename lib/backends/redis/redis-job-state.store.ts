@@ -1,6 +1,8 @@
 import { Logger } from '../../logger/logger';
 import type { Cluster, Redis } from 'ioredis';
+import { deadLettersDroppedWarning } from '../../backend/backend-rules';
 import type { JobRecord } from '../../backend/job-record';
+import type { RetentionRule } from '../../backend/retention-options';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
 import type { JobStateStore } from '../../backend/job-state-store.interface';
 import { JobNotFoundError } from '../../errors';
@@ -29,6 +31,7 @@ export class RedisJobStateStore implements JobStateStore {
   private readonly watcher: FinishWatcher;
   private readonly index: IdIndex;
   private readonly retention: Record<'completed' | 'dead', [count: number, ageMs: number]>;
+  private readonly deadRule: Required<RetentionRule>;
   private readonly logger = new Logger('RedisJobStateStore');
 
   /** Same connection forms as RedisClient: options, a redis:// URL, or an ioredis instance (not closed by us). */
@@ -38,6 +41,7 @@ export class RedisJobStateStore implements JobStateStore {
     this.redis = resolved.redis;
     this.prefix = `${resolved.prefix}:state`;
     this.retention = resolved.retention;
+    this.deadRule = resolved.retentionRules.dead;
     this.scripts = new RedisScripts(this.redis, STATE_SCRIPTS);
     this.watcher = new FinishWatcher(this.redis);
     this.index = new IdIndex(this.connection, `${this.prefix}:index`, this.logger);
@@ -190,11 +194,7 @@ export class RedisJobStateStore implements JobStateStore {
 
   /** A dead job is work someone must look at: forgetting one is never silent. */
   private warnDeadDropped(queue: string, ids: readonly string[]): void {
-    if (ids.length === 0) return;
-    const [count, ageMs] = this.retention.dead;
-    const rule = `${count >= 0 ? `the newest ${count}` : 'any number'} ${ageMs >= 0 ? `for ${ageMs} ms` : 'for ever'}`;
-    const shown = `${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`;
-    this.logger.warn(`retention dropped ${ids.length} dead job(s) of queue "${queue}" (retention.dead keeps ${rule}): ${shown}`);
+    if (ids.length > 0) this.logger.warn(deadLettersDroppedWarning(queue, ids, this.deadRule));
   }
 
   private run<T>(name: StateScriptName, queue: string, args: (string | number)[]): Promise<T> {

@@ -1,7 +1,9 @@
 import { Logger } from '../../logger/logger';
-import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
+import { deadLettersDroppedWarning } from '../../backend/backend-rules';
+import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem, QueueSummary } from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
+import type { RetentionRule } from '../../backend/retention-options';
 import { BackendClosedError, JobNotFoundError, MalformedJobError, QueueNotDeclaredError } from '../../errors';
 import { failureOf } from '../../consumer/job-failure';
 import { BlockingConnections } from './blocking-connections';
@@ -13,6 +15,7 @@ import { JobFetcher } from './job-fetcher';
 import { errorOf, jobStateOf } from './job-hash';
 import { decodeJob } from './job-record-decoding';
 import { MalformedJobs } from './malformed-jobs';
+import { QueueRegistry } from './queue-registry';
 import { QueueScripts } from './queue-scripts';
 import { resolveRedisConnection, type RedisClientOptions, type RedisConnectionInput } from './redis-client.options';
 import { RedisConnection } from './redis-connection';
@@ -41,11 +44,15 @@ export class RedisClient implements JobBackend {
     // The id index (P:index) knows every job's queue; each publish call's nonce tells a resend apart.
     uniqueJobIds: true,
     releaseKeepsOrder: true,
+    // Queues are registered in P:queues when declared; every state is a zset but failed, found by status.
+    queueListing: true,
+    jobListing: ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'],
   };
 
   private readonly server: RedisConnection;
   private readonly keys: RedisKeys;
   private readonly scripts: QueueScripts;
+  private readonly registry: QueueRegistry;
   private readonly index: IdIndex;
   private readonly publisher: RedisPublisher;
   private readonly fetcher: JobFetcher;
@@ -53,6 +60,7 @@ export class RedisClient implements JobBackend {
   private readonly blocking: BlockingConnections;
   private readonly watcher: FinishWatcher;
   private readonly retention: { completed: [count: number, ageMs: number]; dead: [count: number, ageMs: number] };
+  private readonly deadRule: Required<RetentionRule>;
   private readonly logger = new Logger('RedisClient');
   /** Jobs fetched that are not job records: dead-lettered in the background, apart from the healthy ones. */
   private readonly malformed = new MalformedJobs((job, failure) => this.deadLetterMalformed(job, failure), this.logger);
@@ -67,7 +75,9 @@ export class RedisClient implements JobBackend {
     this.server = new RedisConnection(resolved, this.logger);
     this.keys = new RedisKeys(resolved.prefix);
     this.retention = resolved.retention;
+    this.deadRule = resolved.retentionRules.dead;
     this.scripts = new QueueScripts(this.server, this.keys);
+    this.registry = new QueueRegistry(this.server, this.keys);
     this.index = new IdIndex(this.server, this.keys.index(), this.logger);
     this.publisher = new RedisPublisher(this.server, this.keys, this.index, this.logger);
     this.blocking = new BlockingConnections(resolved.redis);
@@ -79,6 +89,7 @@ export class RedisClient implements JobBackend {
 
   async declareQueue(queue: string, type: QueueType): Promise<void> {
     await this.run('declare', queue, [type]);
+    await this.registry.add(queue);
   }
 
   async queueType(queue: string): Promise<QueueType | null> {
@@ -91,6 +102,7 @@ export class RedisClient implements JobBackend {
     const ids = await this.run<string[]>('delete', queue, [this.keys.finished(queue)]);
     await this.index.drop('deleteQueue', queue, ids);
     this.fetcher.abortWaits(queue);
+    await this.registry.remove(queue);
   }
 
   async cleanQueue(queue: string): Promise<number> {
@@ -142,7 +154,7 @@ export class RedisClient implements JobBackend {
     const [count, age] = this.retention.dead;
     const dropped = await this.scripts.run<string[]>('dead-letter', queue, [id, token, JSON.stringify(failure), count, age, this.keys.finished(queue)]);
     // A dead letter is work someone must look at: dropping one is never silent.
-    if (dropped.length > 0) this.logger.warn(`retention (dead) dropped ${dropped.length} dead letter(s) of "${queue}": ${dropped.slice(0, 10).join(', ')}${dropped.length > 10 ? ', …' : ''}`);
+    if (dropped.length > 0) this.logger.warn(deadLettersDroppedWarning(queue, dropped, this.deadRule));
     this.index.dropRetired(dropped);
   }
 
@@ -170,9 +182,7 @@ export class RedisClient implements JobBackend {
       throw err;
     }
     if (flat.length === 0) return null;
-    const fields: Record<string, string> = {};
-    for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
-    return jobStateOf(queue, id, fields);
+    return jobStateOf(queue, id, fieldsOf(flat));
   }
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
@@ -210,6 +220,17 @@ export class RedisClient implements JobBackend {
     return { waiting, delayed, active, completed, dead };
   }
 
+  async listQueues(): Promise<QueueSummary[]> {
+    this.assertOpen();
+    return this.registry.list();
+  }
+
+  async listJobs(queue: string, { state, offset, limit }: ListJobsOptions): Promise<JobPage> {
+    const [total, rows, dropped] = await this.run<[number, [id: string, flat: string[]][], string[]]>('list-jobs', queue, [state, offset, limit, ...this.retentionAges()]);
+    this.index.dropRetired(dropped);
+    return { total, jobs: rows.map(([id, flat]) => jobStateOf(queue, id, fieldsOf(flat))) };
+  }
+
   /**
    * [completed, dead] retention ages for the scripts that read finished jobs: they drop what is past
    * its age first, so an idle queue honours it too (the job hashes expire by themselves as well).
@@ -241,4 +262,11 @@ export class RedisClient implements JobBackend {
   private async settle<T = unknown>(name: ScriptName, delivery: Delivery, args: (string | number)[]): Promise<T> {
     return this.run<T>(name, delivery.queue, [delivery.job.id, delivery.token, ...args]);
   }
+}
+
+/** A hash as HGETALL returns it, flat, as an object. */
+function fieldsOf(flat: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+  return fields;
 }
