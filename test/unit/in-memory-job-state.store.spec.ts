@@ -1,4 +1,4 @@
-import { InMemoryJobStateStore, type JobRecord } from '../../lib';
+import { BackendClosedError, InMemoryJobStateStore, type JobRecord } from '../../lib';
 
 const record = (id: string): JobRecord => ({ id, name: 'n', schemaName: 'n', payload: {}, createdAt: new Date().toISOString(), priority: 0, attempt: 1 });
 const failure = { name: 'Error', message: 'x', attempt: 1, failedAt: new Date().toISOString() };
@@ -31,5 +31,35 @@ describe('InMemoryJobStateStore retention on an idle queue', () => {
     expect(jest.getTimerCount()).toBe(1);
     await store.close();
     expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+describe('InMemoryJobStateStore waiters', () => {
+  /** Rejects instead of hanging when a wait the test expects to end never does. */
+  function settledWithin<T>(promise: Promise<T>, ms = 5000): Promise<T> {
+    let guard: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => (guard = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms)));
+    return Promise.race([promise, hang]).finally(() => clearTimeout(guard));
+  }
+
+  it('close() ends every wait with BackendClosedError, as a backend closing does', async () => {
+    const store = new InMemoryJobStateStore();
+    await store.published('q', [{ job: record('waits'), runAt: null }]);
+    const waiting = store.waitForFinished('waits', new AbortController().signal);
+    await store.close();
+    await expect(settledWithin(waiting)).rejects.toBeInstanceOf(BackendClosedError);
+  });
+
+  it('a finished job past its retention age is unknown to a new waiter, as it is to get', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const store = new InMemoryJobStateStore({ retention: { completed: { ageMs: 1000 } } });
+      await store.completed('q', record('done'), null);
+      jest.setSystemTime(Date.now() + 1001);
+      await expect(store.waitForFinished('done', new AbortController().signal)).rejects.toMatchObject({ name: 'JobNotFoundError' });
+      await store.close();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

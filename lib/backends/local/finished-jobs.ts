@@ -20,7 +20,7 @@ export interface FinishedJobsOptions<T> {
   retention: ResolvedRetention;
   /** The job's state as getJob shows it, for those waiting for it to finish. */
   snapshot(item: T): JobState;
-  /** Retention dropped the job: its owner forgets it everywhere else. */
+  /** Retention dropped the job (and ended any wait for it): its owner forgets it everywhere else. */
   onDropped(id: string, item: T): void;
   /** Retention dropped these dead jobs of `queue`, oldest first. Without it they go silently. */
   onDeadDropped?(queue: string, ids: readonly string[]): void;
@@ -135,7 +135,7 @@ export class FinishedJobs<T> {
   }
 
   private drop(finished: Finished<T>): string {
-    this.remove(finished.id);
+    this.forget(finished.id);
     this.options.onDropped(finished.id, finished.item);
     return finished.id;
   }
