@@ -24,6 +24,11 @@ export class RedisKeys {
     return `${this.base(queue)}:finished`;
   }
 
+  /** Set of the declared queues' names, for listQueues. */
+  queues(): string {
+    return `${this.prefix}:queues`;
+  }
+
   /** Hash id → queue, so getJob(id) can find a job without being told its queue. */
   index(): string {
     return `${this.prefix}:index`;

@@ -21,7 +21,7 @@ export const QUEUE_SCRIPTS = {
   folder: 'scripts',
   names: [
     'declare', 'fetch', 'extend', 'complete', 'retry', 'dead-letter', 'release', 'stats',
-    'get-job', 'clean', 'delete', 'list-dead', 'redrive', 'purge-dead', 'count-waiting',
+    'get-job', 'clean', 'delete', 'list-dead', 'list-jobs', 'redrive', 'purge-dead', 'count-waiting',
   ],
   keys: 7,
 } as const satisfies ScriptSet<string>;
