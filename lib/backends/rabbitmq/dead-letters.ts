@@ -180,6 +180,7 @@ export class DeadLetters {
     return messageCount;
   }
 
+  /** How many dead letters the queue holds. */
   async count(names: QueueNames): Promise<number> {
     const { messageCount } = await this.declarations.onQueue(names.queue, () => this.connection.withChannel((channel) => channel.checkQueue(names.dead)));
     return messageCount;

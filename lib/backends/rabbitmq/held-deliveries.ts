@@ -81,6 +81,7 @@ export class HeldDeliveries implements DeliveryHolder<Hold> {
     return hold;
   }
 
+  /** Still held: not settled, and its channel not lost. */
   isHeld(delivery: Delivery): boolean {
     return this.holds.has(delivery.token);
   }

@@ -188,6 +188,8 @@ export class JobStoreBridge<H extends HeldDelivery> {
   private async startResent(queue: string, resent: readonly H[]): Promise<PromiseRejectedResult | null> {
     for (const hold of resent) {
       const { delivery } = hold;
+      // Lost with its channel meanwhile: the broker delivers it again, and it is sorted out then.
+      if (!this.holder.isHeld(delivery)) continue;
       try {
         const state = await this.store.get(delivery.job.id);
         if (startedAlready(state, hold.bodyAttempt)) {
@@ -206,6 +208,7 @@ export class JobStoreBridge<H extends HeldDelivery> {
     return null;
   }
 
+  /** Runs a store update for a move the broker has made already: a failure is logged, since undoing the move would be worse. */
   private async logged(update: () => Promise<void>): Promise<void> {
     try {
       await update();

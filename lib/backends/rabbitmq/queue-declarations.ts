@@ -34,7 +34,7 @@ export class QueueDeclarations {
     const names = this.topology.namesOf(queue);
     await this.declareTopology(names, type);
     this.types.set(queue, type);
-    if (!this.declared.has(queue)) this.noteDeadLetterBound(names);
+    if (this.declared.size === 0) this.noteDeadLetterBound();
     this.declared.add(queue);
   }
 
@@ -167,15 +167,16 @@ export class QueueDeclarations {
 
   /**
    * The broker drops dead letters beyond `retention.dead` without telling anyone (a per-letter notice would
-   * need a dead-letter exchange on the dead-letter queue), so say once per queue, at its first declaration,
-   * that it will — unlike LocalClient and RedisClient, which warn on each one they drop.
+   * need a dead-letter exchange on the dead-letter queue), so say it once per client, at its first
+   * declaration — unlike LocalClient and RedisClient, which warn on each one they drop. Once, not per
+   * queue: the rule is the client's, and a line per queue drowned an app's log.
    */
-  private noteDeadLetterBound(names: QueueNames): void {
+  private noteDeadLetterBound(): void {
     const { count, ageMs } = this.deadRetention;
     const bounds = [Number.isFinite(count) ? `beyond the newest ${count}` : '', Number.isFinite(ageMs) ? `older than ${ageMs} ms` : ''].filter(Boolean);
     if (bounds.length === 0) return;
     this.logger.log(
-      `dead letters of "${names.queue}" ${bounds.join(' or ')} are dropped by the broker (${names.dead}), silently, one by one — ` +
+      `dead letters ${bounds.join(' or ')} in each queue's dead-letter queue (<queue>.dead) are dropped by the broker, silently, one by one — ` +
         'retention.dead { count: Infinity } keeps them all',
     );
   }
