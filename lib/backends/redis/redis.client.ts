@@ -1,7 +1,9 @@
 import { Logger } from '../../logger/logger';
+import { deadLettersDroppedWarning } from '../../backend/backend-rules';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem, QueueSummary } from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
+import type { RetentionRule } from '../../backend/retention-options';
 import { BackendClosedError, JobNotFoundError, MalformedJobError, QueueNotDeclaredError } from '../../errors';
 import { failureOf } from '../../consumer/job-failure';
 import { BlockingConnections } from './blocking-connections';
@@ -58,6 +60,7 @@ export class RedisClient implements JobBackend {
   private readonly blocking: BlockingConnections;
   private readonly watcher: FinishWatcher;
   private readonly retention: { completed: [count: number, ageMs: number]; dead: [count: number, ageMs: number] };
+  private readonly deadRule: Required<RetentionRule>;
   private readonly logger = new Logger('RedisClient');
   /** Jobs fetched that are not job records: dead-lettered in the background, apart from the healthy ones. */
   private readonly malformed = new MalformedJobs((job, failure) => this.deadLetterMalformed(job, failure), this.logger);
@@ -72,6 +75,7 @@ export class RedisClient implements JobBackend {
     this.server = new RedisConnection(resolved, this.logger);
     this.keys = new RedisKeys(resolved.prefix);
     this.retention = resolved.retention;
+    this.deadRule = resolved.retentionRules.dead;
     this.scripts = new QueueScripts(this.server, this.keys);
     this.registry = new QueueRegistry(this.server, this.keys);
     this.index = new IdIndex(this.server, this.keys.index(), this.logger);
@@ -150,7 +154,7 @@ export class RedisClient implements JobBackend {
     const [count, age] = this.retention.dead;
     const dropped = await this.scripts.run<string[]>('dead-letter', queue, [id, token, JSON.stringify(failure), count, age, this.keys.finished(queue)]);
     // A dead letter is work someone must look at: dropping one is never silent.
-    if (dropped.length > 0) this.logger.warn(`retention (dead) dropped ${dropped.length} dead letter(s) of "${queue}": ${dropped.slice(0, 10).join(', ')}${dropped.length > 10 ? ', …' : ''}`);
+    if (dropped.length > 0) this.logger.warn(deadLettersDroppedWarning(queue, dropped, this.deadRule));
     this.index.dropRetired(dropped);
   }
 
