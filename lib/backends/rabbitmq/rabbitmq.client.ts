@@ -1,9 +1,10 @@
 import { Logger } from '../../logger/logger';
-import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../backend/job-backend.interface';
+import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem } from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import type { QueueType } from '../../backend/queue-type';
 import { BackendClosedError, BrokerBlockedError, InvalidOptionError, UnsupportedCapabilityError } from '../../errors';
+import { deadLetterPage } from './dead-letter-pages';
 import { DeadLetters } from './dead-letters';
 import { DelayQueues } from './delay-queues';
 import { HeldDeliveries, type Hold } from './held-deliveries';
@@ -58,6 +59,10 @@ export class RabbitMQClient implements JobBackend {
       releaseKeepsOrder: false,
       // The store tells a job that already started; without one nothing can (see UnconfirmedPublishes).
       retriedPublishRunsOnce: store !== null,
+      // The broker names no queues without its management API, and waiting jobs cannot be read without
+      // taking them from consumers: only the dead-letter queue can be peeked (TOPOLOGY.md "Listing").
+      queueListing: false,
+      jobListing: ['dead'],
     };
     this.connection = new RabbitMQConnection(this.options, { lost: () => this.onConnectionLost(), restored: () => this.restore() }, this.logger);
     this.topology = new Topology(this.options.prefix, this.options.maxPriority, this.options.deadRetention);
@@ -246,6 +251,15 @@ export class RabbitMQClient implements JobBackend {
   async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
     await this.typeOf(queue);
     return this.deadLetters.list(this.topology.namesOf(queue), limit);
+  }
+
+  /** Dead letters only (capability jobListing): peeked in their places, with the job store's times if there is one. */
+  async listJobs(queue: string, { state, offset, limit }: ListJobsOptions): Promise<JobPage> {
+    await this.typeOf(queue);
+    if (state !== 'dead') {
+      throw new UnsupportedCapabilityError(this.name, `listJobs of ${state} jobs`, 'RabbitMQ keeps messages, not records, and lists dead letters only; queueStats counts the other states, getJob (with a jobStore) reads one job');
+    }
+    return deadLetterPage(this.deadLetters, this.topology.namesOf(queue), offset, limit, this.jobStates);
   }
 
   /** Moves dead letters back with attempt 0; a crash half-way leaves one both redriven and dead, never lost. */
