@@ -118,6 +118,9 @@ export class QueueWorker {
     const loop = this.loop;
     this.unwatchLoop ??= this.orchestrator.watchLoop(loop);
     loop.running();
+    // An operator's lines: a consumer that runs until stopped says when it starts and stops; a batch (consume(n)) does not.
+    const endless = limit === undefined && !untilEmpty;
+    if (endless) this.logger.log(`started consuming "${this.queue}" (concurrency ${concurrency}, prefetch ${prefetch}) on ${backend.name}`);
     let crash: unknown;
     let failures = 0;
     try {
@@ -179,6 +182,7 @@ export class QueueWorker {
       this.consuming = false;
       this.fetchAbort = null;
       loop.ended(crash);
+      if (endless && crash === undefined) this.logger.log(`stopped consuming "${this.queue}" after settling ${this.taken - this.returned} job(s)`);
       // A bounded consume that ended is done, not dead; an endless one that stopped, or any that crashed, stays in view.
       if (crash === undefined && (limit !== undefined || untilEmpty)) this.forgetLoop();
     }

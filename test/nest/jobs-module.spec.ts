@@ -586,7 +586,7 @@ describe('JobsModule options are checked, naming the option', () => {
   it('an unknown key is refused, listing the known ones', async () => {
     const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), shutdownTimout: 5 } as never));
     expect(err).toMatchObject({ option: 'shutdownTimout' });
-    expect(err.message).toContain('is not a JobsModule option (known: backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes)');
+    expect(err.message).toContain('is not a JobsModule option (known: backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes, instrumentation)');
   });
 
   it('a schemas entry that is not a JobSchema is refused, naming its index', async () => {

@@ -176,7 +176,7 @@ export class QueueDeclarations {
     const bounds = [Number.isFinite(count) ? `beyond the newest ${count}` : '', Number.isFinite(ageMs) ? `older than ${ageMs} ms` : ''].filter(Boolean);
     if (bounds.length === 0) return;
     this.logger.log(
-      `dead letters ${bounds.join(' or ')} in each queue's dead-letter queue (<queue>.dead) are dropped by the broker, silently, one by one — ` +
+      `dead letters ${bounds.join(' or ')} in each queue's dead-letter queue are dropped by the broker, silently, one by one — ` +
         'retention.dead { count: Infinity } keeps them all',
     );
   }

@@ -19,6 +19,8 @@ export class RedisConnection {
   readonly commandTimeoutMs: number;
   private readonly owned: boolean;
   private readonly unwatch: () => void;
+  /** Why the connection last failed (`connect ECONNREFUSED …`), until it is ready again: the cause an unanswered call names. */
+  private connectionError: string | null = null;
 
   constructor(
     resolved: ResolvedRedisConnection,
@@ -31,7 +33,16 @@ export class RedisConnection {
     this.address = resolved.address;
     this.commandTimeoutMs = resolved.commandTimeoutMs;
     // Logs an outage once (and keeps ioredis from printing "Unhandled error event" on every attempt).
-    this.unwatch = watchConnection(this.redis, this.address, logger);
+    const unwatch = watchConnection(this.redis, this.address, logger);
+    const failed = (err: Error): void => void (this.connectionError = err.message);
+    const ready = (): void => void (this.connectionError = null);
+    this.redis.on('error', failed);
+    this.redis.on('ready', ready);
+    this.unwatch = () => {
+      unwatch();
+      this.redis.off('error', failed);
+      this.redis.off('ready', ready);
+    };
   }
 
   /**
@@ -59,6 +70,8 @@ export class RedisConnection {
 
   private unavailable(err: UnansweredCommandError, queue: string | null): RedisUnavailableError {
     const reconnecting = ['connecting', 'reconnecting', 'connect'].includes(this.redis.status);
-    return new RedisUnavailableError(`${this.operationPrefix}${err.operation}`, queue, this.address, err.reason, reconnecting);
+    // The connection's own failure is the cause; "no reply within …" is only how long we waited for it.
+    const reason = reconnecting && this.connectionError !== null ? `${this.connectionError}; ${err.reason}` : err.reason;
+    return new RedisUnavailableError(`${this.operationPrefix}${err.operation}`, queue, this.address, reason, reconnecting);
   }
 }

@@ -20,9 +20,11 @@ export class RedisUnavailableError extends BrokerUnavailableError {
   ) {
     super(address, reason, reconnecting);
     const target = queue === null ? operation : `${operation} on "${queue}"`;
+    // The cause first: it is what an operator reads in a start-up failure.
     this.message =
-      `${target} failed: Redis at ${address} is unavailable (${reason}) — ` +
+      `${reason} — Redis at ${address} is unavailable, so ${target} failed; ` +
       (reconnecting ? 'the client is reconnecting in the background; ' : '') +
-      'check that Redis is running and reachable, then call again (if Redis came back at once the call may have been carried out: for a publish, getJob(id) tells)';
+      'check that Redis is running and reachable, then call again' +
+      (operation.endsWith('publish') ? ' (if Redis came back at once the publish may have been carried out: getJob(id) tells)' : '');
   }
 }
