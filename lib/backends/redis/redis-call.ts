@@ -2,7 +2,7 @@ import { JobsError } from '../../errors';
 
 /**
  * A command that got no answer from Redis: the connection failed (ioredis gave up reconnecting for
- * it, or the socket closed), or no reply came within the client's `commandTimeoutMs`. RedisClient
+ * it, or the socket closed), or no reply came within the client's `commandTimeoutMs`. RedisConnection
  * turns it into a RedisUnavailableError naming the queue and the server.
  */
 export class UnansweredCommandError extends Error {

@@ -54,7 +54,6 @@ export type PublishScriptName = (typeof PUBLISH_SCRIPTS.names)[number];
  * bounds them and puts their errors into words.
  */
 export class RedisScripts<Name extends string> {
-  private static readonly sources = new Map<string, string>();
   private readonly commands = new Map<Name, string>();
 
   constructor(
@@ -90,20 +89,25 @@ export class RedisScripts<Name extends string> {
   }
 
   private static source(set: ScriptSet<string>, name: string): string {
-    const path = join(__dirname, set.folder, `${name}.lua`);
-    let lua = RedisScripts.sources.get(path);
-    if (lua === undefined) {
-      lua = withIncludes(path, new Set());
-      RedisScripts.sources.set(path, lua);
-    }
-    return lua;
+    return scriptSource(join(__dirname, set.folder, `${name}.lua`));
   }
 }
 
+const sources = new Map<string, string>();
+
 /**
- * A script's text with its includes in place, each shared file once (_prelude.lua includes
- * _common.lua, which a script including both must not define twice).
+ * A script file's text as it is loaded: its includes in place, each shared file once (_prelude.lua
+ * includes _common.lua, which a script including both must not define twice). Read once per process.
  */
+export function scriptSource(path: string): string {
+  let lua = sources.get(path);
+  if (lua === undefined) {
+    lua = withIncludes(path, new Set());
+    sources.set(path, lua);
+  }
+  return lua;
+}
+
 function withIncludes(path: string, included: Set<string>): string {
   included.add(path);
   return readFileSync(path, 'utf8').replace(INCLUDE, (_line, file: string) => {
