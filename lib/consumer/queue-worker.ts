@@ -1,5 +1,5 @@
 import type { Delivery } from '../backend/job-backend.interface';
-import { ConsumerStateError, InvalidOptionError, JobsError, type LeaseLostError } from '../errors';
+import { ConsumerStateError, InvalidOptionError, TransientBackendError, type LeaseLostError } from '../errors';
 import { Logger } from '../logger/logger';
 import type { JobEvents } from '../orchestrator/job-events';
 import type { Orchestrator } from '../orchestrator/orchestrator';
@@ -150,7 +150,7 @@ export class QueueWorker {
           failures = 0;
           loop.running();
         } catch (err) {
-          if (err instanceof JobsError) throw err;
+          if (!(err instanceof TransientBackendError)) throw err;
           loop.reconnecting(err);
           // A connection problem: wait and try again, so a worker outlives a broker restart.
           const delay = RECONNECT_DELAYS_MS[Math.min(failures++, RECONNECT_DELAYS_MS.length - 1)];

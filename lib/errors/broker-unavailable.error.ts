@@ -1,11 +1,13 @@
+import { TransientBackendError } from './transient-backend.error';
+
 /**
  * The broker cannot be reached right now: the first connection failed, or the connection was lost and
  * the client is reconnecting. Transient — the same call may succeed a moment later.
  *
- * Deliberately not a JobsError: the consumer engine treats a JobsError as fatal and any other error as
- * transient, and retries a failed fetch with backoff. A consumer therefore outlives a broker restart.
+ * A TransientBackendError: a consumer retries a fetch that failed with it, with backoff, and so
+ * outlives a broker restart.
  */
-export class BrokerUnavailableError extends Error {
+export class BrokerUnavailableError extends TransientBackendError {
   constructor(
     /** The broker's address, without credentials. */
     readonly address: string,

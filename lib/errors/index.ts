@@ -1,4 +1,5 @@
 export * from './jobs.error';
+export * from './transient-backend.error';
 export * from './job-validation.error';
 export * from './job-batch-validation.error';
 export * from './queue-not-declared.error';

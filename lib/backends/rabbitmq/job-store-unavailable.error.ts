@@ -1,10 +1,12 @@
+import { TransientBackendError } from '../../errors/transient-backend.error';
+
 /**
  * The client's `jobStore` could not record a move of a job (its Redis is down, say). The job is given
  * back to the broker, not acknowledged, so nothing is lost: it is delivered again once the store
- * answers. Transient, like BrokerUnavailableError, and for the same reason not a JobsError: a consumer
- * retries its fetch with backoff instead of stopping.
+ * answers. A TransientBackendError, like BrokerUnavailableError: a consumer retries its fetch with
+ * backoff instead of stopping.
  */
-export class JobStoreUnavailableError extends Error {
+export class JobStoreUnavailableError extends TransientBackendError {
   constructor(
     readonly queue: string,
     readonly jobId: string,
