@@ -1,7 +1,8 @@
 import type { Channel, Message } from 'amqplib';
 import type { JobRecord } from '../../backend/job-record';
 import type { DeadLetter } from '../../backend/job-state';
-import { InvalidOptionError, MessageUnroutableError } from '../../errors';
+import { notDeadLettersError } from '../../backend/backend-rules';
+import { MessageUnroutableError } from '../../errors';
 import type { Logger } from '../../logger/logger';
 import { fenceChannel, type ChannelAcks } from './channel-acks';
 import type { PublishOutcome } from './confirm-batch';
@@ -157,9 +158,7 @@ export class DeadLetters {
             if (wanted && found.size === wanted.size) break;
           }
           const missing = wanted ? [...wanted].filter((id) => !found.has(id)) : [];
-          if (missing.length > 0) {
-            throw new InvalidOptionError(`redrive on "${names.queue}"`, 'ids', `names jobs that are not in its dead-letter queue: ${missing.join(', ')}`);
-          }
+          if (missing.length > 0) throw notDeadLettersError(names.queue, missing);
           if (chosen.length > 0) await this.publisher.routed(names, chosen.map((c) => c.copy));
           for (const { message, record } of chosen) {
             channel.ack(message);

@@ -3,7 +3,8 @@ import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, 
 import type { JobRecord } from '../../backend/job-record';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import type { QueueType } from '../../backend/queue-type';
-import { BackendClosedError, BrokerBlockedError, InvalidOptionError, UnsupportedCapabilityError } from '../../errors';
+import { checkOpen, checkPriorityAllowed } from '../../backend/backend-rules';
+import { BrokerBlockedError, InvalidOptionError, UnsupportedCapabilityError } from '../../errors';
 import { deadLetterPage } from './dead-letter-pages';
 import { DeadLetters } from './dead-letters';
 import { DelayQueues } from './delay-queues';
@@ -303,7 +304,7 @@ export class RabbitMQClient implements JobBackend {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new BackendClosedError(this.name);
+    checkOpen(this.name, this.closed);
   }
 
   /** The queue's type if this client knows it (no broker round trip, no await on the hot paths). */
@@ -320,9 +321,7 @@ export class RabbitMQClient implements JobBackend {
 
   private checkPriority(queue: string, type: QueueType, priority: number): void {
     if (priority === 0) return;
-    if (type !== 'priority') {
-      throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `is only meaningful on a priority queue; "${queue}" is ${type}`);
-    }
+    checkPriorityAllowed(queue, type, priority);
     if (!(Number.isInteger(priority) && priority >= 0 && priority <= this.options.maxPriority)) {
       throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `must be a whole number from 0 to ${this.options.maxPriority} (maxPriority), got ${String(priority)}`);
     }
