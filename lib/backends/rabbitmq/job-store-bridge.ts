@@ -2,8 +2,7 @@ import type { Delivery, PublishItem } from '../../backend/job-backend.interface'
 import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
 import type { JobStateStore } from '../../backend/job-state-store.interface';
-import { BackendClosedError } from '../../errors';
-import { BrokerUnavailableError } from '../../errors/broker-unavailable.error';
+import { BackendClosedError, BrokerUnavailableError } from '../../errors';
 import type { Logger } from '../../logger/logger';
 import { JobStoreUnavailableError } from './job-store-unavailable.error';
 import { UnconfirmedPublishes, startedAlready, type RetriedJobs } from './unconfirmed-publishes';

@@ -1,9 +1,8 @@
 import { Logger } from '../../logger/logger';
 import type * as Amqplib from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
-import { BackendClosedError, BrokerAccessRefusedError, BrokerBlockedError, PublishRejectedError } from '../../errors';
+import { BackendClosedError, BrokerAccessRefusedError, BrokerBlockedError, BrokerUnavailableError, PublishRejectedError } from '../../errors';
 import { loadAmqplib } from './amqplib-package';
-import { BrokerUnavailableError } from '../../errors/broker-unavailable.error';
 import type { ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { coalesceWrites } from './coalesced-writes';
 import type { PublishOutcome } from './confirm-batch';
