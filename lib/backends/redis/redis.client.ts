@@ -1,10 +1,10 @@
 import { Logger } from '../../logger/logger';
-import { deadLettersDroppedWarning } from '../../backend/backend-rules';
+import { checkOpen, deadLettersDroppedWarning } from '../../backend/backend-rules';
 import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem, QueueSummary } from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
 import type { RetentionRule } from '../../backend/retention-options';
-import { BackendClosedError, JobNotFoundError, MalformedJobError, QueueNotDeclaredError } from '../../errors';
+import { JobNotFoundError, MalformedJobError, QueueNotDeclaredError } from '../../errors';
 import { failureOf } from '../../consumer/job-failure';
 import { BlockingConnections } from './blocking-connections';
 import { Completions } from './completions';
@@ -251,7 +251,7 @@ export class RedisClient implements JobBackend {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new BackendClosedError(this.name);
+    checkOpen(this.name, this.closed);
   }
 
   private async run<T>(name: ScriptName, queue: string, args: (string | number)[]): Promise<T> {
