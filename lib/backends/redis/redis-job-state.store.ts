@@ -16,11 +16,9 @@ import { RedisScripts, STATE_SCRIPTS, type StateScriptName } from './redis-scrip
 /**
  * Job states in Redis, for a backend that keeps none (RabbitMQClient's `jobStore` option): every
  * process using the same Redis and prefix sees the same states, and waitForResult is told by pub/sub.
- * Keys, under `<prefix>:state:{queue}` (the queue's hash tag): `:job:<id>` hashes as RedisClient keeps
- * them, `:ids` (every job id of the queue), `:completed` and `:dead` (zsets by finish time, for
- * retention); `<prefix>:state:index` maps ids to queues. Retention by age holds on an idle queue too:
- * a finished job's hash expires with its age, and every read drops what is past it first (KEYS.md).
- * Every call is bounded by `commandTimeoutMs`: an outage fails it with RedisUnavailableError.
+ * Its keys are under `<prefix>:state` (KEYS.md, "RedisJobStateStore"). Retention by age holds on an
+ * idle queue too: a finished job's hash expires with its age, and every read drops what is past it
+ * first. Every call is bounded by `commandTimeoutMs`: an outage fails it with RedisUnavailableError.
  */
 export class RedisJobStateStore implements JobStateStore {
   readonly shared = true;
