@@ -62,8 +62,9 @@ describe('key layout', () => {
     const left = await keysUnder(admin, prefix);
     expect(left.filter((key) => queueOf(key) === queue)).toEqual([]);
     expect(left.filter((key) => key.includes(queue))).toEqual([]);
-    // Only the shared id index and the neighbour's keys remain; the index has none of the queue's ids.
-    expect(left.filter((key) => queueOf(key) === null)).toEqual([`${prefix}:index`]);
+    // Only the shared keys (the id index, the queue registry) and the neighbour's keys remain; neither shared key names the queue.
+    expect(left.filter((key) => queueOf(key) === null).sort()).toEqual([`${prefix}:index`, `${prefix}:queues`]);
+    expect(await admin.smembers(`${prefix}:queues`)).toEqual([neighbour]);
     const index = await admin.hgetall(`${prefix}:index`);
     expect(Object.values(index).filter((q) => q === queue)).toEqual([]);
     for (const id of [...ids, delayed]) expect(index[id]).toBeUndefined();
@@ -94,7 +95,8 @@ describe('key layout', () => {
       consumer.connect(jobs);
       await consumer.consume(2);
     }
-    const keys = (await keysUnder(admin, prefix)).filter((key) => key !== `${prefix}:index`);
+    // The two keys shared by every queue (KEYS.md, "Outside the queues") are the only ones without a tag.
+    const keys = (await keysUnder(admin, prefix)).filter((key) => key !== `${prefix}:index` && key !== `${prefix}:queues`);
     for (const queue of queues) expect(keys.filter((key) => queueOf(key) === queue).length).toBeGreaterThanOrEqual(5);
     for (const key of keys) {
       // Exactly one hash tag, right after the prefix, naming a queue: the whole queue hashes to one cluster slot.
