@@ -45,6 +45,8 @@ it('a producer process and three worker processes on one file: every job runs ex
   const results = await Promise.all(published.map((id) => orchestrator.waitForResult(id, { timeout: 30_000 })));
   expect(results).toHaveLength(JOBS);
 
+  // The workers' reports travel on their stdout, which may lag behind the file: wait for each job's acknowledged completion.
+  await Promise.all(published.map((id) => Promise.any(workers.map((w) => w.next((m) => m.type === 'completed' && m.id === id, `the completion of ${id}`)))));
   const started = workers.flatMap((w) => w.messages.filter((m) => m.type === 'started'));
   expect(started.map((m) => m.id as string).sort()).toEqual([...published].sort());
   expect(started.filter((m) => m.attempt !== 1)).toEqual([]);

@@ -16,5 +16,6 @@ export function openBetterSqlite3(Database: BetterSqlite3, path: string): Sqlite
     exec: (sql) => void db.exec(sql),
     prepare: (sql) => db.prepare(sql),
     close: () => void db.close(),
+    isBusy: (err) => String((err as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_BUSY'),
   };
 }

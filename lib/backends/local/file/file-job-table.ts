@@ -22,6 +22,8 @@ export interface MoveEffects {
   deadDropped: Map<string, string[]>;
   /** A delayed job or a lease deadline was set: the next deadline may be earlier. */
   deadlineSet: boolean;
+  /** Queues whose completed or dead jobs grew: retention is applied to them once, before the commit. */
+  grewFinished: Map<string, Set<FinishedPlace>>;
 }
 
 const OLDEST = Number.MIN_SAFE_INTEGER;
@@ -41,10 +43,12 @@ export class FileJobTable {
 
   /** Runs `fn` as one transaction that holds the file's write lock from its start. */
   transaction<T>(fn: (effects: MoveEffects) => T): { value: T; effects: MoveEffects } {
-    const effects: MoveEffects = { readyQueues: new Set(), finished: [], gone: [], deadDropped: new Map(), deadlineSet: false };
+    const effects: MoveEffects = { readyQueues: new Set(), finished: [], gone: [], deadDropped: new Map(), deadlineSet: false, grewFinished: new Map() };
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const value = fn(effects);
+      const now = Date.now();
+      for (const [queue, places] of effects.grewFinished) for (const place of places) this.applyRetention(queue, place, now, effects);
       this.db.exec('COMMIT');
       return { value, effects };
     } catch (err) {
@@ -287,7 +291,8 @@ export class FileJobTable {
       delivery.job.id,
     );
     effects.finished.push(delivery.job.id);
-    this.applyRetention(delivery.queue, place, now, effects);
+    const places = effects.grewFinished.get(delivery.queue) ?? new Set<FinishedPlace>();
+    effects.grewFinished.set(delivery.queue, places.add(place));
   }
 
   /**

@@ -10,6 +10,7 @@ import type { ResolvedRetention } from '../../../backend/retention-options';
 import { BackendClosedError, JobNotFoundError } from '../../../errors';
 import { Logger } from '../../../logger/logger';
 import { FinishWaiters } from '../finish-waiters';
+import { CompletionBatch, type PendingCompletion } from './completion-batch';
 import { DeadlineTimer } from './deadline-timer';
 import { FetchWaiters, type FetchWaiter } from './fetch-waiters';
 import { WakeFile } from './wake-file';
@@ -56,6 +57,7 @@ export class FileLocalEngine implements JobBackend {
   /** The ids this process's waitForFinished callers wait for (FinishWaiters answers whether any still do). */
   private readonly awaited = new Set<string>();
   private readonly deadline = new DeadlineTimer(() => this.serveFetches());
+  private readonly completions = new CompletionBatch((batch) => this.writeCompletions(batch));
   /** Lease tokens are unique across processes: this client's random part and a counter. */
   private readonly tokenPrefix = randomUUID();
   private tokens = 0;
@@ -133,19 +135,12 @@ export class FileLocalEngine implements JobBackend {
 
   async complete(delivery: Delivery, result: unknown): Promise<void> {
     this.assertOpen();
-    const { effects } = this.table.transaction((effects) => this.table.complete(delivery, result, Date.now(), effects));
-    this.afterMove(effects);
+    await this.completions.add(delivery, result, null);
   }
 
   async completeAndFetch(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]> {
     this.assertOpen();
-    const { value, effects } = this.table.transaction((effects) => {
-      const now = Date.now();
-      this.table.complete(delivery, result, now, effects);
-      return next.max > 0 ? this.table.claim(delivery.queue, next.max, next.leaseMs, now, () => this.nextToken(), effects) : [];
-    });
-    this.afterMove(effects);
-    return value.map(deliveryOf);
+    return this.completions.add(delivery, result, next);
   }
 
   async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
@@ -209,6 +204,7 @@ export class FileLocalEngine implements JobBackend {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.completions.flush();
     this.closed = true;
     this.fetchWaiters.settleAll([]);
     this.finishWaiters.closeAll(new BackendClosedError(this.name));
@@ -220,6 +216,33 @@ export class FileLocalEngine implements JobBackend {
 
   private assertOpen(): void {
     checkOpen(this.name, this.closed);
+  }
+
+  /**
+   * One transaction for a tick's completions. A completion whose lease was lost fails alone (nothing of
+   * it was written); a failure of the transaction itself fails them all.
+   */
+  private writeCompletions(batch: PendingCompletion[]): void {
+    const outcomes: (Delivery[] | Error)[] = [];
+    try {
+      const { effects } = this.table.transaction((effects) => {
+        const now = Date.now();
+        for (const { delivery, result, next } of batch) {
+          try {
+            this.table.complete(delivery, result, now, effects);
+            const taken = next && next.max > 0 ? this.table.claim(delivery.queue, next.max, next.leaseMs, now, () => this.nextToken(), effects) : [];
+            outcomes.push(taken.map(deliveryOf));
+          } catch (err) {
+            outcomes.push(err as Error);
+          }
+        }
+      });
+      this.afterMove(effects);
+    } catch (err) {
+      for (const item of batch) item.settle(err as Error);
+      return;
+    }
+    batch.forEach((item, i) => item.settle(outcomes[i]));
   }
 
   private claim(queue: string, max: number, leaseMs: number): Delivery[] {

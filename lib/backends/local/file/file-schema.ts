@@ -42,11 +42,11 @@ export type Durability = 'normal' | 'full';
 export const DURABILITIES: readonly Durability[] = ['normal', 'full'];
 
 /**
- * WAL lets readers and one writer work at once across processes; busy_timeout makes a process that
- * finds the file locked wait for the lock (SQLite's own wait) instead of failing.
+ * WAL lets readers and one writer work at once across processes. busy_timeout 0: a locked file is
+ * waited for by the caller's own retries (busy-retry.ts), not by SQLite's much longer sleeps.
  */
 export function prepareDatabase(db: SqliteDatabase, durability: Durability): void {
-  db.exec('PRAGMA busy_timeout = 10000');
+  db.exec('PRAGMA busy_timeout = 0');
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.exec('BEGIN IMMEDIATE');

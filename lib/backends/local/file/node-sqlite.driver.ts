@@ -18,5 +18,7 @@ export function openNodeSqlite(sqlite: NodeSqlite, path: string): SqliteDatabase
     exec: (sql) => db.exec(sql),
     prepare: (sql) => db.prepare(sql),
     close: () => db.close(),
+    // node:sqlite reports SQLite's result code as `errcode`; the low byte is the primary code (5: BUSY).
+    isBusy: (err) => ((err as { errcode?: number } | null)?.errcode ?? 0) % 256 === 5,
   };
 }

@@ -18,6 +18,8 @@ export interface SqliteDatabase {
   exec(sql: string): void;
   prepare(sql: string): SqliteStatement;
   close(): void;
+  /** Whether `err` is SQLITE_BUSY: another connection holds the lock a call needed. */
+  isBusy(err: unknown): boolean;
 }
 
 export type SqliteDriverName = 'node:sqlite' | 'better-sqlite3';
