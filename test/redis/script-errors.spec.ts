@@ -1,10 +1,10 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidOptionError, jobFromSchema, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError, RedisClient, type JobRecord } from '../../lib';
 import { SCRIPT_ERROR_CODES } from '../../lib/backends/redis/script-errors';
 import { taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
-import { adminConnection, deleteKeysUnder, uniquePrefix } from './fixtures/redis-test-kit';
+import { SCRIPTS_DIR, adminConnection, deleteKeysUnder, luaFiles, uniquePrefix } from './fixtures/redis-test-kit';
 
 /**
  * A script says no with refuse(code, args) (_common.lua), and script-errors.ts is the one table that
@@ -12,17 +12,14 @@ import { adminConnection, deleteKeysUnder, uniquePrefix } from './fixtures/redis
  * quotes or brackets come back whole in the error a user reads; raised from a shared helper (Redis 7
  * appends the script's sha and line to such errors) or from the script itself alike.
  */
-const SCRIPTS = join(__dirname, '../../lib/backends/redis/scripts');
 const prefix = uniquePrefix();
 const admin = adminConnection();
 const backend = new RedisClient(REDIS_URL, { prefix });
 let counter = 0;
 
-/** Every .lua file under the scripts folder, with its text. */
-function luaFiles(dir = SCRIPTS): { file: string; text: string }[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? luaFiles(join(dir, entry.name)) : entry.name.endsWith('.lua') ? [{ file: join(dir, entry.name), text: readFileSync(join(dir, entry.name), 'utf8') }] : [],
-  );
+/** Every script file with its text. */
+function scripts(): { file: string; text: string }[] {
+  return luaFiles().map((file) => ({ file, text: readFileSync(join(SCRIPTS_DIR, file), 'utf8') }));
 }
 
 async function declared(label: string): Promise<string> {
@@ -55,10 +52,10 @@ afterAll(async () => {
 });
 
 it('every code a script refuses with is in the one table, and every code in the table is raised by a script', () => {
-  const raised = new Set(luaFiles().flatMap(({ text }) => [...text.matchAll(/refuse\('([A-Z_]+)'/g)].map((match) => match[1])));
+  const raised = new Set(scripts().flatMap(({ text }) => [...text.matchAll(/refuse\('([A-Z_]+)'/g)].map((match) => match[1])));
   expect([...raised].sort()).toEqual([...SCRIPT_ERROR_CODES].sort());
   // No script says no any other way: a bare error_reply would reach the user untranslated.
-  expect(luaFiles().filter(({ text }) => /error_reply|error\(\{/.test(text.replace(/local function refuse[\s\S]*?\nend/, ''))).map(({ file }) => file)).toEqual([]);
+  expect(scripts().filter(({ text }) => /error_reply|error\(\{/.test(text.replace(/local function refuse[\s\S]*?\nend/, ''))).map(({ file }) => file)).toEqual([]);
 });
 
 it('a refused redrive names every id that is not a dead letter, whole: spaces, commas, quotes and brackets included', async () => {

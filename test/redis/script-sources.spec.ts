@@ -1,23 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { scriptSource } from '../../lib/backends/redis/redis-scripts';
 import { requireServer } from '../support/servers';
-import { adminConnection } from './fixtures/redis-test-kit';
+import { SCRIPTS_DIR as SCRIPTS, adminConnection, luaFiles } from './fixtures/redis-test-kit';
 
 /**
  * The Lua scripts as a reader finds them: every file opens with a header (what it does, KEYS, ARGV,
  * what it returns, its error codes), and names the shared pieces it includes. Loaded, each shared
  * piece is in place once, and Redis compiles every script.
  */
-const SCRIPTS = join(__dirname, '../../lib/backends/redis/scripts');
 const admin = adminConnection();
-
-/** Every .lua file under the scripts folder, as a path relative to it. */
-function luaFiles(dir = SCRIPTS): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? luaFiles(join(dir, entry.name)) : entry.name.endsWith('.lua') ? [relative(SCRIPTS, join(dir, entry.name))] : [],
-  );
-}
 
 const scripts = luaFiles().filter((file) => !file.split('/').pop()!.startsWith('_'));
 
