@@ -271,7 +271,8 @@ export class Orchestrator {
 
   /**
    * Whether the backend answers and every consumer on this orchestrator is taking jobs: the facts a
-   * health endpoint reports (JobsHealthIndicator gives them to @nestjs/terminus). Never throws.
+   * health endpoint reports (JobsHealthIndicator gives them to @nestjs/terminus). A part that is down
+   * is reported, not thrown; only options it cannot use are refused (InvalidOptionError).
    */
   health(options: HealthOptions = {}): Promise<JobsHealthReport> {
     return checkHealth(this, options);
