@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../../logger/logger';
-import { watchConnection } from './connection-watch';
+import { watchConnection, type ConnectionWatch } from './connection-watch';
 import { UnansweredCommandError, answered } from './redis-call';
 import type { ResolvedRedisConnection } from './redis-client.options';
 import { RedisUnavailableError } from './redis-unavailable.error';
@@ -18,9 +18,7 @@ export class RedisConnection {
   readonly address: string;
   readonly commandTimeoutMs: number;
   private readonly owned: boolean;
-  private readonly unwatch: () => void;
-  /** Why the connection last failed (`connect ECONNREFUSED …`), until it is ready again: the cause an unanswered call names. */
-  private connectionError: string | null = null;
+  private readonly watch: ConnectionWatch;
 
   constructor(
     resolved: ResolvedRedisConnection,
@@ -33,16 +31,7 @@ export class RedisConnection {
     this.address = resolved.address;
     this.commandTimeoutMs = resolved.commandTimeoutMs;
     // Logs an outage once (and keeps ioredis from printing "Unhandled error event" on every attempt).
-    const unwatch = watchConnection(this.redis, this.address, logger);
-    const failed = (err: Error): void => void (this.connectionError = err.message);
-    const ready = (): void => void (this.connectionError = null);
-    this.redis.on('error', failed);
-    this.redis.on('ready', ready);
-    this.unwatch = () => {
-      unwatch();
-      this.redis.off('error', failed);
-      this.redis.off('ready', ready);
-    };
+    this.watch = watchConnection(this.redis, this.address, logger);
   }
 
   /**
@@ -65,13 +54,14 @@ export class RedisConnection {
       if (this.redis.status === 'ready') await answered('close', this.redis.quit(), this.commandTimeoutMs).catch(() => this.redis.disconnect());
       else this.redis.disconnect();
     }
-    this.unwatch();
+    this.watch.stop();
   }
 
   private unavailable(err: UnansweredCommandError, queue: string | null): RedisUnavailableError {
     const reconnecting = ['connecting', 'reconnecting', 'connect'].includes(this.redis.status);
     // The connection's own failure is the cause; "no reply within …" is only how long we waited for it.
-    const reason = reconnecting && this.connectionError !== null ? `${this.connectionError}; ${err.reason}` : err.reason;
+    const failure = reconnecting ? this.watch.failure() : null;
+    const reason = failure === null ? err.reason : `${failure}; ${err.reason}`;
     return new RedisUnavailableError(`${this.operationPrefix}${err.operation}`, queue, this.address, reason, reconnecting);
   }
 }
