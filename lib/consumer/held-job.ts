@@ -15,6 +15,9 @@ import type { Delivery } from '../backend/job-backend.interface';
  * - `released`: no longer held (given back, or failed by its timeout), its run still going in its slot.
  * - `abandoned`: the run ignored its signal through `timeoutGrace`: slot given back, counted until it returns.
  * - `done`: nothing of it left in the worker.
+ *
+ * A new stage (a paused job, a job waiting for a rate limit) is one more name here, its moves in
+ * TRANSITIONS, and whether it is held or runs (HELD_STATES, RUN_STATES); the counts follow.
  */
 export type HeldJobState = 'prefetched' | 'running' | 'settling' | 'overrun' | 'lost' | 'releasing' | 'released' | 'abandoned' | 'done';
 
@@ -41,6 +44,37 @@ export const HELD_STATES: readonly HeldJobState[] = ['running', 'settling', 'ove
 /** Its run is going and counts against `concurrency`. */
 export const RUN_STATES: readonly HeldJobState[] = ['running', 'overrun', 'lost', 'releasing', 'released'];
 
+/**
+ * A state as the ledger checks it, worked out once from the tables above: names are for reading,
+ * bit masks for the per-job path (a lookup in those tables on every move cost ~200 ns a job).
+ */
+export class StateRule {
+  readonly bit: number;
+  /** 1 when a job in this state is held (HELD_STATES), else 0; likewise for a run going (RUN_STATES). */
+  readonly held: 0 | 1;
+  readonly runs: 0 | 1;
+  /** The bits of the states it may move to. */
+  next = 0;
+
+  constructor(
+    readonly name: HeldJobState,
+    readonly index: number,
+  ) {
+    this.bit = 1 << index;
+    this.held = HELD_STATES.includes(name) ? 1 : 0;
+    this.runs = RUN_STATES.includes(name) ? 1 : 0;
+  }
+}
+
+export const STATE_RULES = rulesOf(TRANSITIONS);
+
+function rulesOf(transitions: typeof TRANSITIONS): { readonly [S in HeldJobState]: StateRule } {
+  const names = Object.keys(transitions) as HeldJobState[];
+  const rules = Object.fromEntries(names.map((name, index) => [name, new StateRule(name, index)])) as { [S in HeldJobState]: StateRule };
+  for (const name of names) for (const to of transitions[name]) rules[name].next |= rules[to].bit;
+  return rules;
+}
+
 /** A run that outlived its timeout and had not returned then. */
 export interface Overrun {
   readonly timedOutAt: number;
@@ -54,7 +88,8 @@ export interface Overrun {
 
 /** One job a worker took, from the fetch that took it until nothing of it is left in the worker. */
 export class HeldJob {
-  state: HeldJobState = 'prefetched';
+  /** Its state; only HeldJobs.move changes it. */
+  rule: StateRule = STATE_RULES.prefetched;
   /** Made on first use: most runs never read their signal, and an AbortController per job is costly. */
   private controller: AbortController | null = null;
   /** Set when the run outlived its timeout. */
@@ -65,6 +100,10 @@ export class HeldJob {
   private rejectSettled: ((error: unknown) => void) | null = null;
 
   constructor(readonly delivery: Delivery) {}
+
+  get state(): HeldJobState {
+    return this.rule.name;
+  }
 
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;

@@ -1,5 +1,7 @@
 import type { Delivery } from '../backend/job-backend.interface';
-import { HELD_STATES, HeldJob, RUN_STATES, TRANSITIONS, type HeldJobState } from './held-job';
+import { HELD_STATES, HeldJob, STATE_RULES, type HeldJobState } from './held-job';
+
+const { prefetched: PREFETCHED, abandoned: ABANDONED, done: DONE } = STATE_RULES;
 
 /**
  * The jobs one worker has taken, each in one state (see HeldJobState), and the counts the loop reads,
@@ -11,17 +13,11 @@ export class HeldJobs {
   private readonly waiting: HeldJob[] = [];
   /** Started and not done. */
   private readonly started = new Set<HeldJob>();
-  private readonly counts: Record<HeldJobState, number> = {
-    prefetched: 0,
-    running: 0,
-    settling: 0,
-    overrun: 0,
-    lost: 0,
-    releasing: 0,
-    released: 0,
-    abandoned: 0,
-    done: 0,
-  };
+  /** Jobs in each state, by StateRule.index. */
+  private readonly counts: number[] = Object.keys(STATE_RULES).map(() => 0);
+  /** Jobs in a RUN_STATES state, and in a HELD_STATES state. */
+  private running = 0;
+  private holding = 0;
 
   constructor(
     /** Called when a run slot or a held job frees: the loop may take or start more. */
@@ -30,32 +26,30 @@ export class HeldJobs {
     private readonly onLetGo: (delivery: Delivery) => void,
   ) {}
 
-  /** Runs going: what `concurrency` bounds. */
+  /** Runs going (jobs in a RUN_STATES state): what `concurrency` bounds. */
   get runs(): number {
-    const c = this.counts;
-    return c.running + c.overrun + c.lost + c.releasing + c.released;
+    return this.running;
   }
 
-  /** Started jobs the worker still has to settle or give back. */
+  /** Started jobs the worker still has to settle or give back (in a HELD_STATES state). */
   get held(): number {
-    const c = this.counts;
-    return c.running + c.settling + c.overrun + c.lost + c.releasing;
+    return this.holding;
   }
 
   /** Jobs taken ahead and not started. */
   get prefetched(): number {
-    return this.counts.prefetched;
+    return this.counts[PREFETCHED.index];
   }
 
   /** Runs given up on after their timeout and grace that have not returned. */
   get abandoned(): number {
-    return this.counts.abandoned;
+    return this.counts[ABANDONED.index];
   }
 
   /** Records newly taken deliveries, in the order they are to start. */
   take(deliveries: readonly Delivery[]): void {
     for (const delivery of deliveries) this.waiting.push(new HeldJob(delivery));
-    this.counts.prefetched += deliveries.length;
+    this.counts[PREFETCHED.index] += deliveries.length;
   }
 
   /** The oldest prefetched job, now running. */
@@ -91,26 +85,31 @@ export class HeldJobs {
     await Promise.all(this.inState(...HELD_STATES).map((job) => job.settled));
   }
 
-  /** Moves `job` to `to` (see TRANSITIONS); a bug in the worker, `error`, lets it go with a rejection. */
-  move(job: HeldJob, to: HeldJobState, error?: unknown): void {
-    const from = job.state;
-    if (!TRANSITIONS[from].includes(to)) {
-      throw new Error(`@mindtrace/jobs bug: job ${job.delivery.job.id} on queue "${job.delivery.queue}" cannot go from ${from} to ${to}`);
+  /** Moves `job` to `state` (see TRANSITIONS); a bug in the worker, `error`, lets it go with a rejection. */
+  move(job: HeldJob, state: HeldJobState, error?: unknown): void {
+    const from = job.rule;
+    const to = STATE_RULES[state];
+    if ((from.next & to.bit) === 0) {
+      throw new Error(`@mindtrace/jobs bug: job ${job.delivery.job.id} on queue "${job.delivery.queue}" cannot go from ${from.name} to ${to.name}`);
     }
-    job.state = to;
-    this.counts[from]--;
-    this.counts[to]++;
-    if (from === 'prefetched' && to === 'done') {
-      const at = this.waiting.indexOf(job);
-      if (at >= 0) this.waiting.splice(at, 1);
+    job.rule = to;
+    this.counts[from.index]--;
+    this.counts[to.index]++;
+    this.running += to.runs - from.runs;
+    this.holding += to.held - from.held;
+    if (to === DONE) {
+      if (from === PREFETCHED) {
+        const at = this.waiting.indexOf(job);
+        if (at >= 0) this.waiting.splice(at, 1);
+      } else {
+        this.started.delete(job);
+      }
     }
-    if (to === 'done' && from !== 'prefetched') this.started.delete(job);
-    const letGo = HELD_STATES.includes(from) && !HELD_STATES.includes(to);
-    if (letGo) {
+    if (from.held > to.held) {
       job.letGo(error);
       this.onLetGo(job.delivery);
     }
-    // An abandoned run returning is a slot of maxAbandonedRuns freeing.
-    if (letGo || (RUN_STATES.includes(from) && !RUN_STATES.includes(to)) || from === 'abandoned') this.onChange();
+    // A slot or a held job freed; an abandoned run returning frees a place under maxAbandonedRuns.
+    if (from.held > to.held || from.runs > to.runs || from === ABANDONED) this.onChange();
   }
 }
