@@ -5,6 +5,7 @@
  * 0.3 – 0.5). When either is not where this expects, it answers undefined, and every DTO goes through
  * the public plainToInstance / instanceToPlain. test/unit/dto-validation.spec.ts fails the day they move.
  */
+
 /** A private map per decorator kind: class → property → metadata. */
 type DecoratorMap = Map<Function, Map<unknown, unknown>>;
 
