@@ -5,7 +5,7 @@ import { checkOpen, checkPriorityAllowed, deadLettersDroppedWarning, duplicateJo
 import { checkQueueName } from '../../backend/queue-name';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
 import { resolveRetention } from '../../backend/retention-options';
-import { BackendClosedError, JobNotFoundError, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError, UnsupportedCapabilityError } from '../../errors';
+import { BackendClosedError, JobNotFoundError, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError } from '../../errors';
 import { FinishedJobs } from './finished-jobs';
 import { checkLocalClientOptions, type LocalClientOptions } from './local-client.options';
 import { FileLocalEngine } from './file/file-local.engine';
@@ -15,9 +15,9 @@ import { LocalQueue, type Waiter } from './local-queue';
 import { WakeUpTimer } from './wake-up-timer';
 
 /**
- * The embedded backend: queues in this process's memory, nothing to install. Fast and exact, but its
- * jobs live and die with the process — use Redis or RabbitMQ when jobs must survive a restart or be
- * shared between processes.
+ * The embedded backend, nothing to run beside the app. By default its queues live in this process's
+ * memory and die with it; with `path` they live in a SQLite file (file/FileLocalEngine): durable, and
+ * shared by the processes of one host. Use Redis or RabbitMQ to share queues between hosts.
  */
 export class LocalClient implements JobBackend {
   readonly name = 'LocalClient';
@@ -298,20 +298,16 @@ export class LocalClient implements JobBackend {
   }
 
   async listQueues(): Promise<QueueSummary[]> {
-    if (this.file) throw this.fileCannotList('listQueues');
+    if (this.file) return this.file.listQueues();
     this.assertOpen();
     return [...this.queues.values()].map(({ name, type }) => ({ name, type })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async listJobs(queue: string, options: ListJobsOptions): Promise<JobPage> {
-    if (this.file) throw this.fileCannotList('listJobs');
+    if (this.file) return this.file.listJobs(queue, options);
     const q = this.queue(queue);
     const unfinished = [...this.jobs.values()].filter((job) => job.queue === queue && job.status !== 'completed' && job.status !== 'dead');
     return listLocalJobs({ type: q.type, unfinished, active: q.active.values(), finished: (kind) => this.finished.list(queue, kind) }, options);
-  }
-
-  private fileCannotList(call: string): UnsupportedCapabilityError {
-    return new UnsupportedCapabilityError(this.name, `${call} on a file (path)`, 'queueStats counts each state and getJob reads a job; the in-memory LocalClient, RedisClient and RabbitMQClient list');
   }
 
   async close(): Promise<void> {

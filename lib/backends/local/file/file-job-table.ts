@@ -1,5 +1,5 @@
-import type { Delivery, PublishItem } from '../../../backend/job-backend.interface';
-import type { JobFailure, QueueStats } from '../../../backend/job-state';
+import type { Delivery, ListJobsOptions, PublishItem, QueueSummary } from '../../../backend/job-backend.interface';
+import type { JobFailure, JobStatus, QueueStats } from '../../../backend/job-state';
 import type { QueueType } from '../../../backend/queue-type';
 import type { ResolvedRetention } from '../../../backend/retention-options';
 import { checkPriorityAllowed, duplicateJobIdError, notDeadLettersError } from '../../../backend/backend-rules';
@@ -270,6 +270,37 @@ export class FileJobTable {
       // Only those retention still kept count as purged.
       return ids.length;
     });
+  }
+
+  /** Every declared queue (sorted by the caller). */
+  queues(): QueueSummary[] {
+    return this.sql('SELECT name, type FROM queues').all() as unknown as QueueSummary[];
+  }
+
+  /** A page of the queue's jobs in one state, in the order the state keeps them (see JobBackend.listJobs). */
+  listJobs(queue: string, { state, offset, limit }: ListJobsOptions, now: number): { total: number; rows: FileJobRow[] } {
+    this.typeOrThrow(queue);
+    const { where, order, params } = this.listing(state, now);
+    const total = this.sql(`SELECT count(*) AS n FROM jobs WHERE queue = ? AND ${where}`).get(queue, ...params)?.n as number;
+    const rows = this.sql(`SELECT * FROM jobs WHERE queue = ? AND ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(queue, ...params, limit, offset);
+    return { total, rows: rows as unknown as FileJobRow[] };
+  }
+
+  private listing(state: JobStatus, now: number): { where: string; order: string; params: SqliteValue[] } {
+    switch (state) {
+      case 'waiting':
+        return { where: `place = 'waiting'`, order: 'rank, seq', params: [] };
+      case 'delayed':
+        return { where: `place = 'delayed'`, order: 'due_at, seq', params: [] };
+      case 'active':
+        return { where: `place = 'active'`, order: 'started_at, rank, seq', params: [] };
+      case 'failed':
+        // In the order they will run: those due again first, then those in backoff by due time.
+        return { where: `status = 'failed' AND place IN ('waiting', 'delayed')`, order: `place = 'delayed', coalesce(due_at, 0), rank, seq`, params: [] };
+      case 'completed':
+      case 'dead':
+        return { where: 'place = ? AND due_at >= ?', order: 'rank, seq', params: [state, this.keptSince(state, now)] };
+    }
   }
 
   typeOrThrow(queue: string): QueueType {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, PublishItem } from '../../../backend/job-backend.interface';
+import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem, QueueSummary } from '../../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../../backend/job-state';
 import { checkOpen, deadLettersDroppedWarning } from '../../../backend/backend-rules';
 import { checkQueueName } from '../../../backend/queue-name';
@@ -44,6 +44,8 @@ export class FileLocalEngine implements JobBackend {
     stallCount: true,
     uniqueJobIds: true,
     releaseKeepsOrder: true,
+    queueListing: true,
+    jobListing: ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'],
   };
 
   private readonly db: SqliteDatabase;
@@ -200,6 +202,17 @@ export class FileLocalEngine implements JobBackend {
   async queueStats(queue: string): Promise<QueueStats> {
     this.assertOpen();
     return this.table.stats(queue, Date.now());
+  }
+
+  async listQueues(): Promise<QueueSummary[]> {
+    this.assertOpen();
+    return this.table.queues().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async listJobs(queue: string, options: ListJobsOptions): Promise<JobPage> {
+    this.assertOpen();
+    const { total, rows } = this.table.listJobs(queue, options, Date.now());
+    return { total, jobs: rows.map(stateOf) };
   }
 
   async close(): Promise<void> {
