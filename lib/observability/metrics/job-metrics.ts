@@ -9,9 +9,15 @@ import type { JobInstrumentation } from '../job-instrumentation';
 import { CachedQueueStats } from './cached-queue-stats';
 import { loadPromClient } from './prom-client-package';
 
+/** A prom-client Registry, typed loosely so this package's types do not need prom-client. */
+export interface MetricsRegistry {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
+
 export interface JobMetricsOptions {
   /** Where the metrics are registered. Default prom-client's global `register` (what @willsoto/nestjs-prometheus serves). */
-  registry?: Registry;
+  registry?: MetricsRegistry;
   /** Prefix of every metric name. Default `mindtrace_jobs_`. */
   prefix?: string;
   /** How long queue counts read for the gauges are reused. Default 5000 ms. */
@@ -28,7 +34,7 @@ const GAUGES = ['waiting', 'active', 'delayed', 'dead'] as const;
  * run and wait-time histograms, and gauges of each queue's counts read from the backend when scraped.
  */
 export class JobMetrics implements JobInstrumentation {
-  readonly registry: Registry;
+  readonly registry: MetricsRegistry;
   private readonly published: Counter<'queue'>;
   private readonly completed: Counter<'queue'>;
   private readonly failed: Counter<'queue'>;
@@ -45,13 +51,13 @@ export class JobMetrics implements JobInstrumentation {
   constructor(options: JobMetricsOptions = {}) {
     checkOptionKeys('new JobMetrics', '', options, ['registry', 'prefix', 'statsMaxAgeMs', 'buckets']);
     const prom = loadPromClient('JobMetrics');
-    const { registry = prom.register, prefix = 'mindtrace_jobs_', statsMaxAgeMs = DEFAULT_STATS_MAX_AGE_MS, buckets } = options;
+    const { registry = prom.register as MetricsRegistry, prefix = 'mindtrace_jobs_', statsMaxAgeMs = DEFAULT_STATS_MAX_AGE_MS, buckets } = options;
     if (!(typeof statsMaxAgeMs === 'number' && statsMaxAgeMs >= 0)) {
       throw new InvalidOptionError('new JobMetrics', 'statsMaxAgeMs', `must be a number of milliseconds >= 0, got ${String(statsMaxAgeMs)}`);
     }
     this.registry = registry;
     this.statsMaxAgeMs = statsMaxAgeMs;
-    const registers = [registry];
+    const registers = [registry as Registry];
     const counter = (name: string, help: string) => new prom.Counter({ name: prefix + name, help, labelNames: ['queue'] as const, registers });
     this.published = counter('published_total', 'Jobs published, per queue.');
     this.completed = counter('completed_total', 'Runs that completed their job, per queue.');

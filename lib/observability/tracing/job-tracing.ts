@@ -8,8 +8,11 @@ import { MessagingAttributes, messagingSystemOf } from './messaging-attributes';
 import { fromTraceContext, toTraceContext } from './w3c-trace-context';
 
 export interface JobTracingOptions {
-  /** Where spans go. Default: the global tracer provider (what your OpenTelemetry SDK registered). */
-  tracerProvider?: TracerProvider;
+  /**
+   * Where spans go: an OpenTelemetry TracerProvider. Default: the global one (what your OpenTelemetry
+   * SDK registered). Typed loosely so this package's types do not need @opentelemetry/api.
+   */
+  tracerProvider?: { getTracer(name: string, version?: string): unknown };
 }
 
 /**
@@ -26,7 +29,8 @@ export class JobTracing implements JobInstrumentation {
 
   constructor(options: JobTracingOptions = {}) {
     this.api = loadOpenTelemetryApi('JobTracing');
-    this.tracer = (options.tracerProvider ?? this.api.trace.getTracerProvider()).getTracer('@mindtrace/jobs');
+    const provider = (options.tracerProvider as TracerProvider | undefined) ?? this.api.trace.getTracerProvider();
+    this.tracer = provider.getTracer('@mindtrace/jobs');
   }
 
   attach(orchestrator: Orchestrator): void {
