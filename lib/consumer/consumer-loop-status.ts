@@ -7,14 +7,18 @@ export type ConsumerLoopState = 'running' | 'reconnecting' | 'stopped' | 'crashe
 
 /**
  * The facts health checks read about one consumer's loop, kept up to date by its QueueWorker: set on
- * state changes and when jobs are taken, never per run, so keeping them costs the loop nothing.
+ * state changes, and a count bumped when jobs are taken. Taking reads no clock: the health check
+ * dates the count's changes itself, so keeping these costs the loop one increment per fetch.
  */
 export class ConsumerLoopStatus {
   state: ConsumerLoopState = 'stopped';
   /** Epoch ms the loop entered its state. */
   since = Date.now();
-  /** Epoch ms the loop last took jobs, or (re)started: what "has taken nothing for a while" measures from. */
-  lastTakenAt = Date.now();
+  /** Fetches that took jobs, since the loop was made. */
+  private takes = 0;
+  /** The count as a health check last saw it, and when it saw it change (or the loop (re)started). */
+  private seenTakes = 0;
+  private seenTakingAt = Date.now();
   /** Why it is reconnecting or crashed. */
   lastError: string | null = null;
 
@@ -34,8 +38,8 @@ export class ConsumerLoopStatus {
   running(): void {
     if (this.state === 'running') return;
     const now = Date.now();
-    // A restart or a recovered connection starts the idle clock again.
-    if (this.state !== 'reconnecting') this.lastTakenAt = now;
+    // A restart starts the idle clock again.
+    if (this.state !== 'reconnecting') this.seenTakingAt = now;
     this.enter('running', null, now);
   }
 
@@ -44,7 +48,20 @@ export class ConsumerLoopStatus {
   }
 
   took(): void {
-    this.lastTakenAt = Date.now();
+    this.takes++;
+  }
+
+  /**
+   * When the loop last took jobs, as health checks see it: the first check after a take (or the
+   * loop's start). Precise to the interval between checks, which is all "has taken nothing for a
+   * while" needs.
+   */
+  lastTakenAt(now: number): number {
+    if (this.takes !== this.seenTakes) {
+      this.seenTakes = this.takes;
+      this.seenTakingAt = now;
+    }
+    return this.seenTakingAt;
   }
 
   ended(error?: unknown): void {

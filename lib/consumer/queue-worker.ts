@@ -148,7 +148,7 @@ export class QueueWorker {
           this.fetching = true;
           deliveries = await backend.fetch(this.queue, capacity, { wait: !untilEmpty && !ahead, signal: this.fetchAbort.signal, leaseMs: this.options.leaseMs });
           failures = 0;
-          loop.running();
+          if (loop.state === 'reconnecting') loop.running();
         } catch (err) {
           if (!(err instanceof TransientBackendError)) throw err;
           loop.reconnecting(err);

@@ -92,7 +92,7 @@ export class RunPipeline {
       // The handler runs in a later microtask, never inside start(); a synchronous throw lands in the
       // catch below like a rejection, and a synchronous result is not wrapped in promises.
       await undefined;
-      let result = scope.within(() => this.parts.handler(Job.fromRecord(record, payload), context));
+      let result = scope.within(this.parts.handler, Job.fromRecord(record, payload), context);
       if (isThenable(result)) {
         const timeout = options.timeout;
         result = await (timeout === undefined ? result : withinTimeout(queue, job, result, timeout));

@@ -16,7 +16,7 @@ export interface InstrumentationHooks {
 
 function noop(): void {}
 
-const NO_RUN: RunScope = Object.freeze({ within: <T>(run: () => T): T => run(), end: noop });
+const NO_RUN: RunScope = Object.freeze({ within: <A, B, T>(run: (job: A, context: B) => T, job: A, context: B): T => run(job, context), end: noop });
 
 export const NO_HOOKS: InstrumentationHooks = Object.freeze({
   active: false,
@@ -45,7 +45,8 @@ export function hooksOf(list: readonly JobInstrumentation[]): InstrumentationHoo
       const scopes = runners.map((item) => item.running!(queue, record));
       return {
         // The first instrumentation's scope is the outermost.
-        within: <T>(run: () => T): T => scopes.reduceRight<() => T>((inner, scope) => () => scope.within(inner), run)(),
+        within: <A, B, T>(run: (job: A, context: B) => T, job: A, context: B): T =>
+          scopes.reduceRight<(job: A, context: B) => T>((inner, scope) => (j, c) => scope.within(inner, j, c), run)(job, context),
         end: (error?: unknown) => scopes.forEach((scope) => scope.end(error)),
       };
     },

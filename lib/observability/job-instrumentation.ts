@@ -4,7 +4,8 @@ import type { Orchestrator } from '../orchestrator/orchestrator';
 
 /** One run as an instrumentation sees it: the handler runs `within` it, then `end` says how the attempt went. */
 export interface RunScope {
-  within<T>(run: () => T): T;
+  /** Calls `run(job, context)` inside the scope (a span's context); the arguments are passed, not closed over, so a run costs no closure. */
+  within<A, B, T>(run: (job: A, context: B) => T, job: A, context: B): T;
   /** Called once, with the error when the attempt failed. */
   end(error?: unknown): void;
 }

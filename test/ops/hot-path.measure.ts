@@ -1,7 +1,8 @@
 /**
  * The cost of the observability hooks on the hot path, on the embedded backend (no broker noise):
- * jobs/s of publish (one call per job) and of consume (serial and concurrency 16). Not a test (it
- * asserts nothing). Compare trees by pointing MT_ROOT at each (e.g. a worktree without the hooks):
+ * CPU microseconds per job (this process's user + system time, so other processes on a busy machine
+ * count far less than in wall time) and jobs/s, of publish (one call per job) and of consume (serial
+ * and concurrency 16). Not a test (it asserts nothing). Compare trees by pointing MT_ROOT at each (e.g. a worktree without the hooks):
  *
  *   MT_ROOT=/path/to/tree npx ts-node --transpile-only test/ops/hot-path.measure.ts
  *   MT_INSTRUMENT=1 …   also gives the orchestrator JobTracing (no SDK registered) and JobMetrics
@@ -27,33 +28,50 @@ function instrumentation(): object[] {
   return [new lib.JobTracing(), new lib.JobMetrics({ registry: new Registry() })];
 }
 
-async function round(concurrency: number): Promise<{ publish: number; consume: number }> {
+interface Round {
+  publish: number;
+  consume: number;
+  publishCpuUs: number;
+  consumeCpuUs: number;
+}
+
+/** CPU time this process used since `from`, in microseconds. */
+function cpuSince(from: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(from);
+  return used.user + used.system;
+}
+
+async function round(concurrency: number): Promise<Round> {
   const options = process.env.MT_INSTRUMENT === '1' ? { instrumentation: instrumentation() } : {};
   const orchestrator = new lib.Orchestrator(new lib.LocalClient(), options as never);
   const queue = `hot-${concurrency}`;
   await orchestrator.register(fixtures.taskSchema(queue));
   let start = performance.now();
+  let cpu = process.cpuUsage();
   for (let i = 0; i < JOBS; i++) await orchestrator.publish(queue, { label: 'x' });
+  const publishCpuUs = cpuSince(cpu) / JOBS;
   const publish = JOBS / ((performance.now() - start) / 1000);
   const consumer = new fixtures.FnConsumer(queue, () => undefined, { concurrency });
   consumer.connect(orchestrator);
   start = performance.now();
+  cpu = process.cpuUsage();
   await consumer.consume(JOBS);
+  const consumeCpuUs = cpuSince(cpu) / JOBS;
   const consume = JOBS / ((performance.now() - start) / 1000);
   await orchestrator.close();
-  return { publish, consume };
+  return { publish, consume, publishCpuUs, consumeCpuUs };
 }
 
-function median(values: number[]): number {
+function median(values: number[], digits = 0): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.floor(sorted.length / 2)]);
+  return Number(sorted[Math.floor(sorted.length / 2)].toFixed(digits));
 }
 
 async function main(): Promise<void> {
   lib.useJobsLogger(false);
   await round(1); // warm-up: JIT and caches
-  const serial: { publish: number; consume: number }[] = [];
-  const concurrent: { publish: number; consume: number }[] = [];
+  const serial: Round[] = [];
+  const concurrent: Round[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     serial.push(await round(1));
     concurrent.push(await round(16));
@@ -65,6 +83,9 @@ async function main(): Promise<void> {
       publishPerSec: median([...serial, ...concurrent].map((r) => r.publish)),
       consumeSerialPerSec: median(serial.map((r) => r.consume)),
       consumeConcurrency16PerSec: median(concurrent.map((r) => r.consume)),
+      publishCpuUsPerJob: median([...serial, ...concurrent].map((r) => r.publishCpuUs), 2),
+      consumeSerialCpuUsPerJob: median(serial.map((r) => r.consumeCpuUs), 2),
+      consumeConcurrency16CpuUsPerJob: median(concurrent.map((r) => r.consumeCpuUs), 2),
     })}\n`,
   );
 }

@@ -10,7 +10,7 @@ async function valueOf(registry: Registry, name: string, labels: Record<string, 
   const metric = registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name} in the registry`);
   const { values } = await metric.get();
-  const sample = values.find((v) => (!suffix || v.metricName === name + suffix) && Object.entries(labels).every(([key, label]) => v.labels[key] === label));
+  const sample = values.find((v) => (!suffix || (v as { metricName?: string }).metricName === name + suffix) && Object.entries(labels).every(([key, label]) => v.labels[key] === label));
   return sample?.value;
 }
 

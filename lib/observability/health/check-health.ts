@@ -48,13 +48,14 @@ async function askForStats(orchestrator: Orchestrator, queues: readonly string[]
 }
 
 function consumerHealth(loop: ConsumerLoopStatus, stats: QueueStats | undefined, maxIdleMs: number, now: number): ConsumerHealth {
+  const lastTakenAt = loop.lastTakenAt(now);
   const facts = {
     queue: loop.queue,
     consumer: loop.consumer,
     state: loop.state,
     concurrency: loop.concurrency,
     heldJobs: loop.heldJobs,
-    lastTakenAt: new Date(loop.lastTakenAt).toISOString(),
+    lastTakenAt: new Date(lastTakenAt).toISOString(),
   };
   const down = (reason: string): ConsumerHealth => ({ ...facts, status: 'down', reason });
   switch (loop.state) {
@@ -67,7 +68,7 @@ function consumerHealth(loop: ConsumerLoopStatus, stats: QueueStats | undefined,
     case 'running':
       break;
   }
-  const idleMs = now - loop.lastTakenAt;
+  const idleMs = now - lastTakenAt;
   if (stats && stats.waiting > 0 && idleMs > maxIdleMs) {
     return down(`it has taken no job for ${idleMs} ms while ${stats.waiting} wait (maxIdleMs ${maxIdleMs})`);
   }

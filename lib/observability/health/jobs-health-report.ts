@@ -30,7 +30,7 @@ export interface ConsumerHealth {
   concurrency: number;
   /** Jobs it holds now (taken ahead, running or settling). */
   heldJobs: number;
-  /** When it last took a job, or (re)started: ISO-8601 UTC. */
+  /** When it last took a job (as first seen by a health check), or (re)started: ISO-8601 UTC. */
   lastTakenAt: string;
   /** Why it is down. */
   reason?: string;

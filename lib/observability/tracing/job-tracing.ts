@@ -76,7 +76,7 @@ export class JobTracing implements JobInstrumentation {
     const runContext = api.trace.setSpan(parent, span);
     let ended = false;
     return {
-      within: (run) => api.context.with(runContext, run),
+      within: (run, job, context) => api.context.with(runContext, run, undefined, job, context),
       end: (error) => {
         if (ended) return;
         ended = true;
