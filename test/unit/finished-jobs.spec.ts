@@ -1,5 +1,6 @@
 import { DEFAULT_RETENTION, JobNotFoundError, type JobState, type ResolvedRetention } from '../../lib';
 import { FinishedJobs } from '../../lib/backends/local/finished-jobs';
+import { FinishedList } from '../../lib/backends/local/finished-list';
 
 /** The component under test holds plain states, as InMemoryJobStateStore does. */
 const state = (id: string, queue = 'q'): JobState => ({
@@ -188,5 +189,33 @@ describe('FinishedJobs waiters', () => {
     const waits = [finished.waitFor('a', new AbortController().signal), finished.waitFor('b', new AbortController().signal)];
     finished.close(reason);
     for (const wait of waits) await expect(settledWithin(wait)).rejects.toBe(reason);
+  });
+});
+
+describe('FinishedList', () => {
+  const job = (n: number) => ({ n, removed: false });
+
+  it('gives the oldest job still on it, skipping those taken off from anywhere', () => {
+    const list = new FinishedList<ReturnType<typeof job>>();
+    const jobs = [0, 1, 2, 3].map(job);
+    for (const j of jobs) list.push(j);
+    list.remove(jobs[0]);
+    list.remove(jobs[2]);
+    expect(list.size).toBe(2);
+    expect(list.oldest()).toBe(jobs[1]);
+    expect(list.toArray().map((j) => j.n)).toEqual([1, 3]);
+  });
+
+  it('does not keep what was taken off: memory follows the jobs on it, not those that passed through', () => {
+    const list = new FinishedList<ReturnType<typeof job>>();
+    // A dead-letter queue kept for ever whose letters are all redriven: none reaches the head by retention.
+    for (let n = 0; n < 10_000; n++) {
+      const j = job(n);
+      list.push(j);
+      if (n % 100 !== 0) list.remove(j);
+    }
+    expect(list.size).toBe(100);
+    expect((list as unknown as { fifo: { size: number } }).fifo.size).toBeLessThanOrEqual(2 * 100 + 64);
+    expect(list.toArray().map((j) => j.n)).toEqual(Array.from({ length: 100 }, (_, i) => i * 100));
   });
 });

@@ -1,6 +1,7 @@
 import type { JobState } from '../../backend/job-state';
 import type { ResolvedRetention } from '../../backend/retention-options';
 import { FinishWaiters } from './finish-waiters';
+import { FinishedList } from './finished-list';
 import { WakeUpTimer } from './wake-up-timer';
 
 export type FinishedKind = 'completed' | 'dead';
@@ -12,9 +13,12 @@ interface Finished<T> {
   readonly item: T;
   /** Epoch ms. */
   readonly at: number;
+  /** Its queue's lists, so leaving them needs no lookup. */
+  readonly lists: FinishedLists<T>;
+  removed: boolean;
 }
 
-type FinishedLists<T> = Record<FinishedKind, Map<string, Finished<T>>>;
+type FinishedLists<T> = Record<FinishedKind, FinishedList<Finished<T>>>;
 
 export interface FinishedJobsOptions<T> {
   retention: ResolvedRetention;
@@ -43,11 +47,12 @@ export class FinishedJobs<T> {
   /** Records the job as finished at `at`; those waiting for it get its state, then retention applies to its queue. */
   add(queue: string, kind: FinishedKind, id: string, item: T, at = Date.now()): void {
     this.remove(id);
-    const finished: Finished<T> = { id, queue, kind, item, at };
+    const lists = this.listsOf(queue);
+    const finished: Finished<T> = { id, queue, kind, item, at, lists, removed: false };
     this.byId.set(id, finished);
-    this.listsOf(queue)[kind].set(id, finished);
+    lists[kind].push(finished);
     if (this.waiters.has(id)) this.waiters.finished(id, () => this.options.snapshot(item));
-    this.prune(queue, at);
+    this.pruneLists(queue, lists, at);
     // +1: a job is kept while `now - at <= ageMs`, so it is due to go one millisecond later.
     this.timer.setNoLaterThan(at + this.options.retention[kind].ageMs + 1);
   }
@@ -57,8 +62,8 @@ export class FinishedJobs<T> {
     const finished = this.byId.get(id);
     if (!finished) return;
     this.byId.delete(id);
-    const lists = this.byQueue.get(finished.queue) as FinishedLists<T>;
-    lists[finished.kind].delete(id);
+    const { lists } = finished;
+    lists[finished.kind].remove(finished);
     if (lists.completed.size === 0 && lists.dead.size === 0) this.byQueue.delete(finished.queue);
   }
 
@@ -83,8 +88,7 @@ export class FinishedJobs<T> {
   /** The queue's jobs of this kind that retention keeps at `now`, oldest first. */
   list(queue: string, kind: FinishedKind, now = Date.now()): T[] {
     this.prune(queue, now);
-    const finished = this.byQueue.get(queue)?.[kind];
-    return finished ? Array.from(finished.values(), (f) => f.item) : [];
+    return this.byQueue.get(queue)?.[kind].toArray().map((finished) => finished.item) ?? [];
   }
 
   /** If the job is finished, drops what retention no longer keeps in its queue: a read never sees an expired job. */
@@ -112,7 +116,7 @@ export class FinishedJobs<T> {
   private listsOf(queue: string): FinishedLists<T> {
     let lists = this.byQueue.get(queue);
     if (!lists) {
-      lists = { completed: new Map(), dead: new Map() };
+      lists = { completed: new FinishedList(), dead: new FinishedList() };
       this.byQueue.set(queue, lists);
     }
     return lists;
@@ -121,14 +125,17 @@ export class FinishedJobs<T> {
   /** Drops the queue's finished jobs that the retention rules no longer keep at `now`, oldest first. */
   private prune(queue: string, now: number): void {
     const lists = this.byQueue.get(queue);
-    if (!lists) return;
+    if (lists) this.pruneLists(queue, lists, now);
+  }
+
+  private pruneLists(queue: string, lists: FinishedLists<T>, now: number): void {
     const { completed, dead } = this.options.retention;
-    for (let oldest = first(lists.completed); oldest && !keeps(completed, lists.completed.size, now - oldest.at); oldest = first(lists.completed)) {
+    for (let oldest = lists.completed.oldest(); oldest && !keeps(completed, lists.completed.size, now - oldest.at); oldest = lists.completed.oldest()) {
       this.drop(oldest);
     }
     if (lists.dead.size === 0) return;
     const dropped: string[] = [];
-    for (let oldest = first(lists.dead); oldest && !keeps(dead, lists.dead.size, now - oldest.at); oldest = first(lists.dead)) {
+    for (let oldest = lists.dead.oldest(); oldest && !keeps(dead, lists.dead.size, now - oldest.at); oldest = lists.dead.oldest()) {
       dropped.push(this.drop(oldest));
     }
     if (dropped.length > 0) this.options.onDeadDropped?.(queue, dropped);
@@ -147,16 +154,12 @@ export class FinishedJobs<T> {
     for (const [queue, lists] of [...this.byQueue]) {
       this.prune(queue, now);
       for (const kind of ['completed', 'dead'] as const) {
-        const oldest = first(lists[kind]);
+        const oldest = lists[kind].oldest();
         if (oldest) next = Math.min(next, oldest.at + retention[kind].ageMs + 1);
       }
     }
     this.timer.setNoLaterThan(next);
   }
-}
-
-function first<T>(finished: Map<string, Finished<T>>): Finished<T> | undefined {
-  return finished.values().next().value;
 }
 
 /** Whether a rule keeps the oldest of `size` jobs, finished `age` ms ago. */

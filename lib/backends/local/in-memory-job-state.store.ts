@@ -20,7 +20,7 @@ export class InMemoryJobStateStore implements JobStateStore {
     this.finished = new FinishedJobs<JobState>({
       retention: resolveRetention('InMemoryJobStateStore', options.retention),
       snapshot: (state) => ({ ...state }),
-      onDropped: (id) => this.forgetOne(id),
+      onDropped: (id) => this.jobs.delete(id),
     });
   }
 

@@ -61,7 +61,7 @@ export class LocalClient implements JobBackend {
     this.finished = new FinishedJobs<LocalJob>({
       retention,
       snapshot: snapshotOf,
-      onDropped: (_id, job) => this.forget(job),
+      onDropped: (id) => this.jobs.delete(id),
       onDeadDropped: (queue, ids) => this.logger.warn(deadLettersDroppedWarning(queue, ids, retention.dead)),
     });
   }

@@ -65,6 +65,22 @@ export class FifoList<T> {
     return out;
   }
 
+  /** The items, head first, without removing them. */
+  toArray(): T[] {
+    const out: T[] = new Array(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.items[(this.head + i) % this.items.length] as T;
+    return out;
+  }
+
+  /** Keeps only the items `keep` says yes to, in their order. */
+  retain(keep: (item: T) => boolean): void {
+    const kept = this.toArray().filter(keep);
+    this.items = new Array(Math.max(16, this.items.length));
+    for (let i = 0; i < kept.length; i++) this.items[i] = kept[i];
+    this.head = 0;
+    this.count = kept.length;
+  }
+
   private grow(): void {
     const bigger: (T | undefined)[] = new Array(this.items.length * 2);
     for (let i = 0; i < this.count; i++) bigger[i] = this.items[(this.head + i) % this.items.length];
