@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalClient, Orchestrator } from '../../lib';
 import { DetectorService } from '../../sample/detection/detector.service';
+import { objectDetectionSchema } from '../../sample/detection/object-detection.schema';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 /** `nest start` compiles the sample before it runs it: generous, for a loaded 2-core machine. */
@@ -82,6 +85,43 @@ describe('npm start', () => {
       await start.exited;
     }
   }, START_GUARD_MS);
+
+  it('keeps its jobs in its file (JOBS_FILE) across a restart: a finished job and its result, and a job published while it was down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobs-sample-'));
+    const file = join(dir, 'queue.db');
+    const portOf = async (start: NpmStart): Promise<string> => (await start.printed(/listening on http:\/\/localhost:(\d+)/))[1];
+    const first = npmStart({ PORT: '0', JOBS_FILE: file });
+    let finished: string;
+    try {
+      const response = await fetch(`http://127.0.0.1:${await portOf(first)}/detections`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ image_path: '/img/before.jpg' }),
+      });
+      finished = ((await response.json()) as { id: string }).id;
+      await first.printed(new RegExp(`job ${finished} completed`));
+    } finally {
+      stopGroup(first);
+      await first.exited;
+    }
+
+    // Another process (this one) publishes to the file while the app is down; the restarted app runs it.
+    const orchestrator = new Orchestrator(new LocalClient({ path: file }));
+    await orchestrator.register(objectDetectionSchema);
+    const whileDown = await orchestrator.publish('object_detection', { image_path: '/img/while-down.jpg' });
+    const second = npmStart({ PORT: '0', JOBS_FILE: file });
+    try {
+      const port = await portOf(second);
+      const before = (await (await fetch(`http://127.0.0.1:${port}/jobs/${finished}`)).json()) as { status: string; result: unknown };
+      expect(before).toMatchObject({ status: 'completed', result: { objects: new DetectorService().detect('/img/before.jpg') } });
+      expect(await orchestrator.waitForResult(whileDown, { timeout: 30_000 })).toEqual({ objects: new DetectorService().detect('/img/while-down.jpg') });
+    } finally {
+      stopGroup(second);
+      await second.exited;
+      await orchestrator.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 2 * START_GUARD_MS);
 
   it('exits 1 with one readable line when its Redis does not answer, instead of an unhandled rejection', async () => {
     // Port 1 is closed: the same as a Redis that is down.

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -16,6 +19,8 @@ describe('sample app', () => {
 
   beforeAll(async () => {
     delete process.env.JOBS_BACKEND;
+    // A file of this run's own: the default one may be in use by an `npm start` (the startup test).
+    process.env.JOBS_FILE = join(mkdtempSync(join(tmpdir(), 'jobs-sample-e2e-')), 'queue.db');
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
