@@ -2,8 +2,7 @@ import { ConsumerDefinitionError, ConsumerStateError } from '../errors';
 import type { Job } from '../job/job';
 import { JobEvents, type JobEventListener, type JobEventType } from '../orchestrator/job-events';
 import type { Orchestrator } from '../orchestrator/orchestrator';
-import { consumerDecorator, type ConsumerMetadata } from '../nest/decorators/consumer.decorator';
-import { CONSUMER_METADATA } from '../nest/jobs.constants';
+import { consumerDecorator, consumerMetadataOf } from './consumer-metadata';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options';
 import { QueueWorker, type RunContext } from './queue-worker';
 
@@ -24,7 +23,7 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
    * `super()` without arguments), the queue and options come from the class's `@Consumer` decorator.
    */
   constructor(queueName?: string, options?: ConsumerOptions) {
-    const decorated = queueName === undefined ? decoratorOf(new.target) : undefined;
+    const decorated = queueName === undefined ? consumerMetadataOf(new.target) : undefined;
     const queue = queueName ?? decorated?.queue;
     if (typeof queue !== 'string' || queue.length === 0) {
       throw new ConsumerDefinitionError(
@@ -89,13 +88,6 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
     if (!this.worker) throw new ConsumerStateError(`${this.constructor.name}("${this.queueName}") is not connected — call connect(orchestrator) first`);
     return this.worker;
   }
-}
-
-/** What `@Consumer(queue, options)` recorded on the class (or a decorated ancestor), if anything. */
-function decoratorOf(target: Function): ConsumerMetadata | undefined {
-  // reflect-metadata is loaded wherever decorators are; a plain script may not have it.
-  if (typeof Reflect.getMetadata !== 'function') return undefined;
-  return Reflect.getMetadata(CONSUMER_METADATA, target) as ConsumerMetadata | undefined;
 }
 
 type ConsumerDecoratorFactory = (queue: string, options?: ConsumerOptions) => ClassDecorator;

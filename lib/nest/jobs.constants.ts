@@ -1,5 +1,5 @@
 /** Metadata keys and injection tokens, namespaced so they cannot collide with other modules'. */
-export const CONSUMER_METADATA = 'mindtrace:jobs:consumer';
+export { CONSUMER_METADATA } from '../consumer/consumer-metadata';
 export const RUN_METADATA = 'mindtrace:jobs:run';
 export const ON_JOB_EVENT_METADATA = 'mindtrace:jobs:on-job-event';
 /** The JobsModule options after checking, defaults filled in (ResolvedJobsModuleOptions). */
