@@ -108,7 +108,15 @@ export class Orchestrator {
     checkQueueName('publish', queue);
     checkPublishOptions(queue, options);
     const items = [this.toPublishItem(queue, this.schemas.get(queue), job, dueTimeOf(queue, options), options.priority)];
-    await this.send(queue, items);
+    // send()'s steps written out: one async frame less on the path every single publish takes.
+    const published = this.hooks.publishing(queue, items);
+    try {
+      await this.backend.publish(queue, items);
+    } catch (error) {
+      published(error);
+      throw error;
+    }
+    published();
     return items[0].job.id;
   }
 
