@@ -15,7 +15,11 @@ import { DeadlineTimer } from './deadline-timer';
 import { FetchWaiters, type FetchWaiter } from './fetch-waiters';
 import { WakeFile } from './wake-file';
 import { deliveryOf, failureOf, recordOf, stateOf } from './file-job-row';
-import { FileJobTable, type MoveEffects } from './file-job-table';
+import { FileJobMoves } from './file-job-moves';
+import { FileJobReads } from './file-job-reads';
+import { FileRetention } from './file-retention';
+import type { MoveEffects } from './move-effects';
+import { StatementCache } from './statement-cache';
 import { prepareDatabase, type Durability } from './file-schema';
 import { openSqlite } from './open-sqlite';
 import type { SqliteDatabase, SqliteDriverName } from './sqlite-driver';
@@ -29,7 +33,7 @@ export interface FileEngineOptions {
 
 /**
  * The Local backend on a SQLite file: durable, and shared by every process of the host that opens the
- * same file. Each move is one transaction (FileJobTable); a taken job is leased, so a job whose
+ * same file. Each move is one transaction (FileJobMoves); a taken job is leased, so a job whose
  * holder was killed runs again once its lease runs out. Waiting fetches and waitForFinished wake on
  * the wake files other processes write to (WakeFile) and on one timer for the next due moment.
  */
@@ -49,7 +53,8 @@ export class FileLocalEngine implements JobBackend {
   };
 
   private readonly db: SqliteDatabase;
-  private readonly table: FileJobTable;
+  private readonly reads: FileJobReads;
+  private readonly moves: FileJobMoves;
   /** Written after a move that makes work (or a nearer deadline) appear; waiting fetches watch it. */
   private readonly workFile: WakeFile;
   /** Written after a job finishes or is dropped; waitForFinished callers watch it. */
@@ -72,7 +77,10 @@ export class FileLocalEngine implements JobBackend {
     mkdirSync(dirname(options.path), { recursive: true });
     this.db = openSqlite('LocalClient', options.path, options.driver);
     prepareDatabase(this.db, options.durability);
-    this.table = new FileJobTable(this.db, options.retention);
+    const statements = new StatementCache(this.db);
+    const retention = new FileRetention(statements, options.retention);
+    this.reads = new FileJobReads(statements, retention);
+    this.moves = new FileJobMoves(statements, this.reads, retention);
     this.workFile = new WakeFile(`${options.path}-work`, () => this.serveFetches());
     this.finishFile = new WakeFile(`${options.path}-finished`, () => this.checkFinished());
     // Watching from the start: a move another process commits after any read of ours is then seen.
@@ -87,40 +95,40 @@ export class FileLocalEngine implements JobBackend {
   async declareQueue(queue: string, type: QueueType): Promise<void> {
     this.assertOpen();
     checkQueueName(`${this.name}.declareQueue`, queue);
-    this.table.declare(queue, type);
+    this.moves.declare(queue, type);
   }
 
   async queueType(queue: string): Promise<QueueType | null> {
     this.assertOpen();
-    return this.table.typeOf(queue);
+    return this.reads.typeOf(queue);
   }
 
   async deleteQueue(queue: string): Promise<void> {
     this.assertOpen();
-    this.afterMove(this.table.deleteQueue(queue));
+    this.afterMove(this.moves.deleteQueue(queue));
   }
 
   async cleanQueue(queue: string): Promise<number> {
     this.assertOpen();
-    const { value, effects } = this.table.clean(queue);
+    const { value, effects } = this.moves.clean(queue);
     this.afterMove(effects);
     return value;
   }
 
   async countWaiting(queue: string): Promise<number> {
     this.assertOpen();
-    return this.table.count(queue, 'waiting', Date.now());
+    return this.reads.count(queue, 'waiting', Date.now());
   }
 
   async publish(queue: string, items: PublishItem[]): Promise<void> {
     this.assertOpen();
-    this.afterMove(this.table.publish(queue, items, Date.now()));
+    this.afterMove(this.moves.publish(queue, items, Date.now()));
   }
 
   async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
     this.assertOpen();
     if (options.signal?.aborted) {
-      this.table.typeOrThrow(queue);
+      this.reads.typeOrThrow(queue);
       return [];
     }
     const taken = this.claim(queue, max, options.leaseMs);
@@ -132,7 +140,7 @@ export class FileLocalEngine implements JobBackend {
 
   async extendLease(delivery: Delivery, leaseMs: number): Promise<void> {
     this.assertOpen();
-    this.table.extend(delivery, leaseMs, Date.now());
+    this.moves.extend(delivery, leaseMs, Date.now());
   }
 
   async complete(delivery: Delivery, result: unknown): Promise<void> {
@@ -147,23 +155,23 @@ export class FileLocalEngine implements JobBackend {
 
   async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
     this.assertOpen();
-    this.afterMove(this.table.retry(delivery, failure, delayMs, Date.now()));
+    this.afterMove(this.moves.retry(delivery, failure, delayMs, Date.now()));
   }
 
   async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
     this.assertOpen();
-    const { effects } = this.table.transaction((effects) => this.table.deadLetter(delivery, failure, Date.now(), effects));
+    const { effects } = this.moves.transaction((effects) => this.moves.deadLetter(delivery, failure, Date.now(), effects));
     this.afterMove(effects);
   }
 
   async release(delivery: Delivery): Promise<void> {
     this.assertOpen();
-    this.afterMove(this.table.release(delivery));
+    this.afterMove(this.moves.release(delivery));
   }
 
   async getJob(id: string): Promise<JobState | null> {
     this.assertOpen();
-    const row = this.table.get(id, Date.now());
+    const row = this.reads.get(id, Date.now());
     return row ? stateOf(row) : null;
   }
 
@@ -171,7 +179,7 @@ export class FileLocalEngine implements JobBackend {
     this.assertOpen();
     // Watching before reading: a finish committed after the read below is then seen.
     this.finishFile.watch();
-    const row = this.table.get(id, Date.now());
+    const row = this.reads.get(id, Date.now());
     if (!row) throw new JobNotFoundError(id);
     if (row.place === 'completed' || row.place === 'dead') return stateOf(row);
     const finished = this.finishWaiters.wait(id, signal);
@@ -182,36 +190,36 @@ export class FileLocalEngine implements JobBackend {
 
   async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
     this.assertOpen();
-    return this.table.listDead(queue, limit, Date.now()).map((row) => ({ job: recordOf(row), error: failureOf(row) as JobFailure }));
+    return this.reads.listDead(queue, limit, Date.now()).map((row) => ({ job: recordOf(row), error: failureOf(row) as JobFailure }));
   }
 
   async redrive(queue: string, ids?: readonly string[]): Promise<number> {
     this.assertOpen();
-    const { value, effects } = this.table.redrive(queue, ids, Date.now());
+    const { value, effects } = this.moves.redrive(queue, ids, Date.now());
     this.afterMove(effects);
     return value;
   }
 
   async purgeDeadLetters(queue: string): Promise<number> {
     this.assertOpen();
-    const { value, effects } = this.table.purgeDead(queue);
+    const { value, effects } = this.moves.purgeDead(queue, Date.now());
     this.afterMove(effects);
     return value;
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
     this.assertOpen();
-    return this.table.stats(queue, Date.now());
+    return this.reads.stats(queue, Date.now());
   }
 
   async listQueues(): Promise<QueueSummary[]> {
     this.assertOpen();
-    return this.table.queues().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.reads.queues().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async listJobs(queue: string, options: ListJobsOptions): Promise<JobPage> {
     this.assertOpen();
-    const { total, rows } = this.table.listJobs(queue, options, Date.now());
+    const { total, rows } = this.reads.listJobs(queue, options, Date.now());
     return { total, jobs: rows.map(stateOf) };
   }
 
@@ -238,12 +246,12 @@ export class FileLocalEngine implements JobBackend {
   private writeCompletions(batch: PendingCompletion[]): void {
     const outcomes: (Delivery[] | Error)[] = [];
     try {
-      const { effects } = this.table.transaction((effects) => {
+      const { effects } = this.moves.transaction((effects) => {
         const now = Date.now();
         for (const { delivery, result, next } of batch) {
           try {
-            this.table.complete(delivery, result, now, effects);
-            const taken = next && next.max > 0 ? this.table.claim(delivery.queue, next.max, next.leaseMs, now, () => this.nextToken(), effects) : [];
+            this.moves.complete(delivery, result, now, effects);
+            const taken = next && next.max > 0 ? this.moves.claim(delivery.queue, next.max, next.leaseMs, now, () => this.nextToken(), effects) : [];
             outcomes.push(taken.map(deliveryOf));
           } catch (err) {
             outcomes.push(err as Error);
@@ -259,7 +267,7 @@ export class FileLocalEngine implements JobBackend {
   }
 
   private claim(queue: string, max: number, leaseMs: number): Delivery[] {
-    const { value, effects } = this.table.transaction((effects) => this.table.claim(queue, max, leaseMs, Date.now(), () => this.nextToken(), effects));
+    const { value, effects } = this.moves.transaction((effects) => this.moves.claim(queue, max, leaseMs, Date.now(), () => this.nextToken(), effects));
     this.afterMove(effects);
     return value.map(deliveryOf);
   }
@@ -302,8 +310,8 @@ export class FileLocalEngine implements JobBackend {
   private serve(waiter: FetchWaiter): void {
     if (!this.fetchWaiters.has(waiter)) return;
     try {
-      if (this.table.typeOf(waiter.queue) === null) waiter.settle([]);
-      else if (this.table.hasWork(waiter.queue, Date.now())) {
+      if (this.reads.typeOf(waiter.queue) === null) waiter.settle([]);
+      else if (this.reads.hasWork(waiter.queue, Date.now())) {
         const taken = this.claim(waiter.queue, waiter.max, waiter.leaseMs);
         if (taken.length > 0) waiter.settle(taken);
       }
@@ -317,7 +325,7 @@ export class FileLocalEngine implements JobBackend {
     if (this.closed) return;
     const now = Date.now();
     for (const id of [...this.awaited]) {
-      const row = this.table.get(id, now);
+      const row = this.reads.get(id, now);
       if (!row) this.finishWaiters.gone(id);
       else if (row.place === 'completed' || row.place === 'dead') this.finishWaiters.finished(id, () => stateOf(row));
     }
@@ -331,7 +339,7 @@ export class FileLocalEngine implements JobBackend {
     const fetching = this.fetchWaiters.size > 0;
     this.workFile.hold(fetching);
     this.finishFile.hold(this.awaited.size > 0);
-    if (fetching) this.deadline.set(this.table.nextDeadline());
+    if (fetching) this.deadline.set(this.reads.nextDeadline());
     else this.deadline.clear();
   }
 }
