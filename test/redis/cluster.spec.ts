@@ -192,6 +192,8 @@ it('a publish whose id index claim gets no answer fails with RedisUnavailableErr
   const error = await thrown(backend.publish(queue, [{ job }]));
   expect(error).toBeInstanceOf(RedisUnavailableError);
   expect(error).toMatchObject({ operation: 'publish', queue });
+  // It names where the client connects: the cluster's nodes, read through ioredis's public API.
+  expect((error as RedisUnavailableError).address).toMatch(/^cluster (127\.0\.0\.1:\d+, ){2,}127\.0\.0\.1:\d+$/);
   // Answered once the pause ends; then the client closes cleanly.
   await indexNode.ping();
   await backend.close();

@@ -121,11 +121,28 @@ function checkCommandTimeout(where: string, ms: unknown): number {
 /** Where the client connects, for error messages: never the credentials. */
 export function addressOf(redis: Redis | Cluster): string {
   if (isCluster(redis)) {
-    const nodes = (redis as unknown as { startupNodes: (string | number | { host?: string; port?: number })[] }).startupNodes ?? [];
-    return `cluster ${nodes.map((node) => (typeof node === 'object' ? `${node.host ?? '127.0.0.1'}:${node.port ?? 6379}` : String(node))).join(', ')}`;
+    const nodes = clusterNodesOf(redis);
+    return nodes.length > 0 ? `cluster ${nodes.join(', ')}` : 'cluster (no node known yet)';
   }
   const { path, host, port } = redis.options;
   return path ? path : `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+}
+
+/**
+ * The one reach into ioredis's internals here: a Cluster not yet connected (as when a client is built)
+ * knows its nodes only in its private `startupNodes`. The public `nodes()` comes first; if the private
+ * field moves, the address reads "no node known yet" (test/redis/cluster.spec.ts checks it names nodes).
+ */
+function clusterNodesOf(cluster: Cluster): string[] {
+  const connected = cluster.nodes('all').map((node) => `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`);
+  if (connected.length > 0) return connected;
+  const startup: unknown = (cluster as unknown as { startupNodes?: unknown }).startupNodes;
+  if (!Array.isArray(startup)) return [];
+  return startup.map((node: unknown) =>
+    typeof node === 'object' && node !== null
+      ? `${(node as { host?: string }).host ?? '127.0.0.1'}:${(node as { port?: number }).port ?? 6379}`
+      : String(node),
+  );
 }
 
 /** An ioredis `Cluster` (checked by its flag, so a Cluster from another copy of ioredis counts too). */
