@@ -7,18 +7,15 @@ import { checkOpen, deadLettersDroppedWarning } from '../../../backend/backend-r
 import { checkQueueName } from '../../../backend/queue-name';
 import { QUEUE_TYPES, type QueueType } from '../../../backend/queue-type';
 import type { ResolvedRetention } from '../../../backend/retention-options';
-import { BackendClosedError, JobNotFoundError } from '../../../errors';
+import { BackendClosedError } from '../../../errors';
 import { Logger } from '../../../logger/logger';
-import { FinishWaiters } from '../finish-waiters';
 import { CompletionBatch, type PendingCompletion } from './completion-batch';
-import { DeadlineTimer } from './deadline-timer';
-import { FetchWaiters, type FetchWaiter } from './fetch-waiters';
-import { WakeFile } from './wake-file';
 import { deliveryOf, failureOf, recordOf, stateOf } from './file-job-row';
 import { FileJobMoves } from './file-job-moves';
 import { FileJobReads } from './file-job-reads';
 import { FileRetention } from './file-retention';
 import type { MoveEffects } from './move-effects';
+import { FileWaits } from './file-waits';
 import { StatementCache } from './statement-cache';
 import { prepareDatabase, type Durability } from './file-schema';
 import { openSqlite } from './open-sqlite';
@@ -34,8 +31,8 @@ export interface FileEngineOptions {
 /**
  * The Local backend on a SQLite file: durable, and shared by every process of the host that opens the
  * same file. Each move is one transaction (FileJobMoves); a taken job is leased, so a job whose
- * holder was killed runs again once its lease runs out. Waiting fetches and waitForFinished wake on
- * the wake files other processes write to (WakeFile) and on one timer for the next due moment.
+ * holder was killed runs again once its lease runs out. Those waiting for another process wait in
+ * FileWaits, woken without polling.
  */
 export class FileLocalEngine implements JobBackend {
   readonly name = 'LocalClient';
@@ -55,22 +52,12 @@ export class FileLocalEngine implements JobBackend {
   private readonly db: SqliteDatabase;
   private readonly reads: FileJobReads;
   private readonly moves: FileJobMoves;
-  /** Written after a move that makes work (or a nearer deadline) appear; waiting fetches watch it. */
-  private readonly workFile: WakeFile;
-  /** Written after a job finishes or is dropped; waitForFinished callers watch it. */
-  private readonly finishFile: WakeFile;
-  private readonly fetchWaiters = new FetchWaiters();
-  private readonly finishWaiters = new FinishWaiters();
-  /** The ids this process's waitForFinished callers wait for (FinishWaiters answers whether any still do). */
-  private readonly awaited = new Set<string>();
-  private readonly deadline = new DeadlineTimer(() => this.serveFetches());
+  private readonly waits: FileWaits;
   private readonly completions = new CompletionBatch((batch) => this.writeCompletions(batch));
   /** Lease tokens are unique across processes: this client's random part and a counter. */
   private readonly tokenPrefix = randomUUID();
   private tokens = 0;
   private closed = false;
-  private serving = false;
-  private serveAgain = false;
   private readonly logger = new Logger('LocalClient');
 
   constructor(private readonly options: FileEngineOptions) {
@@ -81,10 +68,7 @@ export class FileLocalEngine implements JobBackend {
     const retention = new FileRetention(statements, options.retention);
     this.reads = new FileJobReads(statements, retention);
     this.moves = new FileJobMoves(statements, this.reads, retention);
-    this.workFile = new WakeFile(`${options.path}-work`, () => this.serveFetches());
-    this.finishFile = new WakeFile(`${options.path}-finished`, () => this.checkFinished());
-    // Watching from the start: a move another process commits after any read of ours is then seen.
-    this.workFile.watch();
+    this.waits = new FileWaits(options.path, this.reads, (queue, max, leaseMs) => this.claim(queue, max, leaseMs));
   }
 
   /** Which SQLite binding this client runs on. */
@@ -133,9 +117,7 @@ export class FileLocalEngine implements JobBackend {
     }
     const taken = this.claim(queue, max, options.leaseMs);
     if (taken.length > 0 || !options.wait) return taken;
-    const waiting = this.fetchWaiters.wait(queue, max, options.leaseMs, options.signal);
-    this.waitersChanged();
-    return waiting.finally(() => this.waitersChanged());
+    return this.waits.fetch(queue, max, options.leaseMs, options.signal);
   }
 
   async extendLease(delivery: Delivery, leaseMs: number): Promise<void> {
@@ -177,15 +159,7 @@ export class FileLocalEngine implements JobBackend {
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
     this.assertOpen();
-    // Watching before reading: a finish committed after the read below is then seen.
-    this.finishFile.watch();
-    const row = this.reads.get(id, Date.now());
-    if (!row) throw new JobNotFoundError(id);
-    if (row.place === 'completed' || row.place === 'dead') return stateOf(row);
-    const finished = this.finishWaiters.wait(id, signal);
-    this.awaited.add(id);
-    this.waitersChanged();
-    return finished.finally(() => this.waitersChanged());
+    return this.waits.waitForFinished(id, signal);
   }
 
   async listDeadLetters(queue: string, limit: number): Promise<DeadLetter[]> {
@@ -227,11 +201,7 @@ export class FileLocalEngine implements JobBackend {
     if (this.closed) return;
     this.completions.flush();
     this.closed = true;
-    this.fetchWaiters.settleAll([]);
-    this.finishWaiters.closeAll(new BackendClosedError(this.name));
-    this.deadline.clear();
-    this.workFile.close();
-    this.finishFile.close();
+    this.waits.close(new BackendClosedError(this.name));
     this.db.close();
   }
 
@@ -276,70 +246,9 @@ export class FileLocalEngine implements JobBackend {
     return `${this.tokenPrefix}:${++this.tokens}`;
   }
 
-  /** Tells the other processes (through the wake files) and this one's waiters what a move changed. */
+  /** Logs the dead letters retention dropped, and lets the waiters here and elsewhere know. */
   private afterMove(effects: MoveEffects): void {
     for (const [queue, ids] of effects.deadDropped) this.logger.warn(deadLettersDroppedWarning(queue, ids, this.options.retention.dead));
-    if (effects.readyQueues.size > 0 || effects.deadlineSet) this.workFile.notify();
-    if (effects.finished.length > 0 || effects.gone.length > 0) {
-      this.finishFile.notify();
-      if (this.awaited.size > 0) this.checkFinished();
-    }
-    if (this.fetchWaiters.size > 0 && (effects.readyQueues.size > 0 || effects.deadlineSet)) this.serveFetches();
-  }
-
-  /** Gives work to this process's waiting fetches, oldest first, and sets the timer for the next due moment. */
-  private serveFetches(): void {
-    if (this.closed) return;
-    // A claim below may itself make work appear (promoting due jobs): served again by the loop, not by recursion.
-    if (this.serving) {
-      this.serveAgain = true;
-      return;
-    }
-    this.serving = true;
-    try {
-      do {
-        this.serveAgain = false;
-        for (const waiter of this.fetchWaiters.list()) this.serve(waiter);
-      } while (this.serveAgain && this.fetchWaiters.size > 0);
-    } finally {
-      this.serving = false;
-    }
-    this.waitersChanged();
-  }
-
-  private serve(waiter: FetchWaiter): void {
-    if (!this.fetchWaiters.has(waiter)) return;
-    try {
-      if (this.reads.typeOf(waiter.queue) === null) waiter.settle([]);
-      else if (this.reads.hasWork(waiter.queue, Date.now())) {
-        const taken = this.claim(waiter.queue, waiter.max, waiter.leaseMs);
-        if (taken.length > 0) waiter.settle(taken);
-      }
-    } catch (err) {
-      waiter.settle(err as Error);
-    }
-  }
-
-  /** Answers this process's waitForFinished callers whose job finished or is gone. */
-  private checkFinished(): void {
-    if (this.closed) return;
-    const now = Date.now();
-    for (const id of [...this.awaited]) {
-      const row = this.reads.get(id, now);
-      if (!row) this.finishWaiters.gone(id);
-      else if (row.place === 'completed' || row.place === 'dead') this.finishWaiters.finished(id, () => stateOf(row));
-    }
-    this.waitersChanged();
-  }
-
-  /** The watches and the timer hold the process only while someone in it waits. */
-  private waitersChanged(): void {
-    if (this.closed) return;
-    for (const id of [...this.awaited]) if (!this.finishWaiters.has(id)) this.awaited.delete(id);
-    const fetching = this.fetchWaiters.size > 0;
-    this.workFile.hold(fetching);
-    this.finishFile.hold(this.awaited.size > 0);
-    if (fetching) this.deadline.set(this.reads.nextDeadline());
-    else this.deadline.clear();
+    this.waits.moved(effects);
   }
 }
