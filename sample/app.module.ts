@@ -2,6 +2,7 @@ import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { JobsHealthIndicator, JobsModule } from '../lib';
+import { JobsDashboardModule } from '../lib/dashboard';
 import { createBackend } from './backend.factory';
 import { DetectionController } from './detection/detection.controller';
 import { DetectorService } from './detection/detector.service';
@@ -14,7 +15,7 @@ import { OperationsController } from './operations/operations.controller';
 /**
  * The whole app: JobsModule (global, so Orchestrator can be injected anywhere), one producer
  * (DetectionController), one consumer (ObjectDetectionConsumer), a status endpoint (JobsController) and
- * GET /health and /metrics for operators (OperationsController).
+ * GET /health and /metrics for operators (OperationsController), and the jobs dashboard at /dashboard.
  * The backend is made when the app starts, not when this file is imported. The pipe is registered
  * here rather than in main.ts so the tests, which boot this module, run exactly this app.
  */
@@ -23,6 +24,8 @@ import { OperationsController } from './operations/operations.controller';
     // A factory, not an instance: each app built from this module (each e2e test's) gets its own backend.
     JobsModule.forRoot({ backend: () => createBackend(process.env), schemas: [objectDetectionSchema], instrumentation: [jobMetrics] }),
     TerminusModule.forRoot({ logger: false }),
+    // The jobs dashboard at /dashboard. Open in the sample; behind your app's authentication guard in yours.
+    JobsDashboardModule.forRoot({ path: 'dashboard' }),
   ],
   controllers: [DetectionController, JobsController, OperationsController],
   providers: [

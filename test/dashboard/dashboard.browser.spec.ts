@@ -149,7 +149,7 @@ describe('dashboard escaping', () => {
     expect(JSON.parse((await page.textContent('#job-payload')) ?? '')).toEqual({ label: attack });
     expect(await page.textContent('#job-error p.error')).toBe(`Error: could not process ${attack}`);
     expect(await page.locator('#view img, #view script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: string }).__xss)).toBeUndefined();
+    expect(await page.evaluate('window.__xss')).toBeUndefined();
     await page.close();
   });
 });
@@ -214,8 +214,8 @@ describe('dashboard writes', () => {
     await page.click('#redrive-selected');
     await page.locator('#notice', { hasText: `2 dead letters of ${TASKS} back to waiting.` }).waitFor(GUARD);
     await Promise.all([ids[0], ids[2]].map((redriven) => orchestrator.waitForResult(redriven, { timeout: 15_000 })));
-    await page.locator('#jobs tbody tr').first().waitFor(GUARD);
-    await page.waitForFunction((left) => document.querySelectorAll('#jobs tbody tr').length === 1 && document.querySelector(`#jobs tr[data-job="${left}"]`) !== null, ids[1], GUARD);
+    await page.locator(`#jobs tr[data-job="${ids[0]}"]`).waitFor({ state: 'detached', ...GUARD });
+    expect(await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')))).toEqual([ids[1]]);
 
     await page.click('#purge-dead');
     await page.locator('#notice', { hasText: `1 dead letter of ${TASKS} deleted.` }).waitFor(GUARD);
