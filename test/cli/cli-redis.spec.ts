@@ -72,14 +72,17 @@ describe('mindtrace-jobs on Redis', () => {
   });
 
   it('job <id>: the whole state as JSON; as text, user data shown inert (no terminal escapes)', async () => {
-    const { queue, dead } = await deadQueue(orchestrator, 'q-job', 1, { label: 'clear\u001b[2Jscreen' });
+    // A payload and an error message (user data both) that would clear an operator's screen.
+    const { queue, dead } = await deadQueue(orchestrator, 'q-job', 1, { label: 'clear\u001b[2Jscreen' }, 'boom\u001b[2J');
     const state = await cliJson<JobState>(['job', dead[0], ...on]);
-    expect(state).toMatchObject({ id: dead[0], queue, status: 'dead', attempt: 1, payload: { label: 'clear\u001b[2Jscreen' }, error: { message: 'boom 0' } });
+    expect(state).toMatchObject({ id: dead[0], queue, status: 'dead', attempt: 1, payload: { label: 'clear\u001b[2Jscreen' }, error: { message: 'boom\u001b[2J 0' } });
     const { code, stdout } = await cli(['job', dead[0], ...on]);
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`^status: +dead$`, 'm'));
     expect(stdout).toContain('clear\\u001b[2Jscreen');
+    expect(stdout).toContain('Error: boom\\u001b[2J 0 (attempt 1');
     expect(stdout).not.toContain('\u001b');
+    expect((await cli(['dead', queue, ...on])).stdout).not.toContain('\u001b');
   });
 
   it('exits 4 for an unknown job or an undeclared queue', async () => {
