@@ -221,11 +221,25 @@ describe('dashboard writes', () => {
     await page.locator('#notice', { hasText: `1 dead letter of ${TASKS} deleted.` }).waitFor(GUARD);
     expect(await orchestrator.getJob(ids[1])).toBeNull();
     expect((await orchestrator.queueStats(TASKS)).dead).toBe(0);
+    await page.close();
+  });
 
-    // The README's picture: the queue list, then this queue's completed jobs.
-    await page.goto(`${origin}/dashboard#/queue/${TASKS}?state=completed`);
-    await page.locator('#jobs tbody tr').nth(1).waitFor(GUARD);
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  it("draws the README's picture: a queue's dead letters, their errors and what can be done with them", async () => {
+    const { orchestrator, failure, origin } = await start(() => new LocalClient());
+    failure.failing = false;
+    for (const label of ['images/cat-001.jpg', 'images/cat-002.jpg', 'images/dog-003.jpg', 'images/dog-004.jpg']) await orchestrator.waitForResult(await orchestrator.publish(TASKS, { label }), { timeout: 15_000 });
+    failure.failing = true;
+    const dead = [];
+    for (const label of ['images/broken-017.jpg', 'images/huge-panorama.tif', 'images/missing.png']) dead.push(await publishDeadLetter(orchestrator, label));
+    const page = await chromium.context.newPage();
+    await page.goto(`${origin}/dashboard#/queue/${TASKS}?state=dead`);
+    await page.locator(`#jobs tr[data-job="${dead[2]}"]`).waitFor(GUARD);
+    await page.check(`#jobs tr[data-job="${dead[0]}"] input[type=checkbox]`);
+
+    expect(await page.locator('.states a, .states span').allTextContents()).toEqual(['waiting 0', 'delayed 0', 'active 0', 'failed (retrying)', 'completed 4', 'dead 3']);
+    await page.setViewportSize({ width: 1200, height: 520 });
+    const picture = await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(picture.length).toBeGreaterThan(10_000);
     await page.close();
   });
 });

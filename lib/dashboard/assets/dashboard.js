@@ -115,7 +115,7 @@
     });
     const consumers = queue.consumers.map((c) => h('li', {}, `${c.consumer}: ${c.state}, ${c.heldJobs} held of concurrency ${c.concurrency}, last took a job ${when(c.lastTakenAt)}`));
     const parts = [
-      h('h2', {}, 'Queue ', h('span', { id: 'queue-name' }, name), ' ', h('span', { class: 'muted' }, queue.type ?? '')),
+      h('h2', {}, h('a', { href: '#/', class: 'crumb' }, 'Queues'), ' / ', h('span', { id: 'queue-name' }, name), ' ', h('span', { class: 'muted' }, queue.type ?? '')),
       h('div', { class: 'states' }, stateTabs),
       consumers.length > 0 ? h('ul', { class: 'muted' }, consumers) : null,
       // Pause and resume of the queue go in this toolbar once the backends have them.
@@ -148,7 +148,7 @@
         h('td', {}, job.name),
         h('td', { class: `status-${job.status}` }, job.status),
         h('td', { class: 'num' }, job.attempt),
-        h('td', {}, when(job.createdAt)),
+        h('td', { class: 'time' }, when(job.createdAt)),
         h('td', { class: 'error' }, job.error ? `${job.error.name}: ${job.error.message}` : ''),
         writable ? h('td', {}, h('button', { class: 'redrive-one', onclick: () => redrive(queue, { ids: [job.id] }) }, 'Redrive')) : null,
       ),
