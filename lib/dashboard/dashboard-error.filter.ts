@@ -1,6 +1,13 @@
 import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { InvalidOptionError, JobNotFoundError, JobsError, QueueNotDeclaredError, TransientBackendError, UnsupportedCapabilityError } from '../errors';
+import {
+  InvalidOptionError,
+  JobNotFoundError,
+  JobsError,
+  QueueNotDeclaredError,
+  TransientBackendError,
+  UnsupportedCapabilityError,
+} from '../errors';
 
 /** The JSON body of a refused dashboard call: Nest's usual shape, plus the library's error name. */
 export interface DashboardErrorBody {

@@ -14,9 +14,18 @@ export function redriveSelectionOf(queue: string, body: unknown): RedriveSelecti
   checkOptionKeys(where, 'body', body ?? {}, ['ids', 'all']);
   const { ids, all } = (body ?? {}) as { ids?: unknown; all?: unknown };
   if (all === true && ids === undefined) return { all: true };
-  if (all !== undefined) throw new InvalidOptionError(where, 'all', `must be true, and without ids, to redrive every dead letter; got ${JSON.stringify(all)}${ids !== undefined ? ' with ids' : ''}`);
+  if (all !== undefined)
+    throw new InvalidOptionError(
+      where,
+      'all',
+      `must be true, and without ids, to redrive every dead letter; got ${JSON.stringify(all)}${ids !== undefined ? ' with ids' : ''}`,
+    );
   if (Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string' && id.length > 0)) return { ids };
-  throw new InvalidOptionError(where, 'ids', `must be a non-empty array of job ids, got ${JSON.stringify(ids)} — send { "ids": ["<job id>"] }, or { "all": true } for every dead letter`);
+  throw new InvalidOptionError(
+    where,
+    'ids',
+    `must be a non-empty array of job ids, got ${JSON.stringify(ids)} — send { "ids": ["<job id>"] }, or { "all": true } for every dead letter`,
+  );
 }
 
 /** Reads a purge body: `{}` (nothing to choose; the JSON body is what proves the page sent it). */
@@ -25,10 +34,18 @@ export function checkPurgeBody(queue: string, body: unknown): void {
 }
 
 /** The page of a job listing the query asks for: `?state=dead&offset=0&limit=50`. */
-export function jobListingQueryOf(queue: string, query: { state?: string; offset?: string; limit?: string }): { state: JobStatus; offset: number; limit: number | undefined } {
+export function jobListingQueryOf(
+  queue: string,
+  query: { state?: string; offset?: string; limit?: string },
+): { state: JobStatus; offset: number; limit: number | undefined } {
   const where = `dashboard listing of "${queue}"`;
-  if (!query.state) throw new InvalidOptionError(where, 'state', 'is required: ?state=waiting (or delayed, active, failed, completed, dead)');
-  return { state: query.state as JobStatus, offset: wholeNumber(where, 'offset', query.offset) ?? 0, limit: wholeNumber(where, 'limit', query.limit) };
+  if (!query.state)
+    throw new InvalidOptionError(where, 'state', 'is required: ?state=waiting (or delayed, active, failed, completed, dead)');
+  return {
+    state: query.state as JobStatus,
+    offset: wholeNumber(where, 'offset', query.offset) ?? 0,
+    limit: wholeNumber(where, 'limit', query.limit),
+  };
 }
 
 function wholeNumber(where: string, name: string, text: string | undefined): number | undefined {

@@ -1,4 +1,11 @@
-import { ForbiddenException, Inject, Injectable, UnsupportedMediaTypeException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  UnsupportedMediaTypeException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { JOBS_DASHBOARD_OPTIONS } from './jobs-dashboard.constants';
 import type { ResolvedJobsDashboardOptions } from './jobs-dashboard-options.interface';
 

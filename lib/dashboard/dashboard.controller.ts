@@ -9,7 +9,8 @@ import { checkPurgeBody, jobListingQueryOf, redriveSelectionOf } from './dashboa
 import { DashboardWriteGuard } from './dashboard-write.guard';
 import { escapeHtml } from './html-escape';
 
-const pageHeaders = (contentType: string) => applyDecorators(Header('Content-Type', contentType), ...PAGE_SECURITY_HEADERS.map(([name, value]) => Header(name, value)));
+const pageHeaders = (contentType: string) =>
+  applyDecorators(Header('Content-Type', contentType), ...PAGE_SECURITY_HEADERS.map(([name, value]) => Header(name, value)));
 
 /**
  * The dashboard's routes, relative to its path: the page and its two files, the JSON API under `api`

@@ -19,7 +19,9 @@ export class DashboardService {
   async overview(): Promise<DashboardOverview> {
     const { backend } = this.orchestrator;
     const fromBackend = backend.capabilities.queueListing === true;
-    const names = fromBackend ? (await this.orchestrator.listQueues()).map((queue) => queue.name) : [...this.orchestrator.knownQueues].sort();
+    const names = fromBackend
+      ? (await this.orchestrator.listQueues()).map((queue) => queue.name)
+      : [...this.orchestrator.knownQueues].sort();
     return {
       backend: backend.name,
       readOnly: this.options.readOnly,
@@ -58,6 +60,12 @@ export class DashboardService {
     const now = Date.now();
     return this.orchestrator.consumerLoops
       .filter((loop) => loop.queue === queue)
-      .map((loop) => ({ consumer: loop.consumer, state: loop.state, concurrency: loop.concurrency, heldJobs: loop.heldJobs, lastTakenAt: new Date(loop.lastTakenAt(now)).toISOString() }));
+      .map((loop) => ({
+        consumer: loop.consumer,
+        state: loop.state,
+        concurrency: loop.concurrency,
+        heldJobs: loop.heldJobs,
+        lastTakenAt: new Date(loop.lastTakenAt(now)).toISOString(),
+      }));
   }
 }

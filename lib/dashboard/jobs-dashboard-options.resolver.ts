@@ -14,10 +14,20 @@ export function resolveJobsDashboardOptions(options: JobsDashboardOptions = {}):
   if (typeof path !== 'string') throw new InvalidOptionError(WHERE, 'path', `must be a string such as 'dashboard', got ${typeof path}`);
   const trimmed = path.replace(/^\/+|\/+$/g, '');
   if (!PATH_PATTERN.test(trimmed)) {
-    throw new InvalidOptionError(WHERE, 'path', `must be URL path segments of letters, digits, '.', '_', '~' or '-', such as 'admin/jobs', got ${JSON.stringify(path)}`);
+    throw new InvalidOptionError(
+      WHERE,
+      'path',
+      `must be URL path segments of letters, digits, '.', '_', '~' or '-', such as 'admin/jobs', got ${JSON.stringify(path)}`,
+    );
   }
-  if (typeof readOnly !== 'boolean') throw new InvalidOptionError(WHERE, 'readOnly', `must be true or false, got ${JSON.stringify(readOnly)}`);
-  if (!Array.isArray(guards) || !guards.every((guard) => typeof guard === 'function' || (typeof guard === 'object' && guard !== null && typeof guard.canActivate === 'function'))) {
+  if (typeof readOnly !== 'boolean')
+    throw new InvalidOptionError(WHERE, 'readOnly', `must be true or false, got ${JSON.stringify(readOnly)}`);
+  if (
+    !Array.isArray(guards) ||
+    !guards.every(
+      (guard) => typeof guard === 'function' || (typeof guard === 'object' && guard !== null && typeof guard.canActivate === 'function'),
+    )
+  ) {
     throw new InvalidOptionError(WHERE, 'guards', 'must be an array of guard classes or instances (with canActivate), e.g. [AdminGuard]');
   }
   return { path: trimmed, readOnly, guards };

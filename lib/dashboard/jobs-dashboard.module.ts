@@ -40,5 +40,9 @@ export class JobsDashboardModule {
 
 function requireOrchestrator(orchestrator: Orchestrator | undefined): Orchestrator {
   if (orchestrator) return orchestrator;
-  throw new InvalidOptionError('JobsDashboardModule.forRoot', 'imports', 'found no Orchestrator: import JobsModule.forRoot({ backend }) in the same app, the dashboard shows its queues');
+  throw new InvalidOptionError(
+    'JobsDashboardModule.forRoot',
+    'imports',
+    'found no Orchestrator: import JobsModule.forRoot({ backend }) in the same app, the dashboard shows its queues',
+  );
 }

@@ -24,17 +24,27 @@ async function start(...args: Parameters<typeof startDashboardApp>): Promise<Das
 const API = `/dashboard/api/queues/${TASKS}`;
 
 describe('dashboard API: reads', () => {
-  it('answers the overview with every queue, its counts and this app\'s consumers', async () => {
+  it("answers the overview with every queue, its counts and this app's consumers", async () => {
     const { app, orchestrator } = await start(() => new LocalClient());
     await publishDeadLetter(orchestrator, 'x');
     const { body } = await request(app.getHttpServer()).get('/dashboard/api/overview').expect(200);
-    expect(body).toMatchObject({ backend: 'LocalClient', readOnly: false, queueSource: 'backend', listableStates: ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'] });
+    expect(body).toMatchObject({
+      backend: 'LocalClient',
+      readOnly: false,
+      queueSource: 'backend',
+      listableStates: ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'],
+    });
     expect(body.queues).toEqual([
-      { name: TASKS, type: 'fifo', counts: { waiting: 0, delayed: 0, active: 0, completed: 0, dead: 1 }, consumers: [expect.objectContaining({ consumer: 'FlakyTaskConsumer', state: 'running', concurrency: 1 })] },
+      {
+        name: TASKS,
+        type: 'fifo',
+        counts: { waiting: 0, delayed: 0, active: 0, completed: 0, dead: 1 },
+        consumers: [expect.objectContaining({ consumer: 'FlakyTaskConsumer', state: 'running', concurrency: 1 })],
+      },
     ]);
   });
 
-  it('pages a state\'s jobs with offset and limit, and totals the whole state', async () => {
+  it("pages a state's jobs with offset and limit, and totals the whole state", async () => {
     const { app, orchestrator } = await start(() => new LocalClient());
     const ids = [];
     for (const label of ['a', 'b', 'c']) ids.push(await publishDeadLetter(orchestrator, label));
@@ -43,13 +53,23 @@ describe('dashboard API: reads', () => {
     expect(body.jobs.map((job: { id: string }) => job.id)).toEqual([ids[1]]);
   });
 
-  it('answers 404 for an unknown job or queue and 400 for a bad listing, each with the library\'s message', async () => {
+  it("answers 404 for an unknown job or queue and 400 for a bad listing, each with the library's message", async () => {
     const { app } = await start(() => new LocalClient());
     const http = request(app.getHttpServer());
-    expect((await http.get('/dashboard/api/jobs/no-such-job').expect(404)).body).toMatchObject({ error: 'JobNotFoundError', message: expect.stringContaining('Job no-such-job is unknown') });
-    expect((await http.get('/dashboard/api/queues/nowhere').expect(404)).body).toMatchObject({ error: 'QueueNotDeclaredError', message: expect.stringContaining('"nowhere" is not declared') });
-    expect((await http.get(`${API}/jobs?state=lost`).expect(400)).body.message).toContain('must be one of waiting, delayed, active, failed, completed, dead, got "lost"');
-    expect((await http.get(`${API}/jobs?state=dead&offset=-1`).expect(400)).body.message).toContain('option "offset" must be a whole number, got "-1"');
+    expect((await http.get('/dashboard/api/jobs/no-such-job').expect(404)).body).toMatchObject({
+      error: 'JobNotFoundError',
+      message: expect.stringContaining('Job no-such-job is unknown'),
+    });
+    expect((await http.get('/dashboard/api/queues/nowhere').expect(404)).body).toMatchObject({
+      error: 'QueueNotDeclaredError',
+      message: expect.stringContaining('"nowhere" is not declared'),
+    });
+    expect((await http.get(`${API}/jobs?state=lost`).expect(400)).body.message).toContain(
+      'must be one of waiting, delayed, active, failed, completed, dead, got "lost"',
+    );
+    expect((await http.get(`${API}/jobs?state=dead&offset=-1`).expect(400)).body.message).toContain(
+      'option "offset" must be a whole number, got "-1"',
+    );
     expect((await http.get(`${API}/jobs`).expect(400)).body.message).toContain('option "state" is required');
   });
 });
@@ -63,9 +83,18 @@ describe('dashboard API: changes', () => {
     failure.failing = false;
     const http = request(app.getHttpServer());
 
-    expect((await http.post(`${API}/redrive`).send({}).expect(400)).body.message).toContain('send { "ids": ["<job id>"] }, or { "all": true } for every dead letter');
+    expect((await http.post(`${API}/redrive`).send({}).expect(400)).body.message).toContain(
+      'send { "ids": ["<job id>"] }, or { "all": true } for every dead letter',
+    );
     expect((await orchestrator.queueStats(TASKS)).dead).toBe(3);
-    expect((await http.post(`${API}/redrive`).send({ ids: [first] }).expect(200)).body).toEqual({ redriven: 1 });
+    expect(
+      (
+        await http
+          .post(`${API}/redrive`)
+          .send({ ids: [first] })
+          .expect(200)
+      ).body,
+    ).toEqual({ redriven: 1 });
     await orchestrator.waitForResult(first, { timeout: 15_000 });
     expect((await http.post(`${API}/redrive`).send({ all: true }).expect(200)).body).toEqual({ redriven: 2 });
   });
@@ -83,8 +112,14 @@ describe('dashboard API: changes', () => {
     const http = request(app.getHttpServer());
 
     const form = await http.post(`${API}/redrive`).type('form').send({ 'ids[]': id }).expect(415);
-    expect(form.body.message).toContain('takes changes as JSON only (Content-Type: application/json, got application/x-www-form-urlencoded)');
-    await http.post(`${API}/redrive`).set('Content-Type', 'text/plain').send(JSON.stringify({ ids: [id] })).expect(415);
+    expect(form.body.message).toContain(
+      'takes changes as JSON only (Content-Type: application/json, got application/x-www-form-urlencoded)',
+    );
+    await http
+      .post(`${API}/redrive`)
+      .set('Content-Type', 'text/plain')
+      .send(JSON.stringify({ ids: [id] }))
+      .expect(415);
     const crossSite = await http.post(`${API}/purge-dead`).set('Sec-Fetch-Site', 'cross-site').send({}).expect(403);
     expect(crossSite.body.message).toContain('refuses a cross-site request to change jobs');
     await http.post(`${API}/purge-dead`).set('Sec-Fetch-Site', 'same-site').send({}).expect(403);
@@ -96,7 +131,14 @@ describe('dashboard API: changes', () => {
     const id = await publishDeadLetter(orchestrator, 'a');
     const http = request(app.getHttpServer());
     expect((await http.get('/dashboard/api/overview').expect(200)).body.readOnly).toBe(true);
-    expect((await http.post(`${API}/redrive`).send({ ids: [id] }).expect(403)).body.message).toContain('read-only');
+    expect(
+      (
+        await http
+          .post(`${API}/redrive`)
+          .send({ ids: [id] })
+          .expect(403)
+      ).body.message,
+    ).toContain('read-only');
     await http.post(`${API}/purge-dead`).send({}).expect(403);
     expect((await orchestrator.getJob(id))?.status).toBe('dead');
   });
@@ -142,7 +184,9 @@ describe('dashboard API: guards', () => {
 
 describe('dashboard API: set-up', () => {
   it('refuses bad options where the module is declared, naming the option', () => {
-    expect(() => JobsDashboardModule.forRoot({ readonly: true } as never)).toThrow(new InvalidOptionError('JobsDashboardModule.forRoot', 'readonly', 'is not a known option (known: path, readOnly, guards)'));
+    expect(() => JobsDashboardModule.forRoot({ readonly: true } as never)).toThrow(
+      new InvalidOptionError('JobsDashboardModule.forRoot', 'readonly', 'is not a known option (known: path, readOnly, guards)'),
+    );
     expect(() => JobsDashboardModule.forRoot({ path: 'a b' })).toThrow(InvalidOptionError);
     expect(() => JobsDashboardModule.forRoot({ readOnly: 'yes' as never })).toThrow('option "readOnly" must be true or false, got "yes"');
   });

@@ -114,7 +114,9 @@ describe('dashboard on RabbitMQClient', () => {
     await page.goto(`${origin}/dashboard`);
 
     expect(await queueRow(page, 1)).toEqual([TASKS, 'fifo', '0', '0', '0', '0', '1']);
-    expect(await page.textContent('#view p.muted')).toBe('RabbitMQClient cannot name its queues: these are the queues this app declares or consumes.');
+    expect(await page.textContent('#view p.muted')).toBe(
+      'RabbitMQClient cannot name its queues: these are the queues this app declares or consumes.',
+    );
 
     await page.click(`#queues tr[data-queue="${TASKS}"] a`);
     // RabbitMQ lists dead letters only: the queue opens on them.
@@ -171,7 +173,9 @@ describe('dashboard writes', () => {
     // Another site (localhost is not 127.0.0.1 to a browser) whose page submits a form at once.
     attacker = createServer((_, response) => {
       response.setHeader('Content-Type', 'text/html');
-      response.end(`<form method="post" action="${target}"><input name="ids[]" value="${id}"></form><script>document.forms[0].submit()</script>`);
+      response.end(
+        `<form method="post" action="${target}"><input name="ids[]" value="${id}"></form><script>document.forms[0].submit()</script>`,
+      );
     });
     await new Promise<void>((resolve) => attacker!.listen(0, '127.0.0.1', resolve));
     const page = await chromium.context.newPage();
@@ -227,16 +231,25 @@ describe('dashboard writes', () => {
   it("draws the README's picture: a queue's dead letters, their errors and what can be done with them", async () => {
     const { orchestrator, failure, origin } = await start(() => new LocalClient());
     failure.failing = false;
-    for (const label of ['images/cat-001.jpg', 'images/cat-002.jpg', 'images/dog-003.jpg', 'images/dog-004.jpg']) await orchestrator.waitForResult(await orchestrator.publish(TASKS, { label }), { timeout: 15_000 });
+    for (const label of ['images/cat-001.jpg', 'images/cat-002.jpg', 'images/dog-003.jpg', 'images/dog-004.jpg'])
+      await orchestrator.waitForResult(await orchestrator.publish(TASKS, { label }), { timeout: 15_000 });
     failure.failing = true;
     const dead = [];
-    for (const label of ['images/broken-017.jpg', 'images/huge-panorama.tif', 'images/missing.png']) dead.push(await publishDeadLetter(orchestrator, label));
+    for (const label of ['images/broken-017.jpg', 'images/huge-panorama.tif', 'images/missing.png'])
+      dead.push(await publishDeadLetter(orchestrator, label));
     const page = await chromium.context.newPage();
     await page.goto(`${origin}/dashboard#/queue/${TASKS}?state=dead`);
     await page.locator(`#jobs tr[data-job="${dead[2]}"]`).waitFor(GUARD);
     await page.check(`#jobs tr[data-job="${dead[0]}"] input[type=checkbox]`);
 
-    expect(await page.locator('.states a, .states span').allTextContents()).toEqual(['waiting 0', 'delayed 0', 'active 0', 'failed (retrying)', 'completed 4', 'dead 3']);
+    expect(await page.locator('.states a, .states span').allTextContents()).toEqual([
+      'waiting 0',
+      'delayed 0',
+      'active 0',
+      'failed (retrying)',
+      'completed 4',
+      'dead 3',
+    ]);
     await page.setViewportSize({ width: 1200, height: 520 });
     const picture = await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(picture.length).toBeGreaterThan(10_000);

@@ -97,7 +97,14 @@
         h('td', {}, queue.consumers.length === 0 ? '—' : `${running} of ${queue.consumers.length} running`),
       );
     });
-    const head = h('tr', {}, h('th', {}, 'Queue'), h('th', {}, 'Type'), ...['Waiting', 'Delayed', 'Active', 'Completed', 'Dead', 'Finished/s'].map((label) => h('th', { class: 'num' }, label)), h('th', {}, 'Consumers here'));
+    const head = h(
+      'tr',
+      {},
+      h('th', {}, 'Queue'),
+      h('th', {}, 'Type'),
+      ...['Waiting', 'Delayed', 'Active', 'Completed', 'Dead', 'Finished/s'].map((label) => h('th', { class: 'num' }, label)),
+      h('th', {}, 'Consumers here'),
+    );
     return [h('h2', {}, 'Queues'), note, h('table', { id: 'queues' }, h('thead', {}, head), h('tbody', {}, rows))];
   }
 
@@ -110,12 +117,27 @@
     const offset = Number(params.get('offset') ?? 0);
     const stateTabs = ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'].map((status) => {
       const label = status === 'failed' ? 'failed (retrying)' : `${status} ${queue.counts[status]}`;
-      if (!listable.includes(status)) return h('span', { class: 'muted', title: `${state.overview?.backend} cannot list ${status} jobs` }, label);
-      return h('a', { href: `#/queue/${encodeURIComponent(name)}?state=${status}`, class: status === chosen ? 'current' : '', 'data-state': status }, label);
+      if (!listable.includes(status))
+        return h('span', { class: 'muted', title: `${state.overview?.backend} cannot list ${status} jobs` }, label);
+      return h(
+        'a',
+        { href: `#/queue/${encodeURIComponent(name)}?state=${status}`, class: status === chosen ? 'current' : '', 'data-state': status },
+        label,
+      );
     });
-    const consumers = queue.consumers.map((c) => h('li', {}, `${c.consumer}: ${c.state}, ${c.heldJobs} held of concurrency ${c.concurrency}, last took a job ${when(c.lastTakenAt)}`));
+    const consumers = queue.consumers.map((c) =>
+      h('li', {}, `${c.consumer}: ${c.state}, ${c.heldJobs} held of concurrency ${c.concurrency}, last took a job ${when(c.lastTakenAt)}`),
+    );
     const parts = [
-      h('h2', {}, h('a', { href: '#/', class: 'crumb' }, 'Queues'), ' / ', h('span', { id: 'queue-name' }, name), ' ', h('span', { class: 'muted' }, queue.type ?? '')),
+      h(
+        'h2',
+        {},
+        h('a', { href: '#/', class: 'crumb' }, 'Queues'),
+        ' / ',
+        h('span', { id: 'queue-name' }, name),
+        ' ',
+        h('span', { class: 'muted' }, queue.type ?? ''),
+      ),
       h('div', { class: 'states' }, stateTabs),
       consumers.length > 0 ? h('ul', { class: 'muted' }, consumers) : null,
       // Pause and resume of the queue go in this toolbar once the backends have them.
@@ -136,14 +158,29 @@
           { class: 'toolbar' },
           h('button', { id: 'redrive-selected', onclick: () => redrive(queue, { ids: [...state.selected] }) }, 'Redrive selected'),
           h('button', { id: 'redrive-all', disabled: page.total === 0, onclick: () => redrive(queue, { all: true }) }, 'Redrive all'),
-          h('button', { id: 'purge-dead', class: 'danger', disabled: page.total === 0, onclick: () => purge(queue, page.total) }, 'Purge dead letters'),
+          h(
+            'button',
+            { id: 'purge-dead', class: 'danger', disabled: page.total === 0, onclick: () => purge(queue, page.total) },
+            'Purge dead letters',
+          ),
         )
       : null;
     const rows = page.jobs.map((job) =>
       h(
         'tr',
         { 'data-job': job.id },
-        writable ? h('td', {}, h('input', { type: 'checkbox', 'aria-label': `select ${job.id}`, checked: state.selected.has(job.id), onchange: (event) => (event.target.checked ? state.selected.add(job.id) : state.selected.delete(job.id)) })) : null,
+        writable
+          ? h(
+              'td',
+              {},
+              h('input', {
+                type: 'checkbox',
+                'aria-label': `select ${job.id}`,
+                checked: state.selected.has(job.id),
+                onchange: (event) => (event.target.checked ? state.selected.add(job.id) : state.selected.delete(job.id)),
+              }),
+            )
+          : null,
         h('td', {}, jobLink(job.id)),
         h('td', {}, job.name),
         h('td', { class: `status-${job.status}` }, job.status),
@@ -153,13 +190,21 @@
         writable ? h('td', {}, h('button', { class: 'redrive-one', onclick: () => redrive(queue, { ids: [job.id] }) }, 'Redrive')) : null,
       ),
     );
-    const head = h('tr', {}, writable ? h('th', {}, '') : null, ...['Id', 'Name', 'Status', 'Attempt', 'Created', 'Error'].map((label) => h('th', {}, label)), writable ? h('th', {}, '') : null);
+    const head = h(
+      'tr',
+      {},
+      writable ? h('th', {}, '') : null,
+      ...['Id', 'Name', 'Status', 'Attempt', 'Created', 'Error'].map((label) => h('th', {}, label)),
+      writable ? h('th', {}, '') : null,
+    );
     const last = Math.min(offset + page.jobs.length, page.total);
     const pager = h(
       'div',
       { class: 'toolbar' },
       h('span', { class: 'muted' }, page.total === 0 ? `No ${status} jobs` : `${offset + 1}–${last} of ${page.total}`),
-      offset > 0 ? h('a', { href: `#/queue/${encodeURIComponent(queue)}?state=${status}&offset=${Math.max(0, offset - 50)}` }, '← newer') : null,
+      offset > 0
+        ? h('a', { href: `#/queue/${encodeURIComponent(queue)}?state=${status}&offset=${Math.max(0, offset - 50)}` }, '← newer')
+        : null,
       last < page.total ? h('a', { href: `#/queue/${encodeURIComponent(queue)}?state=${status}&offset=${offset + 50}` }, 'older →') : null,
     );
     return [h('h3', {}, `${status} jobs`), toolbar, h('table', { id: 'jobs' }, h('thead', {}, head), h('tbody', {}, rows)), pager];
@@ -186,14 +231,26 @@
         field('Finished', when(job.finishedAt)),
         field('Due', when(job.runAt)),
       ),
-      writable ? h('div', { class: 'toolbar' }, h('button', { id: 'redrive-job', onclick: () => redrive(job.queue, { ids: [job.id] }) }, 'Redrive')) : null,
+      writable
+        ? h(
+            'div',
+            { class: 'toolbar' },
+            h('button', { id: 'redrive-job', onclick: () => redrive(job.queue, { ids: [job.id] }) }, 'Redrive'),
+          )
+        : null,
       h('h3', {}, 'Payload'),
       h('pre', { id: 'job-payload' }, json(job.payload)),
       h('h3', {}, 'Result'),
       h('pre', { id: 'job-result' }, json(job.result)),
       h('h3', {}, 'Error'),
       job.error
-        ? h('div', { id: 'job-error' }, h('p', { class: 'error' }, `${job.error.name}: ${job.error.message}`), h('p', { class: 'muted' }, `attempt ${job.error.attempt}, ${when(job.error.failedAt)}`), job.error.stack ? h('pre', {}, job.error.stack) : null)
+        ? h(
+            'div',
+            { id: 'job-error' },
+            h('p', { class: 'error' }, `${job.error.name}: ${job.error.message}`),
+            h('p', { class: 'muted' }, `attempt ${job.error.attempt}, ${when(job.error.failedAt)}`),
+            job.error.stack ? h('pre', {}, job.error.stack) : null,
+          )
         : h('p', { class: 'muted' }, 'none'),
     ];
   }
@@ -242,7 +299,8 @@
       document.getElementById('backend').textContent = state.overview.backend;
       document.getElementById('read-only').hidden = !state.overview.readOnly;
       const { view: name, arg, params } = route();
-      const content = name === 'queue' && arg ? await queueView(arg, params) : name === 'job' && arg ? await jobView(arg) : queuesView(state.overview);
+      const content =
+        name === 'queue' && arg ? await queueView(arg, params) : name === 'job' && arg ? await jobView(arg) : queuesView(state.overview);
       view.replaceChildren(...content.filter(Boolean));
       document.getElementById('refreshed').textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {

@@ -6,7 +6,16 @@ import { chromium, type BrowserContext } from 'playwright-core';
 /** Debian's Chromium: the tests drive the system's browser, not one downloaded by Playwright. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface HeadlessChromium {
   context: BrowserContext;
@@ -18,9 +27,17 @@ export interface HeadlessChromium {
  * it when it is missing.
  */
 export async function launchChromium(): Promise<HeadlessChromium> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: the dashboard's browser tests need it. Install it with: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the dashboard's browser tests need it. Install it with: apt-get install -y chromium (or set CHROMIUM_PATH)`,
+    );
   const profile = mkdtempSync(join(tmpdir(), 'jobs-dashboard-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1200, height: 720 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1200, height: 720 },
+  });
   return {
     context,
     async close() {

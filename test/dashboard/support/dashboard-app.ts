@@ -34,7 +34,11 @@ export interface DashboardApp {
 }
 
 /** A listening Nest app with JobsModule over `backend`, the dashboard at /dashboard (unless `dashboard` says otherwise) and FlakyTaskConsumer. */
-export async function startDashboardApp(backend: () => JobBackend, dashboard: JobsDashboardOptions = { path: 'dashboard' }, providers: Provider[] = []): Promise<DashboardApp> {
+export async function startDashboardApp(
+  backend: () => JobBackend,
+  dashboard: JobsDashboardOptions = { path: 'dashboard' },
+  providers: Provider[] = [],
+): Promise<DashboardApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [JobsModule.forRoot({ backend, schemas: [taskSchema(TASKS)] }), JobsDashboardModule.forRoot(dashboard)],
     providers: [FailureSwitch, FlakyTaskConsumer, ...providers],
