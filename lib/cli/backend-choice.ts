@@ -42,13 +42,17 @@ export function backendFrom(flags: BackendFlags, env: NodeJS.ProcessEnv): JobBac
   if (!kind) {
     const fromEnv = (['redis', 'amqp', 'local'] as const).filter((k) => env[BACKEND_ENV[k]]);
     if (fromEnv.length > 1) {
-      throw new UsageError(`the environment names several backends (${fromEnv.map((k) => BACKEND_ENV[k]).join(', ')}) — pick one with --redis URL, --amqp URL or --local PATH`);
+      throw new UsageError(
+        `the environment names several backends (${fromEnv.map((k) => BACKEND_ENV[k]).join(', ')}) — pick one with --redis URL, --amqp URL or --local PATH`,
+      );
     }
     kind = fromEnv[0];
     target = kind && env[BACKEND_ENV[kind]];
   }
   if (!kind || !target) {
-    throw new UsageError(`no backend named — pass --redis URL, --amqp URL or --local PATH (or set ${BACKEND_ENV.redis}, ${BACKEND_ENV.amqp} or ${BACKEND_ENV.local})`);
+    throw new UsageError(
+      `no backend named — pass --redis URL, --amqp URL or --local PATH (or set ${BACKEND_ENV.redis}, ${BACKEND_ENV.amqp} or ${BACKEND_ENV.local})`,
+    );
   }
   const prefix = flags.prefix ?? env[BACKEND_ENV.prefix];
   const storeUrl = flags['job-store'] ?? env[BACKEND_ENV['job-store']];

@@ -33,11 +33,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (!command) throw new UsageError(`unknown command "${name}" — one of ${COMMANDS.map((c) => c.name).join(', ')} (see --help)`);
   if (options.help) return { command, args, options };
   for (const option of Object.keys(options)) {
-    if (!(option in GLOBAL_OPTIONS) && !(option in command.options)) throw new UsageError(`${command.name} takes no --${option} (see ${command.name} --help)`);
+    if (!(option in GLOBAL_OPTIONS) && !(option in command.options))
+      throw new UsageError(`${command.name} takes no --${option} (see ${command.name} --help)`);
   }
   if (args.length !== command.args.length) {
     const wanted = command.args.length === 0 ? 'no arguments' : command.args.map((arg) => `<${arg}>`).join(' ');
-    throw new UsageError(`${command.name} takes ${wanted}, got ${args.length === 0 ? 'none' : args.map((arg) => JSON.stringify(arg)).join(' ')}`);
+    throw new UsageError(
+      `${command.name} takes ${wanted}, got ${args.length === 0 ? 'none' : args.map((arg) => JSON.stringify(arg)).join(' ')}`,
+    );
   }
   return { command, args, options };
 }

@@ -1,4 +1,11 @@
-import { BrokerAccessRefusedError, TransientBackendError, InvalidOptionError, JobNotFoundError, QueueNotDeclaredError, UnsupportedCapabilityError } from '../errors';
+import {
+  BrokerAccessRefusedError,
+  TransientBackendError,
+  InvalidOptionError,
+  JobNotFoundError,
+  QueueNotDeclaredError,
+  UnsupportedCapabilityError,
+} from '../errors';
 import { UsageError } from './usage.error';
 
 /** What `mindtrace-jobs` exits with, so a script can tell a typo from an outage from a missing job. */

@@ -55,7 +55,9 @@ function usageOf(command: CliCommand): string {
 }
 
 function optionLines(options: Readonly<Record<string, CliOption>>): string {
-  const flags = Object.entries(options).map(([name, option]) => [`--${name}${option.value ? ` ${option.value}` : ''}`, option.description] as const);
+  const flags = Object.entries(options).map(
+    ([name, option]) => [`--${name}${option.value ? ` ${option.value}` : ''}`, option.description] as const,
+  );
   const width = Math.max(...flags.map(([flag]) => flag.length));
   return flags.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`).join('\n');
 }

@@ -9,7 +9,14 @@ export interface CommandOutput {
  * sequence that clears the screen or rewrites a line) are shown as \uXXXX, never sent as they are.
  */
 export function printable(value: unknown): string {
-  const text = typeof value === 'string' ? value : value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    typeof value === 'string'
+      ? value
+      : value === null || value === undefined
+        ? ''
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
@@ -18,7 +25,9 @@ export function printable(value: unknown): string {
 export function table(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const cells = [headers.map(printable), ...rows.map((row) => row.map(printable))];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
-  return cells.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')).join('\n');
+  return cells
+    .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  '))
+    .join('\n');
 }
 
 /** Label: value lines, labels aligned. */

@@ -29,7 +29,11 @@ export function resolveListJobsOptions(queue: string, options: ListJobsQuery): L
     throw new InvalidOptionError(where, 'offset', `must be a whole number >= 0, got ${String(offset)}`);
   }
   if (!(Number.isInteger(limit) && limit > 0 && limit <= MAX_LIST_LIMIT)) {
-    throw new InvalidOptionError(where, 'limit', `must be a whole number from 1 to ${MAX_LIST_LIMIT}, got ${String(limit)} — page with offset for more`);
+    throw new InvalidOptionError(
+      where,
+      'limit',
+      `must be a whole number from 1 to ${MAX_LIST_LIMIT}, got ${String(limit)} — page with offset for more`,
+    );
   }
   return { state, offset, limit };
 }

@@ -27,7 +27,12 @@ describe('mindtrace-jobs on a Local file', () => {
     expect(await cliJson(['stats', queue, ...on])).toEqual({ queue, waiting: 0, delayed: 0, active: 0, completed: 0, dead: 2 });
     const letters = await cliJson<{ deadLetters: { job: { id: string } }[] }>(['dead', queue, ...on]);
     expect(letters.deadLetters.map((letter) => letter.job.id)).toEqual(dead);
-    expect(await cliJson<JobState>(['job', dead[1], ...on])).toMatchObject({ id: dead[1], queue, status: 'dead', error: { message: 'boom 1' } });
+    expect(await cliJson<JobState>(['job', dead[1], ...on])).toMatchObject({
+      id: dead[1],
+      queue,
+      status: 'dead',
+      error: { message: 'boom 1' },
+    });
     expect(await cliJson(['redrive', queue, '--all', ...on])).toEqual({ queue, redriven: 2 });
     expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 2, dead: 0 });
   });

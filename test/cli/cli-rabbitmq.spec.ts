@@ -63,7 +63,12 @@ describe('mindtrace-jobs on RabbitMQ', () => {
     const without = await cli(['job', dead[0], ...on]);
     expect(without.code).toBe(5);
     expect(without.stderr).toContain('--job-store REDIS_URL');
-    expect(await cliJson(['job', dead[0], ...on, '--job-store', REDIS_URL])).toMatchObject({ id: dead[0], queue, status: 'dead', error: { message: 'boom 0' } });
+    expect(await cliJson(['job', dead[0], ...on, '--job-store', REDIS_URL])).toMatchObject({
+      id: dead[0],
+      queue,
+      status: 'dead',
+      error: { message: 'boom 0' },
+    });
     expect((await cli(['job', 'no-such-job', ...on, '--job-store', REDIS_URL])).code).toBe(4);
   });
 

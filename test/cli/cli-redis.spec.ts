@@ -26,7 +26,11 @@ describe('mindtrace-jobs on Redis', () => {
     const { queue, dead } = await deadQueue(orchestrator, 'q-list', 2);
     await publishWaiting(orchestrator, queue, 1);
     const rows = await cliJson<{ name: string; type: string; stats: QueueStats }[]>(['queues', ...on]);
-    expect(rows.find((row) => row.name === queue)).toEqual({ name: queue, type: 'fifo', stats: { waiting: 1, delayed: 0, active: 0, completed: 0, dead: dead.length } });
+    expect(rows.find((row) => row.name === queue)).toEqual({
+      name: queue,
+      type: 'fifo',
+      stats: { waiting: 1, delayed: 0, active: 0, completed: 0, dead: dead.length },
+    });
     const { code, stdout } = await cli(['queues', ...on]);
     expect(code).toBe(0);
     expect(stdout.split('\n')[0]).toMatch(/^QUEUE +TYPE +WAITING +DELAYED +ACTIVE +COMPLETED +DEAD$/);
@@ -44,7 +48,17 @@ describe('mindtrace-jobs on Redis', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^ID +NAME +ATTEMPT +FAILED AT +ERROR$/);
     expect(table.stdout).toContain(`${dead[2]}  task`);
 
-    const page = await cliJson<{ total: number; jobs: JobState[] }>(['jobs', queue, '--state', 'dead', '--offset', '1', '--limit', '1', ...on]);
+    const page = await cliJson<{ total: number; jobs: JobState[] }>([
+      'jobs',
+      queue,
+      '--state',
+      'dead',
+      '--offset',
+      '1',
+      '--limit',
+      '1',
+      ...on,
+    ]);
     expect({ total: page.total, ids: page.jobs.map((job) => job.id) }).toEqual({ total: 3, ids: [dead[1]] });
 
     expect(await cliJson(['redrive', queue, '--id', dead[1], ...on])).toEqual({ queue, redriven: 1 });
@@ -52,7 +66,9 @@ describe('mindtrace-jobs on Redis', () => {
     const all = await cli(['redrive', queue, '--all', ...on]);
     expect(all).toMatchObject({ code: 0, stdout: `redrove 2 dead letters of "${queue}"\n` });
     expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 3, dead: 0 });
-    expect((await orchestrator.listJobs(queue, { state: 'waiting' })).jobs.map((job) => [job.id, job.attempt])).toEqual([dead[1], dead[0], dead[2]].map((id) => [id, 0]));
+    expect((await orchestrator.listJobs(queue, { state: 'waiting' })).jobs.map((job) => [job.id, job.attempt])).toEqual(
+      [dead[1], dead[0], dead[2]].map((id) => [id, 0]),
+    );
   });
 
   it('redrive of an id that is no dead letter moves nothing and exits 2', async () => {
@@ -75,7 +91,14 @@ describe('mindtrace-jobs on Redis', () => {
     // A payload and an error message (user data both) that would clear an operator's screen.
     const { queue, dead } = await deadQueue(orchestrator, 'q-job', 1, { label: 'clear\u001b[2Jscreen' }, 'boom\u001b[2J');
     const state = await cliJson<JobState>(['job', dead[0], ...on]);
-    expect(state).toMatchObject({ id: dead[0], queue, status: 'dead', attempt: 1, payload: { label: 'clear\u001b[2Jscreen' }, error: { message: 'boom\u001b[2J 0' } });
+    expect(state).toMatchObject({
+      id: dead[0],
+      queue,
+      status: 'dead',
+      attempt: 1,
+      payload: { label: 'clear\u001b[2Jscreen' },
+      error: { message: 'boom\u001b[2J 0' },
+    });
     const { code, stdout } = await cli(['job', dead[0], ...on]);
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`^status: +dead$`, 'm'));

@@ -6,7 +6,7 @@ import { BUILT_BIN, buildCli, cli, packageJson } from './fixtures/built-cli';
 beforeAll(() => buildCli(), 240_000);
 
 describe('mindtrace-jobs: the command line', () => {
-  it('is the package\'s bin, an executable script with a node shebang', () => {
+  it("is the package's bin, an executable script with a node shebang", () => {
     expect(packageJson().bin).toEqual({ 'mindtrace-jobs': 'dist/lib/cli/main.js' });
     expect(readFileSync(BUILT_BIN, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
@@ -14,12 +14,13 @@ describe('mindtrace-jobs: the command line', () => {
   it('--help lists every command, the backend options and the exit codes, and exits 0', async () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
-    for (const command of ['queues', 'stats <queue>', 'jobs <queue>', 'dead <queue>', 'redrive <queue>', 'purge-dead <queue>', 'job <id>']) expect(stdout).toContain(`  ${command}`);
+    for (const command of ['queues', 'stats <queue>', 'jobs <queue>', 'dead <queue>', 'redrive <queue>', 'purge-dead <queue>', 'job <id>'])
+      expect(stdout).toContain(`  ${command}`);
     for (const option of ['--redis URL', '--amqp URL', '--local PATH', '--json']) expect(stdout).toContain(option);
     expect(stdout).toMatch(/Exit codes:\n {2}0 {2}done/);
   });
 
-  it('<command> --help shows that command\'s own options', async () => {
+  it("<command> --help shows that command's own options", async () => {
     const { code, stdout } = await cli(['redrive', '--help']);
     expect(code).toBe(0);
     expect(stdout).toContain('Usage: mindtrace-jobs redrive <queue>');
@@ -48,7 +49,10 @@ describe('mindtrace-jobs: the command line', () => {
     [['purge-dead', 'q', '--redis', 'redis://127.0.0.1:1'], 'add --yes to confirm'],
     [['jobs', 'q', '--redis', 'redis://127.0.0.1:1'], 'jobs needs --state'],
     [['jobs', 'q', '--state', 'dead', '--limit', 'ten', '--redis', 'redis://127.0.0.1:1'], '--limit must be a whole number, got "ten"'],
-    [['jobs', 'q', '--state', 'finished', '--redis', 'redis://127.0.0.1:1'], 'option "state" must be one of waiting, delayed, active, failed, completed, dead'],
+    [
+      ['jobs', 'q', '--state', 'finished', '--redis', 'redis://127.0.0.1:1'],
+      'option "state" must be one of waiting, delayed, active, failed, completed, dead',
+    ],
     [['stats', 'q', '--local', '/tmp/x.db', '--prefix', 'p'], '--prefix is for --redis and --amqp'],
     [['stats', 'q', '--redis', 'redis://127.0.0.1:1', '--job-store', 'redis://127.0.0.1:1'], '--job-store is for RabbitMQ'],
   ])('%j exits 2 saying what to type', async (args, message) => {
@@ -67,6 +71,8 @@ describe('mindtrace-jobs: the command line', () => {
     const { code, stdout, stderr } = await cli(['redrive', 'q', '--json', '--redis', 'redis://127.0.0.1:1']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(JSON.parse(stderr)).toEqual({ error: { name: 'UsageError', message: expect.stringContaining('redrive needs --id'), exitCode: 2 } });
+    expect(JSON.parse(stderr)).toEqual({
+      error: { name: 'UsageError', message: expect.stringContaining('redrive needs --id'), exitCode: 2 },
+    });
   });
 });

@@ -14,10 +14,18 @@ interface JobStates {
  * message count. The message holds the record and its failure; a job store adds when the job started
  * and finished.
  */
-export async function deadLetterPage(deadLetters: DeadLetters, names: QueueNames, offset: number, limit: number, jobStates: JobStates | null): Promise<JobPage> {
+export async function deadLetterPage(
+  deadLetters: DeadLetters,
+  names: QueueNames,
+  offset: number,
+  limit: number,
+  jobStates: JobStates | null,
+): Promise<JobPage> {
   const total = await deadLetters.count(names);
   const letters = offset >= total ? [] : (await deadLetters.list(names, offset + limit)).slice(offset);
-  const jobs = await Promise.all(letters.map(async (letter) => stateOf(names.queue, letter, jobStates ? await jobStates.get(letter.job.id) : null)));
+  const jobs = await Promise.all(
+    letters.map(async (letter) => stateOf(names.queue, letter, jobStates ? await jobStates.get(letter.job.id) : null)),
+  );
   return { total, jobs };
 }
 

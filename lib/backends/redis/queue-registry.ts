@@ -28,7 +28,11 @@ export class QueueRegistry {
     const { redis } = this.connection;
     const names = (await this.connection.call('listQueues', null, redis.smembers(this.keys.queues()))).sort();
     // One HGET per queue, each to its own slot: sent together, not a multi-key command.
-    const types = await this.connection.call('listQueues', null, Promise.all(names.map((name) => redis.hget(this.keys.queue(name)[0], 'type'))));
+    const types = await this.connection.call(
+      'listQueues',
+      null,
+      Promise.all(names.map((name) => redis.hget(this.keys.queue(name)[0], 'type'))),
+    );
     const gone = names.filter((_, i) => types[i] === null);
     if (gone.length > 0) await this.connection.call('listQueues', null, redis.srem(this.keys.queues(), ...gone));
     return names.flatMap((name, i) => (types[i] === null ? [] : [{ name, type: types[i] as QueueType }]));

@@ -10,4 +10,12 @@ import { statsCommand } from './stats.command';
 export type { CliCommand, CliOption, CommandInput } from './cli-command';
 
 /** Every command of `mindtrace-jobs`, in the order --help lists them. */
-export const COMMANDS: readonly CliCommand[] = [queuesCommand, statsCommand, jobsCommand, deadCommand, redriveCommand, purgeDeadCommand, jobCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  queuesCommand,
+  statsCommand,
+  jobsCommand,
+  deadCommand,
+  redriveCommand,
+  purgeDeadCommand,
+  jobCommand,
+];

@@ -10,7 +10,12 @@ export const jobCommand: CliCommand = {
   details: 'On RabbitMQ it needs a job store (--job-store REDIS_URL, where the app keeps its RedisJobStateStore).',
   async run({ orchestrator, args: [id] }) {
     const { backend } = orchestrator;
-    if (!backend.capabilities.jobState) throw new UnsupportedCapabilityError(backend.name, 'job state', "RabbitMQ keeps messages, not records: pass --job-store REDIS_URL, the Redis of the app's RedisJobStateStore");
+    if (!backend.capabilities.jobState)
+      throw new UnsupportedCapabilityError(
+        backend.name,
+        'job state',
+        "RabbitMQ keeps messages, not records: pass --job-store REDIS_URL, the Redis of the app's RedisJobStateStore",
+      );
     const job = await orchestrator.getJob(id);
     if (!job) throw new JobNotFoundError(id);
     const text = fields([
@@ -29,7 +34,12 @@ export const jobCommand: CliCommand = {
       ['error', job.error ? `${job.error.name}: ${job.error.message} (attempt ${job.error.attempt}, ${job.error.failedAt})` : '-'],
     ]);
     // The stack keeps its lines; each line is still shown as text.
-    const stack = job.error?.stack ? `\n${job.error.stack.split('\n').map((line) => `  ${printable(line)}`).join('\n')}` : '';
+    const stack = job.error?.stack
+      ? `\n${job.error.stack
+          .split('\n')
+          .map((line) => `  ${printable(line)}`)
+          .join('\n')}`
+      : '';
     return { json: job, text: text + stack };
   },
 };

@@ -23,8 +23,19 @@ export const jobsCommand: CliCommand = {
     const page = await orchestrator.listJobs(queue, { state, offset, ...(limit !== undefined && { limit }) });
     const { total, jobs } = page;
     const heading =
-      jobs.length > 0 ? `${state} jobs ${offset + 1}–${offset + jobs.length} of ${total}` : total > 0 ? `no ${state} jobs past ${offset} (${total} in all)` : `no ${state} jobs`;
-    const rows = jobs.map((job) => [job.id, job.name, job.status, job.attempt, job.createdAt, job.error ? cut(`${job.error.name}: ${job.error.message}`) : '']);
+      jobs.length > 0
+        ? `${state} jobs ${offset + 1}–${offset + jobs.length} of ${total}`
+        : total > 0
+          ? `no ${state} jobs past ${offset} (${total} in all)`
+          : `no ${state} jobs`;
+    const rows = jobs.map((job) => [
+      job.id,
+      job.name,
+      job.status,
+      job.attempt,
+      job.createdAt,
+      job.error ? cut(`${job.error.name}: ${job.error.message}`) : '',
+    ]);
     return {
       json: { queue, state, offset, total, jobs },
       text: jobs.length === 0 ? heading : `${heading}\n${table(['ID', 'NAME', 'STATUS', 'ATTEMPT', 'CREATED', 'ERROR'], rows)}`,

@@ -5,7 +5,7 @@ import type { CliCommand } from './cli-command';
 export const purgeDeadCommand: CliCommand = {
   name: 'purge-dead',
   args: ['queue'],
-  summary: "deletes every dead letter of a queue (asks for --yes)",
+  summary: 'deletes every dead letter of a queue (asks for --yes)',
   options: {
     yes: { type: 'boolean', description: 'confirm: the dead letters cannot be brought back' },
   },

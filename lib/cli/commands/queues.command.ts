@@ -10,7 +10,8 @@ export const queuesCommand: CliCommand = {
   details: 'RabbitMQ cannot name its queues (no management API): name one with `stats <queue>` instead.',
   async run({ orchestrator }) {
     const { backend } = orchestrator;
-    if (!backend.capabilities.queueListing) throw new UnsupportedCapabilityError(backend.name, 'listing its queues', 'name the queue instead: mindtrace-jobs stats <queue>');
+    if (!backend.capabilities.queueListing)
+      throw new UnsupportedCapabilityError(backend.name, 'listing its queues', 'name the queue instead: mindtrace-jobs stats <queue>');
     const queues = await orchestrator.listQueues();
     const rows = [];
     for (const queue of queues) rows.push({ ...queue, stats: await orchestrator.queueStats(queue.name) });
