@@ -183,7 +183,7 @@ export interface JobBackend {
    * Redis: by when the lease runs out), `completed` and `dead` in the order they finished. A state is a
    * place, as queueStats counts it, and `total` equals that count: a retry in backoff is `delayed`, one
    * due again `waiting`, its status `failed` either way. `failed` lists those retries, waiting and
-   * delayed alike, in the order they will run.
+   * delayed alike, in the order they will run (on Redis a scan of both: see its KEYS.md before polling it).
    */
   listJobs?(queue: string, options: ListJobsOptions): Promise<JobPage>;
 
