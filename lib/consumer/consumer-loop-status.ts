@@ -29,10 +29,17 @@ export class ConsumerLoopStatus {
     readonly concurrency: number,
     /** Jobs it holds right now (prefetched, running or settling). */
     private readonly held: () => number,
+    /** Runs abandoned after their timeout that have not returned yet, and the bound at which it takes no more jobs. */
+    private readonly abandoned: () => number = () => 0,
+    readonly maxAbandonedRuns = Infinity,
   ) {}
 
   get heldJobs(): number {
     return this.held();
+  }
+
+  get abandonedRuns(): number {
+    return this.abandoned();
   }
 
   running(): void {

@@ -70,7 +70,7 @@ export class QueueWorker {
     const abandoned = (this.abandoned = new AbandonedRuns(options.maxAbandonedRuns, queue, logger, jobs));
     const complete = (delivery: Delivery, output: unknown) => this.complete(delivery, output);
     this.pipeline = new RunPipeline({ orchestrator, queue, handler, options, jobs, settler, leases, abandoned, logger, complete });
-    this.loop = new ConsumerLoopStatus(queue, name, options.concurrency, () => jobs.held + jobs.prefetched);
+    this.loop = new ConsumerLoopStatus(queue, name, options.concurrency, () => jobs.held + jobs.prefetched, () => jobs.abandoned, options.maxAbandonedRuns);
     if (wasGiven(options, 'maxStalls') && !backend.capabilities.stallCount) {
       logger.warn(
         `maxStalls (${options.maxStalls}) has no effect on queue "${queue}": ${backend.name} does not count stalls ` +

@@ -69,6 +69,27 @@ describe('orchestrator.health()', () => {
     expect(up.consumers).toEqual([expect.objectContaining({ queue: 'wedged', status: 'up', state: 'running' })]);
   });
 
+  it('a consumer full of abandoned runs (maxAbandonedRuns reached) reads down, naming them, and up once one returns', async () => {
+    const orchestrator = await withQueue('abandoning');
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    cleanups.push(() => open());
+    // A run that ignores its signal: it times out at once, and is abandoned after its grace.
+    const consumer = new FnConsumer('abandoning', () => gate, { timeout: 1, timeoutGrace: 1, maxAbandonedRuns: 1 });
+    consumer.connect(orchestrator);
+    const consuming = consumer.consume();
+    cleanups.push(() => consumer.stop().then(() => consuming));
+    await orchestrator.publishBatch('abandoning', [{ label: 'hangs' }, { label: 'waits' }]);
+    const down = await healthWhen(orchestrator, (r) => r.status === 'down');
+    expect(down.backend.status).toBe('up');
+    expect(down.consumers).toEqual([
+      expect.objectContaining({ queue: 'abandoning', status: 'down', state: 'running', abandonedRuns: 1, reason: expect.stringContaining('maxAbandonedRuns 1') }),
+    ]);
+    open();
+    const up = await healthWhen(orchestrator, (r) => r.status === 'up' && r.consumers[0]?.abandonedRuns === 0);
+    expect(up.consumers).toEqual([expect.objectContaining({ status: 'up', abandonedRuns: 0 })]);
+  });
+
   it('a consumer whose loop crashed reads down, naming why, until it is closed', async () => {
     const orchestrator = new Orchestrator(new LocalClient());
     orchestrators.push(orchestrator);

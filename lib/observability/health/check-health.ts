@@ -55,6 +55,7 @@ function consumerHealth(loop: ConsumerLoopStatus, stats: QueueStats | undefined,
     state: loop.state,
     concurrency: loop.concurrency,
     heldJobs: loop.heldJobs,
+    abandonedRuns: loop.abandonedRuns,
     lastTakenAt: new Date(lastTakenAt).toISOString(),
   };
   const down = (reason: string): ConsumerHealth => ({ ...facts, status: 'down', reason });
@@ -67,6 +68,9 @@ function consumerHealth(loop: ConsumerLoopStatus, stats: QueueStats | undefined,
       return down('it is stopped: it takes no jobs');
     case 'running':
       break;
+  }
+  if (loop.abandonedRuns >= loop.maxAbandonedRuns) {
+    return down(`${loop.abandonedRuns} runs it abandoned after their timeout have not returned (maxAbandonedRuns ${loop.maxAbandonedRuns}): it takes no jobs until one does`);
   }
   const idleMs = now - lastTakenAt;
   if (stats && stats.waiting > 0 && idleMs > maxIdleMs) {

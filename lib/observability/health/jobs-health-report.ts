@@ -30,6 +30,8 @@ export interface ConsumerHealth {
   concurrency: number;
   /** Jobs it holds now (taken ahead, running or settling). */
   heldJobs: number;
+  /** Runs it gave up on after their timeout that have not returned yet (`maxAbandonedRuns` bounds them). */
+  abandonedRuns: number;
   /** When it last took a job (as first seen by a health check), or (re)started: ISO-8601 UTC. */
   lastTakenAt: string;
   /** Why it is down. */
