@@ -27,7 +27,12 @@ export interface JobStateStore {
   dead(queue: string, job: JobRecord, failure: JobFailure): Promise<void>;
   /** Given back unrun at shutdown: waiting again, with `job.attempt` as it was before the run. */
   released(queue: string, job: JobRecord): Promise<void>;
-  /** Dead letters moved back to waiting with attempt 0. */
+  /**
+   * Dead letters moved back to waiting with attempt 0; applied, atomically, only to jobs the store
+   * still shows dead or does not know. The broker has them back first, so a consumer may take and
+   * finish one before this call: its newer state stands. (Recording first would leave jobs reading
+   * waiting when the broker move then fails, with no dead state to return them to.)
+   */
   redriven(queue: string, jobs: readonly JobRecord[]): Promise<void>;
   /** Forgets the queue's jobs in these states (cleanQueue, purgeDeadLetters), or all of them (deleteQueue). */
   forget(queue: string, statuses?: readonly JobStatus[]): Promise<void>;

@@ -65,8 +65,11 @@ export class InMemoryJobStateStore implements JobStateStore {
     Object.assign(state, { status: state.error ? 'failed' : 'waiting', attempt: job.attempt });
   }
 
+  /** Only jobs still dead (or unknown): one a consumer took meanwhile has moved on, and stays as it is. */
   async redriven(queue: string, jobs: readonly JobRecord[]): Promise<void> {
     for (const job of jobs) {
+      const known = this.jobs.get(job.id);
+      if (known && known.status !== 'dead') continue;
       const state = this.entry(queue, job);
       this.finished.remove(job.id);
       Object.assign(state, { status: 'waiting', attempt: 0, error: null, result: null, startedAt: null, finishedAt: null, runAt: null });

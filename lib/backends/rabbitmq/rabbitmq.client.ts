@@ -263,7 +263,10 @@ export class RabbitMQClient implements JobBackend {
     return deadLetterPage(this.deadLetters, this.topology.namesOf(queue), offset, limit, this.jobStates);
   }
 
-  /** Moves dead letters back with attempt 0; a crash half-way leaves one both redriven and dead, never lost. */
+  /**
+   * Moves dead letters back with attempt 0; a crash half-way leaves one both redriven and dead, never lost.
+   * The store records them after the move and keeps the state of any a consumer has taken meanwhile.
+   */
   async redrive(queue: string, ids?: readonly string[]): Promise<number> {
     await this.typeOf(queue);
     const { count, redriven } = await this.deadLetters.redrive(this.topology.namesOf(queue), ids);

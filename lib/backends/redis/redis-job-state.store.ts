@@ -88,18 +88,18 @@ export class RedisJobStateStore implements JobStateStore {
     await this.move('released', queue, job, hadError ? 'failed' : 'waiting', {}, []);
   }
 
+  /** Only jobs still dead (or unknown), in one atomic step per chunk (scripts/state/redrive.lua). */
   async redriven(queue: string, jobs: readonly JobRecord[]): Promise<void> {
     const k = this.keys(queue);
-    const pipeline = this.redis.pipeline();
-    for (const job of jobs) {
-      const jk = k.job(job.id);
-      pipeline.hdel(jk, 'error', 'result', 'startedAt', 'finishedAt', 'runAt');
-      // Waiting again: no longer expires with its dead letter's age.
-      pipeline.hset(jk, this.base(job, 'waiting', 0)).persist(jk);
-      pipeline.sadd(k.ids, job.id).zrem(k.dead, job.id).zrem(k.completed, job.id);
+    for (let i = 0; i < jobs.length; i += REDRIVE_CHUNK) {
+      const chunk = jobs.slice(i, i + REDRIVE_CHUNK);
+      const pipeline = this.redis.pipeline();
+      const args = chunk.flatMap((job) => [job.id, JSON.stringify({ ...job, attempt: 0 }), job.priority]);
+      this.scripts.queue(pipeline, 'redrive', [k.ids, k.completed, k.dead], [k.jobPrefix, ...args]);
+      // An id the script skips is known to the store already, under this same queue.
+      this.index.add(pipeline, queue, chunk.map((job) => job.id));
+      await this.connection.call('redriven', queue, exec(pipeline));
     }
-    this.index.add(pipeline, queue, jobs.map((job) => job.id));
-    await this.connection.call('redriven', queue, exec(pipeline));
   }
 
   async forget(queue: string, statuses?: readonly JobStatus[]): Promise<void> {
@@ -201,6 +201,9 @@ export class RedisJobStateStore implements JobStateStore {
   }
 
 }
+
+/** Jobs per redrive script call, so a redrive of many dead letters does not hold Redis in one long script. */
+const REDRIVE_CHUNK = 1000;
 
 /** Runs a pipeline and throws its first error, if any; returns the replies. */
 async function exec(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {

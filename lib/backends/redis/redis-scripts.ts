@@ -40,7 +40,7 @@ export const PUBLISH_SCRIPTS = {
 /** RedisJobStateStore's steps (scripts/state/): the queue's id set, completed and dead zsets. */
 export const STATE_SCRIPTS = {
   folder: 'scripts/state',
-  names: ['finish', 'read', 'forget'],
+  names: ['finish', 'read', 'forget', 'redrive'],
   keys: 3,
 } as const satisfies ScriptSet<string>;
 
