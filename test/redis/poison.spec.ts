@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Orchestrator, RedisClient, type Delivery, type JobState } from '../../lib';
+import { BlockingConnections } from '../../lib/backends/redis/blocking-connections';
 import { Logger } from '../../lib/logger/logger';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
@@ -54,7 +55,7 @@ function keyOf(queue: string, rest: string): string {
  * What a producer outside this library does to enqueue a job, per KEYS.md: take a publish number,
  * write the job hash, add it to `wait`, index its id and wake a consumer. `data` is written as given.
  */
-async function injectJob(queue: string, data: string | null, options: { hash?: boolean; index?: boolean } = {}): Promise<string> {
+async function injectJob(queue: string, data: string | null, options: { hash?: boolean; index?: boolean; wake?: boolean } = {}): Promise<string> {
   const id = randomUUID();
   const seq = await admin.hincrby(keyOf(queue, 'meta'), 'seq', 1);
   const member = `${seq.toString(16).padStart(16, '0')}:${id}`;
@@ -65,7 +66,7 @@ async function injectJob(queue: string, data: string | null, options: { hash?: b
   }
   await admin.zadd(keyOf(queue, 'wait'), 0, member);
   if (options.index !== false) await admin.hset(`${prefix}:index`, id, queue);
-  await admin.rpush(keyOf(queue, 'notify'), '1');
+  if (options.wake !== false) await admin.rpush(keyOf(queue, 'notify'), '1');
   return id;
 }
 
@@ -142,6 +143,30 @@ describe('a job body that cannot be decoded', () => {
     expect(handedOut.map((d) => d.stalls)).toEqual([0, 0]);
     await expectDeadOnceAsMalformed(orchestrator, queue, poison);
     expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, dead: 1 });
+  });
+
+  it('more of them than wake tokens: the fetch takes on past them without blocking, and the healthy job behind runs', async () => {
+    // Publishes push at most 64 tokens a call and keep at most 256: a longer run of poison outnumbers them.
+    const { queue, orchestrator } = await setup('outnumbered');
+    const poison: string[] = [];
+    for (let i = 0; i < 5; i++) poison.push(await injectJob(queue, 'garbage', { wake: false }));
+    await orchestrator.publish(queue, { label: 'healthy' });
+    const waits = jest.spyOn(BlockingConnections.prototype, 'waitFor');
+    const blocksOnQueue = (): number => waits.mock.calls.filter(([key]) => key === keyOf(queue, 'notify')).length;
+    let blocksBeforeRun = -1;
+    const consumer = new FnConsumer(queue, () => void (blocksBeforeRun = blocksOnQueue()), { concurrency: 1, leaseMs: LONG_LEASE_MS, maxStalls: 0 });
+    consumer.connect(orchestrator);
+    closing.unshift(consumer);
+
+    try {
+      expect(await settleWithin(consumer.consume(1), HANG_MS)).toEqual({ ok: true, value: 1 });
+      // Each fetch that took only poison went straight on to the next jobs: no BLPOP while a job was ready.
+      expect(blocksBeforeRun).toBe(0);
+    } finally {
+      waits.mockRestore();
+    }
+    for (const id of poison) expect(await settleWithin(orchestrator.waitForResult(id), HANG_MS)).toMatchObject({ ok: false });
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 1, dead: 5 });
   });
 
   it('getJob on one not yet fetched answers what can be known, with the reason, instead of throwing', async () => {
@@ -306,5 +331,54 @@ describe('a malformed job that cannot be dead-lettered either', () => {
     expect(await settleWithin(next, HANG_MS)).toEqual({ ok: true, value: 1 });
     expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1 });
     error.mockRestore();
+  });
+});
+
+describe('a malformed job dead-lettered whose id cannot be indexed', () => {
+  it('is logged as dead-lettered but not findable by id, not as parked', async () => {
+    // A prefix of its own, whose id index is a string: HSETNX on it fails, every script still runs.
+    const own = uniquePrefix();
+    await admin.set(`${own}:index`, 'not a hash');
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const error = jest.spyOn(Logger.prototype, 'error');
+    const backend = new RedisClient(REDIS_URL, { prefix: own });
+    try {
+      const queue = await new Orchestrator(backend).register(taskSchema(`unindexed-${++counter}`));
+      const id = randomUUID();
+      const seq = await admin.hincrby(`${own}:{${queue}}:meta`, 'seq', 1);
+      const member = `${seq.toString(16).padStart(16, '0')}:${id}`;
+      await admin.hset(`${own}:{${queue}}:job:${id}`, { data: 'garbage', priority: 0, attempt: 0, status: 'waiting', member, score: 0 });
+      await admin.zadd(`${own}:{${queue}}:wait`, 0, member);
+
+      expect(await backend.fetch(queue, 1, { wait: false, leaseMs: LONG_LEASE_MS })).toEqual([]);
+      // close() waits for the dead-lettering under way.
+      await backend.close();
+      expect(await admin.hget(`${own}:{${queue}}:job:${id}`, 'status')).toBe('dead');
+      const aboutIt = (calls: unknown[][]): string[] => calls.map(([message]) => String(message)).filter((message) => message.includes(id));
+      expect(aboutIt(error.mock.calls)).toEqual([]);
+      expect(aboutIt(warn.mock.calls)).toEqual([expect.stringMatching(/dead-lettered .*not .*index.*WRONGTYPE/), expect.stringContaining('could not be decoded')]);
+    } finally {
+      warn.mockRestore();
+      error.mockRestore();
+      await backend.close();
+      await deleteKeysUnder(admin, own);
+    }
+  });
+});
+
+describe('close() while a fetch is under way', () => {
+  it('dead-letters the malformed jobs that fetch took before the connection closes', async () => {
+    const error = jest.spyOn(Logger.prototype, 'error');
+    const { queue, backend } = await setup('closing');
+    const poison = await injectJob(queue, 'garbage');
+    try {
+      const fetched = backend.fetch(queue, 1, { wait: false, leaseMs: LONG_LEASE_MS });
+      await backend.close();
+      expect(await fetched).toEqual([]);
+      expect(await admin.hget(keyOf(queue, `job:${poison}`), 'status')).toBe('dead');
+      expect(error.mock.calls.map(([message]) => String(message)).filter((message) => message.includes(poison))).toEqual([]);
+    } finally {
+      error.mockRestore();
+    }
   });
 });

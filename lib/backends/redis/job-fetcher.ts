@@ -6,6 +6,13 @@ import type { QueueScripts } from './queue-scripts';
 import { RedisUnavailableError } from './redis-unavailable.error';
 import type { UnansweredFetches } from './unanswered-fetches';
 
+/** What one fetch script call took: the jobs it delivers, how many it took (malformed ones too), when the next falls due. */
+interface Taken {
+  deliveries: Delivery[];
+  count: number;
+  wakeInMs: number;
+}
+
 /** A consumer with nothing to do still wakes this often, so a deleted or redeclared queue is noticed. */
 const MAX_BLOCK_MS = 10_000;
 
@@ -18,6 +25,9 @@ const MAX_BLOCK_MS = 10_000;
 export class JobFetcher {
   /** The blocking waits under way, per queue: ended at close() or when their queue is deleted here. */
   private readonly waits = new Map<string, Set<AbortController>>();
+  /** The fetch script calls under way (close() waits for them). */
+  private readonly calls = new Set<Promise<Taken>>();
+  private closed = false;
 
   constructor(
     private readonly scripts: QueueScripts,
@@ -28,8 +38,8 @@ export class JobFetcher {
 
   async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
     // The common case, jobs ready, costs one script call and nothing else.
-    const first = await this.take(queue, max, options.leaseMs, options.wait);
-    if (first.deliveries.length > 0 || !options.wait || options.signal?.aborted) return first.deliveries;
+    const first = await this.takeDeliverable(queue, max, options.leaseMs, options.wait, options.signal);
+    if (first.deliveries.length > 0 || !options.wait || options.signal?.aborted || this.closed) return first.deliveries;
     // Nothing ready: wait on the wake list, interruptible by the caller's signal, close() or deleteQueue().
     const wait = new AbortController();
     const onAbort = (): void => wait.abort();
@@ -42,7 +52,7 @@ export class JobFetcher {
         // Sleep until a publish wakes us, or until the next delayed job / lease deadline is due.
         await this.blocking.waitFor(this.scripts.keys.notify(queue), wakeInMs >= 0 ? Math.min(wakeInMs + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS, wait.signal);
         if (wait.signal.aborted) return [];
-        const next = await this.take(queue, max, options.leaseMs, true);
+        const next = await this.takeDeliverable(queue, max, options.leaseMs, true, wait.signal);
         if (next.deliveries.length > 0 || wait.signal.aborted) return next.deliveries;
         wakeInMs = next.wakeInMs;
       }
@@ -53,10 +63,19 @@ export class JobFetcher {
     }
   }
 
-  /** Ends the blocking waits of one queue's consumers (it was deleted here), or of every queue's (close). */
-  abortWaits(queue?: string): void {
-    const waits = queue === undefined ? [...this.waits.values()] : [this.waits.get(queue) ?? []];
-    for (const set of waits) for (const wait of set) wait.abort();
+  /** Ends the blocking waits of one queue's consumers (it was deleted here). */
+  abortWaits(queue: string): void {
+    for (const wait of this.waits.get(queue) ?? []) wait.abort();
+  }
+
+  /**
+   * Ends every blocking wait, and resolves once the fetch calls under way have answered, so the
+   * malformed jobs they took are handed to MalformedJobs before the connection closes.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const set of this.waits.values()) for (const wait of set) wait.abort();
+    await Promise.allSettled([...this.calls]);
   }
 
   /**
@@ -70,15 +89,37 @@ export class JobFetcher {
   }
 
   /**
+   * Takes until a call delivers a job or takes none. A call whose jobs were all malformed took no wake
+   * token, and the jobs behind them may be ready: blocking then could sleep up to MAX_BLOCK_MS for nothing.
+   */
+  private async takeDeliverable(queue: string, max: number, leaseMs: number, willWait: boolean, signal?: AbortSignal): Promise<Taken> {
+    for (;;) {
+      const taken = await this.take(queue, max, leaseMs, willWait);
+      if (taken.deliveries.length > 0 || taken.count === 0 || signal?.aborted || this.closed) return taken;
+    }
+  }
+
+  /**
    * One fetch script call: up to `max` jobs under a lease, and when the next one falls due. A caller
    * about to block (`willWait`) lets the script clear leftover wake tokens when nothing is ready.
    */
-  private async take(queue: string, max: number, leaseMs: number, willWait: boolean): Promise<{ deliveries: Delivery[]; wakeInMs: number }> {
+  private async take(queue: string, max: number, leaseMs: number, willWait: boolean): Promise<Taken> {
+    const call = this.callFetch(queue, max, leaseMs, willWait);
+    // close() waits for it: the malformed jobs it takes must reach MalformedJobs while Redis is still open.
+    this.calls.add(call);
+    try {
+      return await call;
+    } finally {
+      this.calls.delete(call);
+    }
+  }
+
+  private async callFetch(queue: string, max: number, leaseMs: number, willWait: boolean): Promise<Taken> {
     // A fetch that got no answer goes first, under its own token base: if it ran, its jobs come back.
     const base = this.unanswered.nextBase(queue);
     try {
       const [jobs, wakeInMs] = await this.scripts.run<[FetchedJob[], number]>('fetch', queue, [max, leaseMs, base, willWait ? 1 : 0]);
-      return { deliveries: this.deliveries(queue, jobs), wakeInMs };
+      return { deliveries: this.deliveries(queue, jobs), count: jobs.length, wakeInMs };
     } catch (err) {
       if (err instanceof RedisUnavailableError) this.unanswered.remember(queue, base);
       throw err;

@@ -28,9 +28,10 @@ export class MalformedJobs {
     }
   }
 
-  /** Resolves once every dead-lettering started so far is over (close() waits for it). */
+  /** Resolves once no dead-lettering is under way, counting those added while it waits (close() waits for it). */
   async drain(): Promise<void> {
-    await Promise.all([...this.inFlight]);
+    // bury() never rejects.
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
   private async bury(job: MalformedDelivery): Promise<void> {

@@ -161,7 +161,13 @@ export class RedisClient implements JobBackend {
   /** A producer that wrote a job by hand may not have indexed it: getJob must find its dead letter. */
   private async deadLetterMalformed(job: MalformedDelivery, failure: JobFailure): Promise<void> {
     await this.putDead(job.queue, job.id, job.token, failure);
-    await this.index.adopt('deadLetter', job.queue, job.id);
+    // The job is dead from here on: a failing index write must not be reported as a failed dead-lettering.
+    await this.index.adopt('deadLetter', job.queue, job.id).catch((err: Error) => {
+      this.logger.warn(
+        `job ${job.id} on queue "${job.queue}" was dead-lettered as malformed, but its id could not be added to the index (${err.message}): ` +
+          'getJob does not find it; listDeadLetters, redrive and purgeDeadLetters on its queue do',
+      );
+    });
   }
 
   async release(delivery: Delivery): Promise<void> {
@@ -242,8 +248,8 @@ export class RedisClient implements JobBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.fetcher.abortWaits();
-    // Completions already accepted, and malformed jobs being dead-lettered, reach Redis before the connection goes.
+    // Fetches and completions under way answer, and the malformed jobs they took are dead-lettered, before the connection goes.
+    await this.fetcher.close();
     await this.completions.drain();
     await this.malformed.drain();
     await Promise.all([this.blocking.close(), this.watcher.close()]);
