@@ -4,7 +4,7 @@ import type { Logger } from '../logger/logger';
 import type { JobEventMap, JobEvents, JobEventType } from '../orchestrator/job-events';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import type { HeldJob } from './held-job';
-import { failureOf } from './job-failure';
+import { failureOf } from '../backend/job-failure';
 
 /**
  * Tells the backend what became of a job — failed (retried after its backoff, or dead-lettered) or

@@ -15,7 +15,7 @@ import {
   UnsupportedCapabilityError,
   WaitTimeoutError,
 } from '../errors';
-import { failureOf } from '../consumer/job-failure';
+import { failureOf } from '../backend/job-failure';
 import { dtoToWire, toValidDto, unvalidatedPayload } from '../job/dto-validation';
 import { Job } from '../job/job';
 import { validatedWireInput } from '../job/job-from-schema';

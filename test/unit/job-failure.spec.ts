@@ -1,4 +1,4 @@
-import { failureOf } from '../../lib/consumer/job-failure';
+import { failureOf } from '../../lib/backend/job-failure';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,5 +1,5 @@
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
-import { failureOf } from '../../consumer/job-failure';
+import { failureOf } from '../../backend/job-failure';
 import { MalformedJobError } from '../../errors';
 import { decodeJob, parseStored } from './job-record-decoding';
 

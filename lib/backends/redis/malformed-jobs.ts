@@ -1,5 +1,5 @@
 import type { JobFailure } from '../../backend/job-state';
-import { failureOf } from '../../consumer/job-failure';
+import { failureOf } from '../../backend/job-failure';
 import { LeaseLostError, MalformedJobError } from '../../errors';
 import type { Logger } from '../../logger/logger';
 import type { MalformedDelivery } from './fetched-jobs';

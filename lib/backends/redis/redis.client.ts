@@ -5,7 +5,7 @@ import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
 import type { RetentionRule } from '../../backend/retention-options';
 import { JobNotFoundError, MalformedJobError, QueueNotDeclaredError } from '../../errors';
-import { failureOf } from '../../consumer/job-failure';
+import { failureOf } from '../../backend/job-failure';
 import { BlockingConnections } from './blocking-connections';
 import { Completions } from './completions';
 import type { MalformedDelivery } from './fetched-jobs';

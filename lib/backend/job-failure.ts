@@ -1,4 +1,4 @@
-import type { JobFailure } from '../backend/job-state';
+import type { JobFailure } from './job-state';
 
 /** Captures a thrown value as the JSON-safe error record kept with the job. */
 export function failureOf(error: unknown, attempt: number): JobFailure {
