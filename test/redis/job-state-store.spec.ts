@@ -160,3 +160,25 @@ describe('a record another producer wrote', () => {
     expect(state!.error!.message).toContain('not JSON');
   });
 });
+
+describe('redriven', () => {
+  it('records a dead job and one it does not know as waiting with attempt 0, and leaves jobs that moved on (run again, completed) as they are', async () => {
+    const queue = `redriven-${randomUUID().slice(0, 8)}`;
+    const store = storeWith({});
+    const [dead, unknown, rerun, completed] = [job(), job(), job(), job()];
+    await finish(store, queue, dead, 'dead');
+    // Dead, then taken by a consumer (after the broker move) before the store hears of the redrive.
+    await finish(store, queue, rerun, 'dead');
+    await store.started(queue, { ...rerun, attempt: 1 });
+    await finish(store, queue, completed, 'dead');
+    await store.completed(queue, { ...completed, attempt: 1 }, { ok: 'second life' });
+
+    await store.redriven(queue, [dead, unknown, rerun, completed].map((record) => ({ ...record, attempt: 0 })));
+
+    expect(await store.get(dead.id)).toMatchObject({ status: 'waiting', attempt: 0, error: null, finishedAt: null });
+    expect(await store.get(unknown.id)).toMatchObject({ queue, status: 'waiting', attempt: 0 });
+    expect(await store.get(rerun.id)).toMatchObject({ status: 'active', attempt: 1 });
+    expect(await store.get(completed.id)).toMatchObject({ status: 'completed', attempt: 1, result: { ok: 'second life' } });
+    expect(await store.completedCount(queue)).toBe(1);
+  });
+});
