@@ -94,10 +94,9 @@ export class HeldJob {
   private controller: AbortController | null = null;
   /** Set when the run outlived its timeout. */
   overrun: Overrun | null = null;
-  /** Resolves when the job stops being held (see HELD_STATES); made when it starts. */
+  /** Resolves when the job stops being held (see HELD_STATES); made when it starts. Never rejects. */
   settled: Promise<void> | null = null;
   private resolveSettled: (() => void) | null = null;
-  private rejectSettled: ((error: unknown) => void) | null = null;
 
   constructor(readonly delivery: Delivery) {}
 
@@ -115,16 +114,12 @@ export class HeldJob {
 
   /** Makes the promise consume()/stop() wait on while the job is held. */
   hold(): void {
-    this.settled = new Promise<void>((resolve, reject) => {
-      this.resolveSettled = resolve;
-      this.rejectSettled = reject;
-    });
+    this.settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
   }
 
-  /** The job is no longer held; `error` is a bug in the worker, surfaced to whoever waits for it. */
-  letGo(error?: unknown): void {
-    if (error === undefined) this.resolveSettled?.();
-    else this.rejectSettled?.(error);
-    this.resolveSettled = this.rejectSettled = null;
+  /** The job is no longer held. */
+  letGo(): void {
+    this.resolveSettled?.();
+    this.resolveSettled = null;
   }
 }

@@ -18,6 +18,8 @@ export class HeldJobs {
   /** Jobs in a RUN_STATES state, and in a HELD_STATES state. */
   private running = 0;
   private holding = 0;
+  /** The first bug in the worker a move reported and allSettled() has not raised yet. */
+  private bug: { error: unknown } | null = null;
 
   constructor(
     /** Called when a run slot or a held job frees: the loop may take or start more. */
@@ -80,12 +82,23 @@ export class HeldJobs {
     return [...this.started].filter((job) => states.includes(job.state));
   }
 
-  /** Resolves when every job held now is no longer held; rejects if the worker failed one (a bug). */
-  async allSettled(): Promise<void> {
+  /** Resolves when every job held now is no longer held; never rejects. */
+  async noneHeld(): Promise<void> {
     await Promise.all(this.inState(...HELD_STATES).map((job) => job.settled));
   }
 
-  /** Moves `job` to `state` (see TRANSITIONS); a bug in the worker, `error`, lets it go with a rejection. */
+  /** Like noneHeld(), then rejects with the worker's bug if a move reported one (each is raised once). */
+  async allSettled(): Promise<void> {
+    await this.noneHeld();
+    const bug = this.bug;
+    this.bug = null;
+    if (bug) throw bug.error;
+  }
+
+  /**
+   * Moves `job` to `state` (see TRANSITIONS). `error` is a bug in the worker that left the job where it
+   * could not be settled: kept for allSettled() to raise, as nothing awaits the job itself.
+   */
   move(job: HeldJob, state: HeldJobState, error?: unknown): void {
     const from = job.rule;
     const to = STATE_RULES[state];
@@ -105,8 +118,9 @@ export class HeldJobs {
         this.started.delete(job);
       }
     }
+    if (error !== undefined) this.bug ??= { error };
     if (from.held > to.held) {
-      job.letGo(error);
+      job.letGo();
       this.onLetGo(job.delivery);
     }
     // A slot or a held job freed; an abandoned run returning frees a place under maxAbandonedRuns.

@@ -37,6 +37,8 @@ export class QueueWorker {
   private fetchAbort: AbortController | null = null;
   /** Resolves the consume loop's wait when a slot or a held job frees, or stop() is called. */
   private wakeLoop: (() => void) | null = null;
+  /** A wake-up that came while the loop was not waiting (a fetch in flight): its next wait returns at once. */
+  private woken = false;
   private fetching = false;
   /** Completions in flight that will each bring the next job (completeAndFetch). */
   private refills = 0;
@@ -63,7 +65,7 @@ export class QueueWorker {
     const backend = orchestrator.backend;
     const leases = (this.leases = new LeaseKeeper(backend, options.leaseMs, logger, (delivery, error) => this.leaseLost(delivery, error)));
     const jobs = (this.jobs = new HeldJobs(
-      () => this.wakeLoop?.(),
+      () => this.wake(),
       (delivery) => leases.forget(delivery),
     ));
     const settler = (this.settler = new JobSettler(backend, queue, options, logger, [events, orchestrator.events]));
@@ -121,10 +123,13 @@ export class QueueWorker {
     // An operator's lines: a consumer that runs until stopped says when it starts and stops; a batch (consume(n)) does not.
     const endless = limit === undefined && !untilEmpty;
     if (endless) this.logger.log(`started consuming "${this.queue}" (concurrency ${concurrency}, prefetch ${prefetch}) on ${backend.name}`);
+    let crashed = false;
     let crash: unknown;
     let failures = 0;
     try {
       while (!this.stopping) {
+        // Each pass reads the counts afresh, so a wake-up that came before it is answered.
+        this.woken = false;
         if (this.abandoned.isFull) {
           // Too many runs that hang are still going: take nothing (and hold nothing) until one returns.
           this.abandoned.reportFull();
@@ -151,6 +156,8 @@ export class QueueWorker {
           if (loop.state === 'reconnecting') loop.running();
         } catch (err) {
           if (!(err instanceof TransientBackendError)) throw err;
+          // The connection dropped as we stopped (the fetch was aborted): nothing to retry.
+          if (this.stopping) break;
           loop.reconnecting(err);
           // A connection problem: wait and try again, so a worker outlives a broker restart.
           const delay = RECONNECT_DELAYS_MS[Math.min(failures++, RECONNECT_DELAYS_MS.length - 1)];
@@ -174,18 +181,27 @@ export class QueueWorker {
         await this.nextEvent();
       }
     } catch (err) {
+      crashed = true;
       crash = err;
-      throw err;
-    } finally {
-      await jobs.allSettled();
-      await this.releasePrefetched();
-      this.consuming = false;
-      this.fetchAbort = null;
-      loop.ended(crash);
-      if (endless && crash === undefined) this.logger.log(`stopped consuming "${this.queue}" after settling ${this.taken - this.returned} job(s)`);
-      // A bounded consume that ended is done, not dead; an endless one that stopped, or any that crashed, stays in view.
-      if (crash === undefined && (limit !== undefined || untilEmpty)) this.forgetLoop();
     }
+    try {
+      // A bug in the worker that reached no caller is raised here, unless the loop crashed first.
+      await jobs.allSettled();
+    } catch (err) {
+      if (!crashed) (crashed = true), (crash = err);
+    } finally {
+      try {
+        await this.releasePrefetched();
+      } finally {
+        this.consuming = false;
+        this.fetchAbort = null;
+        loop.ended(crashed ? crash : undefined);
+      }
+    }
+    if (crashed) throw crash;
+    if (endless) this.logger.log(`stopped consuming "${this.queue}" after settling ${this.taken - this.returned} job(s)`);
+    // A bounded consume that ended is done, not dead; an endless one that stopped, or any that crashed, stays in view.
+    if (limit !== undefined || untilEmpty) this.forgetLoop();
     return this.taken - this.returned;
   }
 
@@ -199,8 +215,9 @@ export class QueueWorker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.fetchAbort?.abort();
-    this.wakeLoop?.();
-    await this.jobs.allSettled();
+    this.wake();
+    // A bug in the worker is consume()'s to raise: stopping must still let close() close the backend.
+    await this.jobs.noneHeld();
     await this.releasePrefetched();
   }
 
@@ -212,15 +229,19 @@ export class QueueWorker {
   async shutdown(timeoutMs: number): Promise<boolean> {
     this.stopping = true;
     this.fetchAbort?.abort();
-    this.wakeLoop?.();
+    this.wake();
     if (this.jobs.held === 0) {
       await this.releasePrefetched();
       return true;
     }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
-    const outcome = await Promise.race([this.jobs.allSettled(), timedOut]);
-    clearTimeout(timer);
+    let outcome: void | 'timeout';
+    try {
+      outcome = await Promise.race([this.jobs.noneHeld(), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
     if (outcome !== 'timeout') {
       await this.releasePrefetched();
       return true;
@@ -229,7 +250,7 @@ export class QueueWorker {
     const left = this.jobs.inState('running', 'overrun', 'lost');
     this.logger.warn(`shutdown timeout of ${timeoutMs} ms passed with ${left.length} job(s) running; giving them back to the queue`);
     await Promise.all([...left.map((job) => this.letGoAtShutdown(job)), this.releasePrefetched()]);
-    await this.jobs.allSettled();
+    await this.jobs.noneHeld();
     return false;
   }
 
@@ -247,6 +268,8 @@ export class QueueWorker {
       return;
     }
     this.jobs.move(job, 'releasing');
+    // Given back, not settled: consume() does not count it (leaseLost leaves `taken` alone for it).
+    this.returned++;
     job.abort(new ConsumerStateError(`Consumer of "${this.queue}" is shutting down`));
     await this.settler.release(job);
     // Meanwhile its run may have returned, its lease been lost, or its grace passed.
@@ -261,15 +284,35 @@ export class QueueWorker {
     while (jobs.runs < concurrency && jobs.prefetched > 0) void this.process(jobs.startNext());
   }
 
-  /** Runs a started job through the pipeline, then lets it go (an abandoned run goes when it returns). */
+  /**
+   * Runs a started job through the pipeline, then lets it go (an abandoned run goes when it returns).
+   * An error out of the pipeline is a bug (ours, or a part it calls): the job it left running fails
+   * this attempt like any run that threw, so it is never lost; one left elsewhere is raised by consume().
+   */
   private async process(job: HeldJob): Promise<void> {
     let bug: unknown;
     try {
       await this.pipeline.run(job);
     } catch (err) {
-      bug = err;
+      const id = job.delivery.job.id;
+      this.logger.error(
+        `processing job ${id} on queue "${this.queue}" failed outside its run (in state ${job.state}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+      bug = await this.failStillRunning(job, err);
     }
     if (job.state !== 'abandoned' && job.state !== 'done') this.jobs.move(job, 'done', bug);
+  }
+
+  /** Fails the attempt of a job the pipeline left running; resolves with the error if it could not. */
+  private async failStillRunning(job: HeldJob, err: unknown): Promise<unknown> {
+    if (job.state !== 'running') return err;
+    try {
+      this.jobs.move(job, 'settling');
+      await this.settler.fail(job, err, false);
+      return undefined;
+    } catch (failed) {
+      return failed;
+    }
   }
 
   /** Deliveries just taken: held under a lease, in line to start. */
@@ -292,8 +335,18 @@ export class QueueWorker {
     );
   }
 
-  /** Waits until a slot or a held job frees, or stop() is called. */
+  /** Ends the loop's wait, or, when it is not waiting (a fetch in flight), its next one. */
+  private wake(): void {
+    if (this.wakeLoop) this.wakeLoop();
+    else this.woken = true;
+  }
+
+  /** Waits until a slot or a held job frees, or stop() is called (returns at once if one did since the pass began). */
   private nextEvent(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       this.wakeLoop = () => {
         this.wakeLoop = null;
@@ -312,11 +365,12 @@ export class QueueWorker {
     // Being settled (or given back) already: that settle tells whether the job was still ours.
     if (!job || (job.state !== 'prefetched' && job.state !== 'running' && job.state !== 'releasing')) return;
     // Not ours after all: consume(n) counts the jobs it settled, and may take another in its place.
-    this.taken--;
+    // A job being given back at shutdown is counted as returned already.
+    if (job.state !== 'releasing') this.taken--;
     if (job.state === 'prefetched') {
       this.jobs.move(job, 'done');
       this.logger.warn(`${error.message}; it had been taken ahead and not started, and is left to the backend to deliver again`);
-      this.wakeLoop?.();
+      this.wake();
       return;
     }
     this.jobs.move(job, 'lost');
@@ -329,8 +383,7 @@ export class QueueWorker {
    * then fetch for it: one round trip after the other. When the loop is not fetching already and the
    * backend can, the completion asks for the next job itself (completeAndFetch), which the Redis
    * backend sends in the same script call as the batch of completions it joins: one round trip per
-   * batch instead of two (serial consumer: 3.5k -> 5.5k jobs/s when it was introduced). With a
-   * prefetch the loop has taken the next jobs already.
+   * batch instead of two. With a prefetch the loop has taken the next jobs already.
    */
   private async complete(delivery: Delivery, output: unknown): Promise<void> {
     const backend = this.orchestrator.backend;
@@ -354,6 +407,7 @@ export class QueueWorker {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
     function done(): void {

@@ -13,6 +13,7 @@ import { ConsumerBase } from '../consumer/consumer';
 import { resolveConsumerOptions, type ResolvedConsumerOptions } from '../consumer/consumer-options';
 import { QueueWorker, type RunHandler } from '../consumer/queue-worker';
 import { schemaNamed } from '../job/schema-registry';
+import { consoleJobsLogger } from '../logger/console-jobs-logger';
 import { setDefaultJobsLogger } from '../logger/logger';
 import { ConsumerDefinitionError } from '../errors';
 import { JOB_EVENT_TYPES, JobEvents, type JobEventType } from '../orchestrator/job-events';
@@ -35,6 +36,9 @@ interface FoundConsumer {
 
 type ConsumerInstance = Record<string, (...args: unknown[]) => unknown>;
 
+/** Nest apps of this process not shut down yet: the library logs through Nest's Logger while any is. */
+let openApps = 0;
+
 /**
  * Finds every @Consumer provider (onModuleInit), starts a worker for each (onApplicationBootstrap),
  * drains them (beforeApplicationShutdown) and closes the backend (onApplicationShutdown).
@@ -54,7 +58,7 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsModuleOptions,
   ) {
     // In a Nest app the library's lines go through Nest's Logger, so app.useLogger() and logger: false apply.
-    setDefaultJobsLogger(Logger);
+    if (openApps++ === 0) setDefaultJobsLogger(Logger);
   }
 
   onModuleInit(): void {
@@ -114,7 +118,12 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.orchestrator.close();
+    try {
+      await this.orchestrator.close();
+    } finally {
+      // Plain-library code still running in this process logs to the console again, not to a closed app.
+      if (--openApps === 0) setDefaultJobsLogger(consoleJobsLogger);
+    }
   }
 
   private inspect(className: string, queue: string, rawOptions: object, instance: ConsumerInstance): FoundConsumer {

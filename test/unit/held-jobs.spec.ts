@@ -105,6 +105,33 @@ describe('HeldJobs', () => {
     await expect(all).rejects.toThrow('pipeline bug');
   });
 
+  it('keeps a bug reported on a job no longer held (released → done) for the next allSettled, once', async () => {
+    const { jobs } = ledger();
+    jobs.take([delivery('a')]);
+    const a = jobs.startNext();
+    jobs.move(a, 'releasing');
+    jobs.move(a, 'released');
+    jobs.move(a, 'done', new Error('late bug'));
+    await expect(jobs.noneHeld()).resolves.toBeUndefined();
+    await expect(jobs.allSettled()).rejects.toThrow('late bug');
+    await expect(jobs.allSettled()).resolves.toBeUndefined();
+  });
+
+  it('rejects nothing nobody awaits when a job is let go with a bug', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      const { jobs } = ledger();
+      jobs.take([delivery('a')]);
+      jobs.move(jobs.startNext(), 'done', new Error('pipeline bug'));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+
   it('tells the worker when a slot or a held job frees, or an abandoned run returns — not on other moves', () => {
     const { jobs, changes } = ledger();
     jobs.take([delivery('a'), delivery('b')]);

@@ -16,6 +16,8 @@ import {
   type JobFailure,
   type RunContext,
 } from '../../lib';
+import type { FetchOptions } from '../../lib/backend/job-backend.interface';
+import { TransientBackendError } from '../../lib/errors';
 import { QueueWorker } from '../../lib/consumer/queue-worker';
 
 class WorkInput extends JobInput {
@@ -437,5 +439,147 @@ describe('QueueWorker, when the lease of a running job is lost', () => {
 
     expect(await consuming).toBe(0);
     expect(settles).toEqual([]);
+  });
+});
+
+/** A LocalClient whose non-blocking fetch takes a round trip, as a fetch ahead does on Redis or RabbitMQ. */
+class SlowPeekClient extends LocalClient {
+  override fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
+    if (options.wait) return super.fetch(queue, max, options);
+    return sleep(40).then(() => super.fetch(queue, max, options));
+  }
+}
+
+/** A LocalClient whose blocking fetch fails with a connection error when it is aborted (a broker dropping us at stop). */
+class DroppingClient extends LocalClient {
+  override fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
+    if (!options.wait || !options.signal) return super.fetch(queue, max, options);
+    const signal = options.signal;
+    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new TransientBackendError('connection closed')), { once: true }));
+  }
+}
+
+/** An orchestrator whose schema lookup fails for one queue: an error inside the run pipeline, outside any handler. */
+class BrokenLookupOrchestrator extends Orchestrator {
+  broken = '';
+  override schemaFor(queue: string) {
+    if (queue === this.broken) throw new Error('schema lookup exploded');
+    return super.schemaFor(queue);
+  }
+}
+
+/** Rejections nobody handled while the test ran. */
+function unhandledRejections(): { seen: unknown[]; stop(): void } {
+  const seen: unknown[] = [];
+  const listener = (reason: unknown) => void seen.push(reason);
+  process.on('unhandledRejection', listener);
+  return { seen, stop: () => void process.off('unhandledRejection', listener) };
+}
+
+/** Lets every pending callback run (not a wait for time to pass). */
+const drained = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('QueueWorker, robustness', () => {
+  let counter = 0;
+  let orchestrator: Orchestrator;
+  afterEach(async () => {
+    await orchestrator?.close();
+    jest.restoreAllMocks();
+  });
+
+  async function registered(client: LocalClient, make = (c: LocalClient) => new Orchestrator(c)): Promise<string> {
+    orchestrator = make(client);
+    const queue = `robust-${++counter}`;
+    await orchestrator.register(new JobSchema({ name: queue, input: WorkInput }));
+    return queue;
+  }
+
+  it('with a prefetch, a run ending while a fetch ahead is in flight still wakes the loop for the next job', async () => {
+    const queue = await registered(new SlowPeekClient());
+    const consumer = new FnConsumer(queue, () => ({}), { concurrency: 1, prefetch: 1 });
+    consumer.connect(orchestrator);
+    const completed: string[] = [];
+    let next = gate();
+    consumer.on('completed', (event) => {
+      completed.push(event.job.id);
+      next.open();
+    });
+    const consuming = consumer.consume();
+
+    const first = await orchestrator.publish(queue, { label: 'a' });
+    await next.promise;
+    // The loop is now waiting on its fetch ahead, then on a wake-up; the second job must still run.
+    await sleep(100);
+    next = gate();
+    const second = await orchestrator.publish(queue, { label: 'b' });
+    const hang = sleep(5000).then(() => 'hung');
+    expect(await Promise.race([next.promise.then(() => 'ran'), hang])).toBe('ran');
+    expect(completed).toEqual([first, second]);
+    await consumer.stop();
+    expect(await consuming).toBe(2);
+  });
+
+  it('an error inside the run pipeline fails the attempt, is logged, raises nothing unhandled, and leaves the consumer usable', async () => {
+    const errors = logged('error');
+    const rejections = unhandledRejections();
+    try {
+      const queue = await registered(new LocalClient(), (client) => new BrokenLookupOrchestrator(client));
+      (orchestrator as BrokenLookupOrchestrator).broken = queue;
+      const consumer = new FnConsumer(queue, () => ({}), { attempts: 1 });
+      consumer.connect(orchestrator);
+      const id = await orchestrator.publish(queue, { label: 'a' });
+
+      const hang = sleep(5000).then(() => 'hung');
+      expect(await Promise.race([consumer.consume(1), hang])).toBe(1);
+      expect((await orchestrator.getJob(id))?.status).toBe('dead');
+      expect((await orchestrator.deadLetters(queue)).map((d) => d.error.message)).toEqual(['schema lookup exploded']);
+      expect(errors.filter((e) => e.includes(id) && e.includes('schema lookup exploded'))).toHaveLength(1);
+
+      (orchestrator as BrokenLookupOrchestrator).broken = '';
+      const again = await orchestrator.publish(queue, { label: 'b' });
+      expect(await consumer.consume(1)).toBe(1);
+      expect((await orchestrator.getJob(again))?.status).toBe('completed');
+      await drained();
+      expect(rejections.seen).toEqual([]);
+    } finally {
+      rejections.stop();
+    }
+  });
+
+  it('consume() does not count a job given back at shutdown as settled', async () => {
+    logged('warn');
+    const queue = await registered(new LocalClient());
+    const started = gate();
+    const options = resolveConsumerOptions('test', {});
+    const worker = new QueueWorker(
+      orchestrator,
+      queue,
+      (_job, { signal }) => {
+        started.open();
+        return new Promise((resolve) => signal.addEventListener('abort', () => resolve({}), { once: true }));
+      },
+      options,
+      new JobEvents(),
+    );
+    const id = await orchestrator.publish(queue, { label: 'a' });
+    const consuming = worker.consume();
+    await started.promise;
+
+    expect(await worker.shutdown(10)).toBe(false);
+    expect(await consuming).toBe(0);
+    expect((await orchestrator.getJob(id))?.status).toBe('waiting');
+  });
+
+  it('a fetch failing on the connection after stop() is not retried', async () => {
+    const warnings = logged('warn');
+    const queue = await registered(new DroppingClient());
+    const consumer = new FnConsumer(queue, () => ({}));
+    consumer.connect(orchestrator);
+    const consuming = consumer.consume();
+    await drained();
+
+    await consumer.stop();
+    expect(await consuming).toBe(0);
+    expect(warnings.filter((w) => w.includes('retrying'))).toEqual([]);
   });
 });
