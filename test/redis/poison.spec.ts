@@ -103,17 +103,22 @@ afterAll(async () => {
 });
 
 describe('a job body that cannot be decoded', () => {
+  // The reasons are worded as RabbitMQ words them (lib/backend/job-record-shape.ts).
   it.each([
-    ['not JSON', 'this is not json {'],
-    ['JSON, but not an object', '[1, 2, 3]'],
-    ['JSON null', 'null'],
-    ['an object without a payload', JSON.stringify({ name: 'x', schemaName: 'x', createdAt: '2026-12-07T00:00:00.000Z' })],
-    ['an object whose name is not a string', JSON.stringify({ name: 7, schemaName: 'x', payload: {}, createdAt: '2026-12-07T00:00:00.000Z' })],
+    ['not JSON', 'this is not json {', 'its body is not JSON'],
+    ['JSON, but not an object', '[1, 2, 3]', 'its body is not a job record: it is an array, not a JSON object'],
+    ['JSON null', 'null', 'its body is not a job record: it is null, not a JSON object'],
+    ['an object without a payload', JSON.stringify({ name: 'x', schemaName: 'x', createdAt: '2026-12-07T00:00:00.000Z' }), '"payload" is missing, not an object'],
+    ['an object whose name is not a string', JSON.stringify({ name: 7, schemaName: 'x', payload: {}, createdAt: '2026-12-07T00:00:00.000Z' }), '"name" is 7, not a string'],
     // As RabbitMQ: JSON.parse reads any depth, but no later walk over such a body may be trusted not to overflow the stack.
-    ['nested deeper than 1,000 levels', JSON.stringify({ name: 'x', schemaName: 'x', payload: { deep: 0 }, createdAt: '2026-12-07T00:00:00.000Z' }).replace('0', `${'['.repeat(20_000)}${']'.repeat(20_000)}`)],
+    [
+      'nested deeper than 1,000 levels',
+      JSON.stringify({ name: 'x', schemaName: 'x', payload: { deep: 0 }, createdAt: '2026-12-07T00:00:00.000Z' }).replace('0', `${'['.repeat(20_000)}${']'.repeat(20_000)}`),
+      'its body is nested deeper than 1000 levels',
+    ],
   ])(
     'body %s: dead-lettered once with MalformedJobError; the healthy jobs of the same fetch run at once, stalls 0',
-    async (_what, body) => {
+    async (_what, body, reason) => {
       const { queue, orchestrator, handedOut } = await setup('body');
       await orchestrator.publish(queue, { label: 'a' });
       const poison = await injectJob(queue, body);
@@ -127,6 +132,7 @@ describe('a job body that cannot be decoded', () => {
 
       const state = await expectDeadOnceAsMalformed(orchestrator, queue, poison);
       expect(state.error!.message).toContain('could not be decoded');
+      expect(state.error!.message).toContain(reason);
       expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1 });
     },
   );

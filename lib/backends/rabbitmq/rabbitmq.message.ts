@@ -4,6 +4,7 @@ import type { JobRecord } from '../../backend/job-record';
 import type { DeadLetter, JobFailure } from '../../backend/job-state';
 import { MalformedJobError } from '../../errors/malformed-job.error';
 import { MAX_BODY_NESTING, exceedsNesting } from '../../backend/json-nesting';
+import { jobRecordShape } from '../../backend/job-record-shape';
 import { FAILURE_HEADER } from './rabbitmq.topology';
 
 /** The name a poison message's failure carries in the dead-letter queue. */
@@ -105,11 +106,12 @@ export function decodeJob(content: Buffer): DecodedMessage {
     // JSON.parse itself reads any depth without recursion; only the walks after it must not see too deep a body.
     value = JSON.parse(content.toString('utf8'));
   } catch (err) {
-    return { problem: `message body is not JSON (${(err as Error).message}): ${preview(content)}` };
+    return { problem: `its body is not JSON (${(err as Error).message}): ${preview(content)}` };
   }
-  if (exceedsNesting(content)) return { problem: `message body is nested deeper than ${MAX_BODY_NESTING} levels: ${preview(content)}`, id: readableId(value) };
-  const problem = shapeProblem(value);
-  return problem ? { problem: `message body is not a job record: ${problem}`, id: readableId(value) } : { record: value as JobRecord };
+  if (exceedsNesting(content)) return { problem: `its body is nested deeper than ${MAX_BODY_NESTING} levels: ${preview(content)}`, id: readableId(value) };
+  // The body is all a message has: its id, priority and attempt are checked with the rest.
+  const { problem } = jobRecordShape(value, ['id', 'priority', 'attempt']);
+  return problem === undefined ? { record: value as JobRecord } : { problem: `its body is ${problem}`, id: readableId(value) };
 }
 
 function readableId(value: unknown): string | undefined {
@@ -158,7 +160,8 @@ export function messageJobId(message: Message, decoded: DecodedMessage): string 
   return poisonId(message, decoded);
 }
 
-function failureOf(message: Message): JobFailure | null {
+/** The failure a dead letter carries in its header; null if it has none (rejected into the dead letters) or it is unreadable. */
+export function failureOf(message: Message): JobFailure | null {
   const raw = (message.properties.headers as Record<string, unknown> | undefined)?.[FAILURE_HEADER];
   if (raw === undefined) return null;
   try {
@@ -172,19 +175,6 @@ function brokerDeathReason(message: Message): string {
   const deaths = (message.properties.headers as Record<string, unknown> | undefined)?.['x-death'];
   const first = Array.isArray(deaths) ? (deaths[0] as { reason?: unknown } | undefined) : undefined;
   return first?.reason ? `reason: ${String(first.reason)}` : 'no reason recorded';
-}
-
-function shapeProblem(value: unknown): string | null {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'expected a JSON object';
-  const v = value as Record<string, unknown>;
-  for (const key of ['id', 'name', 'schemaName', 'createdAt'] as const) {
-    if (typeof v[key] !== 'string') return `"${key}" must be a string`;
-  }
-  if ((v.id as string).length === 0) return '"id" must not be empty';
-  if (v.payload === null || typeof v.payload !== 'object' || Array.isArray(v.payload)) return '"payload" must be an object';
-  if (!Number.isInteger(v.priority)) return '"priority" must be a whole number';
-  if (!(Number.isInteger(v.attempt) && (v.attempt as number) >= 0)) return '"attempt" must be a whole number >= 0';
-  return null;
 }
 
 function preview(content: Buffer): string {

@@ -1,6 +1,7 @@
 import type { JobRecord } from '../../backend/job-record';
 // The same bound as RabbitMQ's, so a body is refused alike on both brokers.
 import { MAX_BODY_NESTING } from '../../backend/json-nesting';
+import { BODY_FIELDS, isPlainObject, jobRecordShape } from '../../backend/job-record-shape';
 
 /** A job hash's `data` read back: the job record, and why it is not a sound one if it is not. */
 export interface DecodedJob {
@@ -10,16 +11,13 @@ export interface DecodedJob {
   problem?: string;
 }
 
-/** The string fields every job record carries (README, "The wire format"). */
-const STRING_FIELDS = ['name', 'schemaName', 'createdAt'] as const;
-
 /** How much of an unreadable body a message quotes. */
 const QUOTED_CHARS = 60;
 
 /**
  * Decodes one job's `data` on its own, never throwing: bytes that any producer (another language, a
  * bug, a hand edit) may have written must not fail the fetch or read they arrive with. `id` and
- * `attempt` come from the job's key and hash, not from `data`.
+ * `attempt` come from the job's key and hash, not from `data`; `priority` from `data` when it has one.
  */
 export function decodeJob(id: string, data: string | null | undefined, attempt: number, priority = 0): DecodedJob {
   const known: JobRecord = { id, name: '', schemaName: '', payload: {}, createdAt: '', priority, attempt };
@@ -34,17 +32,15 @@ export function decodeJob(id: string, data: string | null | undefined, attempt: 
   if (data.length > 2 * MAX_BODY_NESTING && nestsDeeperThan(parsed, MAX_BODY_NESTING)) {
     return { record: known, problem: `its body is nested deeper than ${MAX_BODY_NESTING} levels: ${quote(data)}` };
   }
-  if (!isPlainObject(parsed)) return { record: known, problem: `its body is JSON but not a job record (${kindOf(parsed)}, not an object): ${quote(data)}` };
-  const wrong: Record<string, string> = {};
-  for (const field of STRING_FIELDS) if (typeof parsed[field] !== 'string') wrong[field] = `is ${kindOf(parsed[field])}, not a string`;
-  if (!isPlainObject(parsed.payload)) wrong.payload = `is ${kindOf(parsed.payload)}, not an object`;
-  if (Object.keys(wrong).length === 0) {
+  const shape = jobRecordShape(parsed);
+  if (shape.problem === undefined) {
+    const body = parsed as unknown as JobRecord;
     // Its own id and attempt never count: the hash's are the job's.
-    return { record: { ...(parsed as unknown as JobRecord), id, attempt, priority: typeof parsed.priority === 'number' ? parsed.priority : priority } };
+    return { record: { ...body, id, attempt, priority: typeof body.priority === 'number' ? body.priority : priority } };
   }
-  const usable = Object.fromEntries([...STRING_FIELDS, 'payload'].filter((field) => !(field in wrong)).map((field) => [field, parsed[field]]));
-  const problems = Object.entries(wrong).map(([field, problem]) => `"${field}" ${problem}`);
-  return { record: { ...known, ...usable }, problem: `its body is not a job record: ${problems.join(', ')}` };
+  // What can be known: the fields that are right, when the body is an object at all.
+  const usable = isPlainObject(parsed) ? Object.fromEntries(BODY_FIELDS.filter((field) => !shape.wrong.includes(field)).map((field) => [field, parsed[field]])) : {};
+  return { record: { ...known, ...usable }, problem: `its body is ${shape.problem}` };
 }
 
 /** A stored JSON value (a result, an error), or its raw text when it is not JSON. */
@@ -81,17 +77,6 @@ function nestsDeeperThan(value: unknown, max: number): boolean {
     }
   }
   return false;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function kindOf(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
 }
 
 function quote(data: string): string {
