@@ -1,6 +1,14 @@
 import type { JobRecord } from './job-record';
 import type { JobFailure, JobState, JobStatus } from './job-state';
 
+/** A dead letter moved back to its work queue, as the job store is told of it. */
+export interface RedrivenJob {
+  /** Its record, attempt 0. */
+  job: JobRecord;
+  /** `failedAt` of the failure its dead letter carries (null: it carries none), which tells its dead life from a later one. */
+  failedAt: string | null;
+}
+
 /**
  * Where a backend that is not a store itself (RabbitMQClient, `jobStore` option) keeps each job's
  * state and result for getJob / waitForResult. InMemoryJobStateStore keeps them in one process;
@@ -28,12 +36,14 @@ export interface JobStateStore {
   /** Given back unrun at shutdown: waiting again, with `job.attempt` as it was before the run. */
   released(queue: string, job: JobRecord): Promise<void>;
   /**
-   * Dead letters moved back to waiting with attempt 0; applied, atomically, only to jobs the store
-   * still shows dead or does not know. The broker has them back first, so a consumer may take and
-   * finish one before this call: its newer state stands. (Recording first would leave jobs reading
-   * waiting when the broker move then fails, with no dead state to return them to.)
+   * Dead letters moved back to waiting with attempt 0. The broker has them back first, so a consumer may
+   * take and finish one before this call; the store checks, atomically per job, that the job has not
+   * moved on: it applies the redrive only to a job it does not know or still shows dead of the failure
+   * its dead letter carries (any dead, without one). A job that moved on keeps its newer state, losing
+   * only that old failure as its error. (Recording first instead would leave jobs reading waiting when
+   * the broker move then fails, with no dead state to return them to.)
    */
-  redriven(queue: string, jobs: readonly JobRecord[]): Promise<void>;
+  redriven(queue: string, jobs: readonly RedrivenJob[]): Promise<void>;
   /** Forgets the queue's jobs in these states (cleanQueue, purgeDeadLetters), or all of them (deleteQueue). */
   forget(queue: string, statuses?: readonly JobStatus[]): Promise<void>;
 

@@ -86,7 +86,7 @@ describe('retention by age on an idle queue', () => {
     const store = storeWith({ completed: { ageMs: 100 }, dead: { ageMs: 100 } });
     const [redriven, rerun] = [job(), job()];
     await finish(store, queue, redriven, 'dead');
-    await store.redriven(queue, [redriven]);
+    await store.redriven(queue, [{ job: redriven, failedAt: failure.failedAt }]);
     await finish(store, queue, rerun, 'completed');
     await store.started(queue, { ...rerun, attempt: 2 });
 
@@ -162,23 +162,30 @@ describe('a record another producer wrote', () => {
 });
 
 describe('redriven', () => {
-  it('records a dead job and one it does not know as waiting with attempt 0, and leaves jobs that moved on (run again, completed) as they are', async () => {
+  it('records a job it does not know or still dead of its dead letter\'s failure as waiting with attempt 0, and leaves jobs that moved on as they are, without that old failure', async () => {
     const queue = `redriven-${randomUUID().slice(0, 8)}`;
     const store = storeWith({});
-    const [dead, unknown, rerun, completed] = [job(), job(), job(), job()];
-    await finish(store, queue, dead, 'dead');
-    // Dead, then taken by a consumer (after the broker move) before the store hears of the redrive.
-    await finish(store, queue, rerun, 'dead');
+    const [dead, unknown, withoutFailure, rerun, completed, deadAgain] = [job(), job(), job(), job(), job(), job()];
+    for (const record of [dead, withoutFailure, rerun, completed, deadAgain]) await finish(store, queue, record, 'dead');
+    // Taken by a consumer after the broker move, before the store hears of the redrive.
     await store.started(queue, { ...rerun, attempt: 1 });
-    await finish(store, queue, completed, 'dead');
+    await store.started(queue, { ...completed, attempt: 1 });
     await store.completed(queue, { ...completed, attempt: 1 }, { ok: 'second life' });
+    const newer: JobFailure = { ...failure, message: 'fails again', failedAt: new Date(Date.parse(failure.failedAt) + 1000).toISOString() };
+    await store.started(queue, { ...deadAgain, attempt: 1 });
+    await store.dead(queue, { ...deadAgain, attempt: 1 }, newer);
 
-    await store.redriven(queue, [dead, unknown, rerun, completed].map((record) => ({ ...record, attempt: 0 })));
+    await store.redriven(queue, [
+      ...[dead, unknown, rerun, completed, deadAgain].map((record) => ({ job: { ...record, attempt: 0 }, failedAt: failure.failedAt })),
+      { job: { ...withoutFailure, attempt: 0 }, failedAt: null },
+    ]);
 
     expect(await store.get(dead.id)).toMatchObject({ status: 'waiting', attempt: 0, error: null, finishedAt: null });
     expect(await store.get(unknown.id)).toMatchObject({ queue, status: 'waiting', attempt: 0 });
-    expect(await store.get(rerun.id)).toMatchObject({ status: 'active', attempt: 1 });
-    expect(await store.get(completed.id)).toMatchObject({ status: 'completed', attempt: 1, result: { ok: 'second life' } });
+    expect(await store.get(withoutFailure.id)).toMatchObject({ status: 'waiting', attempt: 0, error: null });
+    expect(await store.get(rerun.id)).toMatchObject({ status: 'active', attempt: 1, error: null });
+    expect(await store.get(completed.id)).toMatchObject({ status: 'completed', attempt: 1, result: { ok: 'second life' }, error: null });
+    expect(await store.get(deadAgain.id)).toMatchObject({ status: 'dead', attempt: 1, error: { message: 'fails again' } });
     expect(await store.completedCount(queue)).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
-import type { JobStateStore } from '../../backend/job-state-store.interface';
+import type { JobStateStore, RedrivenJob } from '../../backend/job-state-store.interface';
 import { resolveRetention, type RetentionOptions } from '../../backend/retention-options';
 import { BackendClosedError, JobNotFoundError } from '../../errors';
 import { FinishedJobs } from './finished-jobs';
@@ -65,11 +65,15 @@ export class InMemoryJobStateStore implements JobStateStore {
     Object.assign(state, { status: state.error ? 'failed' : 'waiting', attempt: job.attempt });
   }
 
-  /** Only jobs still dead (or unknown): one a consumer took meanwhile has moved on, and stays as it is. */
-  async redriven(queue: string, jobs: readonly JobRecord[]): Promise<void> {
-    for (const job of jobs) {
+  /** Only jobs unknown or still dead of their dead letter's failure: one that moved on keeps its state (JobStateStore.redriven). */
+  async redriven(queue: string, jobs: readonly RedrivenJob[]): Promise<void> {
+    for (const { job, failedAt } of jobs) {
       const known = this.jobs.get(job.id);
-      if (known && known.status !== 'dead') continue;
+      const deadLifeError = failedAt !== null && known?.error?.failedAt === failedAt;
+      if (known && !(known.status === 'dead' && (failedAt === null || deadLifeError))) {
+        if (deadLifeError) known.error = null;
+        continue;
+      }
       const state = this.entry(queue, job);
       this.finished.remove(job.id);
       Object.assign(state, { status: 'waiting', attempt: 0, error: null, result: null, startedAt: null, finishedAt: null, runAt: null });

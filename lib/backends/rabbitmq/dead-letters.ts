@@ -1,6 +1,7 @@
 import type { Channel, Message } from 'amqplib';
 import type { JobRecord } from '../../backend/job-record';
 import type { DeadLetter } from '../../backend/job-state';
+import type { RedrivenJob } from '../../backend/job-state-store.interface';
 import { notDeadLettersError } from '../../backend/backend-rules';
 import { MessageUnroutableError } from '../../errors';
 import type { Logger } from '../../logger/logger';
@@ -14,6 +15,7 @@ import type { RabbitMQConnection } from './rabbitmq.connection';
 import {
   decodeDeadLetter,
   decodeJob,
+  failureOf,
   jobMessage,
   malformedFailure,
   messageJobId,
@@ -133,16 +135,16 @@ export class DeadLetters {
    * Moves dead letters back to the work queue with attempt 0: each chosen one is published (confirmed)
    * and then acknowledged; the others are given back in their places. A crash in between leaves a
    * dead letter both redriven and still dead (at-least-once), never lost. Returns how many moved, and
-   * the records of those that are jobs.
+   * those that are jobs, as the job store is told of them.
    */
-  async redrive(names: QueueNames, ids?: readonly string[]): Promise<{ count: number; redriven: JobRecord[] }> {
+  async redrive(names: QueueNames, ids?: readonly string[]): Promise<{ count: number; redriven: RedrivenJob[] }> {
     const wanted = ids === undefined ? null : new Set(ids);
-    const redriven: JobRecord[] = [];
+    const redriven: RedrivenJob[] = [];
     let count = 0;
     await this.declarations.onQueue(names.queue, () =>
       this.connection.withChannel(async (channel) => {
         const { messageCount } = await channel.checkQueue(names.dead);
-        const chosen: { message: Message; copy: OutgoingMessage; record?: JobRecord }[] = [];
+        const chosen: { message: Message; copy: OutgoingMessage; record?: JobRecord; failedAt: string | null }[] = [];
         const found = new Set<string>();
         try {
           // Only what is there now: dead letters arriving meanwhile wait for the next redrive.
@@ -154,15 +156,16 @@ export class DeadLetters {
             if (wanted && !wanted.has(id)) continue;
             found.add(id);
             const record = decoded.record ? { ...decoded.record, attempt: 0 } : undefined;
-            chosen.push({ message, record, copy: record ? jobMessage(names.work, record) : rawCopy(names.work, message) });
+            const failedAt = failureOf(message)?.failedAt ?? null;
+            chosen.push({ message, record, failedAt, copy: record ? jobMessage(names.work, record) : rawCopy(names.work, message) });
             if (wanted && found.size === wanted.size) break;
           }
           const missing = wanted ? [...wanted].filter((id) => !found.has(id)) : [];
           if (missing.length > 0) throw notDeadLettersError(names.queue, missing);
           if (chosen.length > 0) await this.publisher.routed(names, chosen.map((c) => c.copy));
-          for (const { message, record } of chosen) {
+          for (const { message, record, failedAt } of chosen) {
             channel.ack(message);
-            if (record) redriven.push(record);
+            if (record) redriven.push({ job: record, failedAt });
           }
           count = chosen.length;
         } finally {

@@ -1,7 +1,7 @@
 import type { Delivery, PublishItem } from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
-import type { JobStateStore } from '../../backend/job-state-store.interface';
+import type { JobStateStore, RedrivenJob } from '../../backend/job-state-store.interface';
 import { BackendClosedError, BrokerUnavailableError } from '../../errors';
 import type { Logger } from '../../logger/logger';
 import { JobStoreUnavailableError } from './job-store-unavailable.error';
@@ -129,7 +129,7 @@ export class JobStoreBridge<H extends HeldDelivery> {
     return this.logged(() => this.store.released(queue, job));
   }
 
-  redriven(queue: string, jobs: readonly JobRecord[]): Promise<void> {
+  redriven(queue: string, jobs: readonly RedrivenJob[]): Promise<void> {
     return this.logged(() => this.store.redriven(queue, jobs));
   }
 

@@ -4,7 +4,7 @@ import { deadLettersDroppedWarning } from '../../backend/backend-rules';
 import type { JobRecord } from '../../backend/job-record';
 import type { RetentionRule } from '../../backend/retention-options';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
-import type { JobStateStore } from '../../backend/job-state-store.interface';
+import type { JobStateStore, RedrivenJob } from '../../backend/job-state-store.interface';
 import { JobNotFoundError } from '../../errors';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
@@ -88,16 +88,16 @@ export class RedisJobStateStore implements JobStateStore {
     await this.move('released', queue, job, hadError ? 'failed' : 'waiting', {}, []);
   }
 
-  /** Only jobs still dead (or unknown), in one atomic step per chunk (scripts/state/redrive.lua). */
-  async redriven(queue: string, jobs: readonly JobRecord[]): Promise<void> {
+  /** Only jobs unknown or still dead of their dead letter's failure (JobStateStore.redriven), atomically (scripts/state/redrive.lua). */
+  async redriven(queue: string, jobs: readonly RedrivenJob[]): Promise<void> {
     const k = this.keys(queue);
     for (let i = 0; i < jobs.length; i += REDRIVE_CHUNK) {
       const chunk = jobs.slice(i, i + REDRIVE_CHUNK);
       const pipeline = this.redis.pipeline();
-      const args = chunk.flatMap((job) => [job.id, JSON.stringify({ ...job, attempt: 0 }), job.priority]);
+      const args = chunk.flatMap(({ job, failedAt }) => [job.id, JSON.stringify({ ...job, attempt: 0 }), job.priority, failedAt ?? '']);
       this.scripts.queue(pipeline, 'redrive', [k.ids, k.completed, k.dead], [k.jobPrefix, ...args]);
       // An id the script skips is known to the store already, under this same queue.
-      this.index.add(pipeline, queue, chunk.map((job) => job.id));
+      this.index.add(pipeline, queue, chunk.map(({ job }) => job.id));
       await this.connection.call('redriven', queue, exec(pipeline));
     }
   }
