@@ -115,7 +115,11 @@ describe.each(STORES)('redrive with $name', ({ name, server, create }) => {
     expect(await orchestrator.redrive(queue, { ids: [id] })).toBe(1);
 
     await expect(orchestrator.waitForResult(id, { timeout: HANG_GUARD_MS })).rejects.toThrow('could not process broken (run 2)');
-    expect(await orchestrator.getJob(id)).toMatchObject({ status: 'dead', attempt: 1, error: { message: 'could not process broken (run 2)' } });
+    expect(await orchestrator.getJob(id)).toMatchObject({
+      status: 'dead',
+      attempt: 1,
+      error: { message: 'could not process broken (run 2)' },
+    });
     expect(runs).toEqual(['broken attempt 1', 'broken attempt 1']);
     await consumer.stop();
     await consuming;
