@@ -107,7 +107,9 @@ function emptyDto<T extends object>(dto: DtoClass<T>, data: object, schemaName: 
  */
 export function dtoToWire(instance: object, schemaName: string, side: 'input' | 'output'): WireJson {
   try {
-    return toWireJson(isPlainDto(instance.constructor) ? instance : instanceToPlain(instance), rootOf(side));
+    // Its class from the prototype: an unvalidated payload may hold a "constructor" key, or have no prototype.
+    const dto: unknown = Object.getPrototypeOf(instance)?.constructor;
+    return toWireJson(typeof dto !== 'function' || isPlainDto(dto) ? instance : instanceToPlain(instance), rootOf(side));
   } catch (error) {
     throw validationErrorOf(error, schemaName, side);
   }

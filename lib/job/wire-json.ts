@@ -1,6 +1,5 @@
 import { NestingGuard, type PayloadKey, type PayloadRoot } from './nesting-guard';
 import { PayloadViolation } from './payload-violation';
-import { UNSAFE_KEYS } from './unsafe-keys';
 
 /** Returned for an undefined property: left out, as JSON.stringify leaves it out. */
 const ABSENT = Symbol('absent');
@@ -22,7 +21,8 @@ interface Walk {
  * `value` as exactly what a broker carries: a copy made only of plain objects, arrays, strings, finite
  * numbers, booleans and null — what JSON.parse(JSON.stringify(value)) gives, so every backend (the
  * Local one too) hands a run the same data. A Date (and anything else with toJSON) becomes its JSON
- * form; an undefined property is left out. What JSON would change or lose is refused with a
+ * form; an undefined property is left out, and so is an own `__proto__` key (JSON.parse makes one),
+ * which the copy could only take as its prototype. What JSON would change or lose is refused with a
  * PayloadViolation naming its path: BigInt, functions, symbols, NaN and ±Infinity, undefined in an
  * array, Map, Set, invalid Dates, circular references and nesting deeper than MAX_PAYLOAD_DEPTH.
  */
@@ -99,7 +99,8 @@ function wireValue(value: unknown, key: PayloadKey | undefined, walk: Walk, inAr
     wire = {};
     // for-in with an own-property check visits what Object.keys lists, without allocating that array.
     for (const name in value) {
-      if (!Object.prototype.hasOwnProperty.call(value, name) || UNSAFE_KEYS.has(name)) continue;
+      // Assigning __proto__ would set the copy's prototype; any other key (constructor too) is plain data on it.
+      if (!Object.prototype.hasOwnProperty.call(value, name) || name === '__proto__') continue;
       const item = wireValue((value as Record<string, unknown>)[name], name, walk, false, true);
       if (item === ABSENT) continue;
       wire[name] = item;
