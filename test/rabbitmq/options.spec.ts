@@ -84,7 +84,7 @@ describe('RabbitMQClient options', () => {
   it('a client is made without connecting; capabilities follow maxPriority', async () => {
     const client = new RabbitMQClient({ port: 1, maxPriority: 20 });
     expect(client.connectionState).toBe('idle');
-    expect(client.capabilities).toEqual({ queueTypes: ['fifo', 'priority'], leases: false, priorityRange: [0, 20], jobState: false, sharedJobState: false, releaseKeepsOrder: false, retriedPublishRunsOnce: false });
+    expect(client.capabilities).toEqual({ queueTypes: ['fifo', 'priority'], leases: false, priorityRange: [0, 20], jobState: false, sharedJobState: false, releaseKeepsOrder: false, retriedPublishRunsOnce: false, queueListing: false, jobListing: ['dead'] });
     await client.close();
     expect(client.connectionState).toBe('closed');
   });
