@@ -188,7 +188,10 @@ export class QueueWorker {
       // A bug in the worker that reached no caller is raised here, unless the loop crashed first.
       await jobs.allSettled();
     } catch (err) {
-      if (!crashed) (crashed = true), (crash = err);
+      if (!crashed) {
+        crashed = true;
+        crash = err;
+      }
     } finally {
       try {
         await this.releasePrefetched();

@@ -14,7 +14,11 @@ function logACoreLine(): void {
 describe("the library's logger once a Nest app has closed", () => {
   it("is the library's own again, not Nest's Logger the app installed", async () => {
     const lines: string[] = [];
-    const appLogger: LoggerService = { log: () => undefined, warn: () => undefined, error: (message: unknown) => void lines.push(String(message)) };
+    const appLogger: LoggerService = {
+      log: () => undefined,
+      warn: () => undefined,
+      error: (message: unknown) => void lines.push(String(message)),
+    };
     const moduleRef = await Test.createTestingModule({ imports: [JobsModule.forRoot({ backend: new LocalClient() })] }).compile();
     moduleRef.useLogger(appLogger);
     await moduleRef.init();

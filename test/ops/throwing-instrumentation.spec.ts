@@ -94,9 +94,13 @@ describe('an instrumentation hook that throws changes no outcome', () => {
 
   it('a throwing redriven hook: redrive resolves with the count and the jobs are back', async () => {
     const { orchestrator, queue } = await instrumented('redriven');
-    const consumer = new FnConsumer(queue, () => {
-      throw new Error('run failed');
-    }, { attempts: 1 });
+    const consumer = new FnConsumer(
+      queue,
+      () => {
+        throw new Error('run failed');
+      },
+      { attempts: 1 },
+    );
     consumer.connect(orchestrator);
     await orchestrator.publish(queue, { label: 'a' });
     expect(await consumer.consume(1)).toBe(1);
