@@ -15,7 +15,7 @@ import type { RabbitMQConnection } from './rabbitmq.connection';
 import {
   decodeDeadLetter,
   decodeJob,
-  failureOf,
+  deadLetterFailure,
   jobMessage,
   malformedFailure,
   messageJobId,
@@ -156,7 +156,7 @@ export class DeadLetters {
             if (wanted && !wanted.has(id)) continue;
             found.add(id);
             const record = decoded.record ? { ...decoded.record, attempt: 0 } : undefined;
-            const failedAt = failureOf(message)?.failedAt ?? null;
+            const failedAt = deadLetterFailure(message)?.failedAt ?? null;
             chosen.push({ message, record, failedAt, copy: record ? jobMessage(names.work, record) : rawCopy(names.work, message) });
             if (wanted && found.size === wanted.size) break;
           }

@@ -141,7 +141,7 @@ export function decodeDeadLetter(message: Message, queue: string): DeadLetter {
   const decoded = decodeJob(message.content);
   const id = poisonId(message, decoded);
   const job = decoded.record ?? standInRecord(message, id);
-  const failure = failureOf(message);
+  const failure = deadLetterFailure(message);
   if (failure) return { job, error: failure };
   if (decoded.problem !== undefined) return { job, error: malformedFailure(queue, id, decoded.problem) };
   return {
@@ -161,7 +161,7 @@ export function messageJobId(message: Message, decoded: DecodedMessage): string 
 }
 
 /** The failure a dead letter carries in its header; null if it has none (rejected into the dead letters) or it is unreadable. */
-export function failureOf(message: Message): JobFailure | null {
+export function deadLetterFailure(message: Message): JobFailure | null {
   const raw = (message.properties.headers as Record<string, unknown> | undefined)?.[FAILURE_HEADER];
   if (raw === undefined) return null;
   try {
