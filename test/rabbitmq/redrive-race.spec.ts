@@ -6,9 +6,10 @@ import { RabbitMQTestClients, testPrefix } from './fixtures/rabbitmq-test-kit';
 
 /**
  * redrive moves the dead letters back on the broker, then records them in the job store as waiting.
- * A running consumer can take the job and finish it in between: the store's late `redriven` must not
- * roll that back to waiting (attempt 0), or waitForResult never sees the job finish. The store's
- * `redriven` is held back until the job has completed, so the race goes the bad way every time.
+ * A running consumer can take the job and finish it in between (completed, or dead again): the store's
+ * late `redriven` must not roll that back to waiting (attempt 0), or waitForResult never sees the job
+ * finish. The store's `redriven` is held back until that run has ended, so the race goes the bad way
+ * every time.
  */
 jest.setTimeout(30_000);
 
