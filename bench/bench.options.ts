@@ -192,10 +192,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
     }
   }
   if (quick) {
-    for (const key of ['roundTrips', 'publishJobs', 'singleJobs', 'backlog', 'pipelineJobs'] as const) options[key] = Math.max(10, Math.ceil(options[key] / 10));
+    for (const key of ['roundTrips', 'publishJobs', 'singleJobs', 'backlog', 'pipelineJobs'] as const)
+      options[key] = Math.max(10, Math.ceil(options[key] / 10));
     options.warmup = Math.ceil(options.warmup / 10);
   }
-  if (options.window < options.pipelineBatch) throw new BenchUsageError(`--window (${options.window}) must be at least --pipeline-batch (${options.pipelineBatch})`);
+  if (options.window < options.pipelineBatch)
+    throw new BenchUsageError(`--window (${options.window}) must be at least --pipeline-batch (${options.pipelineBatch})`);
   return options;
 }
 
@@ -210,9 +212,13 @@ function counts(name: string, text: string): number[] {
 }
 
 function namesOf<T extends string>(name: string, text: string, known: readonly T[]): T[] {
-  const picked = text.split(',').map((part) => part.trim()).filter(Boolean);
+  const picked = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
   const unknown = picked.filter((part) => !(known as readonly string[]).includes(part));
-  if (unknown.length > 0 || picked.length === 0) throw new BenchUsageError(`--${name}: unknown ${unknown.join(', ') || '(empty)'}; choose from ${known.join(', ')}`);
+  if (unknown.length > 0 || picked.length === 0)
+    throw new BenchUsageError(`--${name}: unknown ${unknown.join(', ') || '(empty)'}; choose from ${known.join(', ')}`);
   // Keep the canonical order, so tables and charts always read the same way.
   return known.filter((k) => picked.includes(k));
 }

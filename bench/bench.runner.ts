@@ -62,22 +62,33 @@ export class BenchRunner {
     const machine = await describeMachine(options.redisUrl, options.amqpUrl);
     const source = describeSource();
     progress.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}`);
-    progress.log(`servers: ${machine.redis ?? 'Redis not answering'}; ${machine.rabbitmq ?? 'RabbitMQ not answering'}   (run ${this.runId})`);
-    progress.log(`code: commit ${source.commit ?? '?'}${source.libChanges.length > 0 ? ` + uncommitted changes in ${source.libChanges.join(', ')}` : ', lib/ as committed'}`);
+    progress.log(
+      `servers: ${machine.redis ?? 'Redis not answering'}; ${machine.rabbitmq ?? 'RabbitMQ not answering'}   (run ${this.runId})`,
+    );
+    progress.log(
+      `code: commit ${source.commit ?? '?'}${source.libChanges.length > 0 ? ` + uncommitted changes in ${source.libChanges.join(', ')}` : ', lib/ as committed'}`,
+    );
     if (machine.cpuBusyAtStartPercent !== null && machine.cpuBusyAtStartPercent > 15) {
-      progress.log(`warning: the CPU was ${machine.cpuBusyAtStartPercent}% busy before the run started — something else is running; the numbers will be lower and noisier`);
+      progress.log(
+        `warning: the CPU was ${machine.cpuBusyAtStartPercent}% busy before the run started — something else is running; the numbers will be lower and noisier`,
+      );
     }
 
     const systems = await this.loadSystems();
     for (const entry of systems.values()) {
-      progress.log(`  ${entry.entry.name.padEnd(12)} ${entry.entry.available ? entry.entry.description : `NOT AVAILABLE: ${entry.entry.reason}`}`);
+      progress.log(
+        `  ${entry.entry.name.padEnd(12)} ${entry.entry.available ? entry.entry.description : `NOT AVAILABLE: ${entry.entry.reason}`}`,
+      );
     }
 
     let redisBenchmark: RedisBenchmarkFigure[] | null = null;
     if (options.redisBenchmark && machine.redis) {
       progress.update('redis-benchmark: LPUSH and RPOP, 50 clients…', true);
       redisBenchmark = await runRedisBenchmark(options.redisUrl, `bench-${this.runId}-redis-benchmark`, 100_000);
-      if (redisBenchmark) progress.log(`redis-benchmark (50 clients, no pipelining): ${redisBenchmark.map((f) => `${f.command} ${formatRate(f.requestsPerSec)}/s`).join(', ')}`);
+      if (redisBenchmark)
+        progress.log(
+          `redis-benchmark (50 clients, no pipelining): ${redisBenchmark.map((f) => `${f.command} ${formatRate(f.requestsPerSec)}/s`).join(', ')}`,
+        );
     }
 
     const measurements: Measurement[] = [];
@@ -120,7 +131,17 @@ export class BenchRunner {
       statsRedis.disconnect();
       await this.cleanUp();
     }
-    return { runId: this.runId, startedAt, finishedAt: new Date(), options, machine, source, redisBenchmark, systems: [...systems.values()].map((s) => s.entry), measurements };
+    return {
+      runId: this.runId,
+      startedAt,
+      finishedAt: new Date(),
+      options,
+      machine,
+      source,
+      redisBenchmark,
+      systems: [...systems.values()].map((s) => s.entry),
+      measurements,
+    };
   }
 
   /** Deletes whatever a failed or interrupted case may have left: every key of this run, every queue it named. */
@@ -159,7 +180,16 @@ export class BenchRunner {
       this.progress.update(`checking ${name}…`, true);
       const system = await loadSystem(name);
       const reason = await system.probe(this.context).catch((err: Error) => err.message);
-      out.set(name, { system, entry: { name, description: system.description, notes: system.notes, available: reason === null, ...(reason === null ? {} : { reason }) } });
+      out.set(name, {
+        system,
+        entry: {
+          name,
+          description: system.description,
+          notes: system.notes,
+          available: reason === null,
+          ...(reason === null ? {} : { reason }),
+        },
+      });
     }
     return out;
   }
@@ -186,6 +216,7 @@ function summarize(result: { jobs?: number; seconds?: number; jobsPerSec?: numbe
   const parts: string[] = [];
   if (result.jobsPerSec !== undefined) parts.push(`${formatRate(result.jobsPerSec)} jobs/s`);
   if (result.latencyMs) parts.push(`p50 ${formatMs(result.latencyMs.p50)} ms, p99 ${formatMs(result.latencyMs.p99)} ms`);
-  if (result.jobs !== undefined && result.seconds !== undefined) parts.push(`(${result.jobs.toLocaleString('en-US')} jobs in ${result.seconds.toFixed(2)} s, each ran once)`);
+  if (result.jobs !== undefined && result.seconds !== undefined)
+    parts.push(`(${result.jobs.toLocaleString('en-US')} jobs in ${result.seconds.toFixed(2)} s, each ran once)`);
   return parts.join(', ');
 }

@@ -79,7 +79,8 @@ function findRabbitPid(): number | null {
       if (!/^\d+$/.test(entry)) continue;
       try {
         const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-        if (cmdline.includes('beam') && cmdline.includes('rabbit') && cmdline.includes('boot') && !cmdline.includes('rabbitmqctl')) return Number(entry);
+        if (cmdline.includes('beam') && cmdline.includes('rabbit') && cmdline.includes('boot') && !cmdline.includes('rabbitmqctl'))
+          return Number(entry);
       } catch {
         // The process ended while we looked.
       }

@@ -84,7 +84,11 @@ export class JobTracker {
         if (nowMs() - this.lastProgressAt < stallMs) return;
         this.waiter = null;
         clearInterval(timer);
-        reject(new JobAccountingError(`nothing ran for ${(stallMs / 1000).toFixed(stallMs < 10_000 ? 1 : 0)} s with ${this.expected - this.distinct} job(s) still to run — ${this.describeMissing()}`));
+        reject(
+          new JobAccountingError(
+            `nothing ran for ${(stallMs / 1000).toFixed(stallMs < 10_000 ? 1 : 0)} s with ${this.expected - this.distinct} job(s) still to run — ${this.describeMissing()}`,
+          ),
+        );
       }, 200);
       const done = (): void => clearInterval(timer);
       this.waiter = {
@@ -115,7 +119,10 @@ export class JobTracker {
       for (let n = 0; n < this.expected && ids.length < SHOWN_IDS; n++) if (this.runs[n] > 1) ids.push(n);
       problems.push(`${this.duplicates} duplicate run(s): job(s) run twice or more, n = ${list(ids, this.duplicates)}`);
     }
-    if (this.unknown.length > 0) problems.push(`${this.unknown.length} run(s) of jobs never published, n = ${list(this.unknown.slice(0, SHOWN_IDS), this.unknown.length)}`);
+    if (this.unknown.length > 0)
+      problems.push(
+        `${this.unknown.length} run(s) of jobs never published, n = ${list(this.unknown.slice(0, SHOWN_IDS), this.unknown.length)}`,
+      );
     if (problems.length > 0) throw new JobAccountingError(problems.join('; '));
   }
 

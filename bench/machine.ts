@@ -35,7 +35,9 @@ export async function describeMachine(redisUrl: string, amqpUrl: string): Promis
     node: process.version,
     redis,
     rabbitmq,
-    libraries: Object.fromEntries(['bullmq', 'ioredis', 'amqplib', 'class-validator', 'class-transformer'].map((name) => [name, packageVersion(name)])),
+    libraries: Object.fromEntries(
+      ['bullmq', 'ioredis', 'amqplib', 'class-validator', 'class-transformer'].map((name) => [name, packageVersion(name)]),
+    ),
     loadAverageAtStart: Math.round(loadavg()[0] * 100) / 100,
     cpuBusyAtStartPercent: busy,
   };
@@ -55,7 +57,7 @@ async function cpuBusyPercent(ms: number): Promise<number | null> {
   await new Promise((resolve) => setTimeout(resolve, ms));
   const after = read();
   if (!before || !after || after.total === before.total) return null;
-  return Math.round((100 * (1 - (after.idle - before.idle) / (after.total - before.total))));
+  return Math.round(100 * (1 - (after.idle - before.idle) / (after.total - before.total)));
 }
 
 /** "Redis 7.0.15", from INFO server; null if Redis does not answer. */
@@ -87,7 +89,10 @@ async function rabbitmqVersion(url: string): Promise<string | null> {
 
 function packageVersion(name: string): string | null {
   try {
-    return (JSON.parse(readFileSync(join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version ?? null;
+    return (
+      (JSON.parse(readFileSync(join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version ??
+      null
+    );
   } catch {
     return null;
   }
@@ -111,7 +116,10 @@ export async function runRedisBenchmark(redisUrl: string, key: string, requests:
   const run = promisify(execFile);
   const figures: RedisBenchmarkFigure[] = [];
   try {
-    for (const command of [['LPUSH', key, 'x'.repeat(100)], ['RPOP', key]]) {
+    for (const command of [
+      ['LPUSH', key, 'x'.repeat(100)],
+      ['RPOP', key],
+    ]) {
       const { stdout } = await run('redis-benchmark', [...base, ...command], { timeout: 60_000 });
       const rps = /([\d.]+) requests per second/.exec(stdout.replace(/\r/g, '\n'))?.[1];
       if (rps) figures.push({ command: command[0], requestsPerSec: Number(rps) });

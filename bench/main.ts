@@ -46,7 +46,9 @@ async function main(): Promise<number> {
   const out = (line = ''): void => progress.log(line);
   out();
   out('══════════ Results ══════════');
-  out(`machine: ${run.machine.cpu}, ${run.machine.cores} cores, Node ${run.machine.node}, ${run.machine.redis ?? 'no Redis'}, ${run.machine.rabbitmq ?? 'no RabbitMQ'}`);
+  out(
+    `machine: ${run.machine.cpu}, ${run.machine.cores} cores, Node ${run.machine.node}, ${run.machine.redis ?? 'no Redis'}, ${run.machine.rabbitmq ?? 'no RabbitMQ'}`,
+  );
   for (const name of options.scenarios) {
     out();
     out(renderScenarioTable(SCENARIOS[name], options, run.measurements));
@@ -117,7 +119,11 @@ function chartSpec(run: BenchRun, comparisons: Comparison[]): Parameters<typeof 
         bars: options.systems.map((system) => {
           const m = run.measurements.find((x) => x.scenario === name && x.case === column.case && x.system === system);
           if (m?.status === 'ok' && m.jobsPerSec !== undefined) return { system, value: m.jobsPerSec };
-          return { system, value: null, missing: m?.status === 'n/a' ? 'n/a (in-process backend: see 1 process)' : (m?.status ?? 'not run') };
+          return {
+            system,
+            value: null,
+            missing: m?.status === 'n/a' ? 'n/a (in-process backend: see 1 process)' : (m?.status ?? 'not run'),
+          };
         }),
       });
     }
@@ -126,7 +132,8 @@ function chartSpec(run: BenchRun, comparisons: Comparison[]): Parameters<typeof 
   const targets = new Map<string, string[]>();
   for (const c of comparisons) {
     if (c.target === undefined || c.value === null) continue;
-    const key = c.unit === 'ratio' ? `${c.what} (target ≥ ${formatRatio(c.target)})` : `${c.what} (target > ${formatRate(c.target)} jobs/s)`;
+    const key =
+      c.unit === 'ratio' ? `${c.what} (target ≥ ${formatRatio(c.target)})` : `${c.what} (target > ${formatRate(c.target)} jobs/s)`;
     const value = c.unit === 'ratio' ? formatRatio(c.value) : `${formatRate(c.value)} jobs/s`;
     targets.set(key, [...(targets.get(key) ?? []), `${c.scenario} ${c.case} ${value}${c.met ? '' : ' ✗'}`]);
   }

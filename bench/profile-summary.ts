@@ -54,7 +54,13 @@ function main(): void {
     process.stderr.write('usage: ts-node --transpile-only bench/profile-summary.ts <file.cpuprofile | dir>… [--top 25] [--match lib/]\n');
     process.exit(2);
   }
-  const files = paths.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(p, f)) : [p]));
+  const files = paths.flatMap((p) =>
+    statSync(p).isDirectory()
+      ? readdirSync(p)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => join(p, f))
+      : [p],
+  );
 
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
@@ -102,10 +108,16 @@ function main(): void {
   const pct = (n: number): string => `${((100 * n) / busy).toFixed(1).padStart(5)}%`;
   const print = (title: string, map: Map<string, number>, filter: (name: string) => boolean = () => true): void => {
     process.stdout.write(`\n${title}\n`);
-    for (const [name, n] of [...map].filter(([name]) => filter(name)).sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${pct(n)}  ${name}\n`);
+    for (const [name, n] of [...map]
+      .filter(([name]) => filter(name))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top))
+      process.stdout.write(`  ${pct(n)}  ${name}\n`);
   };
   const share = (n: number): string => `${((100 * n) / Math.max(total, 1)).toFixed(1)}%`;
-  process.stdout.write(`${files.length} profile(s), ${total} samples: ${idle} idle (${share(idle)}), ${loading} loading modules (${share(loading)}, left out); percentages are of the ${busy} busy samples\n`);
+  process.stdout.write(
+    `${files.length} profile(s), ${total} samples: ${idle} idle (${share(idle)}), ${loading} loading modules (${share(loading)}, left out); percentages are of the ${busy} busy samples\n`,
+  );
   print('self time by package', byPackage);
   print('self time by function', self);
   print(`inclusive time, functions in "${match}"`, inclusive, (name) => name.includes(` ${match}`));

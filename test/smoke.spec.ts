@@ -35,7 +35,11 @@ describe('the built package', () => {
   });
 
   it('has the files main, types and every export point to', () => {
-    const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target)))];
+    const targets = [
+      pkg.main,
+      pkg.types,
+      ...Object.values(pkg.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target))),
+    ];
     expect(targets.filter((target) => !existsSync(join(ROOT, target)))).toEqual([]);
     expect(root.default.replace(/^\.\//, '')).toBe(pkg.main);
     expect(root.types.replace(/^\.\//, '')).toBe(pkg.types);

@@ -31,7 +31,12 @@ export function cpuPerJob(m: Measurement): { client: number; server: number | nu
 export function renderCpuTable(options: BenchOptions, measurements: readonly Measurement[]): string | null {
   const columns = options.scenarios
     .filter((name) => name !== 'round-trip')
-    .flatMap((name) => SCENARIOS[name].columns(options).filter((c) => c.metric === 'jobsPerSec').map((c) => ({ scenario: name, case: c.case, header: `${name} ${c.case}` })));
+    .flatMap((name) =>
+      SCENARIOS[name]
+        .columns(options)
+        .filter((c) => c.metric === 'jobsPerSec')
+        .map((c) => ({ scenario: name, case: c.case, header: `${name} ${c.case}` })),
+    );
   if (columns.length === 0) return null;
   const rows = options.systems.map((system) => [
     system,

@@ -58,13 +58,16 @@ export function renderThroughputChart(spec: ChartSpec): string {
   const smallest = Math.min(...values, 1000);
   const low = Math.pow(10, Math.floor(Math.log10(smallest)) - (smallest / Math.pow(10, Math.floor(Math.log10(smallest))) < 3 ? 1 : 0));
   const high = Math.pow(10, Math.ceil(Math.log10(Math.max(...values, 10_000) * 1.05)));
-  const x = (v: number): number => PLOT_LEFT + ((Math.log10(v) - Math.log10(low)) / (Math.log10(high) - Math.log10(low))) * (PLOT_RIGHT - PLOT_LEFT);
+  const x = (v: number): number =>
+    PLOT_LEFT + ((Math.log10(v) - Math.log10(low)) / (Math.log10(high) - Math.log10(low))) * (PLOT_RIGHT - PLOT_LEFT);
 
   const groupsHeight = spec.groups.reduce((sum, g) => sum + GROUP_TITLE_HEIGHT + g.bars.length * (BAR_HEIGHT + BAR_GAP) + GROUP_GAP, 0);
   const plotBottom = TOP + groupsHeight;
   const height = plotBottom + 40 + spec.footer.length * 16 + 12;
   const out: string[] = [];
-  out.push(`<svg xmlns='http://www.w3.org/2000/svg' width='${WIDTH}' height='${height}' viewBox='0 0 ${WIDTH} ${height}' ${FONT} font-size='12'>`);
+  out.push(
+    `<svg xmlns='http://www.w3.org/2000/svg' width='${WIDTH}' height='${height}' viewBox='0 0 ${WIDTH} ${height}' ${FONT} font-size='12'>`,
+  );
   out.push(`<rect width='100%' height='100%' fill='#ffffff'/>`);
   out.push(text(20, 28, spec.title, "font-size='18' font-weight='bold'"));
   out.push(text(20, 48, spec.subtitle, "fill='#555'"));
@@ -82,7 +85,14 @@ export function renderThroughputChart(spec: ChartSpec): string {
       }
     }
   }
-  out.push(text((PLOT_LEFT + PLOT_RIGHT) / 2, plotBottom + 32, 'jobs per second (log scale) — longer is better', "text-anchor='middle' fill='#333'"));
+  out.push(
+    text(
+      (PLOT_LEFT + PLOT_RIGHT) / 2,
+      plotBottom + 32,
+      'jobs per second (log scale) — longer is better',
+      "text-anchor='middle' fill='#333'",
+    ),
+  );
 
   let y = TOP;
   for (const group of spec.groups) {
@@ -93,7 +103,9 @@ export function renderThroughputChart(spec: ChartSpec): string {
       out.push(text(LABEL_RIGHT, mid, bar.system, "text-anchor='end'"));
       if (bar.value !== null && bar.value > 0) {
         const end = x(Math.max(bar.value, low));
-        out.push(`<rect x='${PLOT_LEFT}' y='${y}' width='${(end - PLOT_LEFT).toFixed(1)}' height='${BAR_HEIGHT}' fill='${COLORS[bar.system]}'><title>${escapeXml(`${bar.system}: ${Math.round(bar.value)} jobs/s`)}</title></rect>`);
+        out.push(
+          `<rect x='${PLOT_LEFT}' y='${y}' width='${(end - PLOT_LEFT).toFixed(1)}' height='${BAR_HEIGHT}' fill='${COLORS[bar.system]}'><title>${escapeXml(`${bar.system}: ${Math.round(bar.value)} jobs/s`)}</title></rect>`,
+        );
         out.push(text(end + 5, mid, formatRateShort(bar.value), "fill='#222'"));
       } else {
         out.push(text(PLOT_LEFT + 5, mid, bar.missing ?? 'no data', "fill='#888' font-style='italic'"));

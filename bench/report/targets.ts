@@ -38,7 +38,14 @@ export function compare(measurements: readonly Measurement[], options: BenchOpti
       const a = rateOf(measurements, c.scenario, c.case, ours);
       const b = rateOf(measurements, c.scenario, c.case, theirs);
       const value = a !== null && b !== null && b > 0 ? a / b : null;
-      out.push({ what: `${ours} / ${theirs}`, ...c, value, unit: 'ratio', target, met: target === undefined || value === null ? null : value >= target });
+      out.push({
+        what: `${ours} / ${theirs}`,
+        ...c,
+        value,
+        unit: 'ratio',
+        target,
+        met: target === undefined || value === null ? null : value >= target,
+      });
     }
   };
   ratio('redis', 'bullmq', [...consumeCases, ...pipelineCases], 3);
@@ -46,7 +53,15 @@ export function compare(measurements: readonly Measurement[], options: BenchOpti
   ratio('rabbitmq', 'raw-amqplib', [...publishCases, ...consumeCases, ...pipelineCases], 0.9);
   if (options.systems.includes('local') && options.scenarios.includes('pipeline')) {
     const value = rateOf(measurements, 'pipeline', pipelineCases[0]?.case ?? '', 'local');
-    out.push({ what: 'local end to end', scenario: 'pipeline', case: 'in-process', value, unit: 'jobs/s', target: LOCAL_TARGET_JOBS_PER_SEC, met: value === null ? null : value > LOCAL_TARGET_JOBS_PER_SEC });
+    out.push({
+      what: 'local end to end',
+      scenario: 'pipeline',
+      case: 'in-process',
+      value,
+      unit: 'jobs/s',
+      target: LOCAL_TARGET_JOBS_PER_SEC,
+      met: value === null ? null : value > LOCAL_TARGET_JOBS_PER_SEC,
+    });
   }
   ratio('redis', 'raw-ioredis', [...consumeCases, ...pipelineCases]);
   // How far above BullMQ the bare minimum itself gets: the room the 3× target has on this machine.

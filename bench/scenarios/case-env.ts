@@ -37,7 +37,9 @@ export function ofTotal(done: number, total: number): string {
 export async function drainAndCheck(env: CaseEnv, queue: BenchQueue, tracker: JobTracker, concurrency: number): Promise<void> {
   const consumers = await queue.consume(concurrency, trackedHandlers(tracker));
   try {
-    await tracker.untilAllRan(env.options.stallMs, () => env.progress.update(`${env.label}: checking every job runs once — ${ofTotal(tracker.ranCount, tracker.expected)}`));
+    await tracker.untilAllRan(env.options.stallMs, () =>
+      env.progress.update(`${env.label}: checking every job runs once — ${ofTotal(tracker.ranCount, tracker.expected)}`),
+    );
   } finally {
     await consumers.drain();
   }

@@ -10,7 +10,8 @@ import type { Scenario, ScenarioCase } from './scenario.interface';
 export const consumeScenario: Scenario = {
   name: 'consume',
   title: 'Consume ceiling: jobs/s draining a preloaded backlog',
-  describe: (o) => `a backlog of ${o.backlog} jobs (preloaded in batches of ${o.batchSize}, untimed), drained by one consumer with concurrency ${o.concurrencies.join(' / ')}; timed first run start → last run start`,
+  describe: (o) =>
+    `a backlog of ${o.backlog} jobs (preloaded in batches of ${o.batchSize}, untimed), drained by one consumer with concurrency ${o.concurrencies.join(' / ')}; timed first run start → last run start`,
   columns: (o) => o.concurrencies.map((c) => ({ header: `c=${c} jobs/s`, case: `c=${c}`, metric: 'jobsPerSec' as const })),
   cases: (_system, o) => o.concurrencies.map((concurrency) => consumeCase(concurrency, o.backlog)),
 };
@@ -26,7 +27,9 @@ function consumeCase(concurrency: number, backlog: number): ScenarioCase {
         const consumers = await queue.consume(concurrency, trackedHandlers(tracker));
         let cpuMs;
         try {
-          await tracker.untilAllRan(env.options.stallMs, () => env.progress.update(`${env.label}: draining ${ofTotal(tracker.ranCount, backlog)}`));
+          await tracker.untilAllRan(env.options.stallMs, () =>
+            env.progress.update(`${env.label}: draining ${ofTotal(tracker.ranCount, backlog)}`),
+          );
           cpuMs = await env.cpu.stop(cpuFrom);
         } finally {
           await consumers.drain();

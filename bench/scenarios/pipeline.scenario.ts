@@ -37,7 +37,8 @@ export const pipelineScenario: Scenario = {
   cases: (system, o) =>
     o.processes.map((processes, index): ScenarioCase => {
       if (!system.multiProcess) {
-        if (index > 0) return { case: processCase(processes), skip: 'in-process backend: measured once, in the producer process', run: never };
+        if (index > 0)
+          return { case: processCase(processes), skip: 'in-process backend: measured once, in the producer process', run: never };
         return { case: processCase(processes), run: (env) => runInProcess(env) };
       }
       return { case: processCase(processes), run: (env) => runWithProcesses(env, processes) };
@@ -72,7 +73,12 @@ function runInProcess(env: CaseEnv): Promise<CaseResult> {
 function runWithProcesses(env: CaseEnv, processes: number): Promise<CaseResult> {
   return withQueue(env, async (queue, queueName) => {
     const tracker = new JobTracker(env.options.pipelineJobs);
-    const spec: ConsumerProcessSpec = { system: env.system.name, queue: queueName, context: env.context, concurrency: env.options.pipelineConcurrency };
+    const spec: ConsumerProcessSpec = {
+      system: env.system.name,
+      queue: queueName,
+      context: env.context,
+      concurrency: env.options.pipelineConcurrency,
+    };
     env.progress.update(`${env.label}: starting ${processes} consumer process(es)`, true);
     const children = await startConsumers(env, spec, processes, tracker);
     let result: CaseResult;
@@ -94,7 +100,8 @@ function runWithProcesses(env: CaseEnv, processes: number): Promise<CaseResult> 
 /** Publishes all jobs, keeping at most `window` published but not started, then waits for the last to start. */
 async function produce(env: CaseEnv, queue: BenchQueue, tracker: JobTracker): Promise<CaseResult> {
   const { pipelineJobs: total, pipelineBatch: batch, window, stallMs } = env.options;
-  const show = (): void => env.progress.update(`${env.label}: ${ofTotal(tracker.ranCount, total)} run, ${ofTotal(published, total)} published`);
+  const show = (): void =>
+    env.progress.update(`${env.label}: ${ofTotal(tracker.ranCount, total)} run, ${ofTotal(published, total)} published`);
   let published = 0;
   let lastShown = 0;
   const start = nowMs();
@@ -132,7 +139,9 @@ async function startConsumers(env: CaseEnv, spec: ConsumerProcessSpec, count: nu
     mkdirSync(dir, { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${spec.system}-${count}p-${Date.now()}-\${pid}.cpuprofile`);
   }
-  const started = Array.from({ length: count }, (_, index) => startConsumer(join(__dirname, 'pipeline-consumer.process.ts'), execArgv, spec, index, tracker));
+  const started = Array.from({ length: count }, (_, index) =>
+    startConsumer(join(__dirname, 'pipeline-consumer.process.ts'), execArgv, spec, index, tracker),
+  );
   const settled = await Promise.allSettled(started);
   const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   const ok = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -143,7 +152,13 @@ async function startConsumers(env: CaseEnv, spec: ConsumerProcessSpec, count: nu
   return ok;
 }
 
-function startConsumer(script: string, execArgv: string[], spec: ConsumerProcessSpec, index: number, tracker: JobTracker): Promise<ConsumerProcess> {
+function startConsumer(
+  script: string,
+  execArgv: string[],
+  spec: ConsumerProcessSpec,
+  index: number,
+  tracker: JobTracker,
+): Promise<ConsumerProcess> {
   const name = `consumer process ${index + 1} (${spec.system})`;
   const child: ChildProcess = fork(script, [JSON.stringify(spec)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let exited = false;

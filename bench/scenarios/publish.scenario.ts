@@ -16,7 +16,8 @@ const CHECK_CONCURRENCY = 50;
 export const publishScenario: Scenario = {
   name: 'publish',
   title: 'Publish ceiling: jobs/s, one publish call at a time',
-  describe: (o) => `${o.publishJobs} jobs in batches of ${o.batchSize}, and ${o.singleJobs} single publishes; each call awaited before the next; every job then consumed once (untimed) to check`,
+  describe: (o) =>
+    `${o.publishJobs} jobs in batches of ${o.batchSize}, and ${o.singleJobs} single publishes; each call awaited before the next; every job then consumed once (untimed) to check`,
   columns: (o) => [
     { header: `batches of ${o.batchSize} jobs/s`, case: batchCase(o.batchSize), metric: 'jobsPerSec' },
     { header: 'single jobs/s', case: 'single', metric: 'jobsPerSec' },

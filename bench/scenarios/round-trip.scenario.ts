@@ -12,7 +12,8 @@ import type { Scenario } from './scenario.interface';
 export const roundTripScenario: Scenario = {
   name: 'round-trip',
   title: 'Round trip: publish one, wait for its run to start, repeat',
-  describe: (o) => `${o.roundTrips} round trips after ${o.warmup} warm-up, one consumer (concurrency 1) in the producer's process; latency = publish call → run start`,
+  describe: (o) =>
+    `${o.roundTrips} round trips after ${o.warmup} warm-up, one consumer (concurrency 1) in the producer's process; latency = publish call → run start`,
   columns: () => [
     { header: 'p50 ms', case: 'latency', metric: 'p50' },
     { header: 'p95 ms', case: 'latency', metric: 'p95' },

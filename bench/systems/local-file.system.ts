@@ -12,7 +12,8 @@ function runFile(context: BenchContext): string {
 /** Our embedded backend on a file (durability 'normal'), through Orchestrator + Consumer with payload validation on. */
 export const localFileSystem: BenchSystem = {
   name: 'local-file',
-  description: "our LocalClient on a SQLite file (durability 'normal') via Orchestrator + Consumer, payload validated on publish and before each run",
+  description:
+    "our LocalClient on a SQLite file (durability 'normal') via Orchestrator + Consumer, payload validated on publish and before each run",
   notes: ['local-file: one SQLite file in the temp folder shared by the producer and the pipeline consumer processes'],
   multiProcess: true,
   probe: async () => null,

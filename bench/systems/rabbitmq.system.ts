@@ -19,7 +19,9 @@ function rabbitMQClientClass(): RabbitMQClientClass | null {
 export const rabbitmqSystem: BenchSystem = {
   name: 'rabbitmq',
   description: 'our RabbitMQClient via Orchestrator + Consumer, payload validated on publish and before each run',
-  notes: ['rabbitmq: default options (prefetch follows the consumers\' concurrency), no jobStore: job state is not kept, as for a user who sets none'],
+  notes: [
+    "rabbitmq: default options (prefetch follows the consumers' concurrency), no jobStore: job state is not kept, as for a user who sets none",
+  ],
   multiProcess: true,
   probe: async (context) => {
     if (!rabbitMQClientClass()) return 'lib/index.ts does not export RabbitMQClient (yet)';

@@ -10,7 +10,8 @@ export const redisSystem: BenchSystem = {
   notes: [],
   multiProcess: true,
   probe: (context) => probeRedis(context.redisUrl),
-  open: (queue, context: BenchContext) => OrchestratorQueue.open(new RedisClient(context.redisUrl, { prefix: runPrefix(context, 'mt') }), queue),
+  open: (queue, context: BenchContext) =>
+    OrchestratorQueue.open(new RedisClient(context.redisUrl, { prefix: runPrefix(context, 'mt') }), queue),
 };
 
 /** Jobs each consumer of `redis-prefetch` takes ahead of its free slots. */
@@ -24,7 +25,9 @@ export const redisPrefetchSystem: BenchSystem = {
   ...redisSystem,
   name: 'redis-prefetch',
   description: `our RedisClient as \`redis\`, with consumers' prefetch: ${BENCH_PREFETCH}`,
-  notes: [`redis-prefetch: consumers take up to ${BENCH_PREFETCH} jobs ahead of their free slots (prefetch: ${BENCH_PREFETCH}); same concurrency and guarantees as redis`],
+  notes: [
+    `redis-prefetch: consumers take up to ${BENCH_PREFETCH} jobs ahead of their free slots (prefetch: ${BENCH_PREFETCH}); same concurrency and guarantees as redis`,
+  ],
   open: (queue, context: BenchContext) =>
     OrchestratorQueue.open(new RedisClient(context.redisUrl, { prefix: runPrefix(context, 'mp') }), queue, { prefetch: BENCH_PREFETCH }),
 };

@@ -27,8 +27,17 @@ export function priorityNotAllowedError(queue: string, type: string): InvalidOpt
  * The refusal of a job id the backend still holds (uniqueJobIds). `holder` says where it is held;
  * `advice` comes before the usual way out, for a backend that knows more about why it may happen.
  */
-export function duplicateJobIdError(queue: string, id: string, holder = 'is already known to this backend', advice = ''): InvalidOptionError {
-  return new InvalidOptionError(`publish to "${queue}"`, 'job.id', `${id} ${holder} — ${advice}publish a new job (jobFromSchema) instead of the same one twice`);
+export function duplicateJobIdError(
+  queue: string,
+  id: string,
+  holder = 'is already known to this backend',
+  advice = '',
+): InvalidOptionError {
+  return new InvalidOptionError(
+    `publish to "${queue}"`,
+    'job.id',
+    `${id} ${holder} — ${advice}publish a new job (jobFromSchema) instead of the same one twice`,
+  );
 }
 
 /** Redrive moves dead letters only: ids that are not (or no longer) dead letters of the queue refuse the whole call. */

@@ -44,7 +44,11 @@ export function resolveRetention(where: string, retention: RetentionOptions = {}
       throw new InvalidOptionError(where, `retention.${kind}.count`, `must be a whole number >= 0 (or Infinity), got ${String(count)}`);
     }
     if (!(typeof ageMs === 'number' && ageMs >= 0)) {
-      throw new InvalidOptionError(where, `retention.${kind}.ageMs`, `must be a number of milliseconds >= 0 (or Infinity), got ${String(ageMs)}`);
+      throw new InvalidOptionError(
+        where,
+        `retention.${kind}.ageMs`,
+        `must be a number of milliseconds >= 0 (or Infinity), got ${String(ageMs)}`,
+      );
     }
   }
   return resolved;

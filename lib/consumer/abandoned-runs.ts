@@ -39,7 +39,9 @@ export class AbandonedRuns {
     );
     void overrun.ended.then(() => {
       this.jobs.move(job, 'done');
-      this.logger.warn(`the abandoned run of job ${jobId} on queue "${this.queue}" returned ${Date.now() - overrun.timedOutAt} ms after its timeout; its outcome is ignored`);
+      this.logger.warn(
+        `the abandoned run of job ${jobId} on queue "${this.queue}" returned ${Date.now() - overrun.timedOutAt} ms after its timeout; its outcome is ignored`,
+      );
       if (!this.isFull) this.reportedFull = false;
     });
   }

@@ -15,7 +15,11 @@ export interface BackoffStrategy {
 export type BackoffOptions = BackoffStrategy | BackoffFunction;
 
 /** The backoff of a consumer that sets none; a strategy that leaves a field out takes it from here. */
-export const DEFAULT_BACKOFF: Readonly<Required<Omit<BackoffStrategy, 'jitter'>>> = Object.freeze({ type: 'exponential', delay: 1000, maxDelay: 300_000 });
+export const DEFAULT_BACKOFF: Readonly<Required<Omit<BackoffStrategy, 'jitter'>>> = Object.freeze({
+  type: 'exponential',
+  delay: 1000,
+  maxDelay: 300_000,
+});
 
 /** The longest wait a timer can express (about 24.8 days); a longer backoff is cut to it. */
 export const MAX_BACKOFF_MS = 2 ** 31 - 1;

@@ -48,7 +48,10 @@ export interface ConsumerOptions {
   maxStalls?: number;
 }
 
-export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'timeout' | 'backoff'>> & { timeout: number | undefined; backoff: BackoffOptions };
+export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'timeout' | 'backoff'>> & {
+  timeout: number | undefined;
+  backoff: BackoffOptions;
+};
 
 const DEFAULTS: ResolvedConsumerOptions = {
   concurrency: 1,
@@ -102,10 +105,15 @@ function backoffOf(where: string, backoff: ConsumerOptions['backoff']): BackoffO
   if (backoff === undefined) return DEFAULT_BACKOFF;
   if (typeof backoff === 'function') return backoff;
   if (backoff === null || typeof backoff !== 'object' || Array.isArray(backoff)) {
-    throw new InvalidOptionError(where, 'backoff', "must be { type?: 'fixed' | 'exponential', delay?, maxDelay?, jitter? } or a function (attempt, error) => ms");
+    throw new InvalidOptionError(
+      where,
+      'backoff',
+      "must be { type?: 'fixed' | 'exponential', delay?, maxDelay?, jitter? } or a function (attempt, error) => ms",
+    );
   }
   for (const key of Object.keys(backoff)) {
-    if (!BACKOFF_FIELDS.has(key)) throw new InvalidOptionError(where, `backoff.${key}`, `is not a backoff field (known: ${[...BACKOFF_FIELDS].join(', ')})`);
+    if (!BACKOFF_FIELDS.has(key))
+      throw new InvalidOptionError(where, `backoff.${key}`, `is not a backoff field (known: ${[...BACKOFF_FIELDS].join(', ')})`);
   }
   const merged: BackoffStrategy = { ...DEFAULT_BACKOFF, ...stripUndefined(backoff) };
   if (merged.type !== 'fixed' && merged.type !== 'exponential') {

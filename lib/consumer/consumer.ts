@@ -41,8 +41,16 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
 
   /** Attaches the consumer to an orchestrator (and so to its backend and schemas). Once only. */
   connect(orchestrator: Orchestrator): void {
-    if (this.worker) throw new ConsumerStateError(`${this.constructor.name}("${this.queueName}") is already connected — a consumer connects once`);
-    this.worker = new QueueWorker(orchestrator, this.queueName, (job, context) => this.run(job, context), this.options, this.events, this.constructor.name);
+    if (this.worker)
+      throw new ConsumerStateError(`${this.constructor.name}("${this.queueName}") is already connected — a consumer connects once`);
+    this.worker = new QueueWorker(
+      orchestrator,
+      this.queueName,
+      (job, context) => this.run(job, context),
+      this.options,
+      this.events,
+      this.constructor.name,
+    );
     this.untrack = orchestrator.track(this);
   }
 
@@ -85,7 +93,8 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
   }
 
   private connected(): QueueWorker {
-    if (!this.worker) throw new ConsumerStateError(`${this.constructor.name}("${this.queueName}") is not connected — call connect(orchestrator) first`);
+    if (!this.worker)
+      throw new ConsumerStateError(`${this.constructor.name}("${this.queueName}") is not connected — call connect(orchestrator) first`);
     return this.worker;
   }
 }

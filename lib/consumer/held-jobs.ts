@@ -103,7 +103,9 @@ export class HeldJobs {
     const from = job.rule;
     const to = STATE_RULES[state];
     if ((from.next & to.bit) === 0) {
-      throw new Error(`@mindtrace/jobs bug: job ${job.delivery.job.id} on queue "${job.delivery.queue}" cannot go from ${from.name} to ${to.name}`);
+      throw new Error(
+        `@mindtrace/jobs bug: job ${job.delivery.job.id} on queue "${job.delivery.queue}" cannot go from ${from.name} to ${to.name}`,
+      );
     }
     job.rule = to;
     this.counts[from.index]--;

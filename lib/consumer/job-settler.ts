@@ -52,7 +52,9 @@ export class JobSettler {
       this.logger.error(`${err.message} — it will be delivered again`);
       return;
     }
-    this.logger.error(`could not settle job ${delivery.job.id} on queue "${this.queue}": ${(err as Error).message} — it will be delivered again`);
+    this.logger.error(
+      `could not settle job ${delivery.job.id} on queue "${this.queue}": ${(err as Error).message} — it will be delivered again`,
+    );
   }
 
   emit<K extends JobEventType>(type: K, event: JobEventMap[K]): void {

@@ -56,6 +56,8 @@ export class LeaseKeeper {
       this.onLost(delivery, err);
       return;
     }
-    this.logger.warn(`could not extend the lease of job ${delivery.job.id} on queue "${delivery.queue}": ${err.message}; trying again in ${Math.floor(this.leaseMs / 3)} ms`);
+    this.logger.warn(
+      `could not extend the lease of job ${delivery.job.id} on queue "${delivery.queue}": ${err.message}; trying again in ${Math.floor(this.leaseMs / 3)} ms`,
+    );
   }
 }

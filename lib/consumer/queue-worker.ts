@@ -72,7 +72,14 @@ export class QueueWorker {
     const abandoned = (this.abandoned = new AbandonedRuns(options.maxAbandonedRuns, queue, logger, jobs));
     const complete = (delivery: Delivery, output: unknown) => this.complete(delivery, output);
     this.pipeline = new RunPipeline({ orchestrator, queue, handler, options, jobs, settler, leases, abandoned, logger, complete });
-    this.loop = new ConsumerLoopStatus(queue, name, options.concurrency, () => jobs.held + jobs.prefetched, () => jobs.abandoned, options.maxAbandonedRuns);
+    this.loop = new ConsumerLoopStatus(
+      queue,
+      name,
+      options.concurrency,
+      () => jobs.held + jobs.prefetched,
+      () => jobs.abandoned,
+      options.maxAbandonedRuns,
+    );
     if (wasGiven(options, 'maxStalls') && !backend.capabilities.stallCount) {
       logger.warn(
         `maxStalls (${options.maxStalls}) has no effect on queue "${queue}": ${backend.name} does not count stalls ` +
@@ -107,7 +114,8 @@ export class QueueWorker {
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
       throw new InvalidOptionError(`consume on "${this.queue}"`, 'numMessages', `must be a whole number >= 0, got ${String(limit)}`);
     }
-    if (this.consuming) throw new ConsumerStateError(`Consumer of "${this.queue}" is already consuming — await the running consume() or call stop() first`);
+    if (this.consuming)
+      throw new ConsumerStateError(`Consumer of "${this.queue}" is already consuming — await the running consume() or call stop() first`);
     this.consuming = true;
     this.stopping = false;
     this.fetchAbort = new AbortController();
@@ -151,7 +159,11 @@ export class QueueWorker {
         let deliveries: Delivery[];
         try {
           this.fetching = true;
-          deliveries = await backend.fetch(this.queue, capacity, { wait: !untilEmpty && !ahead, signal: this.fetchAbort.signal, leaseMs: this.options.leaseMs });
+          deliveries = await backend.fetch(this.queue, capacity, {
+            wait: !untilEmpty && !ahead,
+            signal: this.fetchAbort.signal,
+            leaseMs: this.options.leaseMs,
+          });
           failures = 0;
           if (loop.state === 'reconnecting') loop.running();
         } catch (err) {
@@ -391,7 +403,12 @@ export class QueueWorker {
   private async complete(delivery: Delivery, output: unknown): Promise<void> {
     const backend = this.orchestrator.backend;
     const wanted =
-      this.options.prefetch === 0 && this.consuming && !this.stopping && !this.fetching && this.jobs.prefetched === 0 && this.taken + this.refills < this.budget;
+      this.options.prefetch === 0 &&
+      this.consuming &&
+      !this.stopping &&
+      !this.fetching &&
+      this.jobs.prefetched === 0 &&
+      this.taken + this.refills < this.budget;
     if (!wanted || !backend.completeAndFetch) return backend.complete(delivery, output);
     this.refills++;
     let next: Delivery[];

@@ -72,7 +72,9 @@ export class RunPipeline {
     const schema = this.parts.orchestrator.schemaFor(queue) ?? schemaNamed(queue) ?? schemaNamed(record.schemaName);
     let payload: unknown;
     try {
-      payload = schema ? toValidDto(schema.input, record.payload, schema.name, 'input') : unvalidatedPayload(record.payload, record.schemaName);
+      payload = schema
+        ? toValidDto(schema.input, record.payload, schema.name, 'input')
+        : unvalidatedPayload(record.payload, record.schemaName);
     } catch (err) {
       scope.end(err);
       // A payload that fails validation will fail every time: dead-letter it without retrying.
@@ -156,7 +158,11 @@ export class RunPipeline {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /**

@@ -18,7 +18,12 @@ export class JobValidationError extends JobsError {
     super(
       `Invalid ${side} for schema "${schemaName}"${queue === undefined ? '' : ` on queue "${queue}"`}: ` +
         violations
-          .map((v) => `${v.path || '(payload)'} ${Object.entries(v.constraints).map(([k, m]) => `[${k}] ${m}`).join('; ')}`)
+          .map(
+            (v) =>
+              `${v.path || '(payload)'} ${Object.entries(v.constraints)
+                .map(([k, m]) => `[${k}] ${m}`)
+                .join('; ')}`,
+          )
           .join(', '),
     );
   }

@@ -16,7 +16,7 @@ export class PublishRejectedError extends JobsError {
     super(
       `The broker refused ${rejected} of ${total} message(s) published for queue "${queue}" — ` +
         'check its length limit (x-max-length / max-length policy with overflow "reject-publish": consume or raise it) ' +
-        'and the broker\'s free disk space, then publish again',
+        "and the broker's free disk space, then publish again",
     );
   }
 }

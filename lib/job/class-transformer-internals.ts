@@ -40,7 +40,11 @@ export function hasTransformerDecorators(dto: Function): boolean | undefined {
   if (decoratorMaps === undefined) decoratorMaps = findDecoratorMaps();
   const maps = decoratorMaps;
   if (maps === null) return undefined;
-  for (let cls: Function | null = dto; cls && cls !== Object && cls !== Function.prototype; cls = Object.getPrototypeOf(cls) as Function | null) {
+  for (
+    let cls: Function | null = dto;
+    cls && cls !== Object && cls !== Function.prototype;
+    cls = Object.getPrototypeOf(cls) as Function | null
+  ) {
     const target = cls;
     if (maps.some((map) => (map.get(target)?.size ?? 0) > 0)) return true;
   }

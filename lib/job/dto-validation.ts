@@ -15,12 +15,7 @@ import { toWireJson, type WireJson } from './wire-json';
  * class-transformer sees them, unknown properties are stripped, every violation is reported at once.
  * Data nested deeper than MAX_PAYLOAD_DEPTH, or circular, is refused before any recursive walk.
  */
-export function toValidDto<T extends object>(
-  dto: DtoClass<T>,
-  data: unknown,
-  schemaName: string,
-  side: 'input' | 'output',
-): T {
+export function toValidDto<T extends object>(dto: DtoClass<T>, data: unknown, schemaName: string, side: 'input' | 'output'): T {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new JobValidationError(schemaName, side, [
       { path: '', constraints: { isObject: `${side} must be an object, got ${describe(data)}` } },
@@ -154,7 +149,9 @@ function withoutUnsafeKeys(value: unknown, key: PayloadKey | undefined, guard: N
  * never makes a toJSON function, so untrusted JSON is still copied.
  */
 function keptForValidation(value: object): boolean {
-  return value instanceof Date || value instanceof Map || value instanceof Set || typeof (value as { toJSON?: unknown }).toJSON === 'function';
+  return (
+    value instanceof Date || value instanceof Map || value instanceof Set || typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  );
 }
 
 /**

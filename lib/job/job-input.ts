@@ -8,5 +8,5 @@ export abstract class JobInput {}
 export abstract class JobOutput {}
 
 /** A DTO class, concrete or abstract. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DTO constructors take anything; class-transformer calls them with none.
+
 export type DtoClass<T = object> = new (...args: any[]) => T;

@@ -33,7 +33,8 @@ export class JobSchema<I extends JobInput = JobInput, O extends JobOutput = JobO
 
 function dtoClassOf<T>(dto: DtoClass<T> | T, schema: string, field: string): DtoClass<T> {
   if (isClass(dto)) return dto as DtoClass<T>;
-  if (dto !== null && typeof dto === 'object' && dto.constructor !== Object && isClass(dto.constructor)) return dto.constructor as DtoClass<T>;
+  if (dto !== null && typeof dto === 'object' && dto.constructor !== Object && isClass(dto.constructor))
+    return dto.constructor as DtoClass<T>;
   throw new InvalidOptionError(`JobSchema "${schema}"`, field, 'must be a DTO class (or an instance of one)');
 }
 

@@ -53,7 +53,9 @@ export class NestingGuard {
     const path = pathOf(this.keys);
     return new PayloadViolation({
       path,
-      constraints: { maxDepth: `${this.nameOf(path)} is nested more than ${MAX_PAYLOAD_DEPTH} levels deep (objects and arrays within each other); a ${this.root} may nest at most ${MAX_PAYLOAD_DEPTH}` },
+      constraints: {
+        maxDepth: `${this.nameOf(path)} is nested more than ${MAX_PAYLOAD_DEPTH} levels deep (objects and arrays within each other); a ${this.root} may nest at most ${MAX_PAYLOAD_DEPTH}`,
+      },
     });
   }
 

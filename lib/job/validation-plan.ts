@@ -28,13 +28,20 @@ export function passesPlannedChecks(instance: object): boolean {
     const value = object[metadata.propertyName];
     // class-validator 0.15's per-decorator condition, asked as its executor asks it: once, before the constraints.
     if (metadata.validateIf && !metadata.validateIf(object, value)) continue;
-    const args: ValidationArguments = { targetName: targetName as string, property: metadata.propertyName, object, value, constraints: metadata.constraints };
+    const args: ValidationArguments = {
+      targetName: targetName as string,
+      property: metadata.propertyName,
+      object,
+      value,
+      constraints: metadata.constraints,
+    };
     const each = metadata.each && (Array.isArray(value) || value instanceof Set || value instanceof Map);
     for (const constraint of constraints) {
       // Resolved per call, as class-validator does, so a container set with useContainer is honoured.
       const validator = constraint.instance as { validate(value: unknown, args: ValidationArguments): unknown };
       if (each) {
-        for (const item of value instanceof Map ? value.values() : (value as Iterable<unknown>)) if (!validator.validate(item, args)) return false;
+        for (const item of value instanceof Map ? value.values() : (value as Iterable<unknown>))
+          if (!validator.validate(item, args)) return false;
       } else if (!validator.validate(value, args)) {
         // A promise is truthy: validateSync ignores async results too.
         return false;

@@ -56,7 +56,8 @@ function wireValue(value: unknown, key: PayloadKey | undefined, walk: Walk, inAr
       walk.bound += 6 * value.length + 2;
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw refuse(walk, key, `is ${value}, which JSON cannot carry (it would arrive as null) — send null, or a string`);
+      if (!Number.isFinite(value))
+        throw refuse(walk, key, `is ${value}, which JSON cannot carry (it would arrive as null) — send null, or a string`);
       walk.bound += 24;
       return value;
     case 'boolean':
@@ -77,16 +78,22 @@ function wireValue(value: unknown, key: PayloadKey | undefined, walk: Walk, inAr
     return null;
   }
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw refuse(walk, key, 'is an invalid Date, which JSON turns into null — send a valid Date or null');
+    if (Number.isNaN(value.getTime()))
+      throw refuse(walk, key, 'is an invalid Date, which JSON turns into null — send a valid Date or null');
     walk.bound += 26;
     return value.toISOString();
   }
   // As JSON.stringify: toJSON once, then its result as it is (a toJSON returning `this` must not loop).
   const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (convert && typeof toJSON === 'function') return wireValue(toJSON.call(value, key === undefined ? '' : String(key)), key, walk, inArray, false);
+  if (convert && typeof toJSON === 'function')
+    return wireValue(toJSON.call(value, key === undefined ? '' : String(key)), key, walk, inArray, false);
   if (value instanceof Map || value instanceof Set) {
     const kind = value instanceof Map ? 'a Map' : 'a Set';
-    throw refuse(walk, key, `is ${kind}, which JSON cannot carry (it would arrive as {}) — send ${value instanceof Map ? 'a plain object or an array of entries' : 'an array'}`);
+    throw refuse(
+      walk,
+      key,
+      `is ${kind}, which JSON cannot carry (it would arrive as {}) — send ${value instanceof Map ? 'a plain object or an array of entries' : 'an array'}`,
+    );
   }
   const { guard } = walk;
   guard.enter(value as object, key);

@@ -70,7 +70,8 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
       if (!target || !metadata) return [];
       const className = target.name;
       if (wrapper.isTransient) throw new ConsumerDefinitionError(className, JobsMessages.notStatic(className, 'transient'));
-      if (!wrapper.isDependencyTreeStatic()) throw new ConsumerDefinitionError(className, JobsMessages.notStatic(className, 'request-scoped'));
+      if (!wrapper.isDependencyTreeStatic())
+        throw new ConsumerDefinitionError(className, JobsMessages.notStatic(className, 'request-scoped'));
       const instance = wrapper.instance as ConsumerInstance | undefined;
       if (!instance || seen.has(instance)) return [];
       seen.add(instance);
@@ -101,7 +102,14 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
         if ((await this.orchestrator.backend.queueType(consumer.queue)) === null) await this.orchestrator.declareQueue(consumer.queue);
       }
       for (const { type, handle } of consumer.eventHandlers) consumer.events.on(type, handle);
-      const worker = new QueueWorker(this.orchestrator, consumer.queue, consumer.handler, consumer.options, consumer.events, consumer.className);
+      const worker = new QueueWorker(
+        this.orchestrator,
+        consumer.queue,
+        consumer.handler,
+        consumer.options,
+        consumer.events,
+        consumer.className,
+      );
       this.workers.push(worker);
       worker.consume().catch((err: unknown) => this.logger.error(JobsMessages.loopEnded(consumer.className, consumer.queue, err)));
     }
@@ -131,7 +139,8 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     let options = resolveConsumerOptions(where, rawOptions);
     if (instance instanceof ConsumerBase) {
       // A class that extends Consumer also names its queue and options in super(): they must agree.
-      if (instance.queueName !== queue) throw new ConsumerDefinitionError(className, JobsMessages.queueMismatch(className, queue, instance.queueName));
+      if (instance.queueName !== queue)
+        throw new ConsumerDefinitionError(className, JobsMessages.queueMismatch(className, queue, instance.queueName));
       if (Object.keys(rawOptions).length === 0) options = instance.options;
     }
     const prototype = Object.getPrototypeOf(instance) as object;
@@ -143,7 +152,8 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     if (!runName) throw new ConsumerDefinitionError(className, JobsMessages.noRunMethod(className, queue));
     const eventHandlers = methods.flatMap((name) =>
       this.accessor.jobEventsOf(instance[name]).map((type) => {
-        if (!(JOB_EVENT_TYPES as readonly string[]).includes(type)) throw new ConsumerDefinitionError(className, JobsMessages.unknownEvent(className, name, type));
+        if (!(JOB_EVENT_TYPES as readonly string[]).includes(type))
+          throw new ConsumerDefinitionError(className, JobsMessages.unknownEvent(className, name, type));
         return { type: type as JobEventType, handle: (event: unknown) => instance[name](event) };
       }),
     );

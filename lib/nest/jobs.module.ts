@@ -28,14 +28,16 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, JOBS_MODULE_OPTIONS, OPTIO
     jobsBackendProvider,
     {
       provide: Orchestrator,
-      useFactory: (backend: JobBackend, options: ResolvedJobsModuleOptions) => new Orchestrator(backend, { maxPayloadBytes: options.maxPayloadBytes, instrumentation: options.instrumentation }),
+      useFactory: (backend: JobBackend, options: ResolvedJobsModuleOptions) =>
+        new Orchestrator(backend, { maxPayloadBytes: options.maxPayloadBytes, instrumentation: options.instrumentation }),
       inject: [JOBS_BACKEND, JOBS_RESOLVED_OPTIONS],
     },
     JobsBackendLifecycle,
     {
       // A null filter is skipped by Nest: `httpErrors: false` leaves these errors to the app's own filters.
       provide: APP_FILTER,
-      useFactory: (options: ResolvedJobsModuleOptions, adapterHost: HttpAdapterHost) => (options.httpErrors ? new JobValidationExceptionFilter(adapterHost) : null),
+      useFactory: (options: ResolvedJobsModuleOptions, adapterHost: HttpAdapterHost) =>
+        options.httpErrors ? new JobValidationExceptionFilter(adapterHost) : null,
       inject: [JOBS_RESOLVED_OPTIONS, HttpAdapterHost],
     },
   ],
@@ -51,7 +53,11 @@ export class JobsModule extends ConfigurableModuleClass {
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
     const given = options as Partial<typeof ASYNC_OPTIONS_TYPE> | null | undefined;
     if (!given || typeof given !== 'object' || !(given.useFactory || given.useClass || given.useExisting)) {
-      throw new InvalidOptionError('JobsModule.forRootAsync', 'options', 'must give useFactory, useClass or useExisting that provides { backend, schemas?, shutdownTimeout?, httpErrors? }');
+      throw new InvalidOptionError(
+        'JobsModule.forRootAsync',
+        'options',
+        'must give useFactory, useClass or useExisting that provides { backend, schemas?, shutdownTimeout?, httpErrors? }',
+      );
     }
     return { ...super.forRootAsync(options), global: true };
   }

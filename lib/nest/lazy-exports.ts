@@ -24,6 +24,7 @@ export declare const jobValidationErrorBody: typeof NestLayer.jobValidationError
 let loaded: typeof NestLayer | undefined;
 
 function nestLayer(neededBy: string): typeof NestLayer {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, so a user without it never loads it
   return (loaded ??= requireOptionalPeers(neededBy, NEST_PEERS, () => require('./index') as typeof NestLayer));
 }
 

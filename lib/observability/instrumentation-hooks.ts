@@ -20,7 +20,10 @@ export interface InstrumentationHooks {
 
 function noop(): void {}
 
-const NO_RUN: RunScope = Object.freeze({ within: <A, B, T>(run: (job: A, context: B) => T, job: A, context: B): T => run(job, context), end: noop });
+const NO_RUN: RunScope = Object.freeze({
+  within: <A, B, T>(run: (job: A, context: B) => T, job: A, context: B): T => run(job, context),
+  end: noop,
+});
 
 export const NO_HOOKS: InstrumentationHooks = Object.freeze({
   active: false,
@@ -47,7 +50,9 @@ export function hooksOf(list: readonly JobInstrumentation[]): InstrumentationHoo
     redriven: (queue, count) => redrivers.forEach((item) => guarded(item, 'redriven', queue, () => item.redriven!(queue, count))),
     running: (queue, record) => {
       if (runners.length === 0) return NO_RUN;
-      const scopes = runners.map((item) => guardedScope(item, queue, guarded(item, 'running', queue, () => item.running!(queue, record)) ?? NO_RUN));
+      const scopes = runners.map((item) =>
+        guardedScope(item, queue, guarded(item, 'running', queue, () => item.running!(queue, record)) ?? NO_RUN),
+      );
       if (scopes.length === 1) return scopes[0];
       return {
         // The first instrumentation's scope is the outermost.

@@ -23,10 +23,18 @@ export function resolveOrchestratorOptions(options: OrchestratorOptions = {}, wh
   checkOptionKeys(where, '', options, KNOWN);
   const { maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES, instrumentation = [] } = options;
   if (!(Number.isInteger(maxPayloadBytes) && maxPayloadBytes > 0 && maxPayloadBytes <= MAX_PAYLOAD_BYTES_CEILING)) {
-    throw new InvalidOptionError(where, 'maxPayloadBytes', `must be a whole number of bytes from 1 to ${MAX_PAYLOAD_BYTES_CEILING} (512 MiB), got ${String(maxPayloadBytes)}`);
+    throw new InvalidOptionError(
+      where,
+      'maxPayloadBytes',
+      `must be a whole number of bytes from 1 to ${MAX_PAYLOAD_BYTES_CEILING} (512 MiB), got ${String(maxPayloadBytes)}`,
+    );
   }
   if (!Array.isArray(instrumentation) || instrumentation.some((item) => item === null || typeof item !== 'object')) {
-    throw new InvalidOptionError(where, 'instrumentation', `must be an array of instrumentations such as new JobTracing() or new JobMetrics(), got ${String(instrumentation)}`);
+    throw new InvalidOptionError(
+      where,
+      'instrumentation',
+      `must be an array of instrumentations such as new JobTracing() or new JobMetrics(), got ${String(instrumentation)}`,
+    );
   }
   return { maxPayloadBytes, instrumentation };
 }

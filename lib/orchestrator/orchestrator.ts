@@ -146,7 +146,11 @@ export class Orchestrator {
         const id = items[index].job.id;
         const first = firstIndexOf.get(id);
         if (first !== undefined) {
-          throw new InvalidOptionError(`publishBatch to "${queue}"`, 'job.id', `${id} is also at index ${first}: a batch must not hold the same job twice — publish each job once`);
+          throw new InvalidOptionError(
+            `publishBatch to "${queue}"`,
+            'job.id',
+            `${id} is also at index ${first}: a batch must not hold the same job twice — publish each job once`,
+          );
         }
         firstIndexOf.set(id, index);
       } catch (error) {
@@ -168,7 +172,9 @@ export class Orchestrator {
       if (!delivery) return null;
       const schema = this.schemas.get(queue);
       try {
-        const payload = schema ? toValidDto(schema.input, delivery.job.payload, schema.name, 'input') : unvalidatedPayload(delivery.job.payload, delivery.job.schemaName);
+        const payload = schema
+          ? toValidDto(schema.input, delivery.job.payload, schema.name, 'input')
+          : unvalidatedPayload(delivery.job.payload, delivery.job.schemaName);
         await this.backend.complete(delivery, null);
         return Job.fromRecord(delivery.job, payload as I);
       } catch (err) {
@@ -229,7 +235,8 @@ export class Orchestrator {
   async deadLetters(queue: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     checkOptionKeys(`deadLetters("${queue}")`, '', options, ['limit']);
     const limit = options.limit ?? 100;
-    if (!(Number.isInteger(limit) && limit > 0)) throw new InvalidOptionError(`deadLetters("${queue}")`, 'limit', `must be a positive integer, got ${String(limit)}`);
+    if (!(Number.isInteger(limit) && limit > 0))
+      throw new InvalidOptionError(`deadLetters("${queue}")`, 'limit', `must be a positive integer, got ${String(limit)}`);
     return this.backend.listDeadLetters(queue, limit);
   }
 
@@ -239,7 +246,11 @@ export class Orchestrator {
     checkOptionKeys(where, '', options, ['ids']);
     const { ids } = options;
     if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string' && id.length > 0))) {
-      throw new InvalidOptionError(where, 'ids', `must be an array of job ids (non-empty strings), got ${JSON.stringify(ids)} — e.g. { ids: [job.id] }, or no ids to redrive every dead letter`);
+      throw new InvalidOptionError(
+        where,
+        'ids',
+        `must be an array of job ids (non-empty strings), got ${JSON.stringify(ids)} — e.g. { ids: [job.id] }, or no ids to redrive every dead letter`,
+      );
     }
     const count = await this.backend.redrive(queue, ids);
     if (count > 0) this.hooks.redriven(queue, count);
@@ -257,7 +268,11 @@ export class Orchestrator {
   /** Every queue the backend holds, sorted by name (what a dashboard or `mindtrace-jobs queues` shows). */
   async listQueues(): Promise<QueueSummary[]> {
     if (!this.backend.listQueues || !this.backend.capabilities.queueListing) {
-      throw new UnsupportedCapabilityError(this.backend.name, 'listQueues', 'it cannot name the queues it holds; use knownQueues for the queues this process declared');
+      throw new UnsupportedCapabilityError(
+        this.backend.name,
+        'listQueues',
+        'it cannot name the queues it holds; use knownQueues for the queues this process declared',
+      );
     }
     return this.backend.listQueues();
   }
@@ -272,7 +287,11 @@ export class Orchestrator {
     const listable = this.backend.capabilities.jobListing ?? [];
     if (!this.backend.listJobs || !listable.includes(resolved.state)) {
       const can = listable.length > 0 ? `it lists ${listable.join(', ')} jobs only` : 'it cannot list jobs';
-      throw new UnsupportedCapabilityError(this.backend.name, `listJobs of ${resolved.state} jobs`, `${can}; queueStats counts every state, getJob reads one job by id`);
+      throw new UnsupportedCapabilityError(
+        this.backend.name,
+        `listJobs of ${resolved.state} jobs`,
+        `${can}; queueStats counts every state, getJob reads one job by id`,
+      );
     }
     return this.backend.listJobs(queue, resolved);
   }
@@ -358,21 +377,44 @@ export class Orchestrator {
     }
   }
 
-  private jobRecordOf(queue: string, schema: JobSchema<JobInput, JobOutput> | undefined, input: Job<object> | object, priorityOption: number | undefined): JobRecord {
+  private jobRecordOf(
+    queue: string,
+    schema: JobSchema<JobInput, JobOutput> | undefined,
+    input: Job<object> | object,
+    priorityOption: number | undefined,
+  ): JobRecord {
     let job: JobRecord;
     if (input instanceof Job) {
       // A payload jobFromSchema validated (and froze) for this schema needs no second look; any other
       // is validated against the queue's schema now.
       const schemaName = schema?.name ?? input.schemaName;
-      const wire = validatedWire(input.payload, schema?.input) ?? dtoToWire(schema ? toValidDto(schema.input, input.payload, schema.name, 'input') : input.payload, schemaName, 'input');
+      const wire =
+        validatedWire(input.payload, schema?.input) ??
+        dtoToWire(schema ? toValidDto(schema.input, input.payload, schema.name, 'input') : input.payload, schemaName, 'input');
       this.checkSize(wire, schemaName);
-      job = { id: input.id, name: input.name, schemaName: input.schemaName, payload: wire.value as Record<string, unknown>, createdAt: input.createdAt, priority: priorityOption ?? input.priority, attempt: 0 };
+      job = {
+        id: input.id,
+        name: input.name,
+        schemaName: input.schemaName,
+        payload: wire.value as Record<string, unknown>,
+        createdAt: input.createdAt,
+        priority: priorityOption ?? input.priority,
+        attempt: 0,
+      };
     } else {
       if (!schema) throw new SchemaNotFoundError(queue);
       // A raw input becomes a new job: only its record travels, so no Job object is made for it.
       const wire = validatedWireInput(schema, input);
       this.checkSize(wire, schema.name);
-      job = { id: randomUUID(), name: schema.name, schemaName: schema.name, payload: wire.value as Record<string, unknown>, createdAt: isoNow(), priority: priorityOption ?? 0, attempt: 0 };
+      job = {
+        id: randomUUID(),
+        name: schema.name,
+        schemaName: schema.name,
+        payload: wire.value as Record<string, unknown>,
+        createdAt: isoNow(),
+        priority: priorityOption ?? 0,
+        attempt: 0,
+      };
     }
     if (job.priority !== 0) checkPriority(queue, job.priority, this.backend.capabilities.priorityRange);
     return job;

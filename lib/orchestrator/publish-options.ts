@@ -14,7 +14,8 @@ export interface PublishOptions {
 const PUBLISH_OPTIONS = ['priority', 'delay', 'runAt'] as const;
 
 /** Where an option that is not a publish option belongs, for the error that refuses it. */
-const CONSUMER_OPTION = 'attempts and backoff are consumer options, set where jobs are run: new MyConsumer(queue, { attempts, backoff }) or @Consumer(queue, { attempts, backoff })';
+const CONSUMER_OPTION =
+  'attempts and backoff are consumer options, set where jobs are run: new MyConsumer(queue, { attempts, backoff }) or @Consumer(queue, { attempts, backoff })';
 const PUBLISH_HINTS: Record<string, string> = {
   attempts: CONSUMER_OPTION,
   backoff: CONSUMER_OPTION,
@@ -34,7 +35,11 @@ export function checkPublishOptions(queue: string, options: PublishOptions): voi
 /** Checks a priority against what the backend can order by. */
 export function checkPriority(queue: string, priority: number, [min, max]: readonly [number, number]): void {
   if (!(Number.isInteger(priority) && priority >= min && priority <= max)) {
-    throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `must be a whole number from ${min} to ${max}, got ${String(priority)}`);
+    throw new InvalidOptionError(
+      `publish to "${queue}"`,
+      'priority',
+      `must be a whole number from ${min} to ${max}, got ${String(priority)}`,
+    );
   }
 }
 

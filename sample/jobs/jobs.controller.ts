@@ -10,7 +10,9 @@ export class JobsController {
   async get(@Param('id') id: string): Promise<JobState> {
     const job = await this.orchestrator.getJob(id);
     if (!job) {
-      throw new NotFoundException(`No job with id "${id}" — it was never published here, or finished so long ago that it is no longer kept`);
+      throw new NotFoundException(
+        `No job with id "${id}" — it was never published here, or finished so long ago that it is no longer kept`,
+      );
     }
     return job;
   }

@@ -54,7 +54,9 @@ function circular(): Record<string, unknown> {
 /** Fails the case with `what` if `promise` has not settled after `ms` (a hang guard, not a timing assertion). */
 async function settlesWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms: it hangs`)), ms)));
+  const hung = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms: it hangs`)), ms)),
+  );
   try {
     return await Promise.race([promise, hung]);
   } finally {
@@ -100,7 +102,10 @@ export function badInputCases(ctx: ConformanceContext): void {
     ])('%s: JobValidationError with the path and the queue, nothing enqueued', async (_label, data, path, constraint) => {
       const { queue, schema, orchestrator } = await looseQueue('refused');
 
-      for (const publish of [() => orchestrator.publish(queue, { label: 'bad', data: data() }), async () => orchestrator.publish(queue, jobFromSchema(schema, { label: 'bad', data: data() }))]) {
+      for (const publish of [
+        () => orchestrator.publish(queue, { label: 'bad', data: data() }),
+        async () => orchestrator.publish(queue, jobFromSchema(schema, { label: 'bad', data: data() })),
+      ]) {
         const error = await outcomeOf(publish());
         expect(error).toBeInstanceOf(JobValidationError);
         const { violations, side } = error as JobValidationError;
@@ -108,7 +113,7 @@ export function badInputCases(ctx: ConformanceContext): void {
         expect(violations).toEqual([{ path, constraints: { [constraint]: expect.any(String) } }]);
         expect((error as Error).message).toContain(path);
       }
-      expect((await outcomeOf(orchestrator.publish(queue, { label: 'bad', data: data() })) as JobValidationError).queue).toBe(queue);
+      expect(((await outcomeOf(orchestrator.publish(queue, { label: 'bad', data: data() }))) as JobValidationError).queue).toBe(queue);
       expect(await orchestrator.countQueueMessages(queue)).toBe(0);
       expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, delayed: 0, active: 0, dead: 0 });
     });
@@ -126,7 +131,9 @@ export function badInputCases(ctx: ConformanceContext): void {
 
     it('publishBatch refuses the whole batch, naming the index and the path', async () => {
       const { queue, orchestrator } = await looseQueue('refused-batch');
-      const error = await outcomeOf(orchestrator.publishBatch(queue, [{ label: 'ok' }, { label: 'bad', data: { big: 1n } }, { label: 'ok too' }]));
+      const error = await outcomeOf(
+        orchestrator.publishBatch(queue, [{ label: 'ok' }, { label: 'bad', data: { big: 1n } }, { label: 'ok too' }]),
+      );
       expect(error).toBeInstanceOf(JobBatchValidationError);
       const { failures } = error as JobBatchValidationError;
       expect(failures.map((f) => f.index)).toEqual([1]);
@@ -139,7 +146,9 @@ export function badInputCases(ctx: ConformanceContext): void {
       const { queue, orchestrator } = await looseQueue('too-large');
       const error = await outcomeOf(orchestrator.publish(queue, { label: 'large', data: 'x'.repeat(1024 * 1024) }));
       expect(error).toBeInstanceOf(JobValidationError);
-      expect((error as JobValidationError).violations).toEqual([{ path: '', constraints: { maxPayloadBytes: expect.stringContaining('1048576') } }]);
+      expect((error as JobValidationError).violations).toEqual([
+        { path: '', constraints: { maxPayloadBytes: expect.stringContaining('1048576') } },
+      ]);
       expect(await orchestrator.countQueueMessages(queue)).toBe(0);
     });
 
@@ -183,7 +192,12 @@ export function badInputCases(ctx: ConformanceContext): void {
   // any backend reads, deeper than publish allows.
   describe('a job that arrives too deep (another producer) is dead-lettered without a run', () => {
     /** Enqueues a record straight through the backend, as a producer that skips publish's checks would. */
-    async function foreignJob(orchestrator: Orchestrator, queue: string, schemaName: string, payload: Record<string, unknown>): Promise<string> {
+    async function foreignJob(
+      orchestrator: Orchestrator,
+      queue: string,
+      schemaName: string,
+      payload: Record<string, unknown>,
+    ): Promise<string> {
       const id = `foreign-${ctx.queueName('id')}`;
       const record: JobRecord = { id, name: schemaName, schemaName, payload, createdAt: new Date().toISOString(), priority: 0, attempt: 0 };
       await orchestrator.backend.publish(queue, [{ job: record }]);
@@ -198,7 +212,10 @@ export function badInputCases(ctx: ConformanceContext): void {
       const queue = ctx.queueName('arrives-deep');
       if (withSchema) await orchestrator.register(new JobSchema({ name: queue, input: LooseInput }));
       else await orchestrator.declareQueue(queue);
-      const deepId = await foreignJob(orchestrator, queue, withSchema ? queue : 'foreign', { label: 'deep', data: nested(MAX_PAYLOAD_DEPTH + 50) });
+      const deepId = await foreignJob(orchestrator, queue, withSchema ? queue : 'foreign', {
+        label: 'deep',
+        data: nested(MAX_PAYLOAD_DEPTH + 50),
+      });
       const healthyId = await foreignJob(orchestrator, queue, withSchema ? queue : 'foreign', { label: 'healthy' });
       const ran: string[] = [];
       const consumer = connected(orchestrator, queue, (job) => void ran.push(job.id), { attempts: 3 });
@@ -233,10 +250,15 @@ export function badInputCases(ctx: ConformanceContext): void {
       const nextId = await orchestrator.publish(queue, { label: 'next' });
       const ran: string[] = [];
       const dead: string[] = [];
-      const consumer = connected(orchestrator, queue, (job) => {
-        ran.push(job.payload.label);
-        return job.payload.label === 'stuck' ? new Promise(() => undefined) : { done: true };
-      }, options);
+      const consumer = connected(
+        orchestrator,
+        queue,
+        (job) => {
+          ran.push(job.payload.label);
+          return job.payload.label === 'stuck' ? new Promise(() => undefined) : { done: true };
+        },
+        options,
+      );
       consumer.on('dead', (event) => void dead.push(event.job.id));
 
       expect(await settlesWithin(consumer.consume(2), HANG_GUARD_MS, 'consume(2) after a run that never returns')).toBe(2);

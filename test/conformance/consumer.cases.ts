@@ -91,7 +91,10 @@ export function consumerCases(ctx: ConformanceContext): void {
     const again = new FnConsumer(queue, (job) => void runs.push({ label: job.payload.label, attempt: job.attempt }));
     again.connect(orchestrator);
     expect(await again.consume(2)).toBe(2);
-    expect(sortedByLabel(runs)).toEqual([{ label: 's1', attempt: 1 }, { label: 's2', attempt: 1 }]);
+    expect(sortedByLabel(runs)).toEqual([
+      { label: 's1', attempt: 1 },
+      { label: 's2', attempt: 1 },
+    ]);
     expect(await orchestrator.deadLetters(queue)).toEqual([]);
   });
 
@@ -135,7 +138,11 @@ export function consumerCases(ctx: ConformanceContext): void {
       expect(await consuming).toBe(labels.length);
       expect(seen.map((s) => s.label)).toEqual(labels);
       expect(mostAtOnce()).toBe(1);
-      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, ...(ctx.capabilities.jobState ? { completed: labels.length } : {}) });
+      expect(await orchestrator.queueStats(queue)).toMatchObject({
+        waiting: 0,
+        active: 0,
+        ...(ctx.capabilities.jobState ? { completed: labels.length } : {}),
+      });
     });
 
     it('consume(n) takes no more than n jobs, however large the prefetch', async () => {
@@ -165,7 +172,11 @@ export function consumerCases(ctx: ConformanceContext): void {
       await stopped;
       expect(await consuming).toBe(1);
       expect(seen.map((s) => s.label)).toEqual(['s0']);
-      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 7, active: 0, ...(ctx.capabilities.jobState ? { completed: 1 } : {}) });
+      expect(await orchestrator.queueStats(queue)).toMatchObject({
+        waiting: 7,
+        active: 0,
+        ...(ctx.capabilities.jobState ? { completed: 1 } : {}),
+      });
       if (ctx.capabilities.jobState) {
         for (const id of ids.slice(1)) expect(await orchestrator.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
       }
@@ -209,48 +220,57 @@ export function consumerCases(ctx: ConformanceContext): void {
 
     const countsStalls = ctx.capabilities.leases && ctx.capabilities.stallCount === true;
 
-    itIf(!countsStalls, 'the backend counts stalls (capabilities leases + stallCount)')('a backend that does not count stalls reports none', async () => {
-      const { queue, orchestrator } = await registeredQueue('no-stalls');
-      await orchestrator.publish(queue, { label: 'once' });
-      const [delivery] = await orchestrator.backend.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
-      expect(delivery.stalls ?? 0).toBe(0);
-      await orchestrator.backend.release(delivery);
-    });
+    itIf(!countsStalls, 'the backend counts stalls (capabilities leases + stallCount)')(
+      'a backend that does not count stalls reports none',
+      async () => {
+        const { queue, orchestrator } = await registeredQueue('no-stalls');
+        await orchestrator.publish(queue, { label: 'once' });
+        const [delivery] = await orchestrator.backend.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
+        expect(delivery.stalls ?? 0).toBe(0);
+        await orchestrator.backend.release(delivery);
+      },
+    );
 
-    itIf(countsStalls, 'no stall count (capabilities leases + stallCount)')('a job that stalled more than maxStalls times is dead-lettered with JobStalledError, without a run', async () => {
-      const { queue, orchestrator, id } = await stalledJob('stalled', 2);
-      const runs: string[] = [];
-      const consumer = new FnConsumer(queue, (job) => void runs.push(job.id), { maxStalls: 1 });
-      const dead: string[] = [];
-      consumer.on('dead', ({ job, error }) => dead.push(`${job.id} ${error.name}`));
-      consumer.connect(orchestrator);
-      expect(await consumer.consume(1)).toBe(1);
-      expect(runs).toEqual([]);
-      expect(dead).toEqual([`${id} JobStalledError`]);
-      const letters = await orchestrator.deadLetters(queue);
-      expect(letters.map((d) => d.job.id)).toEqual([id]);
-      expect(letters[0].error).toMatchObject({ name: 'JobStalledError', attempt: 3 });
-      expect(letters[0].error.message).toContain('stalled 2 times');
-    });
+    itIf(countsStalls, 'no stall count (capabilities leases + stallCount)')(
+      'a job that stalled more than maxStalls times is dead-lettered with JobStalledError, without a run',
+      async () => {
+        const { queue, orchestrator, id } = await stalledJob('stalled', 2);
+        const runs: string[] = [];
+        const consumer = new FnConsumer(queue, (job) => void runs.push(job.id), { maxStalls: 1 });
+        const dead: string[] = [];
+        consumer.on('dead', ({ job, error }) => dead.push(`${job.id} ${error.name}`));
+        consumer.connect(orchestrator);
+        expect(await consumer.consume(1)).toBe(1);
+        expect(runs).toEqual([]);
+        expect(dead).toEqual([`${id} JobStalledError`]);
+        const letters = await orchestrator.deadLetters(queue);
+        expect(letters.map((d) => d.job.id)).toEqual([id]);
+        expect(letters[0].error).toMatchObject({ name: 'JobStalledError', attempt: 3 });
+        expect(letters[0].error.message).toContain('stalled 2 times');
+      },
+    );
 
-    itIf(countsStalls, 'no stall count (capabilities leases + stallCount)')('a job that stalled no more than maxStalls times runs again, and redrive forgets its stalls', async () => {
-      const { queue, orchestrator, id } = await stalledJob('stalled-ok', 2);
-      const runs: number[] = [];
-      const consumer = new FnConsumer(queue, (job) => void runs.push(job.attempt), { maxStalls: 2 });
-      consumer.connect(orchestrator);
-      expect(await consumer.consume(1)).toBe(1);
-      expect(runs).toEqual([3]);
-      expect((await orchestrator.getJob(id))?.status).toBe('completed');
+    itIf(countsStalls, 'no stall count (capabilities leases + stallCount)')(
+      'a job that stalled no more than maxStalls times runs again, and redrive forgets its stalls',
+      async () => {
+        const { queue, orchestrator, id } = await stalledJob('stalled-ok', 2);
+        const runs: number[] = [];
+        const consumer = new FnConsumer(queue, (job) => void runs.push(job.attempt), { maxStalls: 2 });
+        consumer.connect(orchestrator);
+        expect(await consumer.consume(1)).toBe(1);
+        expect(runs).toEqual([3]);
+        expect((await orchestrator.getJob(id))?.status).toBe('completed');
 
-      const { queue: other, orchestrator: same, id: died } = await stalledJob('stalled-redrive', 2);
-      const strict = new FnConsumer(other, () => undefined, { maxStalls: 0 });
-      strict.connect(same);
-      expect(await strict.consume(1)).toBe(1);
-      expect(await same.redrive(other)).toBe(1);
-      const [fresh] = await same.backend.fetch(other, 1, { wait: false, leaseMs: 30_000 });
-      expect(fresh).toMatchObject({ job: { id: died, attempt: 1 }, stalls: 0 });
-      await same.backend.complete(fresh, { echoed: 'after redrive' });
-    });
+        const { queue: other, orchestrator: same, id: died } = await stalledJob('stalled-redrive', 2);
+        const strict = new FnConsumer(other, () => undefined, { maxStalls: 0 });
+        strict.connect(same);
+        expect(await strict.consume(1)).toBe(1);
+        expect(await same.redrive(other)).toBe(1);
+        const [fresh] = await same.backend.fetch(other, 1, { wait: false, leaseMs: 30_000 });
+        expect(fresh).toMatchObject({ job: { id: died, attempt: 1 }, stalls: 0 });
+        await same.backend.complete(fresh, { echoed: 'after redrive' });
+      },
+    );
   });
 
   it('stop() on an idle consumer returns at once with nothing taken', async () => {
@@ -362,14 +382,22 @@ export function consumerCases(ctx: ConformanceContext): void {
     for (let i = 0; i < total; i += 500) await orchestrator.publishBatch(queue, jobs.slice(i, i + 500));
     const runs = new Map<string, number>();
     const count = (job: { id: string }) => void runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
-    const first = new FnConsumer(queue, async (job) => {
-      count(job);
-      await Promise.resolve();
-    }, { concurrency: 8 });
-    const second = new FnConsumer(queue, async (job) => {
-      count(job);
-      await new Promise((resolve) => setImmediate(resolve));
-    }, { concurrency: 8 });
+    const first = new FnConsumer(
+      queue,
+      async (job) => {
+        count(job);
+        await Promise.resolve();
+      },
+      { concurrency: 8 },
+    );
+    const second = new FnConsumer(
+      queue,
+      async (job) => {
+        count(job);
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+      { concurrency: 8 },
+    );
     first.connect(orchestrator);
     second.connect(orchestrator);
     const [a, b] = await Promise.all([first.consumeUntilEmpty(), second.consumeUntilEmpty()]);
@@ -393,7 +421,15 @@ export function consumerCases(ctx: ConformanceContext): void {
     await orchestrator.publish(queue, good);
     // Straight to the backend, as a producer that validates nothing would.
     const template = jobFromSchema(schema, { label: 'poison' });
-    const poison: JobRecord = { id: template.id, name: schema.name, schemaName: schema.name, payload: { label: 42 }, createdAt: template.createdAt, priority: 0, attempt: 0 };
+    const poison: JobRecord = {
+      id: template.id,
+      name: schema.name,
+      schemaName: schema.name,
+      payload: { label: 42 },
+      createdAt: template.createdAt,
+      priority: 0,
+      attempt: 0,
+    };
     await orchestrator.backend.publish(queue, [{ job: poison }]);
 
     expect(await consumer.consume(2)).toBe(2);

@@ -62,7 +62,8 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       expect(await consumer.consume(3)).toBe(3);
       expect(attempts).toEqual([1, 2, 3]);
       expect(await orchestrator.deadLetters(queue)).toEqual([]);
-      if (hasJobState()) expect(await stateOf(orchestrator, id)).toMatchObject({ status: 'completed', attempt: 3, result: { echoed: 'done on 3' } });
+      if (hasJobState())
+        expect(await stateOf(orchestrator, id)).toMatchObject({ status: 'completed', attempt: 3, result: { echoed: 'done on 3' } });
     });
 
     it('dead-letters a run that always throws after exactly `attempts` runs, keeping the last error', async () => {
@@ -114,7 +115,9 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       expect(attempts).toEqual([1]);
       expect(events.map((e) => e.type)).toEqual(['active', 'failed', 'dead']);
       const dead = await orchestrator.deadLetters(queue);
-      expect(dead.map((d) => d.error)).toEqual([expect.objectContaining({ name: 'UnrecoverableError', message: 'this input can never work', attempt: 1 })]);
+      expect(dead.map((d) => d.error)).toEqual([
+        expect.objectContaining({ name: 'UnrecoverableError', message: 'this input can never work', attempt: 1 }),
+      ]);
       expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, delayed: 0, active: 0, dead: 1 });
     });
 
@@ -456,25 +459,31 @@ export function lifecycleCases(ctx: ConformanceContext): void {
 
   describe('status and results', () => {
     // Without it, a job is only known where it was published or run.
-    itIf(ctx.capabilities.sharedJobState, 'job state not shared between processes (capability sharedJobState)')('with shared job state, another process looks the job up and awaits its result', async () => {
-      const { queue, orchestrator } = await registeredQueue('shared');
-      const other = await ctx.secondOrchestrator();
-      await other.register(taskSchema(queue));
-      const id = await orchestrator.publish(queue, { label: 'far' });
-      expect(await other.getJob(id)).toMatchObject({ id, queue, status: 'waiting' });
-      const awaited = other.waitForResult(id, { timeout: 5000 });
-      const consumer = connected(other, queue, (job) => ({ echoed: `${job.payload.label} away` }));
-      await consumer.consume(1);
-      expect(await awaited).toEqual({ echoed: 'far away' });
-      expect(await orchestrator.waitForResult(id, { timeout: 5000 })).toEqual({ echoed: 'far away' });
-    });
+    itIf(ctx.capabilities.sharedJobState, 'job state not shared between processes (capability sharedJobState)')(
+      'with shared job state, another process looks the job up and awaits its result',
+      async () => {
+        const { queue, orchestrator } = await registeredQueue('shared');
+        const other = await ctx.secondOrchestrator();
+        await other.register(taskSchema(queue));
+        const id = await orchestrator.publish(queue, { label: 'far' });
+        expect(await other.getJob(id)).toMatchObject({ id, queue, status: 'waiting' });
+        const awaited = other.waitForResult(id, { timeout: 5000 });
+        const consumer = connected(other, queue, (job) => ({ echoed: `${job.payload.label} away` }));
+        await consumer.consume(1);
+        expect(await awaited).toEqual({ echoed: 'far away' });
+        expect(await orchestrator.waitForResult(id, { timeout: 5000 })).toEqual({ echoed: 'far away' });
+      },
+    );
 
-    itIf(!ctx.capabilities.jobState, 'the backend has job state (capability jobState)')('without job state, getJob and waitForResult say so instead of answering', async () => {
-      const { queue, orchestrator } = await registeredQueue('no-state');
-      const id = await orchestrator.publish(queue, { label: 'a' });
-      await expect(orchestrator.getJob(id)).rejects.toBeInstanceOf(UnsupportedCapabilityError);
-      await expect(orchestrator.waitForResult(id, { timeout: 1000 })).rejects.toBeInstanceOf(UnsupportedCapabilityError);
-    });
+    itIf(!ctx.capabilities.jobState, 'the backend has job state (capability jobState)')(
+      'without job state, getJob and waitForResult say so instead of answering',
+      async () => {
+        const { queue, orchestrator } = await registeredQueue('no-state');
+        const id = await orchestrator.publish(queue, { label: 'a' });
+        await expect(orchestrator.getJob(id)).rejects.toBeInstanceOf(UnsupportedCapabilityError);
+        await expect(orchestrator.waitForResult(id, { timeout: 1000 })).rejects.toBeInstanceOf(UnsupportedCapabilityError);
+      },
+    );
 
     withJobState('getJob follows a job from waiting through active to completed, with its result and times', async () => {
       const { queue, orchestrator } = await registeredQueue('status');
@@ -486,7 +495,18 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       const id = await orchestrator.publish(queue, jobFromSchema(taskSchema(queue), { label: 'a' }));
 
       const before = await stateOf(orchestrator, id);
-      expect(before).toMatchObject({ id, queue, name: queue, status: 'waiting', attempt: 0, payload: { label: 'a' }, result: null, error: null, startedAt: null, finishedAt: null });
+      expect(before).toMatchObject({
+        id,
+        queue,
+        name: queue,
+        status: 'waiting',
+        attempt: 0,
+        payload: { label: 'a' },
+        result: null,
+        error: null,
+        startedAt: null,
+        finishedAt: null,
+      });
       expect(before.createdAt).toMatch(ISO_UTC);
 
       expect(await consumer.consume(1)).toBe(1);
@@ -498,7 +518,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       expect(Date.parse(after.finishedAt as string)).toBeGreaterThanOrEqual(Date.parse(after.startedAt as string));
     });
 
-    it("a result that fails the output DTO fails the attempt with an output JobValidationError", async () => {
+    it('a result that fails the output DTO fails the attempt with an output JobValidationError', async () => {
       const { queue, orchestrator } = await registeredQueue('bad-result');
       const consumer = connected(orchestrator, queue, () => ({ echoed: 42 }));
       const id = await orchestrator.publish(queue, { label: 'a' });
@@ -578,7 +598,11 @@ export function lifecycleCases(ctx: ConformanceContext): void {
 
       // consume(1) takes only the first delivery, so the retry is left for the second consume.
       expect(await consumer.consume(1)).toBe(1);
-      expect(await stateOf(orchestrator, id)).toMatchObject({ status: 'failed', attempt: 1, error: { message: 'first try fails', attempt: 1 } });
+      expect(await stateOf(orchestrator, id)).toMatchObject({
+        status: 'failed',
+        attempt: 1,
+        error: { message: 'first try fails', attempt: 1 },
+      });
 
       expect(await consumer.consume(1)).toBe(1);
       expect(seenOnRetry).toMatchObject({ status: 'active', attempt: 2, error: { message: 'first try fails', attempt: 1 } });
@@ -641,7 +665,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       expect(result).toEqual({ echoed: 'a!' });
     });
 
-    it("a retry then a success emits active, failed, retrying, active, completed", async () => {
+    it('a retry then a success emits active, failed, retrying, active, completed', async () => {
       const { queue, orchestrator } = await registeredQueue('ev-retry');
       const consumer = connected(
         orchestrator,
@@ -671,7 +695,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
       }
     });
 
-    it("a final failure emits active, failed, dead", async () => {
+    it('a final failure emits active, failed, dead', async () => {
       const { queue, orchestrator } = await registeredQueue('ev-dead');
       const consumer = connected(orchestrator, queue, () => {
         throw new Error('never works');
@@ -711,12 +735,20 @@ export function lifecycleCases(ctx: ConformanceContext): void {
 
       expect(await consumer.consume(3)).toBe(3);
       const byJob = (seen: ReturnType<typeof recordEvents>) => ids.map((id) => seen.filter((e) => e.jobId === id).map((e) => e.type));
-      const expected = [['active', 'completed'], ['active', 'failed', 'dead'], ['active', 'completed']];
+      const expected = [
+        ['active', 'completed'],
+        ['active', 'failed', 'dead'],
+        ['active', 'completed'],
+      ];
       expect(byJob(onConsumer)).toEqual(expected);
       expect(byJob(onOrchestrator)).toEqual(expected);
       expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, dead: 1 });
       if (hasJobState()) {
-        expect(await Promise.all(ids.map(async (id) => (await stateOf(orchestrator, id)).status))).toEqual(['completed', 'dead', 'completed']);
+        expect(await Promise.all(ids.map(async (id) => (await stateOf(orchestrator, id)).status))).toEqual([
+          'completed',
+          'dead',
+          'completed',
+        ]);
       }
     });
   });

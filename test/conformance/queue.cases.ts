@@ -67,7 +67,13 @@ export function queueCases(ctx: ConformanceContext): void {
     await orchestrator.register(taskSchema(queue), { queueType: 'priority' });
     const max = Math.min(orchestrator.backend.capabilities.priorityRange[1], 9);
     const published: [string, number][] = [
-      ['low-1', 1], ['high-1', max], ['mid-1', 5], ['low-2', 1], ['high-2', max], ['zero', 0], ['mid-2', 5],
+      ['low-1', 1],
+      ['high-1', max],
+      ['mid-1', 5],
+      ['low-2', 1],
+      ['high-2', max],
+      ['zero', 0],
+      ['mid-2', 5],
     ];
     for (const [label, priority] of published) await orchestrator.publish(queue, { label }, { priority });
     expect(await drainLabels(queue, published.length)).toEqual(['high-1', 'high-2', 'mid-1', 'mid-2', 'low-1', 'low-2', 'zero']);
@@ -75,7 +81,10 @@ export function queueCases(ctx: ConformanceContext): void {
 
   it('identical payloads with identical priority stay distinct jobs', async () => {
     const { queue, orchestrator } = await registered('priority');
-    const ids = [await orchestrator.publish(queue, { label: 'same' }, { priority: 3 }), await orchestrator.publish(queue, { label: 'same' }, { priority: 3 })];
+    const ids = [
+      await orchestrator.publish(queue, { label: 'same' }, { priority: 3 }),
+      await orchestrator.publish(queue, { label: 'same' }, { priority: 3 }),
+    ];
     expect(await orchestrator.countQueueMessages(queue)).toBe(2);
     const got = [await orchestrator.receiveMessage(queue), await orchestrator.receiveMessage(queue)].map((j) => j?.id);
     expect(got).toEqual(ids);

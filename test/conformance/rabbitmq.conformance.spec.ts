@@ -27,7 +27,8 @@ function deadRetentionOf(settings: BackendSettings): { dead: RetentionRule } | u
 describeConformance({
   name: 'RabbitMQClient + InMemoryJobStateStore',
   capabilities: capabilitiesOf(clients.create({ jobStore: new InMemoryJobStateStore() })),
-  create: (settings = {}) => clients.create({ retention: deadRetentionOf(settings), jobStore: new InMemoryJobStateStore({ retention: settings.retention }) }),
+  create: (settings = {}) =>
+    clients.create({ retention: deadRetentionOf(settings), jobStore: new InMemoryJobStateStore({ retention: settings.retention }) }),
 });
 
 const statePrefix = testPrefix('conf-state');
@@ -41,7 +42,9 @@ describeConformance({
   name: 'RabbitMQClient + RedisJobStateStore',
   capabilities: capabilitiesOf(clients.create({ jobStore: new RedisJobStateStore(unusedRedis, { prefix: statePrefix }) })),
   create: (settings = {}) =>
-    clients.create({ retention: deadRetentionOf(settings), jobStore: new RedisJobStateStore(REDIS_URL, { prefix: statePrefix, retention: settings.retention }) }),
+    clients.create({
+      retention: deadRetentionOf(settings),
+      jobStore: new RedisJobStateStore(REDIS_URL, { prefix: statePrefix, retention: settings.retention }),
+    }),
 });
 unusedRedis.disconnect();
-

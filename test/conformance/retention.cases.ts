@@ -31,7 +31,8 @@ export function retentionCases(ctx: ConformanceContext): void {
     expect(await consumer.consume(count)).toBe(count);
   }
 
-  const statusesOf = (orchestrator: Orchestrator, ids: string[]) => Promise.all(ids.map(async (id) => (await orchestrator.getJob(id))?.status ?? null));
+  const statusesOf = (orchestrator: Orchestrator, ids: string[]) =>
+    Promise.all(ids.map(async (id) => (await orchestrator.getJob(id))?.status ?? null));
 
   withJobState('completed { count: 2 } keeps the two newest completed jobs and forgets the older ones', async () => {
     const { orchestrator, queue, ids } = await queueWith({ completed: { count: 2 } }, 'keep-2', 4);
@@ -81,7 +82,10 @@ export function retentionCases(ctx: ConformanceContext): void {
     ] as const) {
       const error = await Promise.resolve()
         .then(() => ctx.factory.create({ retention: retention as RetentionOptions }))
-        .then((backend) => backend.close().then(() => null), (err: unknown) => err);
+        .then(
+          (backend) => backend.close().then(() => null),
+          (err: unknown) => err,
+        );
       expect(error).toBeInstanceOf(InvalidOptionError);
       expect(error).toMatchObject({ option });
     }

@@ -37,9 +37,13 @@ export function traceContextCases(ctx: ConformanceContext): void {
   it('a job keeps its trace context through a retry, its death and a redrive', async () => {
     const { queue, publisher, consuming } = await publisherAndConsumerSide('tc');
     const id = await publisher.publish(queue, { label: 'traced' });
-    const consumer = new FnConsumer(queue, () => {
-      throw new Error('fails every time');
-    }, { attempts: 2, backoff: { type: 'fixed', delay: 1 } });
+    const consumer = new FnConsumer(
+      queue,
+      () => {
+        throw new Error('fails every time');
+      },
+      { attempts: 2, backoff: { type: 'fixed', delay: 1 } },
+    );
     const seen = recordsSeen(consumer);
     consumer.connect(consuming);
     expect(await consumer.consume(1)).toBe(1);

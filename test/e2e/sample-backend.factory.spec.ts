@@ -14,11 +14,15 @@ describe('sample createBackend', () => {
 
   it('hands REDIS_URL to RedisClient for JOBS_BACKEND=redis', () => {
     // A URL RedisClient refuses proves the value reached it, without opening a connection.
-    expect(() => createBackend({ JOBS_BACKEND: 'redis', REDIS_URL: 'http://not-redis:6379' })).toThrow(/RedisClient.*redis:\/\/.*http:\/\/not-redis:6379/);
+    expect(() => createBackend({ JOBS_BACKEND: 'redis', REDIS_URL: 'http://not-redis:6379' })).toThrow(
+      /RedisClient.*redis:\/\/.*http:\/\/not-redis:6379/,
+    );
   });
 
   it('hands RABBITMQ_URL to RabbitMQClient, with a job store, for JOBS_BACKEND=rabbitmq', async () => {
-    expect(() => createBackend({ JOBS_BACKEND: 'rabbitmq', RABBITMQ_URL: 'http://not-rabbit:5672' })).toThrow(/RabbitMQClient: option "url" must start with amqp:\/\//);
+    expect(() => createBackend({ JOBS_BACKEND: 'rabbitmq', RABBITMQ_URL: 'http://not-rabbit:5672' })).toThrow(
+      /RabbitMQClient: option "url" must start with amqp:\/\//,
+    );
     const client = createBackend({ JOBS_BACKEND: 'rabbitmq' });
     expect(client).toBeInstanceOf(RabbitMQClient);
     expect(client.capabilities.jobState).toBe(true);
@@ -26,6 +30,8 @@ describe('sample createBackend', () => {
   });
 
   it('refuses an unknown JOBS_BACKEND, listing the allowed values', () => {
-    expect(() => createBackend({ JOBS_BACKEND: 'kafka' })).toThrow('JOBS_BACKEND="kafka" is not a backend — use one of: local, redis, rabbitmq');
+    expect(() => createBackend({ JOBS_BACKEND: 'kafka' })).toThrow(
+      'JOBS_BACKEND="kafka" is not a backend — use one of: local, redis, rabbitmq',
+    );
   });
 });

@@ -48,7 +48,9 @@ describe('sample app: /health and /metrics', () => {
     expect(scrape.headers['content-type']).toContain('text/plain');
     expect(published(scrape.text) - published(before.text)).toBe(3);
     expect(completed(scrape.text) - completed(before.text)).toBe(3);
-    expect(sampleValue(scrape.text, 'mindtrace_jobs_run_duration_seconds_count{queue="object_detection",outcome="completed"}')).toBeGreaterThanOrEqual(3);
+    expect(
+      sampleValue(scrape.text, 'mindtrace_jobs_run_duration_seconds_count{queue="object_detection",outcome="completed"}'),
+    ).toBeGreaterThanOrEqual(3);
     expect(sampleValue(scrape.text, 'mindtrace_jobs_waiting{queue="object_detection"}')).toBe(0);
     expect(sampleValue(scrape.text, 'mindtrace_jobs_dead{queue="object_detection"}')).toBe(0);
   });

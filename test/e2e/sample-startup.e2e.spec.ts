@@ -21,7 +21,12 @@ interface NpmStart {
 
 /** Runs `npm start`, the README's one command, in its own process group so the whole tree can be stopped. */
 function npmStart(env: Record<string, string>): NpmStart {
-  const child = spawn('npm', ['start'], { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', ['start'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   const watchers = new Set<() => void>();
   const onData = (chunk: string): void => {
@@ -67,71 +72,85 @@ describe('npm start', () => {
     expect(cli).toMatchObject({ sourceRoot: 'sample', entryFile: 'main' });
   });
 
-  it('builds and serves the sample on the Local backend: a detection posted over HTTP is run by its consumer', async () => {
-    const start = npmStart({ PORT: '0' });
-    try {
-      const [, port] = await start.printed(/\[Sample\] listening on http:\/\/localhost:(\d+) with the LocalClient backend/);
-      const response = await fetch(`http://127.0.0.1:${port}/detections`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ image_path: '/img/cat.jpg' }),
-      });
-      expect(response.status).toBe(202);
-      const { id } = (await response.json()) as { id: string };
-      const [, result] = await start.printed(new RegExp(`job ${id} completed: (.*)`));
-      expect(JSON.parse(result)).toEqual({ objects: new DetectorService().detect('/img/cat.jpg') });
-    } finally {
-      stopGroup(start);
-      await start.exited;
-    }
-  }, START_GUARD_MS);
+  it(
+    'builds and serves the sample on the Local backend: a detection posted over HTTP is run by its consumer',
+    async () => {
+      const start = npmStart({ PORT: '0' });
+      try {
+        const [, port] = await start.printed(/\[Sample\] listening on http:\/\/localhost:(\d+) with the LocalClient backend/);
+        const response = await fetch(`http://127.0.0.1:${port}/detections`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ image_path: '/img/cat.jpg' }),
+        });
+        expect(response.status).toBe(202);
+        const { id } = (await response.json()) as { id: string };
+        const [, result] = await start.printed(new RegExp(`job ${id} completed: (.*)`));
+        expect(JSON.parse(result)).toEqual({ objects: new DetectorService().detect('/img/cat.jpg') });
+      } finally {
+        stopGroup(start);
+        await start.exited;
+      }
+    },
+    START_GUARD_MS,
+  );
 
-  it('keeps its jobs in its file (JOBS_FILE) across a restart: a finished job and its result, and a job published while it was down', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'jobs-sample-'));
-    const file = join(dir, 'queue.db');
-    const portOf = async (start: NpmStart): Promise<string> => (await start.printed(/listening on http:\/\/localhost:(\d+)/))[1];
-    const first = npmStart({ PORT: '0', JOBS_FILE: file });
-    let finished: string;
-    try {
-      const response = await fetch(`http://127.0.0.1:${await portOf(first)}/detections`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ image_path: '/img/before.jpg' }),
-      });
-      finished = ((await response.json()) as { id: string }).id;
-      await first.printed(new RegExp(`job ${finished} completed`));
-    } finally {
-      stopGroup(first);
-      await first.exited;
-    }
+  it(
+    'keeps its jobs in its file (JOBS_FILE) across a restart: a finished job and its result, and a job published while it was down',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'jobs-sample-'));
+      const file = join(dir, 'queue.db');
+      const portOf = async (start: NpmStart): Promise<string> => (await start.printed(/listening on http:\/\/localhost:(\d+)/))[1];
+      const first = npmStart({ PORT: '0', JOBS_FILE: file });
+      let finished: string;
+      try {
+        const response = await fetch(`http://127.0.0.1:${await portOf(first)}/detections`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ image_path: '/img/before.jpg' }),
+        });
+        finished = ((await response.json()) as { id: string }).id;
+        await first.printed(new RegExp(`job ${finished} completed`));
+      } finally {
+        stopGroup(first);
+        await first.exited;
+      }
 
-    // Another process (this one) publishes to the file while the app is down; the restarted app runs it.
-    const orchestrator = new Orchestrator(new LocalClient({ path: file }));
-    await orchestrator.register(objectDetectionSchema);
-    const whileDown = await orchestrator.publish('object_detection', { image_path: '/img/while-down.jpg' });
-    const second = npmStart({ PORT: '0', JOBS_FILE: file });
-    try {
-      const port = await portOf(second);
-      const before = (await (await fetch(`http://127.0.0.1:${port}/jobs/${finished}`)).json()) as { status: string; result: unknown };
-      expect(before).toMatchObject({ status: 'completed', result: { objects: new DetectorService().detect('/img/before.jpg') } });
-      expect(await orchestrator.waitForResult(whileDown, { timeout: 30_000 })).toEqual({ objects: new DetectorService().detect('/img/while-down.jpg') });
-    } finally {
-      stopGroup(second);
-      await second.exited;
-      await orchestrator.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 2 * START_GUARD_MS);
+      // Another process (this one) publishes to the file while the app is down; the restarted app runs it.
+      const orchestrator = new Orchestrator(new LocalClient({ path: file }));
+      await orchestrator.register(objectDetectionSchema);
+      const whileDown = await orchestrator.publish('object_detection', { image_path: '/img/while-down.jpg' });
+      const second = npmStart({ PORT: '0', JOBS_FILE: file });
+      try {
+        const port = await portOf(second);
+        const before = (await (await fetch(`http://127.0.0.1:${port}/jobs/${finished}`)).json()) as { status: string; result: unknown };
+        expect(before).toMatchObject({ status: 'completed', result: { objects: new DetectorService().detect('/img/before.jpg') } });
+        expect(await orchestrator.waitForResult(whileDown, { timeout: 30_000 })).toEqual({
+          objects: new DetectorService().detect('/img/while-down.jpg'),
+        });
+      } finally {
+        stopGroup(second);
+        await second.exited;
+        await orchestrator.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    2 * START_GUARD_MS,
+  );
 
-  it('exits 1 with one readable line when its Redis does not answer, instead of an unhandled rejection', async () => {
-    // Port 1 is closed: the same as a Redis that is down.
-    const start = npmStart({ JOBS_BACKEND: 'redis', REDIS_URL: 'redis://127.0.0.1:1', PORT: '0' });
-    try {
-      expect(await start.exited).toBe(1);
-      expect(start.output()).toMatch(/\[Sample\] could not start: \S/);
-      expect(start.output()).not.toMatch(/UnhandledPromiseRejection|triggerUncaughtException/);
-    } finally {
-      stopGroup(start);
-    }
-  }, START_GUARD_MS);
+  it(
+    'exits 1 with one readable line when its Redis does not answer, instead of an unhandled rejection',
+    async () => {
+      // Port 1 is closed: the same as a Redis that is down.
+      const start = npmStart({ JOBS_BACKEND: 'redis', REDIS_URL: 'redis://127.0.0.1:1', PORT: '0' });
+      try {
+        expect(await start.exited).toBe(1);
+        expect(start.output()).toMatch(/\[Sample\] could not start: \S/);
+        expect(start.output()).not.toMatch(/UnhandledPromiseRejection|triggerUncaughtException/);
+      } finally {
+        stopGroup(start);
+      }
+    },
+    START_GUARD_MS,
+  );
 });

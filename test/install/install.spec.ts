@@ -46,7 +46,11 @@ describe('the tarball npm pack makes from a fresh clone', () => {
       types: string;
       exports: Record<string, string | Record<string, string>>;
     };
-    const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target)))];
+    const targets = [
+      pkg.main,
+      pkg.types,
+      ...Object.values(pkg.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target))),
+    ];
     expect(targets.length).toBeGreaterThan(4);
     expect(targets.filter((target) => !existsSync(join(unpacked, 'package', target)))).toEqual([]);
   });
@@ -59,7 +63,10 @@ describe('the tarball npm pack makes from a fresh clone', () => {
   });
 
   it('has source maps that carry the TypeScript they map to', () => {
-    const map = JSON.parse(readFileSync(join(unpacked, 'package/dist/lib/consumer/queue-worker.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+    const map = JSON.parse(readFileSync(join(unpacked, 'package/dist/lib/consumer/queue-worker.js.map'), 'utf8')) as {
+      sources: string[];
+      sourcesContent?: string[];
+    };
     expect(map.sources).toEqual(['../../../lib/consumer/queue-worker.ts']);
     expect(map.sourcesContent?.[0]).toBe(readFileSync(join(ROOT, 'lib/consumer/queue-worker.ts'), 'utf8'));
   });
@@ -92,28 +99,44 @@ describe('a Node app that uses only the core, with no Nest, ioredis or amqplib i
     expect(['@nestjs/common', '@nestjs/core', 'rxjs', 'ioredis', 'amqplib'].filter(present)).toEqual([]);
   });
 
-  it('runs a job with Orchestrator, LocalClient and a Consumer, from require() and from a named import', async () => {
-    expect(printed(await app.node('greet.cjs'))).toEqual({ greeting: 'hello Ada' });
-    expect(printed(await app.node('greet.mjs'))).toEqual({ greeting: 'hello Grace' });
-  }, MINUTES);
+  it(
+    'runs a job with Orchestrator, LocalClient and a Consumer, from require() and from a named import',
+    async () => {
+      expect(printed(await app.node('greet.cjs'))).toEqual({ greeting: 'hello Ada' });
+      expect(printed(await app.node('greet.mjs'))).toEqual({ greeting: 'hello Grace' });
+    },
+    MINUTES,
+  );
 
-  it('names the package to install when a part that needs a missing one is used', async () => {
-    const missing = (packages: string[]) => ({ isMissingPackageError: true, packages, message: expect.stringContaining(`npm install ${packages.join(' ')}`) });
-    expect(printed(await app.node('missing.cjs'))).toEqual({
-      RedisClient: missing(['ioredis']),
-      RabbitMQClient: missing(['amqplib']),
-      JobsModule: missing(['@nestjs/common', '@nestjs/core', 'rxjs']),
-    });
-  }, MINUTES);
+  it(
+    'names the package to install when a part that needs a missing one is used',
+    async () => {
+      const missing = (packages: string[]) => ({
+        isMissingPackageError: true,
+        packages,
+        message: expect.stringContaining(`npm install ${packages.join(' ')}`),
+      });
+      expect(printed(await app.node('missing.cjs'))).toEqual({
+        RedisClient: missing(['ioredis']),
+        RabbitMQClient: missing(['amqplib']),
+        JobsModule: missing(['@nestjs/common', '@nestjs/core', 'rxjs']),
+      });
+    },
+    MINUTES,
+  );
 });
 
 describe('an install from git', () => {
-  it('builds the package in npm\'s clone (the prepare script), and the app runs a job', async () => {
-    const repo = await gitRepository(workDir);
-    const app = new ScratchApp(join(workDir, 'from-git'), coreOnlyApp(`git+file://${repo}`));
-    expect(outcome(await app.install())).toEqual({ code: 0, output: expect.any(String) });
-    expect(printed(await app.node('greet.cjs'))).toEqual({ greeting: 'hello Ada' });
-  }, 8 * MINUTES);
+  it(
+    "builds the package in npm's clone (the prepare script), and the app runs a job",
+    async () => {
+      const repo = await gitRepository(workDir);
+      const app = new ScratchApp(join(workDir, 'from-git'), coreOnlyApp(`git+file://${repo}`));
+      expect(outcome(await app.install())).toEqual({ code: 0, output: expect.any(String) });
+      expect(printed(await app.node('greet.cjs'))).toEqual({ greeting: 'hello Ada' });
+    },
+    8 * MINUTES,
+  );
 });
 
 const NEST_APPS: NestAppVariant[] = [
@@ -133,24 +156,33 @@ describe.each(NEST_APPS)('$title', (variant) => {
 
   afterAll(() => app.stopServer(), MINUTES);
 
-  it('installs without flags, every peer dependency in its range', async () => {
-    expect(outcome(installed)).toEqual({ code: 0, output: expect.any(String) });
-    expect(outcome(await app.listTree())).toEqual({ code: 0, output: expect.any(String) });
-    const version = (name: string): string => (JSON.parse(readFileSync(join(app.dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-    expect(version('@nestjs/core').split('.')[0]).toBe(String(variant.nest));
-    expect(version('class-validator').split('.').slice(0, 2).join('.')).toBe(variant.classValidator);
-  }, MINUTES);
+  it(
+    'installs without flags, every peer dependency in its range',
+    async () => {
+      expect(outcome(installed)).toEqual({ code: 0, output: expect.any(String) });
+      expect(outcome(await app.listTree())).toEqual({ code: 0, output: expect.any(String) });
+      const version = (name: string): string =>
+        (JSON.parse(readFileSync(join(app.dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+      expect(version('@nestjs/core').split('.')[0]).toBe(String(variant.nest));
+      expect(version('class-validator').split('.').slice(0, 2).join('.')).toBe(variant.classValidator);
+    },
+    MINUTES,
+  );
 
-  it('boots, takes a job over HTTP, and its @Consumer runs it', async () => {
-    const port = await app.startServer('dist/main.js');
-    const published = await fetch(`http://127.0.0.1:${port}/greetings`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Ada' }),
-    });
-    expect(published.status).toBe(201);
-    const { id } = (await published.json()) as { id: string };
-    const result = await fetch(`http://127.0.0.1:${port}/greetings/${id}`);
-    expect(await result.json()).toEqual({ greeting: 'hello Ada', inputClass: 'GreetInput' });
-  }, 2 * MINUTES);
+  it(
+    'boots, takes a job over HTTP, and its @Consumer runs it',
+    async () => {
+      const port = await app.startServer('dist/main.js');
+      const published = await fetch(`http://127.0.0.1:${port}/greetings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Ada' }),
+      });
+      expect(published.status).toBe(201);
+      const { id } = (await published.json()) as { id: string };
+      const result = await fetch(`http://127.0.0.1:${port}/greetings/${id}`);
+      expect(await result.json()).toEqual({ greeting: 'hello Ada', inputClass: 'GreetInput' });
+    },
+    2 * MINUTES,
+  );
 });

@@ -44,7 +44,10 @@ function worker(queue: string): FixtureProcess {
 it('jobs held by a SIGKILLed worker process are completed by another after their lease; finished ones are not run again', async () => {
   const queue = 'crash';
   await orchestrator.register(taskSchema(queue));
-  const { ids } = await orchestrator.publishBatch(queue, Array.from({ length: JOBS }, (_, n) => ({ label: `job-${n}`, n })));
+  const { ids } = await orchestrator.publishBatch(
+    queue,
+    Array.from({ length: JOBS }, (_, n) => ({ label: `job-${n}`, n })),
+  );
 
   const first = worker(queue);
   const holding = (await first.next((m) => m.type === 'holding', 'the worker to hold 4 hanging runs')).ids as string[];
@@ -106,9 +109,16 @@ it('a job that kills its worker process every time is dead-lettered with JobStal
 it('every job whose publish resolved in a producer SIGKILLed mid-stream is in the file', async () => {
   const queue = 'producer-crash';
   await orchestrator.register(taskSchema(queue));
-  const producer = (child = spawnFixture(join(__dirname, 'fixtures', 'file-producer.ts'), { MT_PATH: path, MT_QUEUE: queue, MT_BATCH: '10' }));
+  const producer = (child = spawnFixture(join(__dirname, 'fixtures', 'file-producer.ts'), {
+    MT_PATH: path,
+    MT_QUEUE: queue,
+    MT_BATCH: '10',
+  }));
   // Killed while it publishes: its tenth batch resolved, and more are on their way.
-  await producer.next((m) => m.type === 'published' && producer.messages.filter((p) => p.type === 'published').length >= 10, 'ten published batches');
+  await producer.next(
+    (m) => m.type === 'published' && producer.messages.filter((p) => p.type === 'published').length >= 10,
+    'ten published batches',
+  );
   expect(await producer.kill()).toBe('SIGKILL');
 
   const published = producer.messages.filter((m) => m.type === 'published').flatMap((m) => m.ids as string[]);

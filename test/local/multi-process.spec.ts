@@ -30,7 +30,9 @@ it('a producer process and three worker processes on one file: every job runs ex
   await orchestrator.register(taskSchema(queue));
 
   const env = { MT_PATH: path, MT_QUEUE: queue };
-  const workers = Array.from({ length: WORKERS }, () => spawnFixture(join(__dirname, 'fixtures', 'file-worker.ts'), { ...env, MT_CONCURRENCY: '4', MT_LEASE_MS: '30000' }));
+  const workers = Array.from({ length: WORKERS }, () =>
+    spawnFixture(join(__dirname, 'fixtures', 'file-worker.ts'), { ...env, MT_CONCURRENCY: '4', MT_LEASE_MS: '30000' }),
+  );
   children.push(...workers);
   await Promise.all(workers.map((w) => w.next((m) => m.type === 'ready', 'the worker to be ready')));
 
@@ -46,7 +48,9 @@ it('a producer process and three worker processes on one file: every job runs ex
   expect(results).toHaveLength(JOBS);
 
   // The workers' reports travel on their stdout, which may lag behind the file: wait for each job's acknowledged completion.
-  await Promise.all(published.map((id) => Promise.any(workers.map((w) => w.next((m) => m.type === 'completed' && m.id === id, `the completion of ${id}`)))));
+  await Promise.all(
+    published.map((id) => Promise.any(workers.map((w) => w.next((m) => m.type === 'completed' && m.id === id, `the completion of ${id}`)))),
+  );
   const started = workers.flatMap((w) => w.messages.filter((m) => m.type === 'started'));
   expect(started.map((m) => m.id as string).sort()).toEqual([...published].sort());
   expect(started.filter((m) => m.attempt !== 1)).toEqual([]);

@@ -32,13 +32,26 @@ it(`runs a job from publish to result on ${expected}, with each statement kind o
   expect(Number(db.prepare('INSERT INTO t VALUES (?, ?)').run('a', 1).changes)).toBe(1);
   db.prepare('INSERT INTO t VALUES (?, ?)').run('b', null);
   expect({ ...db.prepare('SELECT v FROM t WHERE k = ?').get('a') }).toEqual({ v: 1 });
-  expect(db.prepare('SELECT k FROM t ORDER BY k').all().map((row) => row.k)).toEqual(['a', 'b']);
+  expect(
+    db
+      .prepare('SELECT k FROM t ORDER BY k')
+      .all()
+      .map((row) => row.k),
+  ).toEqual(['a', 'b']);
   expect(db.prepare('SELECT v FROM t WHERE k = ?').get('zzz')).toBeUndefined();
   db.close();
 
   const engine = new FileLocalEngine({ path: join(dir, 'job.db'), durability: 'full', retention: DEFAULT_RETENTION });
   await engine.declareQueue('q', 'priority');
-  const job = { id: 'job-1', name: 'q', schemaName: 'q', payload: { x: 'ü' }, createdAt: new Date().toISOString(), priority: 3, attempt: 0 };
+  const job = {
+    id: 'job-1',
+    name: 'q',
+    schemaName: 'q',
+    payload: { x: 'ü' },
+    createdAt: new Date().toISOString(),
+    priority: 3,
+    attempt: 0,
+  };
   await engine.publish('q', [{ job }]);
   const [delivery] = await engine.fetch('q', 1, { wait: false, leaseMs: 30_000 });
   expect(delivery.job).toEqual({ ...job, attempt: 1 });

@@ -85,10 +85,9 @@ describe('JobsModule graceful shutdown', () => {
       }
     }
 
-    const app = await bootJobsApp(
-      JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)], shutdownTimeout: 50 }),
-      [StuckConsumer],
-    );
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)], shutdownTimeout: 50 }), [
+      StuckConsumer,
+    ]);
     const orchestrator = app.get(Orchestrator);
     const settled: string[] = [];
     for (const type of ['completed', 'failed', 'dead'] as const) orchestrator.events.on(type, () => void settled.push(type));

@@ -74,7 +74,10 @@ describe('JobValidationExceptionFilter (registered by JobsModule)', () => {
 
   it('answers 400 naming each invalid index of a batch', async () => {
     const app = await httpApp();
-    const res = await request(app.getHttpServer()).post('/ticks/batch').send([{ n: 1 }, { n: 'x' }, { n: 2.5 }]).expect(400);
+    const res = await request(app.getHttpServer())
+      .post('/ticks/batch')
+      .send([{ n: 1 }, { n: 'x' }, { n: 2.5 }])
+      .expect(400);
     expect(res.body.message).toEqual(['jobs[1]: n must be an integer number', 'jobs[2]: n must be an integer number']);
     expect(res.body.failures.map((f: { index: number }) => f.index)).toEqual([1, 2]);
     expect(await app.get(Orchestrator).countQueueMessages(schema.name)).toBe(0);

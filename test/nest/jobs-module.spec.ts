@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Module, Scope } from '@nestjs/common';
+import { Injectable, Logger, Module, Scope } from '@nestjs/common';
 import {
   Consumer,
   ConsumerDefinitionError,
@@ -72,7 +72,9 @@ describe('JobsModule.forRoot / forRootAsync', () => {
   });
 
   it('forRoot({ backend, maxPayloadBytes }) gives the Orchestrator that limit: a larger payload is refused', async () => {
-    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema('forroot-max-bytes')], maxPayloadBytes: 8 }));
+    const app = await bootJobsApp(
+      JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema('forroot-max-bytes')], maxPayloadBytes: 8 }),
+    );
     const orchestrator = app.get(Orchestrator);
     expect(orchestrator.options.maxPayloadBytes).toBe(8);
     await orchestrator.publish('forroot-max-bytes', { n: 1 }); // {"n":1}: 7 bytes
@@ -151,7 +153,10 @@ describe('@Consumer providers', () => {
       }
     }
 
-    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [Doubler, DoublingConsumer]);
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [
+      Doubler,
+      DoublingConsumer,
+    ]);
     const orchestrator = app.get(Orchestrator);
     const ids = await publishAll(orchestrator, queue, [1, 2, 3]);
     const results = await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })));
@@ -193,10 +198,10 @@ describe('@Consumer providers', () => {
       }
     }
 
-    const app = await bootJobsApp(
-      JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queueA), tickSchema(queueB)] }),
-      [ConsumerA, ConsumerB],
-    );
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queueA), tickSchema(queueB)] }), [
+      ConsumerA,
+      ConsumerB,
+    ]);
     const orchestrator = app.get(Orchestrator);
     const allDone = completions(orchestrator, 5);
     const idsA = await publishAll(orchestrator, queueA, [1, 2]);
@@ -207,7 +212,11 @@ describe('@Consumer providers', () => {
     expect(seenByA.every((e) => e.queue === queueA)).toBe(true);
     expect(seenByB.map((e) => e.job.id).sort()).toEqual([...idsB].sort());
     expect(seenByB.every((e) => e.queue === queueB)).toBe(true);
-    expect(seenByB.map((e) => e.result).sort((x, y) => (x as { n: number }).n - (y as { n: number }).n)).toEqual([{ n: 3 }, { n: 4 }, { n: 5 }]);
+    expect(seenByB.map((e) => e.result).sort((x, y) => (x as { n: number }).n - (y as { n: number }).n)).toEqual([
+      { n: 3 },
+      { n: 4 },
+      { n: 5 },
+    ]);
     await closeApp(app);
   });
 
@@ -291,7 +300,9 @@ describe('@Consumer providers', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {
       const app = await bootJobsApp(JobsModule.forRoot(new LocalClient()), [Unchecked]);
-      expect(warn.mock.calls.flat().filter((message) => String(message).includes(`No schema is registered or named "${queue}"`))).toHaveLength(1);
+      expect(
+        warn.mock.calls.flat().filter((message) => String(message).includes(`No schema is registered or named "${queue}"`)),
+      ).toHaveLength(1);
       await closeApp(app);
     } finally {
       warn.mockRestore();
@@ -325,10 +336,17 @@ describe('@Consumer providers', () => {
       }
     }
 
-    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [FirstWorker, SecondWorker]);
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [
+      FirstWorker,
+      SecondWorker,
+    ]);
     const orchestrator = app.get(Orchestrator);
     const total = 30;
-    const ids = await publishAll(orchestrator, queue, Array.from({ length: total }, (_, i) => i));
+    const ids = await publishAll(
+      orchestrator,
+      queue,
+      Array.from({ length: total }, (_, i) => i),
+    );
     const results = await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })));
     expect(results).toEqual(ids.map((_, i) => ({ n: i })));
 
@@ -352,7 +370,10 @@ describe('@Consumer providers', () => {
       }
     }
 
-    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [Doubler, DoublingConsumer]);
+    const app = await bootJobsApp(JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema(queue)] }), [
+      Doubler,
+      DoublingConsumer,
+    ]);
     const orchestrator = app.get(Orchestrator);
     const ids = await publishAll(orchestrator, queue, [5, 6]);
     const results = await Promise.all(ids.map((id) => orchestrator.waitForResult(id, { timeout: 5000 })));
@@ -563,7 +584,9 @@ describe('JobsModule options are checked, naming the option', () => {
     }
     const err = await invalidOption(() => JobsModule.forRoot(new NotABackend() as never));
     expect(err).toMatchObject({ option: 'backend' });
-    expect(err.message).toMatch(/must implement JobBackend .*a NotABackend lacks declareQueue\(\), queueType\(\), .*close\(\), capabilities/);
+    expect(err.message).toMatch(
+      /must implement JobBackend .*a NotABackend lacks declareQueue\(\), queueType\(\), .*close\(\), capabilities/,
+    );
     const viaOptions = await invalidOption(() => JobsModule.forRoot({ backend: { name: 'x' } as never }));
     expect(viaOptions.message).toContain('a plain object lacks declareQueue()');
   });
@@ -579,20 +602,28 @@ describe('JobsModule options are checked, naming the option', () => {
   });
 
   it('forRootAsync checks the factory result too (shutdownTimeout)', async () => {
-    const err = await invalidOption(() => bootJobsApp(JobsModule.forRootAsync({ useFactory: () => ({ backend: new LocalClient(), shutdownTimeout: -1 }) })));
+    const err = await invalidOption(() =>
+      bootJobsApp(JobsModule.forRootAsync({ useFactory: () => ({ backend: new LocalClient(), shutdownTimeout: -1 }) })),
+    );
     expect(err).toMatchObject({ option: 'shutdownTimeout' });
   });
 
   it('an unknown key is refused, listing the known ones', async () => {
     const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), shutdownTimout: 5 } as never));
     expect(err).toMatchObject({ option: 'shutdownTimout' });
-    expect(err.message).toContain('is not a JobsModule option (known: backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes, instrumentation)');
+    expect(err.message).toContain(
+      'is not a JobsModule option (known: backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes, instrumentation)',
+    );
   });
 
   it('a schemas entry that is not a JobSchema is refused, naming its index', async () => {
-    const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema('ok'), { name: 'fake' } as never] }));
+    const err = await invalidOption(() =>
+      JobsModule.forRoot({ backend: new LocalClient(), schemas: [tickSchema('ok'), { name: 'fake' } as never] }),
+    );
     expect(err).toMatchObject({ option: 'schemas[1]' });
-    const badType = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), schemas: [{ schema: tickSchema('ok'), queueType: 'lifo' as never }] }));
+    const badType = await invalidOption(() =>
+      JobsModule.forRoot({ backend: new LocalClient(), schemas: [{ schema: tickSchema('ok'), queueType: 'lifo' as never }] }),
+    );
     expect(badType).toMatchObject({ option: 'schemas[0].queueType' });
   });
 

@@ -132,7 +132,10 @@ describe('JobsTester.drain with a run that never ends', () => {
     }
   }
 
-  @Module({ imports: [JobsModule.forRoot({ backend: () => new LocalClient(), schemas: [tickSchema(STUCK)], shutdownTimeout: 0 })], providers: [Stuck] })
+  @Module({
+    imports: [JobsModule.forRoot({ backend: () => new LocalClient(), schemas: [tickSchema(STUCK)], shutdownTimeout: 0 })],
+    providers: [Stuck],
+  })
   class StuckAppModule {}
 
   it('fails with DrainTimeoutError naming the queue and what it still holds', async () => {

@@ -44,7 +44,10 @@ afterEach(async () => {
   made.length = 0;
 });
 
-async function boot(module: Function, override?: (builder: ReturnType<typeof Test.createTestingModule>) => ReturnType<typeof Test.createTestingModule>): Promise<INestApplicationContext> {
+async function boot(
+  module: Function,
+  override?: (builder: ReturnType<typeof Test.createTestingModule>) => ReturnType<typeof Test.createTestingModule>,
+): Promise<INestApplicationContext> {
   const builder = Test.createTestingModule({ imports: [module as new () => unknown] });
   const moduleRef = await (override ? override(builder) : builder).compile();
   moduleRef.useLogger(false);
@@ -99,7 +102,9 @@ describe('an app module with a backend factory', () => {
     class BadFactoryModule {}
     const failure = boot(BadFactoryModule);
     await expect(failure).rejects.toThrow(InvalidOptionError);
-    await expect(failure).rejects.toThrow(/option "backend" is a factory that must return a JobBackend.*it returned a plain object, which lacks declareQueue\(\)/);
+    await expect(failure).rejects.toThrow(
+      /option "backend" is a factory that must return a JobBackend.*it returned a plain object, which lacks declareQueue\(\)/,
+    );
   });
 
   it('refuses a backend class where an instance or a factory belongs, showing both', () => {

@@ -62,7 +62,15 @@ describe('orchestrator.health()', () => {
     expect(started()).toBe(1);
     expect(down.backend.status).toBe('up');
     expect(down.queues).toEqual([expect.objectContaining({ queue: 'wedged', status: 'up', waiting: 1 })]);
-    expect(down.consumers).toEqual([expect.objectContaining({ queue: 'wedged', status: 'down', state: 'running', heldJobs: 1, reason: expect.stringContaining('has taken no job for') })]);
+    expect(down.consumers).toEqual([
+      expect.objectContaining({
+        queue: 'wedged',
+        status: 'down',
+        state: 'running',
+        heldJobs: 1,
+        reason: expect.stringContaining('has taken no job for'),
+      }),
+    ]);
     open();
     const up = await healthWhen(orchestrator, (r) => r.status === 'up', { maxIdleMs: 50 });
     expect(started()).toBe(2);
@@ -83,7 +91,13 @@ describe('orchestrator.health()', () => {
     const down = await healthWhen(orchestrator, (r) => r.status === 'down');
     expect(down.backend.status).toBe('up');
     expect(down.consumers).toEqual([
-      expect.objectContaining({ queue: 'abandoning', status: 'down', state: 'running', abandonedRuns: 1, reason: expect.stringContaining('maxAbandonedRuns 1') }),
+      expect.objectContaining({
+        queue: 'abandoning',
+        status: 'down',
+        state: 'running',
+        abandonedRuns: 1,
+        reason: expect.stringContaining('maxAbandonedRuns 1'),
+      }),
     ]);
     open();
     const up = await healthWhen(orchestrator, (r) => r.status === 'up' && r.consumers[0]?.abandonedRuns === 0);
@@ -98,7 +112,14 @@ describe('orchestrator.health()', () => {
     await expect(consumer.consume()).rejects.toThrow(QueueNotDeclaredError);
     const report = await orchestrator.health();
     expect(report.status).toBe('down');
-    expect(report.consumers).toEqual([expect.objectContaining({ queue: 'never-declared', status: 'down', state: 'crashed', reason: expect.stringContaining('its loop crashed') })]);
+    expect(report.consumers).toEqual([
+      expect.objectContaining({
+        queue: 'never-declared',
+        status: 'down',
+        state: 'crashed',
+        reason: expect.stringContaining('its loop crashed'),
+      }),
+    ]);
     await consumer.close();
     expect((await orchestrator.health()).consumers).toEqual([]);
   });
@@ -124,15 +145,25 @@ describe('orchestrator.health()', () => {
   it('a queue past maxWaiting or maxDead reads down, naming the count', async () => {
     const orchestrator = await withQueue('backlog');
     await orchestrator.publishBatch('backlog', [{ label: 'a' }, { label: 'b' }, { label: 'c' }]);
-    const dying = new FnConsumer('backlog', () => {
-      throw new Error('no');
-    }, { attempts: 1 });
+    const dying = new FnConsumer(
+      'backlog',
+      () => {
+        throw new Error('no');
+      },
+      { attempts: 1 },
+    );
     dying.connect(orchestrator);
     expect(await dying.consume(1)).toBe(1);
     await dying.close();
     expect((await orchestrator.health({ maxWaiting: 2, maxDead: 1 })).status).toBe('up');
-    expect(await orchestrator.health({ maxWaiting: 1 })).toMatchObject({ status: 'down', queues: [{ queue: 'backlog', status: 'down', waiting: 2, reason: '2 jobs wait, more than maxWaiting (1)' }] });
-    expect(await orchestrator.health({ maxDead: 0 })).toMatchObject({ status: 'down', queues: [{ queue: 'backlog', status: 'down', dead: 1, reason: '1 dead letters, more than maxDead (0)' }] });
+    expect(await orchestrator.health({ maxWaiting: 1 })).toMatchObject({
+      status: 'down',
+      queues: [{ queue: 'backlog', status: 'down', waiting: 2, reason: '2 jobs wait, more than maxWaiting (1)' }],
+    });
+    expect(await orchestrator.health({ maxDead: 0 })).toMatchObject({
+      status: 'down',
+      queues: [{ queue: 'backlog', status: 'down', dead: 1, reason: '1 dead letters, more than maxDead (0)' }],
+    });
   });
 
   it('refuses options it does not know or cannot use', async () => {

@@ -16,14 +16,14 @@ import { performance } from 'node:perf_hooks';
 const JOBS = 20_000;
 const ROUNDS = 5;
 const root = process.env.MT_ROOT ?? join(__dirname, '..', '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const lib = require(join(root, 'lib')) as typeof import('../../lib');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const fixtures = require(join(root, 'test/conformance/conformance.fixtures')) as typeof import('../conformance/conformance.fixtures');
 
 function instrumentation(): object[] {
   if (process.env.MT_INSTRUMENT !== '1') return [];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+
   const { Registry } = require('prom-client') as typeof import('prom-client');
   return [new lib.JobTracing(), new lib.JobMetrics({ registry: new Registry() })];
 }
@@ -83,9 +83,18 @@ async function main(): Promise<void> {
       publishPerSec: median([...serial, ...concurrent].map((r) => r.publish)),
       consumeSerialPerSec: median(serial.map((r) => r.consume)),
       consumeConcurrency16PerSec: median(concurrent.map((r) => r.consume)),
-      publishCpuUsPerJob: median([...serial, ...concurrent].map((r) => r.publishCpuUs), 2),
-      consumeSerialCpuUsPerJob: median(serial.map((r) => r.consumeCpuUs), 2),
-      consumeConcurrency16CpuUsPerJob: median(concurrent.map((r) => r.consumeCpuUs), 2),
+      publishCpuUsPerJob: median(
+        [...serial, ...concurrent].map((r) => r.publishCpuUs),
+        2,
+      ),
+      consumeSerialCpuUsPerJob: median(
+        serial.map((r) => r.consumeCpuUs),
+        2,
+      ),
+      consumeConcurrency16CpuUsPerJob: median(
+        concurrent.map((r) => r.consumeCpuUs),
+        2,
+      ),
     })}\n`,
   );
 }

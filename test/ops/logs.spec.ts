@@ -89,7 +89,9 @@ describe('a broker that does not answer at start-up', () => {
       expect((declare as Error).message).toMatch(new RegExp(`^connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\b`));
       expect((declare as Error).message).toContain('declare on "unreachable" failed');
       expect((declare as Error).message).not.toContain('getJob');
-      const publish = await orchestrator.publish('unreachable', jobFromSchema(taskSchema('unreachable'), { label: 'x' })).catch((err: Error) => err);
+      const publish = await orchestrator
+        .publish('unreachable', jobFromSchema(taskSchema('unreachable'), { label: 'x' }))
+        .catch((err: Error) => err);
       expect((publish as Error).message).toMatch(new RegExp(`^connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\b`));
       expect((publish as Error).message).toContain('the publish may have been carried out: getJob(id) tells');
     } finally {

@@ -10,7 +10,11 @@ async function valueOf(registry: Registry, name: string, labels: Record<string, 
   const metric = registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name} in the registry`);
   const { values } = await metric.get();
-  const sample = values.find((v) => (!suffix || (v as { metricName?: string }).metricName === name + suffix) && Object.entries(labels).every(([key, label]) => v.labels[key] === label));
+  const sample = values.find(
+    (v) =>
+      (!suffix || (v as { metricName?: string }).metricName === name + suffix) &&
+      Object.entries(labels).every(([key, label]) => v.labels[key] === label),
+  );
   return sample?.value;
 }
 
@@ -33,16 +37,23 @@ describe('JobMetrics', () => {
     await orchestrator.publishBatch(queue, [{ label: 'ok-1' }, { label: 'ok-2' }, { label: 'bad' }]);
     await orchestrator.publish(queue, { label: 'ok-3' });
     await orchestrator.publish(queue, { label: 'ok-4' });
-    const consumer = new FnConsumer(queue, (job) => {
-      if (job.payload.label === 'bad') throw new Error('unreadable image');
-    }, { attempts: 2, backoff: { type: 'fixed', delay: 1 } });
+    const consumer = new FnConsumer(
+      queue,
+      (job) => {
+        if (job.payload.label === 'bad') throw new Error('unreadable image');
+      },
+      { attempts: 2, backoff: { type: 'fixed', delay: 1 } },
+    );
     consumer.connect(orchestrator);
     expect(await consumer.consume(6)).toBe(6);
     expect(await orchestrator.redrive(queue)).toBe(1);
 
     const counts = Object.fromEntries(
       await Promise.all(
-        ['published', 'completed', 'failed', 'retried', 'dead_lettered', 'redriven'].map(async (name) => [name, await valueOf(registry, `mindtrace_jobs_${name}_total`, { queue })]),
+        ['published', 'completed', 'failed', 'retried', 'dead_lettered', 'redriven'].map(async (name) => [
+          name,
+          await valueOf(registry, `mindtrace_jobs_${name}_total`, { queue }),
+        ]),
       ),
     );
     expect(counts).toEqual({ published: 5, completed: 4, failed: 2, retried: 1, dead_lettered: 1, redriven: 1 });
@@ -52,7 +63,7 @@ describe('JobMetrics', () => {
     expect(await valueOf(registry, 'mindtrace_jobs_wait_seconds', { queue }, '_count')).toBe(5);
   });
 
-  it('gauges read the queue\'s counts from the backend when scraped', async () => {
+  it("gauges read the queue's counts from the backend when scraped", async () => {
     const { registry, orchestrator } = measured(new LocalClient(), 0);
     const queue = 'gauged';
     await orchestrator.register(taskSchema(queue));
@@ -74,7 +85,7 @@ describe('JobMetrics', () => {
     expect(metrics.statsReads).toBe(1);
   });
 
-  it('without a prom-client registry given, it registers in prom-client\'s global one', async () => {
+  it("without a prom-client registry given, it registers in prom-client's global one", async () => {
     const prom = await import('prom-client');
     const metrics = new JobMetrics({ prefix: 'mindtrace_jobs_global_test_' });
     try {
@@ -100,9 +111,13 @@ describe('JobMetrics', () => {
       await orchestrator.register(taskSchema(queue));
       await orchestrator.publishBatch(queue, [{ label: 'a' }, { label: 'b' }, { label: 'dies' }]);
       await orchestrator.publish(queue, { label: 'later' }, { delay: 60_000 });
-      const consumer = new FnConsumer(queue, (job) => {
-        if (job.payload.label === 'dies') throw new Error('no');
-      }, { attempts: 1 });
+      const consumer = new FnConsumer(
+        queue,
+        (job) => {
+          if (job.payload.label === 'dies') throw new Error('no');
+        },
+        { attempts: 1 },
+      );
       consumer.connect(orchestrator);
       expect(await consumer.consume(3)).toBe(3);
       await orchestrator.publish(queue, { label: 'c' });

@@ -48,7 +48,11 @@ class OpsController {
 
 @Module({
   imports: [
-    JobsModule.forRoot({ backend: () => new LocalClient(), schemas: [taskSchema(QUEUE)], instrumentation: [new JobMetrics({ registry, statsMaxAgeMs: 0 })] }),
+    JobsModule.forRoot({
+      backend: () => new LocalClient(),
+      schemas: [taskSchema(QUEUE)],
+      instrumentation: [new JobMetrics({ registry, statsMaxAgeMs: 0 })],
+    }),
     TerminusModule.forRoot({ logger: false }),
   ],
   controllers: [OpsController],
@@ -69,12 +73,18 @@ describe('JobsHealthIndicator with @nestjs/terminus, and JobMetrics in JobsModul
     await app?.close();
   });
 
-  it('/health is 200 with the jobs\' details while the consumer takes jobs', async () => {
+  it("/health is 200 with the jobs' details while the consumer takes jobs", async () => {
     const response = await request(app.getHttpServer()).get('/health');
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
       status: 'ok',
-      info: { jobs: { status: 'up', backend: { name: 'LocalClient', status: 'up' }, consumers: [{ queue: QUEUE, consumer: 'GatedConsumer', status: 'up', state: 'running' }] } },
+      info: {
+        jobs: {
+          status: 'up',
+          backend: { name: 'LocalClient', status: 'up' },
+          consumers: [{ queue: QUEUE, consumer: 'GatedConsumer', status: 'up', state: 'running' }],
+        },
+      },
     });
   });
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { context, trace } from '@opentelemetry/api';
-import { JobTracing, Orchestrator, RabbitMQClient, RedisClient, type JobBackend } from '../../lib';
+import { JobTracing, Orchestrator, RedisClient, type JobBackend } from '../../lib';
 import { taskSchema } from '../conformance/conformance.fixtures';
 import { spawnFixture, type FixtureProcess } from '../support/fixture-process';
 import { RABBITMQ_URL, REDIS_URL, requireServer } from '../support/servers';
@@ -48,34 +48,49 @@ describe.each([
     }
   });
 
-  it('the consumer process\'s runs join the producer process\'s traces, retries included', async () => {
-    const queue = 'traced';
-    const tracing = inMemoryTracing();
-    const backend: JobBackend = kind === 'redis' ? new RedisClient(REDIS_URL, { prefix }) : rabbit.create();
-    orchestrator = new Orchestrator(backend, { instrumentation: [new JobTracing({ tracerProvider: tracing.provider })] });
-    await orchestrator.register(taskSchema(queue));
-    consumerProcess = spawnFixture(join(__dirname, 'fixtures', 'traced-consumer.ts'), {
-      MT_BACKEND: kind, REDIS_URL, RABBITMQ_URL, MT_PREFIX: prefix, MT_QUEUE: queue, MT_COUNT: String(COUNT),
-    });
-    await consumerProcess.next((m) => m.type === 'ready', 'ready');
+  it(
+    "the consumer process's runs join the producer process's traces, retries included",
+    async () => {
+      const queue = 'traced';
+      const tracing = inMemoryTracing();
+      const backend: JobBackend = kind === 'redis' ? new RedisClient(REDIS_URL, { prefix }) : rabbit.create();
+      orchestrator = new Orchestrator(backend, { instrumentation: [new JobTracing({ tracerProvider: tracing.provider })] });
+      await orchestrator.register(taskSchema(queue));
+      consumerProcess = spawnFixture(join(__dirname, 'fixtures', 'traced-consumer.ts'), {
+        MT_BACKEND: kind,
+        REDIS_URL,
+        RABBITMQ_URL,
+        MT_PREFIX: prefix,
+        MT_QUEUE: queue,
+        MT_COUNT: String(COUNT),
+      });
+      await consumerProcess.next((m) => m.type === 'ready', 'ready');
 
-    const request = tracing.provider.getTracer('http').startSpan('POST /jobs');
-    const ids: string[] = [];
-    for (let i = 0; i < COUNT; i++) ids.push(await context.with(trace.setSpan(context.active(), request), () => orchestrator!.publish(queue, { label: `j${i}` })));
-    request.end();
+      const request = tracing.provider.getTracer('http').startSpan('POST /jobs');
+      const ids: string[] = [];
+      for (let i = 0; i < COUNT; i++)
+        ids.push(await context.with(trace.setSpan(context.active(), request), () => orchestrator!.publish(queue, { label: `j${i}` })));
+      request.end();
 
-    const reported = (await consumerProcess.next((m) => m.type === 'spans', 'its spans')).spans as ReportedSpan[];
-    const sends = new Map(tracing.spans().filter((span) => span.name === `send ${queue}`).map((span) => [span.attributes['messaging.message.id'] as string, span]));
-    expect([...sends.keys()].sort()).toEqual([...ids].sort());
-    const runs = reported.filter((span) => span.name === `process ${queue}`);
-    expect(runs).toHaveLength(2 * COUNT);
-    for (const id of ids) {
-      const send = sends.get(id)!;
-      const ofJob = runs.filter((run) => run.id === id).sort((a, b) => a.attempt - b.attempt);
-      expect(ofJob.map(({ traceId, parent, attempt, error, system }) => ({ traceId, parent, attempt, error, system }))).toEqual([
-        { traceId: request.spanContext().traceId, parent: send.spanContext().spanId, attempt: 1, error: true, system: kind },
-        { traceId: request.spanContext().traceId, parent: send.spanContext().spanId, attempt: 2, error: false, system: kind },
-      ]);
-    }
-  }, HANG_GUARD_MS);
+      const reported = (await consumerProcess.next((m) => m.type === 'spans', 'its spans')).spans as ReportedSpan[];
+      const sends = new Map(
+        tracing
+          .spans()
+          .filter((span) => span.name === `send ${queue}`)
+          .map((span) => [span.attributes['messaging.message.id'] as string, span]),
+      );
+      expect([...sends.keys()].sort()).toEqual([...ids].sort());
+      const runs = reported.filter((span) => span.name === `process ${queue}`);
+      expect(runs).toHaveLength(2 * COUNT);
+      for (const id of ids) {
+        const send = sends.get(id)!;
+        const ofJob = runs.filter((run) => run.id === id).sort((a, b) => a.attempt - b.attempt);
+        expect(ofJob.map(({ traceId, parent, attempt, error, system }) => ({ traceId, parent, attempt, error, system }))).toEqual([
+          { traceId: request.spanContext().traceId, parent: send.spanContext().spanId, attempt: 1, error: true, system: kind },
+          { traceId: request.spanContext().traceId, parent: send.spanContext().spanId, attempt: 2, error: false, system: kind },
+        ]);
+      }
+    },
+    HANG_GUARD_MS,
+  );
 });

@@ -27,7 +27,10 @@ describe('W3C trace context in a job', () => {
   });
 
   it('a later version with extra fields is read for the fields it shares', () => {
-    expect(fromTraceContext({ traceparent: '01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more' })).toEqual({ ...span, traceState: undefined });
+    expect(fromTraceContext({ traceparent: '01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more' })).toEqual({
+      ...span,
+      traceState: undefined,
+    });
   });
 });
 
@@ -41,7 +44,7 @@ describe('instrumentation hooks', () => {
     expect(NO_HOOKS.running('q', record)).toBe(scope);
   });
 
-  it('run every instrumentation\'s scope, the first outermost, and end each with the attempt\'s error', () => {
+  it("run every instrumentation's scope, the first outermost, and end each with the attempt's error", () => {
     const seen: string[] = [];
     const named = (name: string): JobInstrumentation => ({
       running: () => ({

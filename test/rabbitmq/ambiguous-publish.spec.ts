@@ -35,7 +35,11 @@ afterAll(async () => {
 /** One per test, closed after it: a connection left open could receive the reply the proxy is set to cut. */
 function throughProxy(withStore = true): Orchestrator {
   const orchestrator = new Orchestrator(
-    clients.create({ url: `amqp://guest:guest@127.0.0.1:${port}`, reconnectDelays: [50], jobStore: withStore ? new InMemoryJobStateStore() : undefined }),
+    clients.create({
+      url: `amqp://guest:guest@127.0.0.1:${port}`,
+      reconnectDelays: [50],
+      jobStore: withStore ? new InMemoryJobStateStore() : undefined,
+    }),
   );
   orchestrators.push(orchestrator);
   return orchestrator;

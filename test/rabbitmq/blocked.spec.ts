@@ -25,7 +25,10 @@ interface ConnectionInternals {
   publishers: { jobs: { ready: ConfirmChannel | null } };
 }
 
-async function connected(blockedTimeout: number, queue: string): Promise<{ orchestrator: Orchestrator; model: ChannelModel; connection: ConnectionInternals }> {
+async function connected(
+  blockedTimeout: number,
+  queue: string,
+): Promise<{ orchestrator: Orchestrator; model: ChannelModel; connection: ConnectionInternals }> {
   const orchestrator = new Orchestrator(clients.create({ blockedTimeout }));
   orchestrators.push(orchestrator);
   await orchestrator.register(taskSchema(queue));

@@ -138,9 +138,13 @@ it('one client is one connection, whatever it does', async () => {
   await orchestrator.register(taskSchema(queue));
   await orchestrator.publishBatch(queue, [{ label: 'a' }, { label: 'b' }, { label: 'c' }]);
   await orchestrator.publish(queue, { label: 'later' }, { delay: 60_000 });
-  const consumer = new FnConsumer(queue, (job) => {
-    if (job.payload.label === 'b') throw new UnrecoverableError('b fails');
-  }, { concurrency: 2 });
+  const consumer = new FnConsumer(
+    queue,
+    (job) => {
+      if (job.payload.label === 'b') throw new UnrecoverableError('b fails');
+    },
+    { concurrency: 2 },
+  );
   consumer.connect(orchestrator);
   expect(await consumer.consume(3)).toBe(3);
   await orchestrator.queueStats(queue);

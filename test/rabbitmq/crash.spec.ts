@@ -32,7 +32,10 @@ afterAll(async () => {
 it('jobs held by a SIGKILLed worker are completed by another; acknowledged ones are not run again', async () => {
   const queue = 'crash';
   await orchestrator.register(taskSchema(queue));
-  const { ids } = await orchestrator.publishBatch(queue, Array.from({ length: JOBS }, (_, n) => ({ label: `job-${n}`, n })));
+  const { ids } = await orchestrator.publishBatch(
+    queue,
+    Array.from({ length: JOBS }, (_, n) => ({ label: `job-${n}`, n })),
+  );
 
   worker = spawnFixture(join(__dirname, 'fixtures', 'crash-worker.ts'), {
     RABBITMQ_URL,

@@ -31,7 +31,8 @@ afterAll(async () => {
 /** Every message now in `queue`, taken off it. */
 async function drain(queue: string): Promise<amqp.GetMessage[]> {
   const out: amqp.GetMessage[] = [];
-  for (let message = await channel.get(queue, { noAck: true }); message !== false; message = await channel.get(queue, { noAck: true })) out.push(message);
+  for (let message = await channel.get(queue, { noAck: true }); message !== false; message = await channel.get(queue, { noAck: true }))
+    out.push(message);
   return out;
 }
 
@@ -70,7 +71,10 @@ it("a job that exhausted its attempts and a poison message both reach a user's q
   const copies = await drain(audit);
   expect(copies).toHaveLength(2);
   expect(JSON.parse(copies[0].content.toString()).id).toBe(id);
-  expect(JSON.parse(String(copies[0].properties.headers?.['x-mindtrace-failure']))).toMatchObject({ message: 'broken for good', attempt: 2 });
+  expect(JSON.parse(String(copies[0].properties.headers?.['x-mindtrace-failure']))).toMatchObject({
+    message: 'broken for good',
+    attempt: 2,
+  });
   expect(copies[1].content.toString()).toBe('{ not json');
   expect(copies[1].properties.messageId).toBe('poison-1');
   expect(copies.map((c) => c.properties.deliveryMode)).toEqual([2, 2]);
@@ -87,12 +91,9 @@ it('a dead-letter exchange deleted by someone else is declared again, and the de
   await orchestrator.register(taskSchema(queue));
   await channel.deleteExchange(`${prefix}${queue}.dead`);
 
-  const failing = new FnConsumer(
-    queue,
-    () => {
-      throw new UnrecoverableError('nope');
-    },
-  );
+  const failing = new FnConsumer(queue, () => {
+    throw new UnrecoverableError('nope');
+  });
   failing.connect(orchestrator);
   const id = await orchestrator.publish(queue, { label: 'x' });
   // A publish to the missing exchange closed the dead-letter channel only: job publishes go on meanwhile.

@@ -37,7 +37,9 @@ async function main(): Promise<void> {
 
   latencies.sort((a, b) => a - b);
   const pick = (p: number): string => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)].toFixed(2);
-  console.log(`publish → run latency over ${JOBS} sequential jobs: p50 ${pick(50)} ms, p95 ${pick(95)} ms, p99 ${pick(99)} ms, max ${pick(100)} ms`);
+  console.log(
+    `publish → run latency over ${JOBS} sequential jobs: p50 ${pick(50)} ms, p95 ${pick(95)} ms, p99 ${pick(99)} ms, max ${pick(100)} ms`,
+  );
 }
 
 main().catch((err: unknown) => {

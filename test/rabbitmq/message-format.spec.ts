@@ -18,7 +18,15 @@ function delivered(content: Buffer | string, headers?: Record<string, unknown>):
   } as unknown as Message;
 }
 
-const record: JobRecord = { id: 'job-1', name: 'q', schemaName: 'q', payload: { label: 'x' }, createdAt: new Date(0).toISOString(), priority: 0, attempt: 0 };
+const record: JobRecord = {
+  id: 'job-1',
+  name: 'q',
+  schemaName: 'q',
+  payload: { label: 'x' },
+  createdAt: new Date(0).toISOString(),
+  priority: 0,
+  attempt: 0,
+};
 const failure: JobFailure = { name: 'JobValidationError', message: 'bad', attempt: 1, failedAt: new Date(0).toISOString() };
 
 describe('exceedsNesting', () => {
@@ -36,17 +44,20 @@ describe('decodeJob', () => {
   it('names every field of the body that is wrong, in the words the Redis backend uses too', () => {
     const body = JSON.stringify({ ...record, name: 7, payload: 'x', attempt: -1 });
     expect(decodeJob(Buffer.from(body))).toEqual({
-      problem: 'its body is not a job record: "name" is 7, not a string; "payload" is a string, not an object; "attempt" is -1, not a whole number >= 0',
+      problem:
+        'its body is not a job record: "name" is 7, not a string; "payload" is a string, not an object; "attempt" is -1, not a whole number >= 0',
       id: 'job-1',
     });
     expect(decodeJob(Buffer.from('[1]')).problem).toBe('its body is not a job record: it is an array, not a JSON object');
     expect(decodeJob(Buffer.from(JSON.stringify(record)))).toEqual({ record });
   });
 
-
   it('reads a body nested 100,000 levels deep as a problem naming the limit, with its id when readable', () => {
     const deep = `{"id":"deep","payload":${nested(100_000)}}`;
-    expect(decodeJob(Buffer.from(deep))).toEqual({ problem: expect.stringContaining(`nested deeper than ${MAX_BODY_NESTING} levels`), id: 'deep' });
+    expect(decodeJob(Buffer.from(deep))).toEqual({
+      problem: expect.stringContaining(`nested deeper than ${MAX_BODY_NESTING} levels`),
+      id: 'deep',
+    });
   });
 });
 

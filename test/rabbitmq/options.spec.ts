@@ -78,13 +78,28 @@ describe('RabbitMQClient options', () => {
       connectTimeout: 2500,
       heartbeat: 7,
     });
-    expect(resolveRabbitMQOptions('amqp://broker')).toMatchObject({ frameMax: null, channelMax: null, connectTimeout: 10_000, blockedTimeout: 5000 });
+    expect(resolveRabbitMQOptions('amqp://broker')).toMatchObject({
+      frameMax: null,
+      channelMax: null,
+      connectTimeout: 10_000,
+      blockedTimeout: 5000,
+    });
   });
 
   it('a client is made without connecting; capabilities follow maxPriority', async () => {
     const client = new RabbitMQClient({ port: 1, maxPriority: 20 });
     expect(client.connectionState).toBe('idle');
-    expect(client.capabilities).toEqual({ queueTypes: ['fifo', 'priority'], leases: false, priorityRange: [0, 20], jobState: false, sharedJobState: false, releaseKeepsOrder: false, retriedPublishRunsOnce: false, queueListing: false, jobListing: ['dead'] });
+    expect(client.capabilities).toEqual({
+      queueTypes: ['fifo', 'priority'],
+      leases: false,
+      priorityRange: [0, 20],
+      jobState: false,
+      sharedJobState: false,
+      releaseKeepsOrder: false,
+      retriedPublishRunsOnce: false,
+      queueListing: false,
+      jobListing: ['dead'],
+    });
     await client.close();
     expect(client.connectionState).toBe('closed');
   });

@@ -37,7 +37,16 @@ it('a publish the broker nacks is PublishRejectedError naming the queue and the 
   await orchestrator.register(taskSchema(queue));
   const work = `${prefix}${queue}`;
   const pattern = `^${work.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}$`;
-  await run('rabbitmqctl', ['set_policy', '--apply-to', 'queues', '--priority', '100', policy, pattern, '{"max-length":0,"overflow":"reject-publish"}']);
+  await run('rabbitmqctl', [
+    'set_policy',
+    '--apply-to',
+    'queues',
+    '--priority',
+    '100',
+    policy,
+    pattern,
+    '{"max-length":0,"overflow":"reject-publish"}',
+  ]);
   await until(async () => (await policyOf(work)) === policy, 50);
 
   const error = await orchestrator.publishBatch(queue, [{ label: 'a' }, { label: 'b' }]).catch((e: unknown) => e);

@@ -71,7 +71,9 @@ it('a running consumer resumes by itself after the broker closes its connection,
 
   const states = watchStates(orchestrator);
   expect(await closeConnectionsNamed(name)).toBe(1);
-  await until(() => states.seen.has('reconnecting') && (orchestrator.backend as unknown as { connectionState: string }).connectionState === 'open');
+  await until(
+    () => states.seen.has('reconnecting') && (orchestrator.backend as unknown as { connectionState: string }).connectionState === 'open',
+  );
   states.stop();
 
   // The run that was going on when the connection went cannot settle: its job is back on the broker.

@@ -1,6 +1,13 @@
 import { Logger } from '../../lib/logger/logger';
 import * as amqp from 'amqplib';
-import { InMemoryJobStateStore, InvalidOptionError, Orchestrator, RabbitMQClient, TopologyConflictError, type RabbitMQClientOptions } from '../../lib';
+import {
+  InMemoryJobStateStore,
+  InvalidOptionError,
+  Orchestrator,
+  RabbitMQClient,
+  TopologyConflictError,
+  type RabbitMQClientOptions,
+} from '../../lib';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { RABBITMQ_URL, requireServer } from '../support/servers';
 import { RabbitMQTestClients, testPrefix } from './fixtures/rabbitmq-test-kit';
@@ -32,7 +39,9 @@ const queueName = (label: string): string => `${label}-${++counter}`;
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function orchestratorWith(options: RabbitMQClientOptions): Orchestrator {
-  const orchestrator = new Orchestrator(clients.create({ jobStore: new InMemoryJobStateStore({ retention: options.retention }), ...options }));
+  const orchestrator = new Orchestrator(
+    clients.create({ jobStore: new InMemoryJobStateStore({ retention: options.retention }), ...options }),
+  );
   orchestrators.push(orchestrator);
   return orchestrator;
 }
@@ -100,7 +109,10 @@ it('a dead-letter queue declared with another retention is TopologyConflictError
   await orchestratorWith({}).register(taskSchema(queue));
   const stricter = orchestratorWith({ retention: { dead: { count: 2 } } });
 
-  const error = await stricter.register(taskSchema(queue)).then(() => null, (err: unknown) => err);
+  const error = await stricter.register(taskSchema(queue)).then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(error).toBeInstanceOf(TopologyConflictError);
   expect(error).toMatchObject({ queue, kind: 'queue', entity: `${prefix}${queue}.dead` });
   const message = (error as Error).message;

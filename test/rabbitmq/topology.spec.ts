@@ -29,7 +29,15 @@ function client(options: Parameters<RabbitMQTestClients['create']>[0] = {}): Rab
 }
 
 function record(queue: string, label: string): JobRecord {
-  return { id: randomUUID(), name: queue, schemaName: queue, payload: { label }, createdAt: new Date().toISOString(), priority: 0, attempt: 0 };
+  return {
+    id: randomUUID(),
+    name: queue,
+    schemaName: queue,
+    payload: { label },
+    createdAt: new Date().toISOString(),
+    priority: 0,
+    attempt: 0,
+  };
 }
 
 beforeAll(() => requireServer('rabbitmq'));
@@ -61,7 +69,9 @@ it('declaring an existing queue with another type is QueueTypeMismatchError, and
 
 it('a priority queue declared with another maxPriority is an error naming maxPriority', async () => {
   await client().declareQueue('prio', 'priority');
-  const error = await client({ maxPriority: 5 }).declareQueue('prio', 'priority').catch((e: unknown) => e);
+  const error = await client({ maxPriority: 5 })
+    .declareQueue('prio', 'priority')
+    .catch((e: unknown) => e);
   expect(error).toBeInstanceOf(InvalidOptionError);
   expect((error as Error).message).toMatch(/maxPriority/);
 });
@@ -72,7 +82,9 @@ it('a stack queue is refused with a message that says what to use instead', asyn
   const error = await backend.declareQueue('stacked', 'stack').catch((e: unknown) => e);
   expect(error).toBeInstanceOf(UnsupportedCapabilityError);
   expect((error as Error).message).toMatch(/LocalClient or RedisClient/);
-  await expect(new Orchestrator(backend).register(taskSchema('stacked'), { queueType: 'stack' })).rejects.toThrow(/'stack' is not supported by RabbitMQClient/);
+  await expect(new Orchestrator(backend).register(taskSchema('stacked'), { queueType: 'stack' })).rejects.toThrow(
+    /'stack' is not supported by RabbitMQClient/,
+  );
 });
 
 it('without a job store, getJob and waitForResult say to pass one; with one, they work', async () => {
@@ -104,7 +116,10 @@ it('deliveries buffered for a consumer that stopped fetching go back to the queu
   const backend = client({ prefetch: 10 });
   await backend.declareQueue('buffered', 'fifo');
   const jobs = ['a', 'b', 'c', 'd'].map((label) => record('buffered', label));
-  await backend.publish('buffered', jobs.map((job) => ({ job })));
+  await backend.publish(
+    'buffered',
+    jobs.map((job) => ({ job })),
+  );
 
   const [first] = await backend.fetch('buffered', 1, { wait: true, leaseMs: 1000 });
   expect(first.job).toMatchObject({ payload: { label: 'a' }, attempt: 1 });
@@ -144,7 +159,9 @@ it('a dead-letter exchange that exists with another type is TopologyConflictErro
   const exchange = `${prefix}${queue}.dead`;
   await rawly((channel) => channel.assertExchange(exchange, 'direct', { durable: true }));
   try {
-    const error = await client().declareQueue(queue, 'fifo').catch((e: unknown) => e);
+    const error = await client()
+      .declareQueue(queue, 'fifo')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TopologyConflictError);
     expect(error).toMatchObject({ queue, kind: 'exchange', entity: exchange });
     expect((error as Error).message).toMatch(/another type \(it has 'direct'\).*fanout/);

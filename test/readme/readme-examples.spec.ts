@@ -23,7 +23,11 @@ afterAll(() => project?.remove());
 /** Runs a compiled example with node; resolves with its exit code and output. */
 function runWithNode(dir: string, file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file], { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [file], {
+      cwd: dir,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -45,27 +49,39 @@ describe('README examples', () => {
     expect(project?.errors).toEqual([]);
   });
 
-  it.each(only('run').map((example) => [example.file as string]))('%s runs with node and prints what the README shows', async (file) => {
-    expect(project?.errors).toEqual([]);
-    const { code, stdout, stderr } = await runWithNode(project!.dir, file.replace(/\.ts$/, '.js'));
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    const shown = examples.find((example) => example.kind === 'output' && example.file === file);
-    expect(shown).toBeDefined();
-    expect(stdout).toMatch(outputPattern(shown!.code));
-  }, 60_000);
-
-  it.each(only('run').map((example) => [example.file as string]))('%s also runs unchanged as an ES module ("type": "module", "module": "nodenext")', async (file) => {
-    const tsconfig = JSON.parse(tsconfigBlock.code) as { compilerOptions: object };
-    const esm = compileExamples(only('run'), { ...tsconfig, compilerOptions: { ...tsconfig.compilerOptions, module: 'nodenext' } }, { type: 'module' });
-    try {
-      expect(esm.errors).toEqual([]);
-      const { code, stdout, stderr } = await runWithNode(esm.dir, file.replace(/\.ts$/, '.js'));
+  it.each(only('run').map((example) => [example.file as string]))(
+    '%s runs with node and prints what the README shows',
+    async (file) => {
+      expect(project?.errors).toEqual([]);
+      const { code, stdout, stderr } = await runWithNode(project!.dir, file.replace(/\.ts$/, '.js'));
       expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-      expect(stdout).toMatch(outputPattern(examples.find((example) => example.kind === 'output' && example.file === file)!.code));
-    } finally {
-      esm.remove();
-    }
-  }, 60_000);
+      const shown = examples.find((example) => example.kind === 'output' && example.file === file);
+      expect(shown).toBeDefined();
+      expect(stdout).toMatch(outputPattern(shown!.code));
+    },
+    60_000,
+  );
+
+  it.each(only('run').map((example) => [example.file as string]))(
+    '%s also runs unchanged as an ES module ("type": "module", "module": "nodenext")',
+    async (file) => {
+      const tsconfig = JSON.parse(tsconfigBlock.code) as { compilerOptions: object };
+      const esm = compileExamples(
+        only('run'),
+        { ...tsconfig, compilerOptions: { ...tsconfig.compilerOptions, module: 'nodenext' } },
+        { type: 'module' },
+      );
+      try {
+        expect(esm.errors).toEqual([]);
+        const { code, stdout, stderr } = await runWithNode(esm.dir, file.replace(/\.ts$/, '.js'));
+        expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+        expect(stdout).toMatch(outputPattern(examples.find((example) => example.kind === 'output' && example.file === file)!.code));
+      } finally {
+        esm.remove();
+      }
+    },
+    60_000,
+  );
 
   // The README's spec files, each as a describe of this one: Jest runs them with their beforeEach and fake timers.
   for (const example of only('test')) {

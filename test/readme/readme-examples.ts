@@ -36,10 +36,12 @@ export function readmeExamples(markdown: string): { examples: ReadmeExample[]; p
     const marker = text.match(MARKER);
     if (marker) {
       pending = { kind: marker[1] as ExampleKind, file: marker[2] ?? null, line: index + 1 };
-      if (KINDS_WITH_FILE.includes(pending.kind) && !pending.file) problems.push(`line ${index + 1}: "${text}" must name its file ("as x.ts" / "of x.ts")`);
+      if (KINDS_WITH_FILE.includes(pending.kind) && !pending.file)
+        problems.push(`line ${index + 1}: "${text}" must name its file ("as x.ts" / "of x.ts")`);
       continue;
     }
-    if (text.startsWith('<!-- example')) problems.push(`line ${index + 1}: "${text}" is not an example marker (see test/readme/readme-examples.ts)`);
+    if (text.startsWith('<!-- example'))
+      problems.push(`line ${index + 1}: "${text}" is not an example marker (see test/readme/readme-examples.ts)`);
     const fence = text.match(/^```(\w*)$/);
     if (!fence) {
       if (pending && text.trim() !== '') {
@@ -53,8 +55,10 @@ export function readmeExamples(markdown: string): { examples: ReadmeExample[]; p
       problems.push(`line ${index + 1}: a code block that is never closed`);
       break;
     }
-    if (!pending && fence[1] === 'ts') problems.push(`line ${index + 1}: a \`\`\`ts block without an <!-- example: … --> marker before it — say whether the suite runs it`);
-    if (pending) examples.push({ kind: pending.kind, file: pending.file, code: lines.slice(index + 1, end).join('\n') + '\n', line: index + 2 });
+    if (!pending && fence[1] === 'ts')
+      problems.push(`line ${index + 1}: a \`\`\`ts block without an <!-- example: … --> marker before it — say whether the suite runs it`);
+    if (pending)
+      examples.push({ kind: pending.kind, file: pending.file, code: lines.slice(index + 1, end).join('\n') + '\n', line: index + 2 });
     pending = null;
     index = end;
   }
@@ -64,6 +68,9 @@ export function readmeExamples(markdown: string): { examples: ReadmeExample[]; p
 /** A matcher for an output block: each word holding "…" stands for any one word (an id, a time). */
 export function outputPattern(expected: string): RegExp {
   const escape = (word: string): string => (word.includes('…') ? '\\S+' : word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const lines = expected.trimEnd().split('\n').map((line) => line.trim().split(/\s+/).map(escape).join('\\s+'));
+  const lines = expected
+    .trimEnd()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(escape).join('\\s+'));
   return new RegExp(`^${lines.join('\\n')}\\n?$`);
 }

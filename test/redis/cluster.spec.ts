@@ -1,5 +1,13 @@
 import { Cluster } from 'ioredis';
-import { InvalidOptionError, JobFailedError, Orchestrator, RedisClient, RedisUnavailableError, jobFromSchema, type RetentionOptions } from '../../lib';
+import {
+  InvalidOptionError,
+  JobFailedError,
+  Orchestrator,
+  RedisClient,
+  RedisUnavailableError,
+  jobFromSchema,
+  type RetentionOptions,
+} from '../../lib';
 import { describeConformance } from '../conformance/conformance';
 import { capabilitiesOf } from '../conformance/conformance-context';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
@@ -188,7 +196,15 @@ it('a publish whose id index claim gets no answer fails with RedisUnavailableErr
   const indexNode = cluster.node(indexPort);
   // The index's node answers nothing for a while; the queue's node answers as usual.
   await indexNode.call('CLIENT', 'PAUSE', '2000', 'ALL');
-  const job = { id: `claim-${Date.now()}`, name: 'task', schemaName: queue, payload: {}, createdAt: new Date().toISOString(), priority: 0, attempt: 0 };
+  const job = {
+    id: `claim-${Date.now()}`,
+    name: 'task',
+    schemaName: queue,
+    payload: {},
+    createdAt: new Date().toISOString(),
+    priority: 0,
+    attempt: 0,
+  };
   const error = await thrown(backend.publish(queue, [{ job }]));
   expect(error).toBeInstanceOf(RedisUnavailableError);
   expect(error).toMatchObject({ operation: 'publish', queue });
@@ -272,7 +288,11 @@ async function thrown(promise: Promise<unknown>): Promise<Error> {
 /** CLIENT LIST has no event: look until a client of the node is blocked (flag b). */
 async function waitForBlockedClient(node: { client(sub: 'LIST'): Promise<unknown> }): Promise<void> {
   const deadline = Date.now() + 5000;
-  while (!String(await node.client('LIST')).split('\n').some((line) => / flags=\S*b/.test(line))) {
+  while (
+    !String(await node.client('LIST'))
+      .split('\n')
+      .some((line) => / flags=\S*b/.test(line))
+  ) {
     if (Date.now() > deadline) throw new Error('no client blocked on the queue node within 5 s');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -35,9 +35,17 @@ it('jobs held by a SIGKILLed worker are completed by another after their lease; 
   const queue = 'crash';
   const schema = taskSchema(queue);
   await orchestrator.register(schema);
-  const { ids } = await orchestrator.publishBatch(queue, Array.from({ length: JOBS }, (_, n) => ({ label: `job-${n}`, n })));
+  const { ids } = await orchestrator.publishBatch(
+    queue,
+    Array.from({ length: JOBS }, (_, n) => ({ label: `job-${n}`, n })),
+  );
 
-  worker = spawnFixture(join(__dirname, 'fixtures', 'crash-worker.ts'), { REDIS_URL, MT_PREFIX: prefix, MT_QUEUE: queue, MT_HANG_FROM: String(HANG_FROM) });
+  worker = spawnFixture(join(__dirname, 'fixtures', 'crash-worker.ts'), {
+    REDIS_URL,
+    MT_PREFIX: prefix,
+    MT_QUEUE: queue,
+    MT_HANG_FROM: String(HANG_FROM),
+  });
   const holding = (await worker.next((m) => m.type === 'holding', 'the worker to hold 4 hanging runs')).ids as string[];
   worker.child.kill('SIGKILL');
   expect(await worker.exited).toBe('SIGKILL');
@@ -88,7 +96,12 @@ it('a job that kills its worker every time is dead-lettered with JobStalledError
   // n >= HANG_FROM: each worker that takes it hangs in its run and is then SIGKILLed, as if the job crashed it.
   const id = await orchestrator.publish(queue, { label: 'kills its worker', n: HANG_FROM });
   for (let attempt = 1; attempt <= 2; attempt++) {
-    worker = spawnFixture(join(__dirname, 'fixtures', 'crash-worker.ts'), { REDIS_URL, MT_PREFIX: prefix, MT_QUEUE: queue, MT_HANG_FROM: String(HANG_FROM) });
+    worker = spawnFixture(join(__dirname, 'fixtures', 'crash-worker.ts'), {
+      REDIS_URL,
+      MT_PREFIX: prefix,
+      MT_QUEUE: queue,
+      MT_HANG_FROM: String(HANG_FROM),
+    });
     const started = await worker.next((m) => m.type === 'started' && m.id === id, `the worker to start attempt ${attempt}`);
     expect(started.attempt).toBe(attempt);
     expect(await worker.kill()).toBe('SIGKILL');

@@ -76,9 +76,13 @@ describe('retention by age on an idle queue', () => {
     expect(await store.get(died.id)).toBeNull();
     expect((await store.get(waiting.id))?.status).toBe('waiting');
     expect(await admin.smembers(idsKey(queue))).toEqual([waiting.id]);
-    await eventually('the dropped ids leave the index', async () => (await admin.hmget(indexKey, done.id, died.id)).every((queueName) => queueName === null));
+    await eventually('the dropped ids leave the index', async () =>
+      (await admin.hmget(indexKey, done.id, died.id)).every((queueName) => queueName === null),
+    );
     expect(await admin.hget(indexKey, waiting.id)).toBe(queue);
-    expect(deadWarnings()).toEqual([expect.stringContaining(`1 dead letter(s) of queue "${queue}" (retention.dead keeps the newest 10000 for 100 ms): ${died.id}`)]);
+    expect(deadWarnings()).toEqual([
+      expect.stringContaining(`1 dead letter(s) of queue "${queue}" (retention.dead keeps the newest 10000 for 100 ms): ${died.id}`),
+    ]);
   });
 
   it('a job that leaves its finished state (redriven, or run again) no longer expires with its age', async () => {
@@ -107,7 +111,9 @@ describe('retention by age on an idle queue', () => {
 
     expect(await store.get(first.id)).toBeNull();
     expect((await store.get(second.id))?.status).toBe('dead');
-    expect(deadWarnings()).toEqual([expect.stringContaining(`1 dead letter(s) of queue "${queue}" (retention.dead keeps the newest 1 for ever): ${first.id}`)]);
+    expect(deadWarnings()).toEqual([
+      expect.stringContaining(`1 dead letter(s) of queue "${queue}" (retention.dead keeps the newest 1 for ever): ${first.id}`),
+    ]);
   });
 });
 
@@ -162,7 +168,7 @@ describe('a record another producer wrote', () => {
 });
 
 describe('redriven', () => {
-  it('records a job it does not know or still dead of its dead letter\'s failure as waiting with attempt 0, and leaves jobs that moved on as they are, without that old failure', async () => {
+  it("records a job it does not know or still dead of its dead letter's failure as waiting with attempt 0, and leaves jobs that moved on as they are, without that old failure", async () => {
     const queue = `redriven-${randomUUID().slice(0, 8)}`;
     const store = storeWith({});
     const [dead, unknown, withoutFailure, rerun, completed, deadAgain] = [job(), job(), job(), job(), job(), job()];

@@ -69,7 +69,7 @@ describe('key layout', () => {
     expect(Object.values(index).filter((q) => q === queue)).toEqual([]);
     for (const id of [...ids, delayed]) expect(index[id]).toBeUndefined();
     expect(index[neighbourId]).toBe(neighbour);
-    expect((await pending as Error).name).toBe('JobNotFoundError');
+    expect(((await pending) as Error).name).toBe('JobNotFoundError');
     for (const id of [...ids, delayed]) expect(await jobs.getJob(id)).toBeNull();
 
     await jobs.register(taskSchema(queue));
@@ -221,7 +221,10 @@ describe('construction with ioredis options', () => {
   it('from a URL with username, password and database, ioredis options beside it', async () => {
     await withAclUser(async (user, password) => {
       const name = `mt-url-auth-${randomUUID().slice(0, 8)}`;
-      const client = new RedisClient(`redis://${user}:${encodeURIComponent(password)}@${server.host}:${server.port}/1`, { prefix, connectionName: name });
+      const client = new RedisClient(`redis://${user}:${encodeURIComponent(password)}@${server.host}:${server.port}/1`, {
+        prefix,
+        connectionName: name,
+      });
       const jobs = new Orchestrator(client);
       try {
         await jobs.declareQueue('url-auth');
@@ -238,7 +241,13 @@ describe('construction with ioredis options', () => {
   it('from a URL with the username, password and database given as ioredis options', async () => {
     await withAclUser(async (user, password) => {
       const name = `mt-opt-auth-${randomUUID().slice(0, 8)}`;
-      const client = new RedisClient(`redis://${server.host}:${server.port}`, { prefix, username: user, password, db: 1, connectionName: name });
+      const client = new RedisClient(`redis://${server.host}:${server.port}`, {
+        prefix,
+        username: user,
+        password,
+        db: 1,
+        connectionName: name,
+      });
       const jobs = new Orchestrator(client);
       try {
         await jobs.declareQueue('options-auth', 'stack');
@@ -264,7 +273,9 @@ function constructWatchingConnections(make: () => RedisClient): { error: unknown
   });
   let error: unknown;
   try {
-    make().close().catch(() => undefined);
+    make()
+      .close()
+      .catch(() => undefined);
   } catch (err) {
     error = err;
   } finally {
@@ -320,53 +331,62 @@ describe('retention by age on an idle queue', () => {
   const ageMs = 2000;
   const jobKey = (queue: string, id: string): string => `${prefix}:{${queue}}:job:${id}`;
   /** Resolves once none of `keys` exists any more; the generous timeout only stands for "never". */
-  const expired = (what: string, ...keys: string[]): Promise<void> => eventually(what, async () => (await admin.exists(...keys)) === 0, 10 * ageMs);
+  const expired = (what: string, ...keys: string[]): Promise<void> =>
+    eventually(what, async () => (await admin.exists(...keys)) === 0, 10 * ageMs);
 
-  it('completed and dead jobs past ageMs are gone although nothing else happened on the queue', async () => {
-    const queue = 'aged-idle';
-    const client = new RedisClient(REDIS_URL, { prefix, retention: { completed: { ageMs }, dead: { ageMs } } });
-    const jobs = orchestrator(client);
-    await jobs.register(taskSchema(queue));
-    const done = await jobs.publish(queue, { label: 'done' });
-    const died = await jobs.publish(queue, { label: 'died' });
-    const consumer = new FnConsumer(queue, (job) => {
-      if (job.payload.label === 'died') throw new UnrecoverableError('dead on purpose');
-    });
-    consumer.connect(jobs);
-    expect(await consumer.consume(2)).toBe(2);
-    expect(await jobs.queueStats(queue)).toMatchObject({ completed: 1, dead: 1 });
+  it(
+    'completed and dead jobs past ageMs are gone although nothing else happened on the queue',
+    async () => {
+      const queue = 'aged-idle';
+      const client = new RedisClient(REDIS_URL, { prefix, retention: { completed: { ageMs }, dead: { ageMs } } });
+      const jobs = orchestrator(client);
+      await jobs.register(taskSchema(queue));
+      const done = await jobs.publish(queue, { label: 'done' });
+      const died = await jobs.publish(queue, { label: 'died' });
+      const consumer = new FnConsumer(queue, (job) => {
+        if (job.payload.label === 'died') throw new UnrecoverableError('dead on purpose');
+      });
+      consumer.connect(jobs);
+      expect(await consumer.consume(2)).toBe(2);
+      expect(await jobs.queueStats(queue)).toMatchObject({ completed: 1, dead: 1 });
 
-    // Nothing else happens on this queue from here on: the job hashes expire by themselves, before
-    // anyone asks the library about them…
-    await expired('the finished jobs\' hashes expire', jobKey(queue, done), jobKey(queue, died));
-    // …and every read agrees: counts, the dead-letter list, getJob, and the id index afterwards.
-    expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
-    expect(await jobs.deadLetters(queue)).toEqual([]);
-    expect(await jobs.getJob(done)).toBeNull();
-    await expect(jobs.waitForResult(done, { timeout: 1000 })).rejects.toMatchObject({ name: 'JobNotFoundError' });
-    expect(await admin.hmget(`${prefix}:index`, done, died)).toEqual([null, null]);
-  }, 30 * ageMs);
+      // Nothing else happens on this queue from here on: the job hashes expire by themselves, before
+      // anyone asks the library about them…
+      await expired("the finished jobs' hashes expire", jobKey(queue, done), jobKey(queue, died));
+      // …and every read agrees: counts, the dead-letter list, getJob, and the id index afterwards.
+      expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+      expect(await jobs.deadLetters(queue)).toEqual([]);
+      expect(await jobs.getJob(done)).toBeNull();
+      await expect(jobs.waitForResult(done, { timeout: 1000 })).rejects.toMatchObject({ name: 'JobNotFoundError' });
+      expect(await admin.hmget(`${prefix}:index`, done, died)).toEqual([null, null]);
+    },
+    30 * ageMs,
+  );
 
-  it('a dead letter redriven before its age is up is live again and does not expire', async () => {
-    const queue = 'aged-redrive';
-    const client = new RedisClient(REDIS_URL, { prefix, retention: { dead: { ageMs } } });
-    const jobs = orchestrator(client);
-    await jobs.register(taskSchema(queue));
-    const id = await jobs.publish(queue, { label: 'redriven' });
-    // Dies with it and stays dead: once its age has passed (its hash gone), so has the redriven job's.
-    const left = await jobs.publish(queue, { label: 'left dead' });
-    const consumer = new FnConsumer(queue, () => {
-      throw new UnrecoverableError('dead on purpose');
-    });
-    consumer.connect(jobs);
-    expect(await consumer.consume(2)).toBe(2);
-    expect(await jobs.redrive(queue, { ids: [id] })).toBe(1);
-    expect(await admin.pttl(jobKey(queue, id))).toBe(-1);
+  it(
+    'a dead letter redriven before its age is up is live again and does not expire',
+    async () => {
+      const queue = 'aged-redrive';
+      const client = new RedisClient(REDIS_URL, { prefix, retention: { dead: { ageMs } } });
+      const jobs = orchestrator(client);
+      await jobs.register(taskSchema(queue));
+      const id = await jobs.publish(queue, { label: 'redriven' });
+      // Dies with it and stays dead: once its age has passed (its hash gone), so has the redriven job's.
+      const left = await jobs.publish(queue, { label: 'left dead' });
+      const consumer = new FnConsumer(queue, () => {
+        throw new UnrecoverableError('dead on purpose');
+      });
+      consumer.connect(jobs);
+      expect(await consumer.consume(2)).toBe(2);
+      expect(await jobs.redrive(queue, { ids: [id] })).toBe(1);
+      expect(await admin.pttl(jobKey(queue, id))).toBe(-1);
 
-    await expired('the dead letter left behind expires', jobKey(queue, left));
-    expect(await jobs.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
-    expect(await jobs.queueStats(queue)).toMatchObject({ waiting: 1, dead: 0 });
-  }, 30 * ageMs);
+      await expired('the dead letter left behind expires', jobKey(queue, left));
+      expect(await jobs.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
+      expect(await jobs.queueStats(queue)).toMatchObject({ waiting: 1, dead: 0 });
+    },
+    30 * ageMs,
+  );
 });
 
 describe('dead-letter order', () => {
@@ -381,9 +401,7 @@ describe('dead-letter order', () => {
 
     // Sent back to back on one connection: Redis runs them in this order, many in the same ms.
     const failedAt = new Date().toISOString();
-    await Promise.all(
-      deliveries.map((d) => client.deadLetter(d, { name: 'Error', message: d.job.id, attempt: 1, failedAt })),
-    );
+    await Promise.all(deliveries.map((d) => client.deadLetter(d, { name: 'Error', message: d.job.id, attempt: 1, failedAt })));
 
     const listed = await jobs.deadLetters(queue);
     expect(listed.map((d) => d.job.id)).toEqual(deliveries.map((d) => d.job.id));

@@ -26,7 +26,9 @@ afterAll(async () => {
 
 it('an idle consumer sends no command while it waits, even with a delayed job pending, and a publish wakes it', async () => {
   const name = `mt-idle-${randomUUID().slice(0, 8)}`;
-  const consumerSide = new Orchestrator(new RedisClient({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379), connectionName: name, prefix }));
+  const consumerSide = new Orchestrator(
+    new RedisClient({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379), connectionName: name, prefix }),
+  );
   const publisher = new Orchestrator(new RedisClient(REDIS_URL, { prefix }));
   orchestrators.push(consumerSide, publisher);
   await consumerSide.register(taskSchema(queue));

@@ -31,7 +31,19 @@ afterAll(async () => {
 });
 
 function items(label: string): PublishItem[] {
-  return [{ job: { id: randomUUID(), name: 'q', schemaName: 'q', payload: { label }, createdAt: new Date().toISOString(), priority: 0, attempt: 0 } }];
+  return [
+    {
+      job: {
+        id: randomUUID(),
+        name: 'q',
+        schemaName: 'q',
+        payload: { label },
+        createdAt: new Date().toISOString(),
+        priority: 0,
+        attempt: 0,
+      },
+    },
+  ];
 }
 
 function expectUnavailable(error: unknown, operation: string, queue: string | null, address: string): void {
@@ -97,7 +109,11 @@ describe('durability check at connect', () => {
   it('warns once when Redis may evict keys (maxmemory-policy other than noeviction), not when it may not', async () => {
     const port = await closedPort();
     // A Redis of this test's own: the shared one's settings are not ours to change.
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'],
+      { stdio: 'ignore' },
+    );
     const warn = jest.spyOn(Logger.prototype, 'warn');
     try {
       const probe = new Redis({ host: '127.0.0.1', port, retryStrategy: () => 50, maxRetriesPerRequest: null });

@@ -55,7 +55,11 @@ function keyOf(queue: string, rest: string): string {
  * What a producer outside this library does to enqueue a job, per KEYS.md: take a publish number,
  * write the job hash, add it to `wait`, index its id and wake a consumer. `data` is written as given.
  */
-async function injectJob(queue: string, data: string | null, options: { hash?: boolean; index?: boolean; wake?: boolean } = {}): Promise<string> {
+async function injectJob(
+  queue: string,
+  data: string | null,
+  options: { hash?: boolean; index?: boolean; wake?: boolean } = {},
+): Promise<string> {
   const id = randomUUID();
   const seq = await admin.hincrby(keyOf(queue, 'meta'), 'seq', 1);
   const member = `${seq.toString(16).padStart(16, '0')}:${id}`;
@@ -71,7 +75,11 @@ async function injectJob(queue: string, data: string | null, options: { hash?: b
 }
 
 /** A consumer that records the labels it ran; `consume(n)` bounded by HANG_MS. */
-function consumerOf(orchestrator: Orchestrator, queue: string, options: { concurrency: number }): { ran: string[]; consume: (n: number) => Promise<unknown> } {
+function consumerOf(
+  orchestrator: Orchestrator,
+  queue: string,
+  options: { concurrency: number },
+): { ran: string[]; consume: (n: number) => Promise<unknown> } {
   const ran: string[] = [];
   const consumer = new FnConsumer(queue, (job) => void ran.push(job.payload.label), { ...options, leaseMs: LONG_LEASE_MS, maxStalls: 0 });
   consumer.connect(orchestrator);
@@ -79,7 +87,12 @@ function consumerOf(orchestrator: Orchestrator, queue: string, options: { concur
   return { ran, consume: (n) => settleWithin(consumer.consume(n), HANG_MS) };
 }
 
-async function expectDeadOnceAsMalformed(orchestrator: Orchestrator, queue: string, id: string, taken = { attempt: '1', stalls: null as string | null }): Promise<JobState> {
+async function expectDeadOnceAsMalformed(
+  orchestrator: Orchestrator,
+  queue: string,
+  id: string,
+  taken = { attempt: '1', stalls: null as string | null },
+): Promise<JobState> {
   // Dead-lettered apart from the healthy jobs, so maybe after them: told by the job's finish, not by time.
   expect(await settleWithin(orchestrator.waitForResult(id), HANG_MS)).toMatchObject({ ok: false, error: { name: 'JobFailedError' } });
   const dead = await orchestrator.deadLetters(queue);
@@ -108,12 +121,23 @@ describe('a job body that cannot be decoded', () => {
     ['not JSON', 'this is not json {', 'its body is not JSON'],
     ['JSON, but not an object', '[1, 2, 3]', 'its body is not a job record: it is an array, not a JSON object'],
     ['JSON null', 'null', 'its body is not a job record: it is null, not a JSON object'],
-    ['an object without a payload', JSON.stringify({ name: 'x', schemaName: 'x', createdAt: '2026-12-07T00:00:00.000Z' }), '"payload" is missing, not an object'],
-    ['an object whose name is not a string', JSON.stringify({ name: 7, schemaName: 'x', payload: {}, createdAt: '2026-12-07T00:00:00.000Z' }), '"name" is 7, not a string'],
+    [
+      'an object without a payload',
+      JSON.stringify({ name: 'x', schemaName: 'x', createdAt: '2026-12-07T00:00:00.000Z' }),
+      '"payload" is missing, not an object',
+    ],
+    [
+      'an object whose name is not a string',
+      JSON.stringify({ name: 7, schemaName: 'x', payload: {}, createdAt: '2026-12-07T00:00:00.000Z' }),
+      '"name" is 7, not a string',
+    ],
     // As RabbitMQ: JSON.parse reads any depth, but no later walk over such a body may be trusted not to overflow the stack.
     [
       'nested deeper than 1,000 levels',
-      JSON.stringify({ name: 'x', schemaName: 'x', payload: { deep: 0 }, createdAt: '2026-12-07T00:00:00.000Z' }).replace('0', `${'['.repeat(20_000)}${']'.repeat(20_000)}`),
+      JSON.stringify({ name: 'x', schemaName: 'x', payload: { deep: 0 }, createdAt: '2026-12-07T00:00:00.000Z' }).replace(
+        '0',
+        `${'['.repeat(20_000)}${']'.repeat(20_000)}`,
+      ),
       'its body is nested deeper than 1000 levels',
     ],
   ])(
@@ -160,7 +184,11 @@ describe('a job body that cannot be decoded', () => {
     const waits = jest.spyOn(BlockingConnections.prototype, 'waitFor');
     const blocksOnQueue = (): number => waits.mock.calls.filter(([key]) => key === keyOf(queue, 'notify')).length;
     let blocksBeforeRun = -1;
-    const consumer = new FnConsumer(queue, () => void (blocksBeforeRun = blocksOnQueue()), { concurrency: 1, leaseMs: LONG_LEASE_MS, maxStalls: 0 });
+    const consumer = new FnConsumer(queue, () => void (blocksBeforeRun = blocksOnQueue()), {
+      concurrency: 1,
+      leaseMs: LONG_LEASE_MS,
+      maxStalls: 0,
+    });
     consumer.connect(orchestrator);
     closing.unshift(consumer);
 
@@ -318,7 +346,9 @@ describe('a malformed job that cannot be dead-lettered either', () => {
     consumer.connect(orchestrator);
     closing.unshift(consumer);
 
-    const parked = new Promise<string>((resolve) => error.mockImplementation((message: string) => message.includes(poison) && resolve(message)));
+    const parked = new Promise<string>((resolve) =>
+      error.mockImplementation((message: string) => message.includes(poison) && resolve(message)),
+    );
 
     expect(await settleWithin(consumer.consume(2), HANG_MS)).toEqual({ ok: true, value: 2 });
     expect(ran.sort()).toEqual(['a', 'b']);
@@ -362,7 +392,10 @@ describe('a malformed job dead-lettered whose id cannot be indexed', () => {
       expect(await admin.hget(`${own}:{${queue}}:job:${id}`, 'status')).toBe('dead');
       const aboutIt = (calls: unknown[][]): string[] => calls.map(([message]) => String(message)).filter((message) => message.includes(id));
       expect(aboutIt(error.mock.calls)).toEqual([]);
-      expect(aboutIt(warn.mock.calls)).toEqual([expect.stringMatching(/dead-lettered .*not .*index.*WRONGTYPE/), expect.stringContaining('could not be decoded')]);
+      expect(aboutIt(warn.mock.calls)).toEqual([
+        expect.stringMatching(/dead-lettered .*not .*index.*WRONGTYPE/),
+        expect.stringContaining('could not be decoded'),
+      ]);
     } finally {
       warn.mockRestore();
       error.mockRestore();

@@ -173,7 +173,10 @@ describe('a publish retried after it failed without an answer', () => {
 
     // The caller does what the error says: calls again, with the same jobs (and a new one).
     const fresh = record(queue, 'fresh');
-    expect(await settleWithin(backend.publish(queue, [{ job }, { job: other }, { job: fresh }]), 10_000)).toEqual({ ok: true, value: undefined });
+    expect(await settleWithin(backend.publish(queue, [{ job }, { job: other }, { job: fresh }]), 10_000)).toEqual({
+      ok: true,
+      value: undefined,
+    });
     expect(await backend.queueStats(queue)).toMatchObject({ waiting: 3, delayed: 0 });
     const ran: string[] = [];
     const consumer = new FnConsumer(queue, (run) => void ran.push(run.payload.label));

@@ -3,7 +3,19 @@ import { jobFromSchema, Orchestrator, RedisClient, RedisUnavailableError } from 
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
 import { CuttingProxy } from './fixtures/cutting-proxy';
-import { adminConnection, clientsNamed, deleteKeysUnder, eventually, isBlocked, killClientsNamed, settleWithin, sleep, subscribed, uniquePrefix, type Settled } from './fixtures/redis-test-kit';
+import {
+  adminConnection,
+  clientsNamed,
+  deleteKeysUnder,
+  eventually,
+  isBlocked,
+  killClientsNamed,
+  settleWithin,
+  sleep,
+  subscribed,
+  uniquePrefix,
+  type Settled,
+} from './fixtures/redis-test-kit';
 
 /**
  * Connections cut under a running client — with CLIENT KILL of exactly its connections (found by
@@ -177,26 +189,30 @@ it('a publish whose reply was lost with its connection leaves a job that getJob 
 // Regression (was a bug in lib/backends/redis/finish-watcher.ts): a job that finishes while the subscriber connection is
 // reconnecting is announced to nobody, and a waiter never looks again — waitForResult hangs until its
 // timeout although the job completed. It should re-check its waiters when the subscriber is ready again.
-it('waitForResult still resolves when the job completes while its subscriber connection is down', async () => {
-  const queue = 'finished-while-down';
-  const { proxy: cutter, port } = await proxy();
-  const waiter = namedOrchestrator(uniqueName(), port);
-  const direct = namedOrchestrator(uniqueName());
-  await direct.register(taskSchema(queue));
-  const id = await direct.publish(queue, { label: 'x' });
+it(
+  'waitForResult still resolves when the job completes while its subscriber connection is down',
+  async () => {
+    const queue = 'finished-while-down';
+    const { proxy: cutter, port } = await proxy();
+    const waiter = namedOrchestrator(uniqueName(), port);
+    const direct = namedOrchestrator(uniqueName());
+    await direct.register(taskSchema(queue));
+    const id = await direct.publish(queue, { label: 'x' });
 
-  // 'hung' stands for "never": a waiter that missed the announcement waits for ever.
-  const result = settleWithin(waiter.waitForResult(id), HANG_GUARD_MS);
-  const channel = `${prefix}:{${queue}}:finished`;
-  await subscribed(admin, channel);
-  cutter.cutAllAndHold();
-  const consumer = new FnConsumer(queue, () => undefined);
-  consumer.connect(direct);
-  expect(await consumer.consume(1)).toBe(1);
-  cutter.reopen();
+    // 'hung' stands for "never": a waiter that missed the announcement waits for ever.
+    const result = settleWithin(waiter.waitForResult(id), HANG_GUARD_MS);
+    const channel = `${prefix}:{${queue}}:finished`;
+    await subscribed(admin, channel);
+    cutter.cutAllAndHold();
+    const consumer = new FnConsumer(queue, () => undefined);
+    consumer.connect(direct);
+    expect(await consumer.consume(1)).toBe(1);
+    cutter.reopen();
 
-  expect(await result).toEqual({ ok: true, value: { echoed: 'x' } });
-}, 2 * HANG_GUARD_MS);
+    expect(await result).toEqual({ ok: true, value: { echoed: 'x' } });
+  },
+  2 * HANG_GUARD_MS,
+);
 
 // Regression (was a bug in lib/backends/redis/blocking-connections.ts): after its connection is re-established, a BLPOP that
 // ioredis resent cannot be interrupted — the 'ready' handler forgets the connection's CLIENT ID and it

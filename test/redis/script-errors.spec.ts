@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidOptionError, jobFromSchema, LeaseLostError, QueueNotDeclaredError, QueueTypeMismatchError, RedisClient, type JobRecord } from '../../lib';
+import {
+  InvalidOptionError,
+  jobFromSchema,
+  LeaseLostError,
+  QueueNotDeclaredError,
+  QueueTypeMismatchError,
+  RedisClient,
+  type JobRecord,
+} from '../../lib';
 import { SCRIPT_ERROR_CODES } from '../../lib/backends/redis/script-errors';
 import { taskSchema } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
@@ -55,7 +63,11 @@ it('every code a script refuses with is in the one table, and every code in the 
   const raised = new Set(scripts().flatMap(({ text }) => [...text.matchAll(/refuse\('([A-Z_]+)'/g)].map((match) => match[1])));
   expect([...raised].sort()).toEqual([...SCRIPT_ERROR_CODES].sort());
   // No script says no any other way: a bare error_reply would reach the user untranslated.
-  expect(scripts().filter(({ text }) => /error_reply|error\(\{/.test(text.replace(/local function refuse[\s\S]*?\nend/, ''))).map(({ file }) => file)).toEqual([]);
+  expect(
+    scripts()
+      .filter(({ text }) => /error_reply|error\(\{/.test(text.replace(/local function refuse[\s\S]*?\nend/, '')))
+      .map(({ file }) => file),
+  ).toEqual([]);
 });
 
 it('a refused redrive names every id that is not a dead letter, whole: spaces, commas, quotes and brackets included', async () => {

@@ -21,7 +21,13 @@ it('every script opens with a header naming what it does, its KEYS, ARGV, what i
   const missing = scripts.filter((file) => {
     const text = readFileSync(join(SCRIPTS, file), 'utf8');
     const header = /^--\[\[\n([\s\S]*?)\n\]\]/.exec(text)?.[1] ?? '';
-    return !(header.startsWith(`  ${file.replace(/\.lua$/, '')}`) && /KEYS\[1/.test(header) && /ARGV\[1|ARGV\[2/.test(header) && /Returns /.test(header) && /Errors /.test(header));
+    return !(
+      header.startsWith(`  ${file.replace(/\.lua$/, '')}`) &&
+      /KEYS\[1/.test(header) &&
+      /ARGV\[1|ARGV\[2/.test(header) &&
+      /Returns /.test(header) &&
+      /Errors /.test(header)
+    );
   });
   expect(missing).toEqual([]);
 });

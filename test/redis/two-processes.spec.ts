@@ -38,10 +38,20 @@ it('two processes publishing and consuming one queue run every job exactly once'
   const observer = orchestrator();
   await observer.register(taskSchema(queue));
   for (const name of ['a', 'b']) {
-    workers.push(spawnFixture(join(__dirname, 'fixtures', 'busy-worker.ts'), { REDIS_URL, MT_PREFIX: prefix, MT_QUEUE: queue, MT_NAME: name, MT_COUNT: String(PER_PROCESS) }));
+    workers.push(
+      spawnFixture(join(__dirname, 'fixtures', 'busy-worker.ts'), {
+        REDIS_URL,
+        MT_PREFIX: prefix,
+        MT_QUEUE: queue,
+        MT_NAME: name,
+        MT_COUNT: String(PER_PROCESS),
+      }),
+    );
   }
 
-  const published = (await Promise.all(workers.map((w) => w.next((m) => m.type === 'published', 'its published ids')))).flatMap((m) => m.ids as string[]);
+  const published = (await Promise.all(workers.map((w) => w.next((m) => m.type === 'published', 'its published ids')))).flatMap(
+    (m) => m.ids as string[],
+  );
   expect(published).toHaveLength(2 * PER_PROCESS);
   expect(new Set(published).size).toBe(published.length);
 
@@ -79,7 +89,14 @@ it('a job published through one client is found and awaited through another', as
 
   const id = await producer.publish(queue, { label: 'shared', n: 7 });
   const doomed = await producer.publish(queue, { label: 'doomed' });
-  expect(await other.getJob(id)).toMatchObject({ id, queue, status: 'waiting', attempt: 0, payload: { label: 'shared', n: 7 }, result: null });
+  expect(await other.getJob(id)).toMatchObject({
+    id,
+    queue,
+    status: 'waiting',
+    attempt: 0,
+    payload: { label: 'shared', n: 7 },
+    result: null,
+  });
   const result = other.waitForResult(id, { timeout: 10_000 });
   const failure = other.waitForResult(doomed, { timeout: 10_000 });
   await subscribed(admin, `${prefix}:{${queue}}:finished`);
@@ -103,41 +120,48 @@ it('a job published through one client is found and awaited through another', as
 // is opened lazily, so its first SUBSCRIBE waits for a connect), checks the job at once, finds it
 // unfinished, and relies on a message the channel is not yet subscribed to receive — it then never
 // resolves although the job completed. Every waiter should await the channel's pending SUBSCRIBE.
-it('waiters started together on one client all resolve when their jobs complete', async () => {
-  const queue = 'waiters-together';
-  const server = new URL(REDIS_URL);
-  const gate = new CuttingProxy({ host: server.hostname, port: Number(server.port || 6379) });
-  const port = await gate.listen();
-  const waiterSide = new Orchestrator(new RedisClient({ host: '127.0.0.1', port, prefix }));
-  try {
-    const producer = orchestrator();
-    await producer.register(taskSchema(queue));
-    const [first, second] = [await producer.publish(queue, { label: 'first' }), await producer.publish(queue, { label: 'second' })];
-    expect(await waiterSide.getJob(second)).toMatchObject({ status: 'waiting' });
+it(
+  'waiters started together on one client all resolve when their jobs complete',
+  async () => {
+    const queue = 'waiters-together';
+    const server = new URL(REDIS_URL);
+    const gate = new CuttingProxy({ host: server.hostname, port: Number(server.port || 6379) });
+    const port = await gate.listen();
+    const waiterSide = new Orchestrator(new RedisClient({ host: '127.0.0.1', port, prefix }));
+    try {
+      const producer = orchestrator();
+      await producer.register(taskSchema(queue));
+      const [first, second] = [await producer.publish(queue, { label: 'first' }), await producer.publish(queue, { label: 'second' })];
+      expect(await waiterSide.getJob(second)).toMatchObject({ status: 'waiting' });
 
-    // The waiter side's subscriber connection (opened by the first wait) is held back while the jobs run.
-    gate.holdNewConnections();
-    const looks = jest.spyOn(waiterSide.backend, 'getJob');
-    // 'hung' stands for "never": a waiter that missed its announcement waits for ever, a working one is
-    // told as soon as the gate opens.
-    const results = [settleWithin(waiterSide.waitForResult(first), HANG_GUARD_MS), settleWithin(waiterSide.waitForResult(second), HANG_GUARD_MS)];
-    // Both waits looked their job's queue up on the command connection; a command sent after them is
-    // answered after them. Once it is, and pending callbacks have run, a waiter that looks without
-    // awaiting the SUBSCRIBE has looked: let that look finish before the jobs run.
-    await waiterSide.backend.countWaiting(queue);
-    await new Promise((resolve) => setImmediate(resolve));
-    await Promise.all(looks.mock.results.map((r) => r.value));
-    const consumer = new FnConsumer(queue, () => undefined);
-    consumer.connect(producer);
-    expect(await consumer.consume(2)).toBe(2);
-    gate.reopen();
+      // The waiter side's subscriber connection (opened by the first wait) is held back while the jobs run.
+      gate.holdNewConnections();
+      const looks = jest.spyOn(waiterSide.backend, 'getJob');
+      // 'hung' stands for "never": a waiter that missed its announcement waits for ever, a working one is
+      // told as soon as the gate opens.
+      const results = [
+        settleWithin(waiterSide.waitForResult(first), HANG_GUARD_MS),
+        settleWithin(waiterSide.waitForResult(second), HANG_GUARD_MS),
+      ];
+      // Both waits looked their job's queue up on the command connection; a command sent after them is
+      // answered after them. Once it is, and pending callbacks have run, a waiter that looks without
+      // awaiting the SUBSCRIBE has looked: let that look finish before the jobs run.
+      await waiterSide.backend.countWaiting(queue);
+      await new Promise((resolve) => setImmediate(resolve));
+      await Promise.all(looks.mock.results.map((r) => r.value));
+      const consumer = new FnConsumer(queue, () => undefined);
+      consumer.connect(producer);
+      expect(await consumer.consume(2)).toBe(2);
+      gate.reopen();
 
-    expect(await Promise.all(results)).toEqual([
-      { ok: true, value: { echoed: 'first' } },
-      { ok: true, value: { echoed: 'second' } },
-    ]);
-  } finally {
-    await waiterSide.close();
-    await gate.close();
-  }
-}, 2 * HANG_GUARD_MS);
+      expect(await Promise.all(results)).toEqual([
+        { ok: true, value: { echoed: 'first' } },
+        { ok: true, value: { echoed: 'second' } },
+      ]);
+    } finally {
+      await waiterSide.close();
+      await gate.close();
+    }
+  },
+  2 * HANG_GUARD_MS,
+);

@@ -39,12 +39,6 @@ module.exports = {
   },
 
   getCacheKey(sourceText, sourcePath) {
-    return crypto
-      .createHash('sha256')
-      .update(OWN_SOURCE)
-      .update(ts.version)
-      .update(sourcePath)
-      .update(sourceText)
-      .digest('hex');
+    return crypto.createHash('sha256').update(OWN_SOURCE).update(ts.version).update(sourcePath).update(sourceText).digest('hex');
   },
 };

@@ -54,8 +54,24 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
       const child = spawn(
         'redis-server',
         [
-          '--port', String(port), '--bind', host, '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-          '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning',
+          '--port',
+          String(port),
+          '--bind',
+          host,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--daemonize',
+          'no',
+          '--loglevel',
+          'warning',
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
@@ -66,10 +82,14 @@ export async function startRedisCluster(): Promise<LocalRedisCluster> {
       processes.push(child);
     }
     for (const port of ports) await waitUntil(`redis-server answers on port ${port}`, () => answers(host, port));
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `${host}:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const create = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...ports.map((p) => `${host}:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
     for (const port of ports) {
       const node = new Redis({ host, port, lazyConnect: false });

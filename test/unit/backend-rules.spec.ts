@@ -25,18 +25,34 @@ describe('the rules every backend keeps, in one place', () => {
   });
 
   it('a duplicate id names the id and the way out; a backend may say where it is held and add advice', () => {
-    expect(duplicateJobIdError('images', 'job-1')).toMatchObject({ option: 'job.id', message: expect.stringMatching(/job-1 is already known to this backend — publish a new job \(jobFromSchema\)/) });
-    const told = duplicateJobIdError('images', 'job-1', 'is already a job of "images"', 'if this retries a lost publish, it went through; otherwise ');
-    expect(told.message).toContain('job-1 is already a job of "images" — if this retries a lost publish, it went through; otherwise publish a new job');
+    expect(duplicateJobIdError('images', 'job-1')).toMatchObject({
+      option: 'job.id',
+      message: expect.stringMatching(/job-1 is already known to this backend — publish a new job \(jobFromSchema\)/),
+    });
+    const told = duplicateJobIdError(
+      'images',
+      'job-1',
+      'is already a job of "images"',
+      'if this retries a lost publish, it went through; otherwise ',
+    );
+    expect(told.message).toContain(
+      'job-1 is already a job of "images" — if this retries a lost publish, it went through; otherwise publish a new job',
+    );
   });
 
   it('a redrive of ids that are not dead letters names every one of them', () => {
-    expect(notDeadLettersError('images', ['a', 'b c'])).toMatchObject({ where: 'redrive on "images"', option: 'ids', message: expect.stringMatching(/not in its dead-letter queue: a, b c$/) });
+    expect(notDeadLettersError('images', ['a', 'b c'])).toMatchObject({
+      where: 'redrive on "images"',
+      option: 'ids',
+      message: expect.stringMatching(/not in its dead-letter queue: a, b c$/),
+    });
   });
 
   it('a dropped dead letter is warned of with its queue, the rule in words and the first ids', () => {
     const warning = deadLettersDroppedWarning('images', ['a', 'b', 'c', 'd'], { count: 2, ageMs: Infinity });
-    expect(warning).toContain('4 dead letter(s) of queue "images" (retention.dead keeps the newest 2 for ever): a, b, c, … — raise retention.dead');
+    expect(warning).toContain(
+      '4 dead letter(s) of queue "images" (retention.dead keeps the newest 2 for ever): a, b, c, … — raise retention.dead',
+    );
     expect(retentionRuleText({ count: Infinity, ageMs: 1000 })).toBe('any number for 1000 ms');
   });
 

@@ -28,7 +28,17 @@ describe('resolveConsumerOptions', () => {
 
   it('keeps valid options', () => {
     const backoff = (attempt: number) => attempt * 10;
-    const given = { concurrency: 4, attempts: 3, timeout: 500, timeoutGrace: 0, maxAbandonedRuns: 2, leaseMs: 1000, prefetch: 8, maxStalls: 0, backoff };
+    const given = {
+      concurrency: 4,
+      attempts: 3,
+      timeout: 500,
+      timeoutGrace: 0,
+      maxAbandonedRuns: 2,
+      leaseMs: 1000,
+      prefetch: 8,
+      maxStalls: 0,
+      backoff,
+    };
     expect(resolveConsumerOptions(WHERE, given)).toEqual(given);
   });
 

@@ -75,7 +75,12 @@ describe('validation of job payloads', () => {
 
     it('puts the index of an array element in the path', () => {
       const error = validationErrorFrom(() =>
-        jobFromSchema(nestedSchema, { boxes: [{ width: 2, height: 2 }, { width: 0, height: 2 }] } as never),
+        jobFromSchema(nestedSchema, {
+          boxes: [
+            { width: 2, height: 2 },
+            { width: 0, height: 2 },
+          ],
+        } as never),
       );
       expect(pathsOf(error)).toEqual(['boxes.1.width']);
     });
@@ -147,7 +152,9 @@ describe('validation of job payloads', () => {
     });
 
     it('ignores them inside arrays of DTOs', () => {
-      const input = JSON.parse('{"boxes": [{"width": 2, "height": 2, "__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}]}');
+      const input = JSON.parse(
+        '{"boxes": [{"width": 2, "height": 2, "__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}]}',
+      );
       const job = jobFromSchema(nestedSchema, input);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(Object.getPrototypeOf(job.payload.boxes[0])).toBe(Box.prototype);
@@ -201,7 +208,9 @@ describe('validation of job payloads', () => {
     it('refuses data it would drop, naming the keys and what to do', () => {
       const error = thrownBy(JobValidationError, () => toValidDto(Undecorated, { label: 'x', size: 2 }, 'bare', 'input'));
       expect(error.side).toBe('input');
-      expect(error.violations).toEqual([{ path: '', constraints: { undeclaredProperties: expect.stringContaining('label, size would be dropped') } }]);
+      expect(error.violations).toEqual([
+        { path: '', constraints: { undeclaredProperties: expect.stringContaining('label, size would be dropped') } },
+      ]);
       expect(error.message).toContain('Undecorated declares no validated property');
       expect(error.message).toContain('@Allow()');
     });
@@ -227,7 +236,7 @@ describe('validation of job payloads', () => {
       jest.dontMock('class-transformer/cjs/storage');
     });
 
-    it('out of reach, every DTO takes class-transformer\'s public plainToInstance: nested DTOs are still their classes', () => {
+    it("out of reach, every DTO takes class-transformer's public plainToInstance: nested DTOs are still their classes", () => {
       // Classes of their own: whether a DTO is plain is decided once per class.
       class Part {
         @IsInt() @Min(1) size = 1;

@@ -19,33 +19,69 @@ import {
 
 const cases: [string, () => JobsError, string[]][] = [
   ['QueueNotDeclaredError', () => new QueueNotDeclaredError('object_detection'), ['"object_detection"', 'register']],
-  ['QueueTypeMismatchError', () => new QueueTypeMismatchError('object_detection', 'fifo', 'priority'), ['"object_detection"', 'fifo', 'priority']],
+  [
+    'QueueTypeMismatchError',
+    () => new QueueTypeMismatchError('object_detection', 'fifo', 'priority'),
+    ['"object_detection"', 'fifo', 'priority'],
+  ],
   ['SchemaNotFoundError', () => new SchemaNotFoundError('object_detection'), ['"object_detection"', 'register']],
-  ['InvalidOptionError', () => new InvalidOptionError('MyConsumer("q")', 'concurrency', 'must be a positive integer'), ['MyConsumer("q")', '"concurrency"', 'must be a positive integer']],
+  [
+    'InvalidOptionError',
+    () => new InvalidOptionError('MyConsumer("q")', 'concurrency', 'must be a positive integer'),
+    ['MyConsumer("q")', '"concurrency"', 'must be a positive integer'],
+  ],
   [
     'JobBatchValidationError',
-    () => new JobBatchValidationError('object_detection', [{ index: 2, error: new Error('bad path') }, { index: 5, error: new Error('bad size') }]),
+    () =>
+      new JobBatchValidationError('object_detection', [
+        { index: 2, error: new Error('bad path') },
+        { index: 5, error: new Error('bad size') },
+      ]),
     ['"object_detection"', 'index 2', 'bad path', 'index 5', 'bad size'],
   ],
   ['JobTimeoutError', () => new JobTimeoutError('object_detection', 'job-1', 250), ['"object_detection"', 'job-1', '250 ms']],
   [
     'JobFailedError',
-    () => new JobFailedError('object_detection', 'job-1', { name: 'Error', message: 'disk full', attempt: 3, failedAt: '2024-01-01T00:00:00.000Z' }),
+    () =>
+      new JobFailedError('object_detection', 'job-1', {
+        name: 'Error',
+        message: 'disk full',
+        attempt: 3,
+        failedAt: '2024-01-01T00:00:00.000Z',
+      }),
     ['"object_detection"', 'job-1', 'disk full', '3 attempt', 'deadLetters("object_detection")'],
   ],
-  ['WaitTimeoutError', () => new WaitTimeoutError('object_detection', 'job-1', 1500, 'active'), ['"object_detection"', 'job-1', '1500 ms', 'active']],
+  [
+    'WaitTimeoutError',
+    () => new WaitTimeoutError('object_detection', 'job-1', 1500, 'active'),
+    ['"object_detection"', 'job-1', '1500 ms', 'active'],
+  ],
   ['LeaseLostError', () => new LeaseLostError('object_detection', 'job-1'), ['"object_detection"', 'job-1']],
   ['JobNotFoundError', () => new JobNotFoundError('job-1'), ['job-1']],
   ['BackendClosedError', () => new BackendClosedError('LocalClient'), ['LocalClient']],
-  ['JobValidationError', () => new JobValidationError('object_detection', 'input', [{ path: 'image_path', constraints: { isString: 'image_path must be a string' } }]), ['"object_detection"', 'image_path', 'isString']],
   [
     'JobValidationError',
-    () => new JobValidationError('detection_v2', 'input', [{ path: 'image_path', constraints: { isString: 'image_path must be a string' } }]).onQueue('object_detection'),
+    () =>
+      new JobValidationError('object_detection', 'input', [
+        { path: 'image_path', constraints: { isString: 'image_path must be a string' } },
+      ]),
+    ['"object_detection"', 'image_path', 'isString'],
+  ],
+  [
+    'JobValidationError',
+    () =>
+      new JobValidationError('detection_v2', 'input', [
+        { path: 'image_path', constraints: { isString: 'image_path must be a string' } },
+      ]).onQueue('object_detection'),
     ['schema "detection_v2"', 'queue "object_detection"', 'image_path'],
   ],
   ['ConsumerStateError', () => new ConsumerStateError('not connected'), ['not connected']],
   ['UnrecoverableError', () => new UnrecoverableError('give up'), ['give up']],
-  ['UnsupportedCapabilityError', () => new UnsupportedCapabilityError('RabbitMQClient', 'getJob', 'use RedisClient'), ['RabbitMQClient', 'getJob', 'use RedisClient']],
+  [
+    'UnsupportedCapabilityError',
+    () => new UnsupportedCapabilityError('RabbitMQClient', 'getJob', 'use RedisClient'),
+    ['RabbitMQClient', 'getJob', 'use RedisClient'],
+  ],
 ];
 
 describe('typed errors', () => {
@@ -78,7 +114,10 @@ describe('typed errors', () => {
     const option = new InvalidOptionError('where', 'attempts', 'must be positive');
     expect([option.where, option.option, option.problem]).toEqual(['where', 'attempts', 'must be positive']);
 
-    const failures = [{ index: 0, error: new Error('a') }, { index: 3, error: new Error('b') }];
+    const failures = [
+      { index: 0, error: new Error('a') },
+      { index: 3, error: new Error('b') },
+    ];
     const batch = new JobBatchValidationError('q', failures);
     expect(batch.queue).toBe('q');
     expect(batch.failures.map((f) => f.index)).toEqual([0, 3]);

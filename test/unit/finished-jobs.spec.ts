@@ -95,7 +95,10 @@ describe('FinishedJobs retention by age', () => {
   });
 
   it('one timer for all queues frees expired jobs on idle queues, then stops', () => {
-    const { finished, dropped, deadDropped } = setUp({ completed: { count: Infinity, ageMs: 1000 }, dead: { count: Infinity, ageMs: 3000 } });
+    const { finished, dropped, deadDropped } = setUp({
+      completed: { count: Infinity, ageMs: 1000 },
+      dead: { count: Infinity, ageMs: 3000 },
+    });
     finished.add('a', 'completed', 'a1', state('a1', 'a'));
     finished.add('b', 'dead', 'b1', state('b1', 'b'));
     finished.add('b', 'completed', 'b2', state('b2', 'b'));

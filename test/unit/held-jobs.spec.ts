@@ -67,7 +67,13 @@ describe('HeldJobs', () => {
     for (const from of states.filter((s) => s !== 'done')) {
       const seen = new Set<HeldJobState>([from]);
       const next: HeldJobState[] = [from];
-      while (next.length > 0) for (const to of TRANSITIONS[next.pop()!]) if (!seen.has(to)) seen.add(to), next.push(to);
+      while (next.length > 0) {
+        for (const to of TRANSITIONS[next.pop()!]) {
+          if (seen.has(to)) continue;
+          seen.add(to);
+          next.push(to);
+        }
+      }
       expect([from, seen.has('done')]).toEqual([from, true]);
     }
   });

@@ -1,6 +1,14 @@
 import { BackendClosedError, InMemoryJobStateStore, type JobRecord } from '../../lib';
 
-const record = (id: string): JobRecord => ({ id, name: 'n', schemaName: 'n', payload: {}, createdAt: new Date().toISOString(), priority: 0, attempt: 1 });
+const record = (id: string): JobRecord => ({
+  id,
+  name: 'n',
+  schemaName: 'n',
+  payload: {},
+  createdAt: new Date().toISOString(),
+  priority: 0,
+  attempt: 1,
+});
 const failure = { name: 'Error', message: 'x', attempt: 1, failedAt: new Date().toISOString() };
 
 describe('InMemoryJobStateStore retention on an idle queue', () => {
@@ -12,7 +20,11 @@ describe('InMemoryJobStateStore retention on an idle queue', () => {
 
   it('one timer frees expired completed and dead states without any read, then stops', async () => {
     const store = new InMemoryJobStateStore({ retention: { completed: { ageMs: 1000 }, dead: { ageMs: 3000 } } });
-    await store.published('q', [{ job: record('done'), runAt: null }, { job: record('dead'), runAt: null }, { job: record('waits'), runAt: null }]);
+    await store.published('q', [
+      { job: record('done'), runAt: null },
+      { job: record('dead'), runAt: null },
+      { job: record('waits'), runAt: null },
+    ]);
     await store.completed('q', record('done'), { ok: true });
     await store.dead('q', record('dead'), failure);
 

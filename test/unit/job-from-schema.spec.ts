@@ -85,7 +85,13 @@ describe('jobFromSchema', () => {
   it('a job built by hand is still validated at publish (only jobFromSchema output skips it)', async () => {
     const orchestrator = new Orchestrator(new LocalClient());
     await orchestrator.register(schema);
-    const forged = new Job('00000000-0000-4000-8000-000000000009', schema.name, schema.name, { image_path: 7 } as never, new Date().toISOString());
+    const forged = new Job(
+      '00000000-0000-4000-8000-000000000009',
+      schema.name,
+      schema.name,
+      { image_path: 7 } as never,
+      new Date().toISOString(),
+    );
     await expect(orchestrator.publish(schema.name, forged)).rejects.toBeInstanceOf(JobValidationError);
     const other = new JobSchema({ name: 'other', input: DetectionInput });
     await orchestrator.register(other);

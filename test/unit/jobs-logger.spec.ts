@@ -22,7 +22,7 @@ const coreLine = ['error', expect.stringContaining('A "completed" listener for q
 
 // In order: the Nest default is only the default until a logger is chosen, and choosing cannot be undone.
 describe('where the library logs', () => {
-  it('in a Nest app with JobsModule, through the app\'s logger', async () => {
+  it("in a Nest app with JobsModule, through the app's logger", async () => {
     const app = recording();
     const moduleRef = await Test.createTestingModule({ imports: [JobsModule.forRoot({ backend: new LocalClient() })] }).compile();
     moduleRef.useLogger(app.logger);
@@ -35,7 +35,7 @@ describe('where the library logs', () => {
     }
   });
 
-  it('to the logger given to useJobsLogger, which wins over Nest\'s', () => {
+  it("to the logger given to useJobsLogger, which wins over Nest's", () => {
     const chosen = recording();
     useJobsLogger(chosen.logger);
     logACoreLine();

@@ -58,7 +58,10 @@ describe('LocalClient retention', () => {
   });
 
   it('keeps dead letters by default, and only `dead.count` when told', async () => {
-    for (const [retention, kept] of [[undefined, 4], [{ dead: { count: 2 } }, 2]] as const) {
+    for (const [retention, kept] of [
+      [undefined, 4],
+      [{ dead: { count: 2 } }, 2],
+    ] as const) {
       const queue = await setUp(new LocalClient({ retention }));
       for (let i = 0; i < 4; i++) await orchestrator.publish(queue, { label: `d${i}` });
       const consumer = new Fails(queue);

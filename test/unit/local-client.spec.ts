@@ -1,6 +1,14 @@
 import { BackendClosedError, InvalidOptionError, JobNotFoundError, LocalClient, type JobRecord } from '../../lib';
 
-const record = (id: string): JobRecord => ({ id, name: 'n', schemaName: 'n', payload: {}, createdAt: new Date().toISOString(), priority: 0, attempt: 0 });
+const record = (id: string): JobRecord => ({
+  id,
+  name: 'n',
+  schemaName: 'n',
+  payload: {},
+  createdAt: new Date().toISOString(),
+  priority: 0,
+  attempt: 0,
+});
 const failure = { name: 'Error', message: 'x', attempt: 1, failedAt: new Date().toISOString() };
 
 /** Rejects instead of hanging when a wait the test expects to end never does. */
@@ -44,7 +52,13 @@ describe('LocalClient', () => {
       await expect(client.publish(queue, [{ job: record(id) }])).rejects.toThrow(InvalidOptionError);
       await expect(client.publish(queue, [{ job: record(id) }])).rejects.toThrow(id);
     };
-    await client.publish('a', [{ job: record('waiting') }, { job: record('delayed'), runAt: Date.now() + 60_000 }, { job: record('active') }, { job: record('done') }, { job: record('dead') }]);
+    await client.publish('a', [
+      { job: record('waiting') },
+      { job: record('delayed'), runAt: Date.now() + 60_000 },
+      { job: record('active') },
+      { job: record('done') },
+      { job: record('dead') },
+    ]);
     const [waitingJob, active, done, dead] = await client.fetch('a', 4, { wait: false, leaseMs: 1000 });
     await client.release(waitingJob);
     await client.complete(done, null);

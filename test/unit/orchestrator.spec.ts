@@ -69,7 +69,9 @@ describe('Orchestrator', () => {
 
   describe('publish options', () => {
     it('refuses { delayMs, attempts } instead of publishing at once without them', async () => {
-      const error = await rejectionOf(orchestrator.publish('object_detection', { label: 'a' }, { delayMs: 5000, attempts: 3 } as PublishOptions));
+      const error = await rejectionOf(
+        orchestrator.publish('object_detection', { label: 'a' }, { delayMs: 5000, attempts: 3 } as PublishOptions),
+      );
       expect(error).toBeInstanceOf(InvalidOptionError);
       expect(error.message).toMatch(/"(delayMs|attempts)"/);
       expect(await orchestrator.queueStats('object_detection')).toMatchObject({ waiting: 0, delayed: 0 });
@@ -101,7 +103,13 @@ describe('Orchestrator', () => {
     expect(error).toBeInstanceOf(JobValidationError);
     expect(error).toMatchObject({ queue: 'object_detection', schemaName: 'object_detection' });
     expect(error.message).toContain('queue "object_detection"');
-    const job = new Job('00000000-0000-4000-8000-000000000009', 'object_detection', 'object_detection', { label: 7 }, new Date().toISOString());
+    const job = new Job(
+      '00000000-0000-4000-8000-000000000009',
+      'object_detection',
+      'object_detection',
+      { label: 7 },
+      new Date().toISOString(),
+    );
     expect(await rejectionOf(orchestrator.publish('object_detection', job))).toMatchObject({ queue: 'object_detection' });
   });
 

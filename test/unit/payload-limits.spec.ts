@@ -77,7 +77,9 @@ describe('payload limits', () => {
       const { path, constraint, message } = onlyViolation(error);
       expect(path).toBe(`data${'.a'.repeat(MAX_PAYLOAD_DEPTH - 1)}`);
       expect(constraint).toBe('maxDepth');
-      expect(message).toBe(`a is nested more than ${MAX_PAYLOAD_DEPTH} levels deep (objects and arrays within each other); a payload may nest at most ${MAX_PAYLOAD_DEPTH}`);
+      expect(message).toBe(
+        `a is nested more than ${MAX_PAYLOAD_DEPTH} levels deep (objects and arrays within each other); a payload may nest at most ${MAX_PAYLOAD_DEPTH}`,
+      );
     });
 
     it('a circular DTO instance (the class-transformer path) is a JobValidationError naming where the cycle closes', () => {
@@ -101,7 +103,15 @@ describe('payload limits', () => {
       const orchestrator = new Orchestrator(new LocalClient());
       try {
         await orchestrator.declareQueue('received-deep');
-        const record: JobRecord = { id: 'deep-1', name: 'x', schemaName: 'foreign', payload: nested(MAX_PAYLOAD_DEPTH + 1), createdAt: new Date().toISOString(), priority: 0, attempt: 0 };
+        const record: JobRecord = {
+          id: 'deep-1',
+          name: 'x',
+          schemaName: 'foreign',
+          payload: nested(MAX_PAYLOAD_DEPTH + 1),
+          createdAt: new Date().toISOString(),
+          priority: 0,
+          attempt: 0,
+        };
         await orchestrator.backend.publish('received-deep', [{ job: record }]);
         expect(await orchestrator.receiveMessage('received-deep')).toBeNull();
         const [dead] = await orchestrator.deadLetters('received-deep');
@@ -123,7 +133,9 @@ describe('payload limits', () => {
 
   describe('what JSON cannot carry', () => {
     it('names keys that are not identifiers with brackets', () => {
-      const { path } = onlyViolation(validationErrorFrom(() => jobFromSchema(loose, { label: 'odd', data: { 'odd key': [0, { n: 1n }] } })));
+      const { path } = onlyViolation(
+        validationErrorFrom(() => jobFromSchema(loose, { label: 'odd', data: { 'odd key': [0, { n: 1n }] } })),
+      );
       expect(path).toBe('data["odd key"][1].n');
     });
 
@@ -137,7 +149,15 @@ describe('payload limits', () => {
           }
         })('bigint-result');
         consumer.connect(orchestrator);
-        const record: JobRecord = { id: 'r1', name: 'x', schemaName: 'x', payload: {}, createdAt: new Date().toISOString(), priority: 0, attempt: 0 };
+        const record: JobRecord = {
+          id: 'r1',
+          name: 'x',
+          schemaName: 'x',
+          payload: {},
+          createdAt: new Date().toISOString(),
+          priority: 0,
+          attempt: 0,
+        };
         await orchestrator.backend.publish('bigint-result', [{ job: record }]);
         expect(await consumer.consume(1)).toBe(1);
         const [dead] = await orchestrator.deadLetters('bigint-result');
@@ -165,7 +185,9 @@ describe('payload limits', () => {
     });
 
     it('an invalid Date is refused, not turned into null', () => {
-      const { path, constraint } = onlyViolation(validationErrorFrom(() => jobFromSchema(loose, { label: 'when', data: { at: new Date('not a date') } })));
+      const { path, constraint } = onlyViolation(
+        validationErrorFrom(() => jobFromSchema(loose, { label: 'when', data: { at: new Date('not a date') } })),
+      );
       expect([path, constraint]).toEqual(['data.at', 'jsonCompatible']);
     });
   });

@@ -60,7 +60,6 @@ describe('dueTimeOf', () => {
     expect(error.option).toBe('runAt');
     expect(error.message).toContain('"runAt"');
   });
-
 });
 
 describe('checkPriority', () => {
@@ -95,7 +94,8 @@ describe('checkPublishOptions', () => {
   it('refuses attempts, naming it, the known options and where retries are set', () => {
     const error = invalidOptionFrom(() => checkPublishOptions('object_detection', { delay: 5000, attempts: 3 } as PublishOptions));
     expect(error.option).toBe('attempts');
-    for (const mention of ['object_detection', 'priority, delay, runAt', 'consumer', 'attempts, backoff']) expect(error.message).toContain(mention);
+    for (const mention of ['object_detection', 'priority, delay, runAt', 'consumer', 'attempts, backoff'])
+      expect(error.message).toContain(mention);
   });
 
   it('refuses a misspelt option with a suggestion', () => {
@@ -114,4 +114,3 @@ describe('checkPublishOptions', () => {
     expect(invalidOptionFrom(() => checkPublishOptions('q', options as unknown as PublishOptions)).option).toBe('options');
   });
 });
-

@@ -95,7 +95,8 @@ describe('QueueWorker', () => {
         },
       );
       const seen: [string, number | undefined][] = [];
-      for (const type of ['failed', 'retrying', 'dead'] as const) consumer.on(type, (event) => void seen.push([type, 'delayMs' in event ? event.delayMs : undefined]));
+      for (const type of ['failed', 'retrying', 'dead'] as const)
+        consumer.on(type, (event) => void seen.push([type, 'delayMs' in event ? event.delayMs : undefined]));
       const id = await orchestrator.publish(queue, { label: 'a' });
 
       expect(await consumer.consume(1)).toBe(1);
@@ -320,7 +321,15 @@ function lostLeaseBackend(queue: string) {
   const delivery: Delivery = {
     queue,
     token: 'stale',
-    job: { id: 'job-1', name: queue, schemaName: queue, payload: { label: 'x' }, createdAt: new Date().toISOString(), priority: 0, attempt: 1 },
+    job: {
+      id: 'job-1',
+      name: queue,
+      schemaName: queue,
+      payload: { label: 'x' },
+      createdAt: new Date().toISOString(),
+      priority: 0,
+      attempt: 1,
+    },
   };
   let handedOut = false;
   const backend = {
@@ -455,7 +464,9 @@ class DroppingClient extends LocalClient {
   override fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
     if (!options.wait || !options.signal) return super.fetch(queue, max, options);
     const signal = options.signal;
-    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new TransientBackendError('connection closed')), { once: true }));
+    return new Promise((_, reject) =>
+      signal.addEventListener('abort', () => reject(new TransientBackendError('connection closed')), { once: true }),
+    );
   }
 }
 

@@ -2,7 +2,8 @@ import { InvalidOptionError, type RetentionOptions } from '../../lib';
 import { DEFAULT_RETENTION, resolveRetention } from '../../lib/backend/retention-options';
 import { thrownBy } from '../support/thrown';
 
-const refused = (retention: unknown): InvalidOptionError => thrownBy(InvalidOptionError, () => resolveRetention('MyBackend', retention as RetentionOptions));
+const refused = (retention: unknown): InvalidOptionError =>
+  thrownBy(InvalidOptionError, () => resolveRetention('MyBackend', retention as RetentionOptions));
 
 describe('resolveRetention', () => {
   it('fills in the defaults: 1,000 completed for 24 h, the newest 10,000 dead letters however old', () => {

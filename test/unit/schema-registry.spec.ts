@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { IsInt, IsString } from 'class-validator';
-import { Consumer, InvalidOptionError, Job, JobInput, JobOutput, JobSchema, LocalClient, Orchestrator, jobFromSchema, type JobSchemaDefinition } from '../../lib';
+import {
+  Consumer,
+  InvalidOptionError,
+  Job,
+  JobInput,
+  JobOutput,
+  JobSchema,
+  LocalClient,
+  Orchestrator,
+  jobFromSchema,
+  type JobSchemaDefinition,
+} from '../../lib';
 import { schemaNamed } from '../../lib/job/schema-registry';
 import { thrownBy } from '../support/thrown';
 
@@ -55,7 +66,7 @@ describe('a consumer whose orchestrator registered no schema', () => {
     }
   }
 
-  it("validates against the schema named like its queue, even when a job names another schema", async () => {
+  it('validates against the schema named like its queue, even when a job names another schema', async () => {
     orchestrator = new Orchestrator(new LocalClient());
     const queue = `registry-queue-${randomUUID()}`;
     new JobSchema({ name: queue, input: ImageInput });

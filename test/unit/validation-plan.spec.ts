@@ -151,7 +151,11 @@ describe('planned validation (class-validator constraints without validateSync s
     }
     expect(passesPlannedChecks(Object.assign(new Sized(), { kind: 'b', size: 'big' }))).toBe(true);
     expect(passesPlannedChecks(Object.assign(new Sized(), { kind: 'a', size: 'big' }))).toBe(false);
-    for (const data of [{ kind: 'b', size: 'big' }, { kind: 'a', size: 'big' }, { kind: 'a', size: 3 }]) {
+    for (const data of [
+      { kind: 'b', size: 'big' },
+      { kind: 'a', size: 'big' },
+      { kind: 'a', size: 3 },
+    ]) {
       expectAgreement(actual(Sized, data), reference(Sized, data));
     }
   });
@@ -190,7 +194,11 @@ describe("class-validator's storage, read by the fast path through class-validat
       };
       expect(isolated.internals.classValidatorInternals()).toBeNull();
       expect(isolated.plan.passesPlannedChecks(Object.assign(new Flat(), { required: 1 }))).toBe(false);
-      for (const data of [{ name: 'a', count: 3, tags: ['t'], required: 1, low: 2, extra: 1 }, { name: 5, count: -1, required: 1 }, { name: 'a' }]) {
+      for (const data of [
+        { name: 'a', count: 3, tags: ['t'], required: 1, low: 2, extra: 1 },
+        { name: 5, count: -1, required: 1 },
+        { name: 'a' },
+      ]) {
         expectAgreement(actual(Flat, data, isolated), reference(Flat, data));
       }
     });

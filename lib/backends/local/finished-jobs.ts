@@ -88,7 +88,12 @@ export class FinishedJobs<T> {
   /** The queue's jobs of this kind that retention keeps at `now`, oldest first. */
   list(queue: string, kind: FinishedKind, now = Date.now()): T[] {
     this.prune(queue, now);
-    return this.byQueue.get(queue)?.[kind].toArray().map((finished) => finished.item) ?? [];
+    return (
+      this.byQueue
+        .get(queue)
+        ?.[kind].toArray()
+        .map((finished) => finished.item) ?? []
+    );
   }
 
   /** If the job is finished, drops what retention no longer keeps in its queue: a read never sees an expired job. */
@@ -130,7 +135,11 @@ export class FinishedJobs<T> {
 
   private pruneLists(queue: string, lists: FinishedLists<T>, now: number): void {
     const { completed, dead } = this.options.retention;
-    for (let oldest = lists.completed.oldest(); oldest && !keeps(completed, lists.completed.size, now - oldest.at); oldest = lists.completed.oldest()) {
+    for (
+      let oldest = lists.completed.oldest();
+      oldest && !keeps(completed, lists.completed.size, now - oldest.at);
+      oldest = lists.completed.oldest()
+    ) {
       this.drop(oldest);
     }
     if (lists.dead.size === 0) return;

@@ -51,7 +51,12 @@ export class InMemoryJobStateStore implements JobStateStore {
 
   async failed(queue: string, job: JobRecord, failure: JobFailure, runAt: number | null): Promise<void> {
     const state = this.entry(queue, job);
-    Object.assign(state, { status: 'failed', attempt: job.attempt, error: failure, runAt: runAt === null ? null : new Date(runAt).toISOString() });
+    Object.assign(state, {
+      status: 'failed',
+      attempt: job.attempt,
+      error: failure,
+      runAt: runAt === null ? null : new Date(runAt).toISOString(),
+    });
   }
 
   async dead(queue: string, job: JobRecord, failure: JobFailure): Promise<void> {

@@ -31,10 +31,18 @@ export function checkLocalClientOptions(options: LocalClientOptions): void {
   checkOptionKeys('LocalClient', '', options, KNOWN, { dir: 'the file is given as `path`, e.g. { path: ".jobs/queue.db" }' });
   const { path, durability, driver } = options;
   if (path !== undefined && (typeof path !== 'string' || path.trim() === '')) {
-    throw new InvalidOptionError('LocalClient', 'path', `must be a non-empty file path such as ".jobs/queue.db", got ${JSON.stringify(path)}`);
+    throw new InvalidOptionError(
+      'LocalClient',
+      'path',
+      `must be a non-empty file path such as ".jobs/queue.db", got ${JSON.stringify(path)}`,
+    );
   }
   if (durability !== undefined && !DURABILITIES.includes(durability)) {
-    throw new InvalidOptionError('LocalClient', 'durability', `must be one of ${DURABILITIES.join(', ')}, got ${JSON.stringify(durability)}`);
+    throw new InvalidOptionError(
+      'LocalClient',
+      'durability',
+      `must be one of ${DURABILITIES.join(', ')}, got ${JSON.stringify(durability)}`,
+    );
   }
   if (driver !== undefined && !SQLITE_DRIVERS.includes(driver)) {
     throw new InvalidOptionError('LocalClient', 'driver', `must be one of ${SQLITE_DRIVERS.join(', ')}, got ${JSON.stringify(driver)}`);

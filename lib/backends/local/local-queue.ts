@@ -13,7 +13,9 @@ export interface Waiter {
 export class LocalQueue {
   readonly waiting: WaitingList<LocalJob>;
   /** Delayed jobs and retries in backoff, earliest due first. */
-  readonly delayed = new BinaryHeap<LocalJob>((a, b) => ((a.runAt ?? 0) !== (b.runAt ?? 0) ? (a.runAt ?? 0) < (b.runAt ?? 0) : a.seq < b.seq));
+  readonly delayed = new BinaryHeap<LocalJob>((a, b) =>
+    (a.runAt ?? 0) !== (b.runAt ?? 0) ? (a.runAt ?? 0) < (b.runAt ?? 0) : a.seq < b.seq,
+  );
   readonly active = new Map<string, LocalJob>();
   readonly waiters: Waiter[] = [];
 

@@ -1,7 +1,22 @@
 import { Logger } from '../../logger/logger';
-import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem, QueueSummary } from '../../backend/job-backend.interface';
+import type {
+  BackendCapabilities,
+  Delivery,
+  FetchOptions,
+  JobBackend,
+  JobPage,
+  ListJobsOptions,
+  PublishItem,
+  QueueSummary,
+} from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
-import { checkOpen, checkPriorityAllowed, deadLettersDroppedWarning, duplicateJobIdError, notDeadLettersError } from '../../backend/backend-rules';
+import {
+  checkOpen,
+  checkPriorityAllowed,
+  deadLettersDroppedWarning,
+  duplicateJobIdError,
+  notDeadLettersError,
+} from '../../backend/backend-rules';
 import { checkQueueName } from '../../backend/queue-name';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
 import { resolveRetention } from '../../backend/retention-options';
@@ -54,7 +69,12 @@ export class LocalClient implements JobBackend {
     checkLocalClientOptions(options);
     const retention = resolveRetention('LocalClient', options.retention);
     if (options.path !== undefined) {
-      this.file = new FileLocalEngine({ path: options.path, durability: options.durability ?? 'normal', driver: options.driver, retention });
+      this.file = new FileLocalEngine({
+        path: options.path,
+        durability: options.durability ?? 'normal',
+        driver: options.driver,
+        retention,
+      });
       this.capabilities = this.file.capabilities;
       this.completeAndFetch = (delivery, result, next) => (this.file as FileLocalEngine).completeAndFetch(delivery, result, next);
     }
@@ -300,14 +320,19 @@ export class LocalClient implements JobBackend {
   async listQueues(): Promise<QueueSummary[]> {
     if (this.file) return this.file.listQueues();
     this.assertOpen();
-    return [...this.queues.values()].map(({ name, type }) => ({ name, type })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.queues.values()]
+      .map(({ name, type }) => ({ name, type }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async listJobs(queue: string, options: ListJobsOptions): Promise<JobPage> {
     if (this.file) return this.file.listJobs(queue, options);
     const q = this.queue(queue);
     const unfinished = [...this.jobs.values()].filter((job) => job.queue === queue && job.status !== 'completed' && job.status !== 'dead');
-    return listLocalJobs({ type: q.type, unfinished, active: q.active.values(), finished: (kind) => this.finished.list(queue, kind) }, options);
+    return listLocalJobs(
+      { type: q.type, unfinished, active: q.active.values(), finished: (kind) => this.finished.list(queue, kind) },
+      options,
+    );
   }
 
   async close(): Promise<void> {

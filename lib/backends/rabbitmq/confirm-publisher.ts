@@ -78,9 +78,12 @@ export class ConfirmPublisher {
         });
         return channel;
       });
-      creating.then((channel) => {
-        if (this.channel === creating) this.ready = channel;
-      }, () => undefined);
+      creating.then(
+        (channel) => {
+          if (this.channel === creating) this.ready = channel;
+        },
+        () => undefined,
+      );
       creating.catch(() => {
         if (this.channel === creating) this.channel = null;
       });

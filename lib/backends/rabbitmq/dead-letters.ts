@@ -93,7 +93,9 @@ export class DeadLetters {
   async movePoison(names: QueueNames, acks: ChannelAcks, message: Message, decoded: UndecodableMessage): Promise<void> {
     const id = poisonId(message, decoded);
     const failure = malformedFailure(names.queue, id, decoded.problem);
-    this.logger.warn(`a message on "${names.queue}" is not a job (${failure.message}); dead-lettering it through the exchange ${names.deadExchange}`);
+    this.logger.warn(
+      `a message on "${names.queue}" is not a job (${failure.message}); dead-lettering it through the exchange ${names.deadExchange}`,
+    );
     try {
       await this.publish(names, [poisonMessage(names.dead, message, id, failure)]);
     } catch (err) {
@@ -162,7 +164,11 @@ export class DeadLetters {
           }
           const missing = wanted ? [...wanted].filter((id) => !found.has(id)) : [];
           if (missing.length > 0) throw notDeadLettersError(names.queue, missing);
-          if (chosen.length > 0) await this.publisher.routed(names, chosen.map((c) => c.copy));
+          if (chosen.length > 0)
+            await this.publisher.routed(
+              names,
+              chosen.map((c) => c.copy),
+            );
           for (const { message, record, failedAt } of chosen) {
             channel.ack(message);
             if (record) redriven.push({ job: record, failedAt });
@@ -178,13 +184,17 @@ export class DeadLetters {
 
   /** Drops every dead letter of the queue; returns how many. */
   async purge(names: QueueNames): Promise<number> {
-    const { messageCount } = await this.declarations.onQueue(names.queue, () => this.connection.withChannel((channel) => channel.purgeQueue(names.dead)));
+    const { messageCount } = await this.declarations.onQueue(names.queue, () =>
+      this.connection.withChannel((channel) => channel.purgeQueue(names.dead)),
+    );
     return messageCount;
   }
 
   /** How many dead letters the queue holds. */
   async count(names: QueueNames): Promise<number> {
-    const { messageCount } = await this.declarations.onQueue(names.queue, () => this.connection.withChannel((channel) => channel.checkQueue(names.dead)));
+    const { messageCount } = await this.declarations.onQueue(names.queue, () =>
+      this.connection.withChannel((channel) => channel.checkQueue(names.dead)),
+    );
     return messageCount;
   }
 }

@@ -33,7 +33,10 @@ export class JobPublisher {
 
   /** Publishes to the work queue; a returned message means the queue was deleted. */
   toWork(names: QueueNames, jobs: readonly JobRecord[], resent?: ReadonlySet<string>): Promise<void> {
-    return this.routed(names, jobs.map((job) => jobMessage(names.work, job, headersOf(job, resent))));
+    return this.routed(
+      names,
+      jobs.map((job) => jobMessage(names.work, job, headersOf(job, resent))),
+    );
   }
 
   /** Publishes ready-made messages to the work queue (QueueNotDeclaredError if any comes back unroutable). */
@@ -50,11 +53,15 @@ export class JobPublisher {
     let pending = jobs;
     for (let round = 0; round < 2 && pending.length > 0; round++) {
       const name = await this.delayQueues.declare(names, bucketMs);
-      const outcomes = await this.connection.publish(pending.map((job) => jobMessage(name, job, headersOf(job, resent))), names.queue);
+      const outcomes = await this.connection.publish(
+        pending.map((job) => jobMessage(name, job, headersOf(job, resent))),
+        names.queue,
+      );
       pending = pending.filter((_, i) => outcomes[i] === 'unroutable');
       if (pending.length > 0) this.delayQueues.forget(name);
     }
-    if (pending.length > 0) throw new MessageUnroutableError(names.queue, 'delayed job', this.topology.delayQueueName(names, bucketMs), pending.length);
+    if (pending.length > 0)
+      throw new MessageUnroutableError(names.queue, 'delayed job', this.topology.delayQueueName(names, bucketMs), pending.length);
   }
 }
 

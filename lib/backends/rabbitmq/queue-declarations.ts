@@ -173,7 +173,10 @@ export class QueueDeclarations {
    */
   private noteDeadLetterBound(): void {
     const { count, ageMs } = this.deadRetention;
-    const bounds = [Number.isFinite(count) ? `beyond the newest ${count}` : '', Number.isFinite(ageMs) ? `older than ${ageMs} ms` : ''].filter(Boolean);
+    const bounds = [
+      Number.isFinite(count) ? `beyond the newest ${count}` : '',
+      Number.isFinite(ageMs) ? `older than ${ageMs} ms` : '',
+    ].filter(Boolean);
     if (bounds.length === 0) return;
     this.logger.log(
       `dead letters ${bounds.join(' or ')} in each queue's dead-letter queue are dropped by the broker, silently, one by one — ` +

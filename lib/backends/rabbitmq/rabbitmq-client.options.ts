@@ -92,8 +92,23 @@ export interface ResolvedRabbitMQOptions {
 
 const WHERE = 'RabbitMQClient';
 const KNOWN = new Set<string>([
-  'url', 'host', 'port', 'username', 'password', 'vhost', 'heartbeat', 'tls', 'prefetch', 'maxPriority',
-  'prefix', 'connectionName', 'connectTimeout', 'reconnectDelays', 'blockedTimeout', 'jobStore', 'retention',
+  'url',
+  'host',
+  'port',
+  'username',
+  'password',
+  'vhost',
+  'heartbeat',
+  'tls',
+  'prefetch',
+  'maxPriority',
+  'prefix',
+  'connectionName',
+  'connectTimeout',
+  'reconnectDelays',
+  'blockedTimeout',
+  'jobStore',
+  'retention',
 ]);
 /** x-message-ttl is an unsigned 32-bit number of milliseconds. */
 const MAX_TTL_MS = 2 ** 32 - 1;
@@ -104,7 +119,8 @@ const URL_EXCLUSIVE = ['host', 'port', 'username', 'password', 'vhost'] as const
 /** Checks every option (naming the bad one) and fills in the defaults. */
 export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {}): ResolvedRabbitMQOptions {
   const options: RabbitMQClientOptions = typeof input === 'string' ? { url: input } : input;
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError(WHERE, 'options', 'must be an object or an amqp:// URL string');
+  if (options === null || typeof options !== 'object')
+    throw new InvalidOptionError(WHERE, 'options', 'must be an object or an amqp:// URL string');
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) throw new InvalidOptionError(WHERE, key, `is not a RabbitMQClient option (known: ${[...KNOWN].join(', ')})`);
   }
@@ -117,14 +133,19 @@ export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {
   integerIn('maxPriority', maxPriority, 1, 255);
   const prefix = options.prefix ?? '';
   if (typeof prefix !== 'string') throw new InvalidOptionError(WHERE, 'prefix', `must be a string, got ${String(prefix)}`);
-  if (prefix.startsWith('amq.')) throw new InvalidOptionError(WHERE, 'prefix', `must not start with "amq." — RabbitMQ reserves those names`);
+  if (prefix.startsWith('amq.'))
+    throw new InvalidOptionError(WHERE, 'prefix', `must not start with "amq." — RabbitMQ reserves those names`);
   const connectionName = options.connectionName ?? '@mindtrace/jobs';
   if (typeof connectionName !== 'string') throw new InvalidOptionError(WHERE, 'connectionName', 'must be a string');
   const connectTimeout = options.connectTimeout ?? endpoint.connectTimeout ?? 10_000;
   integerIn('connectTimeout', connectTimeout, 1, 2 ** 31 - 1);
   const reconnectDelays = options.reconnectDelays ?? [100, 250, 500, 1000, 2000, 5000];
   if (!Array.isArray(reconnectDelays) || reconnectDelays.length === 0 || !reconnectDelays.every((d) => Number.isFinite(d) && d >= 0)) {
-    throw new InvalidOptionError(WHERE, 'reconnectDelays', `must be a non-empty array of milliseconds >= 0, got ${String(reconnectDelays)}`);
+    throw new InvalidOptionError(
+      WHERE,
+      'reconnectDelays',
+      `must be a non-empty array of milliseconds >= 0, got ${String(reconnectDelays)}`,
+    );
   }
   const blockedTimeout = options.blockedTimeout ?? 5000;
   integerIn('blockedTimeout', blockedTimeout, 0, 2 ** 31 - 1);
@@ -180,7 +201,11 @@ function deadRetentionOf(retention: RabbitMQClientOptions['retention']): Require
   }
   const { dead } = resolveRetention(WHERE, retention);
   if (Number.isFinite(dead.ageMs) && Math.ceil(dead.ageMs) > MAX_TTL_MS) {
-    throw new InvalidOptionError(WHERE, 'retention.dead.ageMs', `must be at most ${MAX_TTL_MS} ms (RabbitMQ's x-message-ttl) or Infinity, got ${dead.ageMs}`);
+    throw new InvalidOptionError(
+      WHERE,
+      'retention.dead.ageMs',
+      `must be at most ${MAX_TTL_MS} ms (RabbitMQ's x-message-ttl) or Infinity, got ${dead.ageMs}`,
+    );
   }
   return dead;
 }
@@ -200,10 +225,12 @@ interface Endpoint {
 
 function endpointOf(options: RabbitMQClientOptions): Endpoint {
   const host = options.host ?? 'localhost';
-  if (typeof host !== 'string' || host.length === 0) throw new InvalidOptionError(WHERE, 'host', `must be a non-empty string, got ${String(host)}`);
+  if (typeof host !== 'string' || host.length === 0)
+    throw new InvalidOptionError(WHERE, 'host', `must be a non-empty string, got ${String(host)}`);
   if (options.port !== undefined) integerIn('port', options.port, 1, 65535);
   for (const key of ['username', 'password', 'vhost'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'string') throw new InvalidOptionError(WHERE, key, `must be a string, got ${String(options[key])}`);
+    if (options[key] !== undefined && typeof options[key] !== 'string')
+      throw new InvalidOptionError(WHERE, key, `must be a string, got ${String(options[key])}`);
   }
   const vhost = options.vhost ?? '/';
   if (vhost.length === 0) throw new InvalidOptionError(WHERE, 'vhost', "must not be empty — the default vhost is '/'");
@@ -228,7 +255,11 @@ function endpointOfUrl(options: RabbitMQClientOptions): Endpoint {
   try {
     url = new URL(String(options.url));
   } catch {
-    throw new InvalidOptionError(WHERE, 'url', `is not a valid URL (expected amqp://user:pass@host:5672/vhost), got ${String(options.url)}`);
+    throw new InvalidOptionError(
+      WHERE,
+      'url',
+      `is not a valid URL (expected amqp://user:pass@host:5672/vhost), got ${String(options.url)}`,
+    );
   }
   if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
     throw new InvalidOptionError(WHERE, 'url', `must start with amqp:// or amqps://, got ${url.protocol}//`);

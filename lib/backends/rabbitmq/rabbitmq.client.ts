@@ -1,5 +1,13 @@
 import { Logger } from '../../logger/logger';
-import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem } from '../../backend/job-backend.interface';
+import type {
+  BackendCapabilities,
+  Delivery,
+  FetchOptions,
+  JobBackend,
+  JobPage,
+  ListJobsOptions,
+  PublishItem,
+} from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import type { QueueType } from '../../backend/queue-type';
@@ -65,7 +73,11 @@ export class RabbitMQClient implements JobBackend {
       queueListing: false,
       jobListing: ['dead'],
     };
-    this.connection = new RabbitMQConnection(this.options, { lost: () => this.onConnectionLost(), restored: () => this.restore() }, this.logger);
+    this.connection = new RabbitMQConnection(
+      this.options,
+      { lost: () => this.onConnectionLost(), restored: () => this.restore() },
+      this.logger,
+    );
     this.topology = new Topology(this.options.prefix, this.options.maxPriority, this.options.deadRetention);
     this.declarations = new QueueDeclarations(this.connection, this.topology, this.options.deadRetention, this.logger);
     this.delayQueues = new DelayQueues(this.connection, this.topology);
@@ -73,7 +85,15 @@ export class RabbitMQClient implements JobBackend {
     this.holds = new HeldDeliveries(this.connection, () => this.assertOpen());
     this.jobStates = store ? new JobStoreBridge(store, this.holds, this.name, this.logger) : null;
     this.deadLetters = new DeadLetters(this.connection, this.declarations, this.publisher, this.jobStates, this.logger);
-    this.subscriptions = new QueueSubscriptions(this.connection, this.topology, this.options.prefetch, this.declarations, this.deadLetters, this.holds, this.logger);
+    this.subscriptions = new QueueSubscriptions(
+      this.connection,
+      this.topology,
+      this.options.prefetch,
+      this.declarations,
+      this.deadLetters,
+      this.holds,
+      this.logger,
+    );
   }
 
   /** Where the connection is: idle (not used yet), connecting, open, reconnecting or closed. */
@@ -91,7 +111,11 @@ export class RabbitMQClient implements JobBackend {
       );
     }
     if (!RABBITMQ_QUEUE_TYPES.includes(type)) {
-      throw new InvalidOptionError(`declare "${queue}"`, 'queueType', `must be one of ${RABBITMQ_QUEUE_TYPES.join(', ')}, got ${String(type)}`);
+      throw new InvalidOptionError(
+        `declare "${queue}"`,
+        'queueType',
+        `must be one of ${RABBITMQ_QUEUE_TYPES.join(', ')}, got ${String(type)}`,
+      );
     }
     await this.declarations.declare(queue, type);
   }
@@ -133,7 +157,11 @@ export class RabbitMQClient implements JobBackend {
       this.checkPriority(queue, type, job.priority);
       const delay = runAt === undefined ? 0 : runAt - now;
       if (delay > MAX_DELAY_MS) {
-        throw new InvalidOptionError(`publish to "${queue}"`, 'delay', `must be at most ${MAX_DELAY_MS} ms (about 49 days) on RabbitMQ, got ${delay}`);
+        throw new InvalidOptionError(
+          `publish to "${queue}"`,
+          'delay',
+          `must be at most ${MAX_DELAY_MS} ms (about 49 days) on RabbitMQ, got ${delay}`,
+        );
       }
       if (delay < 1) immediate.push(job);
       else {
@@ -159,7 +187,12 @@ export class RabbitMQClient implements JobBackend {
       if (!retried) await this.publisher.publish(names, immediate, delayed);
       else {
         const keep = (jobs: JobRecord[]): JobRecord[] => jobs.filter((job) => !retried.arrived.has(job.id));
-        await this.publisher.publish(names, keep(immediate), new Map([...delayed].map(([bucket, jobs]) => [bucket, keep(jobs)])), retried.copies);
+        await this.publisher.publish(
+          names,
+          keep(immediate),
+          new Map([...delayed].map(([bucket, jobs]) => [bucket, keep(jobs)])),
+          retried.copies,
+        );
       }
     } catch (err) {
       await jobStates.unpublished(queue, publishing, err);
@@ -258,7 +291,11 @@ export class RabbitMQClient implements JobBackend {
   async listJobs(queue: string, { state, offset, limit }: ListJobsOptions): Promise<JobPage> {
     await this.typeOf(queue);
     if (state !== 'dead') {
-      throw new UnsupportedCapabilityError(this.name, `listJobs of ${state} jobs`, 'RabbitMQ keeps messages, not records, and lists dead letters only; queueStats counts the other states, getJob (with a jobStore) reads one job');
+      throw new UnsupportedCapabilityError(
+        this.name,
+        `listJobs of ${state} jobs`,
+        'RabbitMQ keeps messages, not records, and lists dead letters only; queueStats counts the other states, getJob (with a jobStore) reads one job',
+      );
     }
     return deadLetterPage(this.deadLetters, this.topology.namesOf(queue), offset, limit, this.jobStates);
   }
@@ -326,7 +363,11 @@ export class RabbitMQClient implements JobBackend {
     if (priority === 0) return;
     checkPriorityAllowed(queue, type, priority);
     if (!(Number.isInteger(priority) && priority >= 0 && priority <= this.options.maxPriority)) {
-      throw new InvalidOptionError(`publish to "${queue}"`, 'priority', `must be a whole number from 0 to ${this.options.maxPriority} (maxPriority), got ${String(priority)}`);
+      throw new InvalidOptionError(
+        `publish to "${queue}"`,
+        'priority',
+        `must be a whole number from 0 to ${this.options.maxPriority} (maxPriority), got ${String(priority)}`,
+      );
     }
   }
 
@@ -341,13 +382,21 @@ export class RabbitMQClient implements JobBackend {
 
   // ── deliveries ───────────────────────────────────────────────────────────────────────────────────
 
-  private takeDeliveries(queue: string, subscription: QueueSubscription, want: number, options: FetchOptions): Delivery[] | Promise<Delivery[]> {
+  private takeDeliveries(
+    queue: string,
+    subscription: QueueSubscription,
+    want: number,
+    options: FetchOptions,
+  ): Delivery[] | Promise<Delivery[]> {
     const ready = subscription.take(want);
     if (ready.length > 0) return this.handOut(queue, subscription, ready);
-    if (!options.wait) return this.declarations.onQueue(queue, () => subscription.get(want)).then((received) => this.handOut(queue, subscription, received));
+    if (!options.wait)
+      return this.declarations.onQueue(queue, () => subscription.get(want)).then((received) => this.handOut(queue, subscription, received));
     if (options.signal?.aborted) return [];
     // A wait outlives a lost connection: the subscription consumes again once the client has reconnected.
-    return new Promise<Delivery[]>((resolve) => subscription.wait(want, options.signal, (received) => resolve(this.handOut(queue, subscription, received))));
+    return new Promise<Delivery[]>((resolve) =>
+      subscription.wait(want, options.signal, (received) => resolve(this.handOut(queue, subscription, received))),
+    );
   }
 
   /** Holds the received messages and hands them out; waits only for a job store, if there is one, to record their start. */

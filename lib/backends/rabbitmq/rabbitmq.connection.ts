@@ -1,7 +1,13 @@
 import { Logger } from '../../logger/logger';
 import type * as Amqplib from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
-import { BackendClosedError, BrokerAccessRefusedError, BrokerBlockedError, BrokerUnavailableError, PublishRejectedError } from '../../errors';
+import {
+  BackendClosedError,
+  BrokerAccessRefusedError,
+  BrokerBlockedError,
+  BrokerUnavailableError,
+  PublishRejectedError,
+} from '../../errors';
 import { loadAmqplib } from './amqplib-package';
 import type { ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { coalesceWrites } from './coalesced-writes';
@@ -191,7 +197,11 @@ export class RabbitMQConnection {
     if (isRefusal(err)) return err;
     if (this.stateValue !== 'open' || this.model === null || /closed|ended/i.test((err as Error)?.message ?? '')) {
       if (this.stateValue === 'reconnecting' && this.refusal) return this.refusal;
-      return new BrokerUnavailableError(this.options.address, this.stateValue === 'reconnecting' ? this.lastReason : reasonOf(err), this.stateValue === 'reconnecting');
+      return new BrokerUnavailableError(
+        this.options.address,
+        this.stateValue === 'reconnecting' ? this.lastReason : reasonOf(err),
+        this.stateValue === 'reconnecting',
+      );
     }
     return err;
   }
@@ -205,7 +215,8 @@ export class RabbitMQConnection {
     if (!blocked) return;
     const limit = this.options.blockedTimeout;
     let timer: NodeJS.Timeout | undefined;
-    const gaveUp = limit === 0 ? Promise.resolve(true) : new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), limit)));
+    const gaveUp =
+      limit === 0 ? Promise.resolve(true) : new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), limit)));
     const timedOut = await Promise.race([blocked.unblocked.then(() => false), gaveUp]);
     clearTimeout(timer);
     if (timedOut && this.blocked === blocked) throw new BrokerBlockedError(this.options.address, queue, blocked.reason, limit);
@@ -216,7 +227,9 @@ export class RabbitMQConnection {
     let end!: () => void;
     const unblocked = new Promise<void>((resolve) => (end = resolve));
     this.blocked = { reason, unblocked, end };
-    this.logger.warn(`the broker blocked publishing (${reason}); publishes wait up to ${this.options.blockedTimeout} ms (blockedTimeout) for it to unblock`);
+    this.logger.warn(
+      `the broker blocked publishing (${reason}); publishes wait up to ${this.options.blockedTimeout} ms (blockedTimeout) for it to unblock`,
+    );
   }
 
   private onUnblocked(): void {
@@ -304,7 +317,13 @@ export class RabbitMQConnection {
     // amqplib reports a connection.close in answer to connection.open without its code or text; the only
     // thing connection.open asks for is the vhost.
     if (/NOT[-_]ALLOWED/.test(message) || /Expected ConnectionOpenOk; got <ConnectionClose/.test(message)) {
-      return new BrokerAccessRefusedError(o.address, o.username, o.vhost, 'vhost', /NOT[-_]ALLOWED/.test(message) ? quoted : 'connection.open was refused');
+      return new BrokerAccessRefusedError(
+        o.address,
+        o.username,
+        o.vhost,
+        'vhost',
+        /NOT[-_]ALLOWED/.test(message) ? quoted : 'connection.open was refused',
+      );
     }
     return null;
   }

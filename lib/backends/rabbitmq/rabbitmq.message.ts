@@ -63,7 +63,12 @@ export function deadLetterMessage(routingKey: string, job: JobRecord, failure: J
 
 /** The failure a message that is not a job is dead-lettered with: MalformedJobError, naming the queue and the id. */
 export function malformedFailure(queue: string, id: string, problem: string): JobFailure {
-  return { name: MALFORMED_JOB, message: new MalformedJobError(queue, id, problem).message, attempt: 0, failedAt: new Date().toISOString() };
+  return {
+    name: MALFORMED_JOB,
+    message: new MalformedJobError(queue, id, problem).message,
+    attempt: 0,
+    failedAt: new Date().toISOString(),
+  };
 }
 
 /**
@@ -108,7 +113,8 @@ export function decodeJob(content: Buffer): DecodedMessage {
   } catch (err) {
     return { problem: `its body is not JSON (${(err as Error).message}): ${preview(content)}` };
   }
-  if (exceedsNesting(content)) return { problem: `its body is nested deeper than ${MAX_BODY_NESTING} levels: ${preview(content)}`, id: readableId(value) };
+  if (exceedsNesting(content))
+    return { problem: `its body is nested deeper than ${MAX_BODY_NESTING} levels: ${preview(content)}`, id: readableId(value) };
   // The body is all a message has: its id, priority and attempt are checked with the rest.
   const { problem } = jobRecordShape(value, ['id', 'priority', 'attempt']);
   return problem === undefined ? { record: value as JobRecord } : { problem: `its body is ${problem}`, id: readableId(value) };

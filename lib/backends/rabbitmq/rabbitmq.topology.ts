@@ -61,11 +61,19 @@ export class Topology {
     const where = `declare "${queue}"`;
     if (typeof queue !== 'string' || queue.length === 0) throw new InvalidOptionError(where, 'queue', 'must be a non-empty string');
     if (RESERVED_ENDING.test(queue)) {
-      throw new InvalidOptionError(where, 'queue', 'must not end in ".dead" or ".delay.<number>" — RabbitMQClient uses those names for dead-letter and delay queues');
+      throw new InvalidOptionError(
+        where,
+        'queue',
+        'must not end in ".dead" or ".delay.<number>" — RabbitMQClient uses those names for dead-letter and delay queues',
+      );
     }
     const bytes = Buffer.byteLength(`${this.prefix}${queue}${LONGEST_SUFFIX}`);
     if (bytes > MAX_NAME_BYTES) {
-      throw new InvalidOptionError(where, 'queue', `is too long: with the prefix and the suffixes RabbitMQClient adds it needs ${bytes} bytes, RabbitMQ allows ${MAX_NAME_BYTES}`);
+      throw new InvalidOptionError(
+        where,
+        'queue',
+        `is too long: with the prefix and the suffixes RabbitMQClient adds it needs ${bytes} bytes, RabbitMQ allows ${MAX_NAME_BYTES}`,
+      );
     }
   }
 

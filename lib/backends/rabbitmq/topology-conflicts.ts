@@ -55,7 +55,12 @@ export async function explainForeignQueue(connection: RabbitMQConnection, names:
   } catch (err) {
     const foreign = foreignQueueType(err);
     if (foreign) {
-      return new TopologyConflictError(names.queue, 'queue', names.work, `as a ${foreign} queue (x-queue-type), where RabbitMQClient needs a classic queue`);
+      return new TopologyConflictError(
+        names.queue,
+        'queue',
+        names.work,
+        `as a ${foreign} queue (x-queue-type), where RabbitMQClient needs a classic queue`,
+      );
     }
     if (!isPreconditionFailed(err)) return connection.transient(err) as Error;
   }
@@ -68,7 +73,12 @@ export async function explainForeignQueue(connection: RabbitMQConnection, names:
         'use the same maxPriority as the client that declared it, or delete the queue',
     );
   }
-  return new TopologyConflictError(names.queue, 'queue', names.work, differenceOf(refusals[0], 'a classic queue with the arguments RabbitMQClient declares'));
+  return new TopologyConflictError(
+    names.queue,
+    'queue',
+    names.work,
+    differenceOf(refusals[0], 'a classic queue with the arguments RabbitMQClient declares'),
+  );
 }
 
 /**
@@ -91,6 +101,8 @@ export function deadQueueDifference(err: unknown, topology: Topology): string {
 /** "declared with another X (it has Y)", from a 406; `wanted` says what the client declares. */
 export function differenceOf(err: unknown, wanted: string): string {
   const found = inequivalenceOf(err);
-  const what = found ? `with another ${found.arg} (it has ${found.current})` : `declared differently (${(err as Error)?.message ?? String(err)})`;
+  const what = found
+    ? `with another ${found.arg} (it has ${found.current})`
+    : `declared differently (${(err as Error)?.message ?? String(err)})`;
   return `${what}, where RabbitMQClient declares ${wanted}`;
 }

@@ -28,7 +28,12 @@ export class BlockingConnections {
     const abortKey = `${key}:abort:${randomUUID()}`;
     const onAbort = (): void => {
       // The token expires by itself if the BLPOP had already returned and nobody pops it.
-      void this.main.pipeline().rpush(abortKey, '1').pexpire(abortKey, WAKE_TOKEN_TTL_MS).exec().catch(() => undefined);
+      void this.main
+        .pipeline()
+        .rpush(abortKey, '1')
+        .pexpire(abortKey, WAKE_TOKEN_TTL_MS)
+        .exec()
+        .catch(() => undefined);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

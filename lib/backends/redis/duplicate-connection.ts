@@ -7,7 +7,9 @@ import { isCluster } from './redis-client.options';
  * connection options under `redisOptions`, so passing options the Redis way would silently drop them.
  */
 export function duplicateConnection(main: Redis | Cluster, overrides: Partial<RedisOptions>): Redis | Cluster {
-  const copy = isCluster(main) ? main.duplicate([], { redisOptions: { ...main.options.redisOptions, ...overrides } }) : main.duplicate(overrides);
+  const copy = isCluster(main)
+    ? main.duplicate([], { redisOptions: { ...main.options.redisOptions, ...overrides } })
+    : main.duplicate(overrides);
   // duplicate() copies options, not listeners. Without one, ioredis prints "Unhandled error event" on
   // every failed reconnect; the main connection's watch (connection-watch.ts) already logs the outage.
   copy.on('error', () => undefined);

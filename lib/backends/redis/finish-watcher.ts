@@ -102,7 +102,8 @@ export class FinishWatcher {
       let connectedBefore = false;
       // Announcements made while the subscriber was reconnecting reached nobody: look again.
       this.subscriber.on('ready', () => {
-        if (connectedBefore) for (const byId of this.waiters.values()) for (const set of byId.values()) for (const recheck of [...set]) recheck();
+        if (connectedBefore)
+          for (const byId of this.waiters.values()) for (const set of byId.values()) for (const recheck of [...set]) recheck();
         connectedBefore = true;
       });
       this.subscriber.on('message', (channel: string, message: string) => {

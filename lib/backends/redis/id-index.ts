@@ -41,7 +41,11 @@ export class IdIndex {
 
   /** Points the ids not indexed yet to `queue`; reports those that belong to another queue. */
   async claim(operation: string, queue: string, ids: readonly string[]): Promise<IndexClaim> {
-    const [created, flat] = await this.connection.call(operation, queue, this.scripts.run<[string[], string[]]>('claim', [this.key], [queue, ...ids]));
+    const [created, flat] = await this.connection.call(
+      operation,
+      queue,
+      this.scripts.run<[string[], string[]]>('claim', [this.key], [queue, ...ids]),
+    );
     const elsewhere: IndexClaim['elsewhere'] = [];
     for (let i = 0; i < flat.length; i += 2) elsewhere.push({ id: flat[i], queue: flat[i + 1] });
     return { created, elsewhere };
@@ -66,7 +70,8 @@ export class IdIndex {
   }
 
   async drop(operation: string, queue: string | null, ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += CHUNK) await this.connection.call(operation, queue, this.connection.redis.hdel(this.key, ...ids.slice(i, i + CHUNK)));
+    for (let i = 0; i < ids.length; i += CHUNK)
+      await this.connection.call(operation, queue, this.connection.redis.hdel(this.key, ...ids.slice(i, i + CHUNK)));
   }
 
   /**
@@ -75,6 +80,8 @@ export class IdIndex {
    */
   dropRetired(ids: readonly string[]): void {
     if (ids.length === 0) return;
-    this.drop('dropFromIndex', null, ids).catch((err: Error) => this.logger.warn(`could not drop ${ids.length} retired job id(s) from the index: ${err.message}`));
+    this.drop('dropFromIndex', null, ids).catch((err: Error) =>
+      this.logger.warn(`could not drop ${ids.length} retired job id(s) from the index: ${err.message}`),
+    );
   }
 }

@@ -50,7 +50,11 @@ export class JobFetcher {
       let wakeInMs = first.wakeInMs;
       for (;;) {
         // Sleep until a publish wakes us, or until the next delayed job / lease deadline is due.
-        await this.blocking.waitFor(this.scripts.keys.notify(queue), wakeInMs >= 0 ? Math.min(wakeInMs + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS, wait.signal);
+        await this.blocking.waitFor(
+          this.scripts.keys.notify(queue),
+          wakeInMs >= 0 ? Math.min(wakeInMs + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS,
+          wait.signal,
+        );
         if (wait.signal.aborted) return [];
         const next = await this.takeDeliverable(queue, max, options.leaseMs, true, wait.signal);
         if (next.deliveries.length > 0 || wait.signal.aborted) return next.deliveries;

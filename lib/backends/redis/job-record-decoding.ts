@@ -21,7 +21,8 @@ const QUOTED_CHARS = 60;
  */
 export function decodeJob(id: string, data: string | null | undefined, attempt: number, priority = 0): DecodedJob {
   const known: JobRecord = { id, name: '', schemaName: '', payload: {}, createdAt: '', priority, attempt };
-  if (data === null || data === undefined) return { record: known, problem: 'it has no job record (its hash is missing, or has no "data" field)' };
+  if (data === null || data === undefined)
+    return { record: known, problem: 'it has no job record (its hash is missing, or has no "data" field)' };
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);
@@ -39,7 +40,9 @@ export function decodeJob(id: string, data: string | null | undefined, attempt: 
     return { record: { ...body, id, attempt, priority: typeof body.priority === 'number' ? body.priority : priority } };
   }
   // What can be known: the fields that are right, when the body is an object at all.
-  const usable = isPlainObject(parsed) ? Object.fromEntries(BODY_FIELDS.filter((field) => !shape.wrong.includes(field)).map((field) => [field, parsed[field]])) : {};
+  const usable = isPlainObject(parsed)
+    ? Object.fromEntries(BODY_FIELDS.filter((field) => !shape.wrong.includes(field)).map((field) => [field, parsed[field]]))
+    : {};
   return { record: { ...known, ...usable }, problem: `its body is ${shape.problem}` };
 }
 

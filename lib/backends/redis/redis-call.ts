@@ -28,7 +28,10 @@ const UNAVAILABLE_REPLIES = /^(LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
 export function answered<T>(operation: string, sent: Promise<T>, timeoutMs: number): Promise<T> {
   if (timeoutMs === Infinity) return sent.catch((err: unknown) => Promise.reject(unanswered(operation, err)));
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new UnansweredCommandError(operation, `no reply within ${timeoutMs} ms (commandTimeoutMs)`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new UnansweredCommandError(operation, `no reply within ${timeoutMs} ms (commandTimeoutMs)`)),
+      timeoutMs,
+    );
     sent.then(
       (value) => {
         clearTimeout(timer);

@@ -56,12 +56,20 @@ const OWN_OPTIONS = ['prefix', 'retention', 'commandTimeoutMs'] as const;
  * own; an instance you pass in brings its own, so only ours may come with it. Checks every option
  * first, so a refused option never leaves a connection open.
  */
-export function resolveRedisConnection(where: string, input: RedisConnectionInput = {}, extra: RedisClientOptions = {}): ResolvedRedisConnection {
+export function resolveRedisConnection(
+  where: string,
+  input: RedisConnectionInput = {},
+  extra: RedisClientOptions = {},
+): ResolvedRedisConnection {
   const { Redis } = loadIoredis(where);
   if (input instanceof Redis || isCluster(input)) {
     const foreign = Object.keys(extra ?? {}).filter((key) => !(OWN_OPTIONS as readonly string[]).includes(key));
     if (foreign.length > 0) {
-      throw new InvalidOptionError(where, foreign[0], `is an ioredis option, and an ioredis instance was passed in: set it on that instance (only ${OWN_OPTIONS.join(', ')} may accompany one)`);
+      throw new InvalidOptionError(
+        where,
+        foreign[0],
+        `is an ioredis option, and an ioredis instance was passed in: set it on that instance (only ${OWN_OPTIONS.join(', ')} may accompany one)`,
+      );
     }
     refuseKeyPrefix(where, instanceKeyPrefix(input));
     return { redis: input, owned: false, ...checked(where, extra ?? {}), address: addressOf(input) };
@@ -75,15 +83,23 @@ export function resolveRedisConnection(where: string, input: RedisConnectionInpu
     const redis = new Redis(input, { ...CONNECTION_DEFAULTS, ...redisOptions });
     return { redis, owned: true, ...settings, address: addressOf(redis) };
   }
-  if (input === null || typeof input !== 'object') throw new InvalidOptionError(where, 'options', 'must be an object, a redis:// URL or an ioredis instance');
+  if (input === null || typeof input !== 'object')
+    throw new InvalidOptionError(where, 'options', 'must be an object, a redis:// URL or an ioredis instance');
   const { prefix, retention, commandTimeoutMs, ...redisOptions } = input;
   refuseKeyPrefix(where, redisOptions.keyPrefix);
-  const settings = checked(where, { prefix: prefix ?? extra?.prefix, retention: retention ?? extra?.retention, commandTimeoutMs: commandTimeoutMs ?? extra?.commandTimeoutMs });
+  const settings = checked(where, {
+    prefix: prefix ?? extra?.prefix,
+    retention: retention ?? extra?.retention,
+    commandTimeoutMs: commandTimeoutMs ?? extra?.commandTimeoutMs,
+  });
   const redis = new Redis({ ...CONNECTION_DEFAULTS, ...redisOptions });
   return { redis, owned: true, ...settings, address: addressOf(redis) };
 }
 
-function checked(where: string, extra: RedisClientExtras): Pick<ResolvedRedisConnection, 'prefix' | 'retention' | 'retentionRules' | 'commandTimeoutMs'> {
+function checked(
+  where: string,
+  extra: RedisClientExtras,
+): Pick<ResolvedRedisConnection, 'prefix' | 'retention' | 'retentionRules' | 'commandTimeoutMs'> {
   const retentionRules = resolveRetention(where, extra.retention);
   return {
     prefix: checkPrefix(where, extra.prefix ?? 'mindtrace'),

@@ -51,7 +51,8 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.owned) {
       // QUIT waits for its reply; without a connection it would wait for Redis to come back.
-      if (this.redis.status === 'ready') await answered('close', this.redis.quit(), this.commandTimeoutMs).catch(() => this.redis.disconnect());
+      if (this.redis.status === 'ready')
+        await answered('close', this.redis.quit(), this.commandTimeoutMs).catch(() => this.redis.disconnect());
       else this.redis.disconnect();
     }
     this.watch.stop();

@@ -55,7 +55,11 @@ export class RedisJobStateStore implements JobStateStore {
       if (runAt !== null) pipeline.hset(jk, 'runAt', runAt);
       pipeline.sadd(k.ids, job.id).zrem(k.completed, job.id).zrem(k.dead, job.id);
     }
-    this.index.add(pipeline, queue, items.map((item) => item.job.id));
+    this.index.add(
+      pipeline,
+      queue,
+      items.map((item) => item.job.id),
+    );
     await this.connection.call('published', queue, exec(pipeline));
   }
 
@@ -76,7 +80,14 @@ export class RedisJobStateStore implements JobStateStore {
   }
 
   async failed(queue: string, job: JobRecord, failure: JobFailure, runAt: number | null): Promise<void> {
-    await this.move('failed', queue, job, 'failed', { error: JSON.stringify(failure), ...(runAt === null ? {} : { runAt }) }, runAt === null ? ['runAt'] : []);
+    await this.move(
+      'failed',
+      queue,
+      job,
+      'failed',
+      { error: JSON.stringify(failure), ...(runAt === null ? {} : { runAt }) },
+      runAt === null ? ['runAt'] : [],
+    );
   }
 
   async dead(queue: string, job: JobRecord, failure: JobFailure): Promise<void> {
@@ -97,7 +108,11 @@ export class RedisJobStateStore implements JobStateStore {
       const args = chunk.flatMap(({ job, failedAt }) => [job.id, JSON.stringify({ ...job, attempt: 0 }), job.priority, failedAt ?? '']);
       this.scripts.queue(pipeline, 'redrive', [k.ids, k.completed, k.dead], [k.jobPrefix, ...args]);
       // An id the script skips is known to the store already, under this same queue.
-      this.index.add(pipeline, queue, chunk.map(({ job }) => job.id));
+      this.index.add(
+        pipeline,
+        queue,
+        chunk.map(({ job }) => job.id),
+      );
       await this.connection.call('redriven', queue, exec(pipeline));
     }
   }
@@ -148,7 +163,14 @@ export class RedisJobStateStore implements JobStateStore {
     return { data: JSON.stringify({ ...job, attempt: 0 }), status, attempt, priority: job.priority };
   }
 
-  private async move(operation: string, queue: string, job: JobRecord, status: JobStatus, fields: Record<string, string | number>, clear: string[]): Promise<void> {
+  private async move(
+    operation: string,
+    queue: string,
+    job: JobRecord,
+    status: JobStatus,
+    fields: Record<string, string | number>,
+    clear: string[],
+  ): Promise<void> {
     const k = this.keys(queue);
     const jk = k.job(job.id);
     const pipeline = this.redis.pipeline();
@@ -160,14 +182,24 @@ export class RedisJobStateStore implements JobStateStore {
     await this.connection.call(operation, queue, exec(pipeline));
   }
 
-  private async finish(queue: string, job: JobRecord, status: 'completed' | 'dead', fields: Record<string, string | number>): Promise<void> {
+  private async finish(
+    queue: string,
+    job: JobRecord,
+    status: 'completed' | 'dead',
+    fields: Record<string, string | number>,
+  ): Promise<void> {
     const k = this.keys(queue);
     const [count, age] = this.retention[status];
     const pipeline = this.redis.pipeline();
     pipeline.hsetnx(k.job(job.id), 'data', JSON.stringify({ ...job, attempt: 0 }));
     pipeline.hsetnx(k.job(job.id), 'priority', job.priority);
     this.index.add(pipeline, queue, [job.id]);
-    this.scripts.queue(pipeline, 'finish', [k.ids, k.completed, k.dead], [k.jobPrefix, job.id, status, JSON.stringify(fields), count, age, k.channel]);
+    this.scripts.queue(
+      pipeline,
+      'finish',
+      [k.ids, k.completed, k.dead],
+      [k.jobPrefix, job.id, status, JSON.stringify(fields), count, age, k.channel],
+    );
     const results = await this.connection.call(status, queue, exec(pipeline));
     const dropped = results[results.length - 1] as string[];
     // finish trims the zset of the job's own status only.
@@ -182,7 +214,11 @@ export class RedisJobStateStore implements JobStateStore {
   private async read(queue: string, id: string): Promise<{ fields: Record<string, string>; completed: number }> {
     const k = this.keys(queue);
     const ages = [this.retention.completed[1], this.retention.dead[1]];
-    const [flat, completed, droppedCompleted, droppedDead] = await this.run<[string[], number, string[], string[]]>('read', queue, [k.jobPrefix, ...ages, id]);
+    const [flat, completed, droppedCompleted, droppedDead] = await this.run<[string[], number, string[], string[]]>('read', queue, [
+      k.jobPrefix,
+      ...ages,
+      id,
+    ]);
     this.warnDeadDropped(queue, droppedDead);
     this.index.dropRetired([...droppedCompleted, ...droppedDead]);
     const fields: Record<string, string> = {};
@@ -199,7 +235,6 @@ export class RedisJobStateStore implements JobStateStore {
     const k = this.keys(queue);
     return this.connection.call(name, queue, this.scripts.run<T>(name, [k.ids, k.completed, k.dead], args));
   }
-
 }
 
 /** Jobs per redrive script call, so a redrive of many dead letters does not hold Redis in one long script. */

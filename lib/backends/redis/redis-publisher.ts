@@ -65,7 +65,10 @@ export class RedisPublisher {
    * take such a job: it then runs here as well (logged), the one window the two slots leave open.
    */
   private async onCluster(queue: string, ids: string[], nonces: string[], args: (string | number)[]): Promise<void> {
-    const [claimed, published] = await Promise.allSettled([this.index.claim('publish', queue, ids), this.run('publish', queue, this.keys.queue(queue), args)]);
+    const [claimed, published] = await Promise.allSettled([
+      this.index.claim('publish', queue, ids),
+      this.run('publish', queue, this.keys.queue(queue), args),
+    ]);
     if (published.status === 'rejected') {
       if (claimed.status === 'fulfilled') await this.index.drop('publish', queue, claimed.value.created);
       throw published.reason;
@@ -74,9 +77,19 @@ export class RedisPublisher {
     if (claimed.status === 'rejected') throw claimed.reason;
     const { created, elsewhere } = claimed.value;
     if (elsewhere.length === 0) return;
-    const taken = await this.run<string[]>('withdraw', queue, this.keys.queue(queue), [this.keys.jobPrefix(queue), ...ids.flatMap((id, i) => [id, nonces[i]])]);
-    await this.index.drop('publish', queue, created.filter((id) => !taken.includes(id)));
-    if (taken.length > 0) this.logger.warn(`publish to "${queue}" was refused, but a consumer took job(s) ${taken.join(', ')} before it could be withdrawn: they run in "${queue}" too`);
+    const taken = await this.run<string[]>('withdraw', queue, this.keys.queue(queue), [
+      this.keys.jobPrefix(queue),
+      ...ids.flatMap((id, i) => [id, nonces[i]]),
+    ]);
+    await this.index.drop(
+      'publish',
+      queue,
+      created.filter((id) => !taken.includes(id)),
+    );
+    if (taken.length > 0)
+      this.logger.warn(
+        `publish to "${queue}" was refused, but a consumer took job(s) ${taken.join(', ')} before it could be withdrawn: they run in "${queue}" too`,
+      );
     const [first] = elsewhere;
     throw scriptError('MINDTRACE_ELSEWHERE', queue, [first.id, first.queue]);
   }

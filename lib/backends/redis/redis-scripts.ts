@@ -20,8 +20,22 @@ const INCLUDE = /^--- @include "([^"]+)"$/gm;
 export const QUEUE_SCRIPTS = {
   folder: 'scripts',
   names: [
-    'declare', 'fetch', 'extend', 'complete', 'retry', 'dead-letter', 'release', 'stats',
-    'get-job', 'clean', 'delete', 'list-dead', 'list-jobs', 'redrive', 'purge-dead', 'count-waiting',
+    'declare',
+    'fetch',
+    'extend',
+    'complete',
+    'retry',
+    'dead-letter',
+    'release',
+    'stats',
+    'get-job',
+    'clean',
+    'delete',
+    'list-dead',
+    'list-jobs',
+    'redrive',
+    'purge-dead',
+    'count-waiting',
   ],
   keys: 7,
 } as const satisfies ScriptSet<string>;
@@ -69,7 +83,9 @@ export class RedisScripts<Name extends string> {
 
   run<T = unknown>(name: Name, keys: string[], args: (string | number)[]): Promise<T> {
     const command = (this.redis as unknown as Record<string, ScriptCall<Promise<T>>>)[this.commandName(name)];
-    return this.set.keys === 'variable' ? command.call(this.redis, keys.length, ...keys, ...args) : command.call(this.redis, ...keys, ...args);
+    return this.set.keys === 'variable'
+      ? command.call(this.redis, keys.length, ...keys, ...args)
+      : command.call(this.redis, ...keys, ...args);
   }
 
   /** Adds a script call to a pipeline, to share its round trip with other commands. */

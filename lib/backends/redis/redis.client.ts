@@ -1,6 +1,15 @@
 import { Logger } from '../../logger/logger';
 import { checkOpen, deadLettersDroppedWarning } from '../../backend/backend-rules';
-import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem, QueueSummary } from '../../backend/job-backend.interface';
+import type {
+  BackendCapabilities,
+  Delivery,
+  FetchOptions,
+  JobBackend,
+  JobPage,
+  ListJobsOptions,
+  PublishItem,
+  QueueSummary,
+} from '../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
 import type { RetentionRule } from '../../backend/retention-options';
@@ -152,7 +161,14 @@ export class RedisClient implements JobBackend {
   /** Not through run(): a malformed job fetched before close() is still dead-lettered while close() drains. */
   private async putDead(queue: string, id: string, token: string, failure: JobFailure): Promise<void> {
     const [count, age] = this.retention.dead;
-    const dropped = await this.scripts.run<string[]>('dead-letter', queue, [id, token, JSON.stringify(failure), count, age, this.keys.finished(queue)]);
+    const dropped = await this.scripts.run<string[]>('dead-letter', queue, [
+      id,
+      token,
+      JSON.stringify(failure),
+      count,
+      age,
+      this.keys.finished(queue),
+    ]);
     // A dead letter is work someone must look at: dropping one is never silent.
     if (dropped.length > 0) this.logger.warn(deadLettersDroppedWarning(queue, dropped, this.deadRule));
     this.index.dropRetired(dropped);
@@ -205,7 +221,10 @@ export class RedisClient implements JobBackend {
     return rows.map(([id, json, attempt, error, priority]) => {
       const { record, problem } = decodeJob(id, json, Number(attempt ?? 0), priority === null ? undefined : Number(priority));
       // Each dead letter is shown: one whose record cannot be read with what can be known.
-      const failure = error === null ? failureOf(new MalformedJobError(queue, id, problem ?? 'it has no error recorded'), record.attempt) : errorOf(error, record.attempt);
+      const failure =
+        error === null
+          ? failureOf(new MalformedJobError(queue, id, problem ?? 'it has no error recorded'), record.attempt)
+          : errorOf(error, record.attempt);
       return { job: record, error: failure };
     });
   }
@@ -221,7 +240,11 @@ export class RedisClient implements JobBackend {
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
-    const [waiting, delayed, active, completed, dead, dropped] = await this.run<[number, number, number, number, number, string[]]>('stats', queue, this.retentionAges());
+    const [waiting, delayed, active, completed, dead, dropped] = await this.run<[number, number, number, number, number, string[]]>(
+      'stats',
+      queue,
+      this.retentionAges(),
+    );
     this.index.dropRetired(dropped);
     return { waiting, delayed, active, completed, dead };
   }
@@ -232,7 +255,12 @@ export class RedisClient implements JobBackend {
   }
 
   async listJobs(queue: string, { state, offset, limit }: ListJobsOptions): Promise<JobPage> {
-    const [total, rows, dropped] = await this.run<[number, [id: string, flat: string[]][], string[]]>('list-jobs', queue, [state, offset, limit, ...this.retentionAges()]);
+    const [total, rows, dropped] = await this.run<[number, [id: string, flat: string[]][], string[]]>('list-jobs', queue, [
+      state,
+      offset,
+      limit,
+      ...this.retentionAges(),
+    ]);
     this.index.dropRetired(dropped);
     return { total, jobs: rows.map(([id, flat]) => jobStateOf(queue, id, fieldsOf(flat))) };
   }

@@ -20,7 +20,11 @@ const SCRIPT_ERRORS = {
         'that publish went through and the job is enqueued once (getJob tells); otherwise ',
     ),
   MINDTRACE_ELSEWHERE: (queue: string, [id, owner]: string[]) =>
-    new InvalidOptionError(`publish to "${queue}"`, 'job.id', `${id} is already a job of queue "${owner}" — publish a new job (jobFromSchema) instead of the same one to two queues`),
+    new InvalidOptionError(
+      `publish to "${queue}"`,
+      'job.id',
+      `${id} is already a job of queue "${owner}" — publish a new job (jobFromSchema) instead of the same one to two queues`,
+    ),
   MINDTRACE_NOT_DEAD: (queue: string, ids: string[]) => notDeadLettersError(queue, ids),
 } satisfies Record<string, (queue: string, args: string[]) => JobsError>;
 

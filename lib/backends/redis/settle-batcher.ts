@@ -63,17 +63,19 @@ export class SettleBatcher<T, R = undefined> {
     state.inFlight = this.send(
       key,
       batch.map((p) => p.item),
-    ).then(
-      (outcomes) =>
-        batch.forEach((p, i) => {
-          const outcome = outcomes[i];
-          if (outcome instanceof Error) p.reject(outcome);
-          else p.resolve(outcome);
-        }),
-      (err: Error) => batch.forEach((p) => p.reject(err)),
-    ).finally(() => {
-      state.inFlight = null;
-      this.flush(key, state);
-    });
+    )
+      .then(
+        (outcomes) =>
+          batch.forEach((p, i) => {
+            const outcome = outcomes[i];
+            if (outcome instanceof Error) p.reject(outcome);
+            else p.resolve(outcome);
+          }),
+        (err: Error) => batch.forEach((p) => p.reject(err)),
+      )
+      .finally(() => {
+        state.inFlight = null;
+        this.flush(key, state);
+      });
   }
 }

@@ -15,5 +15,11 @@ let loaded: typeof HealthIndicatorModule | undefined;
 
 Object.defineProperty(exports, 'JobsHealthIndicator', {
   enumerable: true,
-  get: () => (loaded ??= requireOptionalPeers('JobsHealthIndicator', PEERS, () => require('./jobs.health-indicator') as typeof HealthIndicatorModule)).JobsHealthIndicator,
+  get: () =>
+    (loaded ??= requireOptionalPeers(
+      'JobsHealthIndicator',
+      PEERS,
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, so a user without it never loads it
+      () => require('./jobs.health-indicator') as typeof HealthIndicatorModule,
+    )).JobsHealthIndicator,
 });

@@ -32,7 +32,8 @@ export async function checkHealth(orchestrator: Orchestrator, options: HealthOpt
   const down = backendError !== undefined || consumers.some((c) => c.status === 'down') || queueHealth.some((q) => q.status === 'down');
   return {
     status: down ? 'down' : 'up',
-    backend: backendError === undefined ? { name: backend.name, status: 'up' } : { name: backend.name, status: 'down', error: backendError },
+    backend:
+      backendError === undefined ? { name: backend.name, status: 'up' } : { name: backend.name, status: 'down', error: backendError },
     consumers,
     queues: queueHealth,
   };
@@ -70,7 +71,9 @@ function consumerHealth(loop: ConsumerLoopStatus, stats: QueueStats | undefined,
       break;
   }
   if (loop.abandonedRuns >= loop.maxAbandonedRuns) {
-    return down(`${loop.abandonedRuns} runs it abandoned after their timeout have not returned (maxAbandonedRuns ${loop.maxAbandonedRuns}): it takes no jobs until one does`);
+    return down(
+      `${loop.abandonedRuns} runs it abandoned after their timeout have not returned (maxAbandonedRuns ${loop.maxAbandonedRuns}): it takes no jobs until one does`,
+    );
   }
   const idleMs = now - lastTakenAt;
   if (stats && stats.waiting > 0 && idleMs > maxIdleMs) {

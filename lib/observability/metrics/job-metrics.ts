@@ -51,14 +51,24 @@ export class JobMetrics implements JobInstrumentation {
   constructor(options: JobMetricsOptions = {}) {
     checkOptionKeys('new JobMetrics', '', options, ['registry', 'prefix', 'statsMaxAgeMs', 'buckets']);
     const prom = loadPromClient('JobMetrics');
-    const { registry = prom.register as MetricsRegistry, prefix = 'mindtrace_jobs_', statsMaxAgeMs = DEFAULT_STATS_MAX_AGE_MS, buckets } = options;
+    const {
+      registry = prom.register as MetricsRegistry,
+      prefix = 'mindtrace_jobs_',
+      statsMaxAgeMs = DEFAULT_STATS_MAX_AGE_MS,
+      buckets,
+    } = options;
     if (!(typeof statsMaxAgeMs === 'number' && statsMaxAgeMs >= 0)) {
-      throw new InvalidOptionError('new JobMetrics', 'statsMaxAgeMs', `must be a number of milliseconds >= 0, got ${String(statsMaxAgeMs)}`);
+      throw new InvalidOptionError(
+        'new JobMetrics',
+        'statsMaxAgeMs',
+        `must be a number of milliseconds >= 0, got ${String(statsMaxAgeMs)}`,
+      );
     }
     this.registry = registry;
     this.statsMaxAgeMs = statsMaxAgeMs;
     const registers = [registry as Registry];
-    const counter = (name: string, help: string) => new prom.Counter({ name: prefix + name, help, labelNames: ['queue'] as const, registers });
+    const counter = (name: string, help: string) =>
+      new prom.Counter({ name: prefix + name, help, labelNames: ['queue'] as const, registers });
     this.published = counter('published_total', 'Jobs published, per queue.');
     this.completed = counter('completed_total', 'Runs that completed their job, per queue.');
     this.failed = counter('failed_total', 'Failed attempts (each is retried or dead-lettered), per queue.');
@@ -79,7 +89,8 @@ export class JobMetrics implements JobInstrumentation {
       registers,
       ...(buckets ? { buckets } : {}),
     });
-    const metrics = this;
+    // Prometheus calls collect() with the gauge as `this`; the counts come from this instance.
+    const readStats = () => this.queueStats();
     for (const field of GAUGES) {
       new prom.Gauge({
         name: `${prefix}${field}`,
@@ -88,7 +99,7 @@ export class JobMetrics implements JobInstrumentation {
         registers,
         async collect() {
           this.reset();
-          for (const [queue, counts] of await metrics.queueStats()) this.set({ queue }, counts[field]);
+          for (const [queue, counts] of await readStats()) this.set({ queue }, counts[field]);
         },
       });
     }

@@ -49,7 +49,12 @@ export class JobTracing implements JobInstrumentation {
     else attributes[MessagingAttributes.BATCH_COUNT] = items.length;
     const span = this.tracer.startSpan(`send ${queue}`, { kind: api.SpanKind.PRODUCER, attributes });
     const sent = span.spanContext();
-    const traceContext = toTraceContext({ traceId: sent.traceId, spanId: sent.spanId, traceFlags: sent.traceFlags, traceState: sent.traceState?.serialize() });
+    const traceContext = toTraceContext({
+      traceId: sent.traceId,
+      spanId: sent.spanId,
+      traceFlags: sent.traceFlags,
+      traceState: sent.traceState?.serialize(),
+    });
     for (const item of items) item.job.traceContext = traceContext;
     return (error?: unknown) => this.end(span, error);
   }

@@ -32,5 +32,10 @@ export function fromTraceContext(carrier: unknown): RemoteSpanContext | null {
   const [, version, traceId, spanId, flags, rest] = match;
   if (version === 'ff' || (version === '00' && rest !== undefined)) return null;
   if (traceId === INVALID_TRACE_ID || spanId === INVALID_SPAN_ID) return null;
-  return { traceId, spanId, traceFlags: parseInt(flags, 16), traceState: typeof tracestate === 'string' && tracestate.length > 0 ? tracestate : undefined };
+  return {
+    traceId,
+    spanId,
+    traceFlags: parseInt(flags, 16),
+    traceState: typeof tracestate === 'string' && tracestate.length > 0 ? tracestate : undefined,
+  };
 }

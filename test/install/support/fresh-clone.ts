@@ -36,6 +36,10 @@ export async function gitRepository(workDir: string): Promise<string> {
   copySources(repo);
   await runOk('git', ['init', '--quiet'], repo);
   await runOk('git', ['add', '.'], repo);
-  await runOk('git', ['-c', 'user.name=install test', '-c', 'user.email=install-test@localhost', 'commit', '--quiet', '-m', 'sources'], repo);
+  await runOk(
+    'git',
+    ['-c', 'user.name=install test', '-c', 'user.email=install-test@localhost', 'commit', '--quiet', '-m', 'sources'],
+    repo,
+  );
   return repo;
 }

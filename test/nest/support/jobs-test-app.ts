@@ -8,7 +8,11 @@ const open = new Set<INestApplicationContext>();
  * logging off. Every context it opens is remembered so `closeAll()` in afterEach closes it even when
  * the test failed half-way — an open LocalClient with a blocked consumer keeps Jest from exiting.
  */
-export async function bootJobsApp(jobsModule: DynamicModule, providers: Provider[] = [], imports: ModuleMetadata['imports'] = []): Promise<INestApplicationContext> {
+export async function bootJobsApp(
+  jobsModule: DynamicModule,
+  providers: Provider[] = [],
+  imports: ModuleMetadata['imports'] = [],
+): Promise<INestApplicationContext> {
   const moduleRef = await Test.createTestingModule({ imports: [jobsModule, ...imports], providers }).compile();
   moduleRef.useLogger(false);
   open.add(moduleRef);

@@ -31,7 +31,13 @@ export function inMemoryTracing(): InMemoryTracing {
 
 /** A span as the tests compare it: what it is and where it sits in its trace. */
 export function spanFacts(span: ReadableSpan) {
-  return { name: span.name, kind: span.kind, traceId: span.spanContext().traceId, spanId: span.spanContext().spanId, attributes: span.attributes };
+  return {
+    name: span.name,
+    kind: span.kind,
+    traceId: span.spanContext().traceId,
+    spanId: span.spanContext().spanId,
+    attributes: span.attributes,
+  };
 }
 
 export { trace };

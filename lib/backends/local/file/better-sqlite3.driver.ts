@@ -6,6 +6,7 @@ type BetterSqlite3 = new (path: string) => { exec(sql: string): unknown; prepare
 
 /** better-sqlite3, loaded only when a file-backed LocalClient opens on a runtime without node:sqlite. */
 export function betterSqlite3(neededBy: string): BetterSqlite3 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, so a user without it never loads it
   return requireOptionalPeers(neededBy, ['better-sqlite3'], () => require('better-sqlite3') as BetterSqlite3);
 }
 

@@ -18,11 +18,14 @@ export class DeadlineTimer {
     this.clear();
     if (at === Infinity) return;
     this.at = at;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.at = Infinity;
-      this.onDue();
-    }, Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_MS));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.at = Infinity;
+        this.onDue();
+      },
+      Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_MS),
+    );
   }
 
   clear(): void {

@@ -80,12 +80,25 @@ export class FileJobMoves {
         ids.add(job.id);
       }
       let seq = this.takeSeqs(items.length);
-      const insert = this.sql(`INSERT INTO jobs (id, queue, place, status, rank, seq, due_at, record, attempt, run_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const insert = this.sql(
+        `INSERT INTO jobs (id, queue, place, status, rank, seq, due_at, record, attempt, run_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
       for (const { job, runAt } of items) {
         const delayed = runAt !== undefined && runAt > now;
         const place = delayed ? 'delayed' : 'waiting';
         const dueAt = delayed ? runAt : null;
-        insert.run(job.id, queue, place, place, rankOf(type, job.priority), orderOf(type, seq++), dueAt, storedRecord(job), job.attempt, dueAt);
+        insert.run(
+          job.id,
+          queue,
+          place,
+          place,
+          rankOf(type, job.priority),
+          orderOf(type, seq++),
+          dueAt,
+          storedRecord(job),
+          job.attempt,
+          dueAt,
+        );
         if (delayed) effects.deadlineSet = true;
         else effects.readyQueues.add(queue);
       }
@@ -98,8 +111,12 @@ export class FileJobMoves {
     this.promoteDue(now, effects);
     // A literal LIMIT: with a bound one SQLite plans this seek about three times slower (measured).
     const limit = Math.max(0, Math.min(Math.floor(max), Number.MAX_SAFE_INTEGER));
-    const rows = this.sql(`SELECT * FROM jobs WHERE queue = ? AND place = 'waiting' ORDER BY rank, seq LIMIT ${limit}`).all(queue) as unknown as FileJobRow[];
-    const take = this.sql(`UPDATE jobs SET place = 'active', status = 'active', attempt = attempt + 1, token = ?, due_at = ?, started_at = ? WHERE id = ?`);
+    const rows = this.sql(`SELECT * FROM jobs WHERE queue = ? AND place = 'waiting' ORDER BY rank, seq LIMIT ${limit}`).all(
+      queue,
+    ) as unknown as FileJobRow[];
+    const take = this.sql(
+      `UPDATE jobs SET place = 'active', status = 'active', attempt = attempt + 1, token = ?, due_at = ?, started_at = ? WHERE id = ?`,
+    );
     for (const row of rows) {
       row.token = token();
       row.attempt += 1;
@@ -151,7 +168,9 @@ export class FileJobMoves {
   release(delivery: Delivery): MoveEffects {
     return this.transaction((effects) => {
       const row = this.reads.held(delivery);
-      this.sql(`UPDATE jobs SET place = 'waiting', status = CASE WHEN error IS NULL THEN 'waiting' ELSE 'failed' END, attempt = attempt - 1, token = NULL, due_at = NULL WHERE id = ?`).run(row.id);
+      this.sql(
+        `UPDATE jobs SET place = 'waiting', status = CASE WHEN error IS NULL THEN 'waiting' ELSE 'failed' END, attempt = attempt - 1, token = NULL, due_at = NULL WHERE id = ?`,
+      ).run(row.id);
       effects.readyQueues.add(row.queue);
     }).effects;
   }
@@ -188,18 +207,18 @@ export class FileJobMoves {
     });
   }
 
-  private finish(delivery: Delivery, place: FinishedPlace, now: number, result: string | null, error: string | null, effects: MoveEffects): void {
+  private finish(
+    delivery: Delivery,
+    place: FinishedPlace,
+    now: number,
+    result: string | null,
+    error: string | null,
+    effects: MoveEffects,
+  ): void {
     // Finished jobs are listed oldest first by (rank 0, seq): a fresh seq puts it last.
-    this.sql(`UPDATE jobs SET place = ?, status = ?, rank = 0, seq = ?, token = NULL, due_at = ?, finished_at = ?, result = ?, error = coalesce(?, error) WHERE id = ?`).run(
-      place,
-      place,
-      this.takeSeqs(1),
-      now,
-      now,
-      result,
-      error,
-      delivery.job.id,
-    );
+    this.sql(
+      `UPDATE jobs SET place = ?, status = ?, rank = 0, seq = ?, token = NULL, due_at = ?, finished_at = ?, result = ?, error = coalesce(?, error) WHERE id = ?`,
+    ).run(place, place, this.takeSeqs(1), now, now, result, error, delivery.job.id);
     effects.finished.push(delivery.job.id);
     effects.grewFinished.set(delivery.queue, (effects.grewFinished.get(delivery.queue) ?? new Set<FinishedPlace>()).add(place));
   }
@@ -219,7 +238,9 @@ export class FileJobMoves {
       `SELECT j.id, j.queue, q.type FROM jobs j JOIN queues q ON q.name = j.queue WHERE j.place = 'delayed' AND j.due_at <= ? ORDER BY j.due_at, j.seq`,
     ).all(now) as { id: string; queue: string; type: QueueType }[];
     let seq = this.takeSeqs(due.length);
-    const promote = this.sql(`UPDATE jobs SET place = 'waiting', status = CASE WHEN status = 'delayed' THEN 'waiting' ELSE status END, seq = ?, due_at = NULL, run_at = NULL WHERE id = ?`);
+    const promote = this.sql(
+      `UPDATE jobs SET place = 'waiting', status = CASE WHEN status = 'delayed' THEN 'waiting' ELSE status END, seq = ?, due_at = NULL, run_at = NULL WHERE id = ?`,
+    );
     for (const job of due) {
       promote.run(orderOf(job.type, seq++), job.id);
       effects.readyQueues.add(job.queue);
@@ -228,7 +249,8 @@ export class FileJobMoves {
     const requeue = this.sql(
       `UPDATE jobs SET place = 'waiting', status = CASE WHEN error IS NULL THEN 'waiting' ELSE 'failed' END, stalls = stalls + 1, token = NULL, due_at = NULL WHERE id = ? RETURNING queue`,
     );
-    for (const id of this.statements.ids(`SELECT id FROM jobs WHERE place = 'active' AND due_at <= ?`, now)) effects.readyQueues.add(requeue.get(id)?.queue as string);
+    for (const id of this.statements.ids(`SELECT id FROM jobs WHERE place = 'active' AND due_at <= ?`, now))
+      effects.readyQueues.add(requeue.get(id)?.queue as string);
   }
 
   /** Reserves `n` numbers of the shared sequence; returns the first. */

@@ -40,7 +40,9 @@ export class FileJobReads {
 
   /** The row of a delivery its holder still holds, or LeaseLostError. */
   held(delivery: Delivery): FileJobRow {
-    const row = this.statements.sql(`SELECT * FROM jobs WHERE id = ? AND place = 'active' AND token = ?`).get(delivery.job.id, delivery.token) as FileJobRow | undefined;
+    const row = this.statements
+      .sql(`SELECT * FROM jobs WHERE id = ? AND place = 'active' AND token = ?`)
+      .get(delivery.job.id, delivery.token) as FileJobRow | undefined;
     if (!row || row.queue !== delivery.queue) throw new LeaseLostError(delivery.queue, delivery.job.id);
     return row;
   }
@@ -48,7 +50,9 @@ export class FileJobReads {
   count(queue: string, place: JobPlace, now: number): number {
     this.typeOrThrow(queue);
     if (place === 'completed' || place === 'dead') {
-      return this.statements.sql('SELECT count(*) AS n FROM jobs WHERE queue = ? AND place = ? AND due_at >= ?').get(queue, place, this.retention.keptSince(place, now))?.n as number;
+      return this.statements
+        .sql('SELECT count(*) AS n FROM jobs WHERE queue = ? AND place = ? AND due_at >= ?')
+        .get(queue, place, this.retention.keptSince(place, now))?.n as number;
     }
     return this.statements.sql('SELECT count(*) AS n FROM jobs WHERE queue = ? AND place = ?').get(queue, place)?.n as number;
   }
@@ -71,7 +75,9 @@ export class FileJobReads {
     this.typeOrThrow(queue);
     const { where, order, params } = this.listing(state, now);
     const total = this.statements.sql(`SELECT count(*) AS n FROM jobs WHERE queue = ? AND ${where}`).get(queue, ...params)?.n as number;
-    const rows = this.statements.sql(`SELECT * FROM jobs WHERE queue = ? AND ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(queue, ...params, limit, offset);
+    const rows = this.statements
+      .sql(`SELECT * FROM jobs WHERE queue = ? AND ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(queue, ...params, limit, offset);
     return { total, rows: rows as unknown as FileJobRow[] };
   }
 
@@ -83,7 +89,8 @@ export class FileJobReads {
 
   /** The earliest moment a delayed job falls due or a lease runs out (Infinity: none). */
   nextDeadline(): number {
-    const delayed = this.statements.sql(`SELECT min(due_at) AS at FROM jobs WHERE place = 'delayed'`).get()?.at as number | null | undefined;
+    const delayed = this.statements.sql(`SELECT min(due_at) AS at FROM jobs WHERE place = 'delayed'`).get()?.at as
+      number | null | undefined;
     const active = this.statements.sql(`SELECT min(due_at) AS at FROM jobs WHERE place = 'active'`).get()?.at as number | null | undefined;
     return Math.min(delayed ?? Infinity, active ?? Infinity);
   }
@@ -98,7 +105,11 @@ export class FileJobReads {
         return { where: `place = 'active'`, order: 'started_at, rank, seq', params: [] };
       case 'failed':
         // In the order they will run: those due again first, then those in backoff by due time.
-        return { where: `status = 'failed' AND place IN ('waiting', 'delayed')`, order: `place = 'delayed', coalesce(due_at, 0), rank, seq`, params: [] };
+        return {
+          where: `status = 'failed' AND place IN ('waiting', 'delayed')`,
+          order: `place = 'delayed', coalesce(due_at, 0), rank, seq`,
+          params: [],
+        };
       case 'completed':
       case 'dead':
         return { where: 'place = ? AND due_at >= ?', order: 'rank, seq', params: [state, this.retention.keptSince(state, now)] };

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BackendCapabilities, Delivery, FetchOptions, JobBackend, JobPage, ListJobsOptions, PublishItem, QueueSummary } from '../../../backend/job-backend.interface';
+import type {
+  BackendCapabilities,
+  Delivery,
+  FetchOptions,
+  JobBackend,
+  JobPage,
+  ListJobsOptions,
+  PublishItem,
+  QueueSummary,
+} from '../../../backend/job-backend.interface';
 import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../../backend/job-state';
 import { checkOpen, deadLettersDroppedWarning } from '../../../backend/backend-rules';
 import { checkQueueName } from '../../../backend/queue-name';
@@ -221,7 +230,8 @@ export class FileLocalEngine implements JobBackend {
         for (const { delivery, result, next } of batch) {
           try {
             this.moves.complete(delivery, result, now, effects);
-            const taken = next && next.max > 0 ? this.moves.claim(delivery.queue, next.max, next.leaseMs, now, () => this.nextToken(), effects) : [];
+            const taken =
+              next && next.max > 0 ? this.moves.claim(delivery.queue, next.max, next.leaseMs, now, () => this.nextToken(), effects) : [];
             outcomes.push(taken.map(deliveryOf));
           } catch (err) {
             outcomes.push(err as Error);
@@ -237,7 +247,9 @@ export class FileLocalEngine implements JobBackend {
   }
 
   private claim(queue: string, max: number, leaseMs: number): Delivery[] {
-    const { value, effects } = this.moves.transaction((effects) => this.moves.claim(queue, max, leaseMs, Date.now(), () => this.nextToken(), effects));
+    const { value, effects } = this.moves.transaction((effects) =>
+      this.moves.claim(queue, max, leaseMs, Date.now(), () => this.nextToken(), effects),
+    );
     this.afterMove(effects);
     return value.map(deliveryOf);
   }

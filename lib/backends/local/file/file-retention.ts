@@ -32,20 +32,27 @@ export class FileRetention {
     this.dropAged(queue, place, this.keptSince(place, now), effects);
     const { count } = this.rules[place];
     if (!Number.isFinite(count)) return;
-    const kept = (this.statements.sql('SELECT n FROM finished_counts WHERE queue = ? AND place = ?').get(queue, place)?.n as number | undefined) ?? 0;
+    const kept =
+      (this.statements.sql('SELECT n FROM finished_counts WHERE queue = ? AND place = ?').get(queue, place)?.n as number | undefined) ?? 0;
     if (kept > count) this.drop(queue, place, this.oldest(queue, place, kept - count), effects);
   }
 
   /** Finished jobs are listed in the order they finished, so the aged ones are the oldest: taken until the first one kept. */
   private dropAged(queue: string, place: FinishedPlace, keptSince: number, effects: MoveEffects): void {
-    for (let [oldest] = this.oldest(queue, place, 1); oldest && (oldest.due_at as number) < keptSince; [oldest] = this.oldest(queue, place, 1)) {
+    for (
+      let [oldest] = this.oldest(queue, place, 1);
+      oldest && (oldest.due_at as number) < keptSince;
+      [oldest] = this.oldest(queue, place, 1)
+    ) {
       this.drop(queue, place, [oldest], effects);
     }
   }
 
   private oldest(queue: string, place: FinishedPlace, n: number): Record<string, unknown>[] {
     // A literal LIMIT: SQLite plans the seek faster than with a bound one.
-    return this.statements.sql(`SELECT id, due_at FROM jobs WHERE queue = ? AND place = ? ORDER BY rank, seq LIMIT ${Math.floor(n)}`).all(queue, place);
+    return this.statements
+      .sql(`SELECT id, due_at FROM jobs WHERE queue = ? AND place = ? ORDER BY rank, seq LIMIT ${Math.floor(n)}`)
+      .all(queue, place);
   }
 
   private drop(queue: string, place: FinishedPlace, rows: readonly Record<string, unknown>[], effects: MoveEffects): void {

@@ -17,7 +17,11 @@ function openBinding(neededBy: string, path: string, driver?: SqliteDriverName):
   const builtin = driver === 'better-sqlite3' ? null : nodeSqlite();
   if (builtin) return openNodeSqlite(builtin, path);
   if (driver === 'node:sqlite') {
-    throw new InvalidOptionError(neededBy, 'driver', `is "node:sqlite", which this Node.js (${process.version}) lacks — use Node 22.13+, or leave \`driver\` out to use better-sqlite3`);
+    throw new InvalidOptionError(
+      neededBy,
+      'driver',
+      `is "node:sqlite", which this Node.js (${process.version}) lacks — use Node 22.13+, or leave \`driver\` out to use better-sqlite3`,
+    );
   }
   const why = driver === 'better-sqlite3' ? 'driver: "better-sqlite3"' : `this Node.js, ${process.version}, has no node:sqlite`;
   return openBetterSqlite3(betterSqlite3(`${neededBy} on a file (${why})`), path);
