@@ -147,6 +147,8 @@ const NEST_APPS: NestAppVariant[] = [
 describe.each(NEST_APPS)('$title', (variant) => {
   let app: ScratchApp;
   let installed: CommandResult;
+  /** The server the boot test started; the /health test asks it about the job that ran. */
+  let port: number | undefined;
 
   beforeAll(async () => {
     app = new ScratchApp(join(workDir, `nest-${variant.moduleSystem}`), nestApp(tarball, variant));
@@ -164,6 +166,7 @@ describe.each(NEST_APPS)('$title', (variant) => {
       const version = (name: string): string =>
         (JSON.parse(readFileSync(join(app.dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
       expect(version('@nestjs/core').split('.')[0]).toBe(String(variant.nest));
+      expect(version('@nestjs/terminus').split('.')[0]).toBe(String(variant.nest));
       expect(version('class-validator').split('.').slice(0, 2).join('.')).toBe(variant.classValidator);
     },
     MINUTES,
@@ -172,7 +175,7 @@ describe.each(NEST_APPS)('$title', (variant) => {
   it(
     'boots, takes a job over HTTP, and its @Consumer runs it',
     async () => {
-      const port = await app.startServer('dist/main.js');
+      port = await app.startServer('dist/main.js');
       const published = await fetch(`http://127.0.0.1:${port}/greetings`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -184,5 +187,28 @@ describe.each(NEST_APPS)('$title', (variant) => {
       expect(await result.json()).toEqual({ greeting: 'hello Ada', inputClass: 'GreetInput' });
     },
     2 * MINUTES,
+  );
+
+  it(
+    "answers GET /health through Terminus's HealthCheckService with JobsHealthIndicator up, naming its consumer",
+    async () => {
+      expect(port).toEqual(expect.any(Number));
+      const response = await fetch(`http://127.0.0.1:${port}/health`);
+      const body: unknown = await response.json();
+      expect({ status: response.status, body }).toMatchObject({
+        status: 200,
+        body: {
+          status: 'ok',
+          info: {
+            jobs: {
+              status: 'up',
+              backend: { name: 'LocalClient', status: 'up' },
+              consumers: [{ queue: 'greet', consumer: 'GreetConsumer', status: 'up' }],
+            },
+          },
+        },
+      });
+    },
+    MINUTES,
   );
 });

@@ -10,8 +10,9 @@ export interface NestAppVariant {
 
 /**
  * The app a user writes from the README: a JobSchema, a @Consumer with a @Run method, a controller that
- * publishes over HTTP and answers with the job's result, JobsModule.forRoot in the AppModule. Compiled
- * with tsc and run with node, as `nest build` + `node dist/main` would.
+ * publishes over HTTP and answers with the job's result, JobsModule.forRoot in the AppModule, and
+ * Terminus's GET /health with JobsHealthIndicator ("Operating it"). Compiled with tsc and run with node,
+ * as `nest build` + `node dist/main` would.
  */
 export function nestApp(tarball: string, variant: NestAppVariant): Record<string, string> {
   const esm = variant.moduleSystem === 'module';
@@ -26,6 +27,7 @@ export function nestApp(tarball: string, variant: NestAppVariant): Record<string
           '@nestjs/common': `^${variant.nest}.0.0`,
           '@nestjs/core': `^${variant.nest}.0.0`,
           '@nestjs/platform-express': `^${variant.nest}.0.0`,
+          '@nestjs/terminus': `^${variant.nest}.0.0`,
           'class-transformer': '^0.5.1',
           'class-validator': `^${variant.classValidator}.0`,
           'reflect-metadata': '^0.2.2',
@@ -58,8 +60,11 @@ export function nestApp(tarball: string, variant: NestAppVariant): Record<string
       import 'reflect-metadata';
       import { Body, Controller, Get, Module, Param, Post } from '@nestjs/common';
       import { NestFactory } from '@nestjs/core';
+      import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
       import { IsString } from 'class-validator';
-      import { JobsModule, Orchestrator, Consumer, Run, JobInput, JobSchema, LocalClient, type Job } from '@mindtrace/jobs';
+      import {
+        JobsHealthIndicator, JobsModule, Orchestrator, Consumer, Run, JobInput, JobSchema, LocalClient, type Job,
+      } from '@mindtrace/jobs';
 
       export class GreetInput extends JobInput {
         @IsString() name!: string;
@@ -90,10 +95,24 @@ export function nestApp(tarball: string, variant: NestAppVariant): Record<string
         }
       }
 
+      @Controller('health')
+      export class HealthController {
+        constructor(
+          private readonly health: HealthCheckService,
+          private readonly jobs: JobsHealthIndicator,
+        ) {}
+
+        @Get()
+        @HealthCheck()
+        check() {
+          return this.health.check([() => this.jobs.isHealthy('jobs')]);
+        }
+      }
+
       @Module({
-        imports: [JobsModule.forRoot({ backend: new LocalClient(), schemas: [greet] })],
-        controllers: [GreetingsController],
-        providers: [GreetConsumer],
+        imports: [JobsModule.forRoot({ backend: new LocalClient(), schemas: [greet] }), TerminusModule],
+        controllers: [GreetingsController, HealthController],
+        providers: [GreetConsumer, JobsHealthIndicator],
       })
       export class AppModule {}
 
