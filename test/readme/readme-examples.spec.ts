@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileExamples, type ExampleProject } from './example-project';
+import { compileExamples, compileExamplesWithCli, type ExampleProject } from './example-project';
 import { outputPattern, readmeExamples, type ReadmeExample } from './readme-examples';
 
 /**
  * README.md's examples, taken from the README itself (see readme-examples.ts for the markers):
  * compiled against the built package by its name, with the README's own tsconfig; the quick start
  * run with node, its output compared with the README's; the Testing example (which boots the Nest
- * example's AppModule and runs a job through it) run by this Jest, as a spec of its own.
+ * example's AppModule and runs a job through it) run by this Jest, as a spec of its own. TypeScript 7
+ * (devDependency `typescript7`) compiles the app examples again, and its quick start runs the same.
  */
 const REPO_ROOT = join(__dirname, '..', '..');
 const { examples, problems } = readmeExamples(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
@@ -19,6 +20,12 @@ const built = existsSync(join(REPO_ROOT, 'dist/lib/testing/index.d.ts'));
 // Compiled while Jest collects the tests, so the Testing example's own describe() can join them below.
 const project: ExampleProject | null = tsconfigBlock && built ? compileExamples(examples, JSON.parse(tsconfigBlock.code) as object) : null;
 afterAll(() => project?.remove());
+
+/** The version of the TypeScript installed at a folder, or "missing". */
+function typeScriptVersion(folder: string): string {
+  const manifest = join(folder, 'package.json');
+  return existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version : 'missing';
+}
 
 /** Runs a compiled example with node; resolves with its exit code and output. */
 function runWithNode(dir: string, file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -82,6 +89,35 @@ describe('README examples', () => {
     },
     60_000,
   );
+
+  it('the app examples also compile with TypeScript 7: the quick start runs the same, the Nest example records what Nest injects', async () => {
+    const typescript7 = join(REPO_ROOT, 'node_modules', 'typescript7');
+    expect(
+      typeScriptVersion(typescript7).startsWith('7.') ? 'TypeScript 7' : 'node_modules/typescript7 is not TypeScript 7: run npm ci',
+    ).toBe('TypeScript 7');
+    // The spec example is left to Jest: ts-jest compiles through TypeScript's JavaScript API, which TypeScript 7 does not ship.
+    const compiled = examples.filter((example) => example.kind !== 'test');
+    const ts7 = await compileExamplesWithCli(join(typescript7, 'bin', 'tsc'), compiled, JSON.parse(tsconfigBlock.code) as object);
+    try {
+      expect(ts7.errors).toEqual([]);
+      for (const file of only('run').map((example) => example.file as string)) {
+        const { code, stdout, stderr } = await runWithNode(ts7.dir, file.replace(/\.ts$/, '.js'));
+        expect({ file, code, stderr }).toEqual({ file, code: 0, stderr: '' });
+        expect(stdout).toMatch(outputPattern(examples.find((example) => example.kind === 'output' && example.file === file)!.code));
+      }
+      // Loaded, not booted: this app links the repository, whose own @nestjs copies would load beside the app's.
+      // Nest injects by the constructor types emitDecoratorMetadata records; without them DetectorService would be undefined.
+      writeFileSync(
+        join(ts7.dir, 'injected-types.js'),
+        "require('reflect-metadata');\n" +
+          "const { ObjectDetectionConsumer } = require('./app.module.js');\n" +
+          "console.log((Reflect.getMetadata('design:paramtypes', ObjectDetectionConsumer) ?? []).map((type) => type.name).join(','));\n",
+      );
+      expect(await runWithNode(ts7.dir, 'injected-types.js')).toEqual({ code: 0, stdout: 'DetectorService\n', stderr: '' });
+    } finally {
+      ts7.remove();
+    }
+  }, 60_000);
 
   // The README's spec files, each as a describe of this one: Jest runs them with their beforeEach and fake timers.
   for (const example of only('test')) {
