@@ -4,3 +4,5 @@ export * from './job-state';
 export * from './retention-options';
 export * from './job-backend.interface';
 export * from './job-state-store.interface';
+export * from './flow-control';
+export * from './schedule-record';

@@ -1,5 +1,7 @@
+import type { DeduplicatedPublish, DeduplicationOptions, RateLimit } from './flow-control';
 import type { JobRecord } from './job-record';
-import type { DeadLetter, JobFailure, JobState, JobStatus, QueueStats } from './job-state';
+import type { DeadLetter, JobFailure, JobProgress, JobState, JobStatus, QueueStats } from './job-state';
+import type { ScheduleRecord } from './schedule-record';
 import type { QueueType } from './queue-type';
 
 /** A queue the backend knows, as `listQueues` reports it. */
@@ -53,6 +55,13 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** How long the job is held before the backend may give it to someone else. */
   leaseMs: number;
+  /**
+   * Hand out no more than this (capability `rateLimit`), counting every job of the queue handed out by
+   * any client with a limit (fetch and completeAndFetch alike) in a window shared by all processes. When
+   * the window is full, a waiting fetch sleeps until a slot frees (a timer, not a poll) and a
+   * non-waiting one returns [].
+   */
+  rateLimit?: RateLimit;
 }
 
 /** What a backend can and cannot do; the conformance suite reads this instead of the backend's name. */
@@ -95,6 +104,16 @@ export interface BackendCapabilities {
   queueListing?: boolean;
   /** The states `listJobs` can list (absent or empty: none); another state throws UnsupportedCapabilityError. */
   jobListing?: readonly JobStatus[];
+  /** Repeatable jobs: getSchedule, listSchedules, putSchedule and deleteSchedule work, shared by every process. */
+  schedules?: boolean;
+  /** pauseQueue / resumeQueue work for every process consuming the queue, and queueStats reports `paused`. */
+  pause?: boolean;
+  /** FetchOptions.rateLimit and holdQueue are enforced across every process consuming the queue. */
+  rateLimit?: boolean;
+  /** publishDeduplicated works: a deduplication key is checked and taken atomically, across processes. */
+  deduplication?: boolean;
+  /** reportProgress keeps the progress, and getJob returns it (needs `jobState`). */
+  progress?: boolean;
 }
 
 /**
@@ -186,6 +205,59 @@ export interface JobBackend {
    * delayed alike, in the order they will run (on Redis a scan of both: see its KEYS.md before polling it).
    */
   listJobs?(queue: string, options: ListJobsOptions): Promise<JobPage>;
+
+  // ---- Flow control and schedules: optional, each behind the capability named. ----
+
+  /**
+   * (capability `pause`) From now on no client hands out jobs of this queue: fetch and completeAndFetch
+   * return none (a waiting fetch keeps waiting), in every process. Publishing goes on; jobs already
+   * handed out finish as usual. Pausing a paused queue does nothing. The pause is kept by the backend
+   * (a client or process started later sees it) until resumeQueue.
+   */
+  pauseQueue?(queue: string): Promise<void>;
+  /** (capability `pause`) Ends a pause; fetches waiting in any process wake at once (pushed, not polled). */
+  resumeQueue?(queue: string): Promise<void>;
+  /**
+   * (capability `rateLimit`) No client hands out jobs of this queue before `until` (epoch ms), whether
+   * or not it fetches with a rateLimit: the queue is held, in every process. A later `until` extends the
+   * hold, an earlier one leaves it as it is. Waiting fetches sleep until then (a timer, not a poll).
+   */
+  holdQueue?(queue: string, until: number): Promise<void>;
+
+  /**
+   * (capability `progress`) Records what a run reported. Throws LeaseLostError if the delivery is no
+   * longer held. getJob shows the last value until the job is removed; a retry keeps it.
+   */
+  reportProgress?(delivery: Delivery, progress: JobProgress): Promise<void>;
+
+  /**
+   * (capability `deduplication`) Publishes `item` unless another job of the queue holds
+   * `deduplication.key` (see DeduplicationOptions for the window and `replace`), checking and taking the
+   * key in one atomic step with the enqueue, so two processes publishing the same key at once enqueue
+   * one job. A key whose holder is gone (finished, dropped by retention, cleaned, deleted) is free.
+   */
+  publishDeduplicated?(queue: string, item: PublishItem, deduplication: DeduplicationOptions): Promise<DeduplicatedPublish>;
+
+  /** (capability `schedules`) The queue's schedule with this key, or null. */
+  getSchedule?(queue: string, key: string): Promise<ScheduleRecord | null>;
+  /** (capability `schedules`) Every schedule (of one queue when given), sorted by queue then key. */
+  listSchedules?(queue?: string): Promise<ScheduleRecord[]>;
+  /**
+   * (capability `schedules`) In one atomic step, only if the stored schedule's `nextRunAt` equals `expect`
+   * (null: only if no schedule with this queue and key is stored); otherwise changes nothing and resolves false:
+   * 1. with `withdrawPrevious`, withdraws the stored schedule's occurrence (job id
+   *    `scheduleOccurrenceId(queue, key, expect)`) if it has not started (waiting or delayed, attempt 0);
+   * 2. stores `record`;
+   * 3. publishes `occurrence` (its job id is `scheduleOccurrenceId(queue, key, record.nextRunAt)`, its
+   *    runAt `record.nextRunAt`) unless a job with that id is still held by the backend in any state.
+   * Resolves true.
+   */
+  putSchedule?(record: ScheduleRecord, occurrence: PublishItem, expect: number | null, withdrawPrevious: boolean): Promise<boolean>;
+  /**
+   * (capability `schedules`) Removes the schedule and withdraws its occurrence if it has not started;
+   * resolves whether it existed. deleteQueue removes the queue's schedules too.
+   */
+  deleteSchedule?(queue: string, key: string): Promise<boolean>;
 
   /** Ends every wait and releases connections. Further calls throw BackendClosedError. */
   close(): Promise<void>;

@@ -21,8 +21,20 @@ export interface JobRecord {
    * run's span joins the publisher's trace in any process. Set only when the publisher traces.
    */
   traceContext?: TraceContextCarrier;
+  /**
+   * Optional: set on the job a schedule publishes for one of its ticks (see ScheduleRecord): the
+   * schedule's key and the tick (epoch ms). The consumer that takes it enqueues the schedule's next tick.
+   */
+  schedule?: ScheduleTick;
   /** Optional: when a delayed job (delay / runAt) became due, ISO-8601 UTC; wait-time metrics start there. */
   dueAt?: string;
+}
+
+/** Which tick of which schedule a job was published for. */
+export interface ScheduleTick {
+  key: string;
+  /** The tick, epoch milliseconds. */
+  at: number;
 }
 
 /** The W3C Trace Context headers, as they travel inside a job. */

@@ -1,5 +1,5 @@
 import type { JobRecord } from './job-record';
-import type { JobFailure, JobState, JobStatus } from './job-state';
+import type { JobFailure, JobProgress, JobState, JobStatus } from './job-state';
 
 /** A dead letter moved back to its work queue, as the job store is told of it. */
 export interface RedrivenJob {
@@ -33,6 +33,8 @@ export interface JobStateStore {
   /** The attempt failed; the job is due again at `runAt` (null: at once). */
   failed(queue: string, job: JobRecord, failure: JobFailure, runAt: number | null): Promise<void>;
   dead(queue: string, job: JobRecord, failure: JobFailure): Promise<void>;
+  /** A run reported progress (optional: a store without it keeps none, and getJob shows `progress: null`). */
+  progressed?(queue: string, job: JobRecord, progress: JobProgress): Promise<void>;
   /** Given back unrun at shutdown: waiting again, with `job.attempt` as it was before the run. */
   released(queue: string, job: JobRecord): Promise<void>;
   /**

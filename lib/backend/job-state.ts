@@ -19,6 +19,12 @@ export interface JobFailure {
   failedAt: string;
 }
 
+/**
+ * What a run reported with `context.progress(value)`: a number (a percentage, a count — yours to
+ * define) or a small JSON object. The last report wins.
+ */
+export type JobProgress = number | Record<string, unknown>;
+
 /** What `orchestrator.getJob(id)` returns. Times are ISO-8601 UTC strings, null until they happen. */
 export interface JobState {
   id: string;
@@ -37,6 +43,8 @@ export interface JobState {
   finishedAt: string | null;
   /** When a delayed job becomes due. */
   runAt: string | null;
+  /** The last progress its current or last run reported, or null if none did (a new attempt keeps it until it reports). */
+  progress: JobProgress | null;
 }
 
 /** A job in a queue's dead-letter queue, with the error that put it there. */
@@ -52,4 +60,6 @@ export interface QueueStats {
   active: number;
   completed: number;
   dead: number;
+  /** The queue is paused (`orchestrator.pause`): consumers take none of its jobs until it is resumed. */
+  paused: boolean;
 }

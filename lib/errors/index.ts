@@ -25,3 +25,4 @@ export * from './topology-conflict.error';
 export * from './message-unroutable.error';
 export * from './malformed-job.error';
 export * from './missing-package.error';
+export * from './rate-limited.error';

@@ -1,6 +1,6 @@
 import { Logger } from '../logger/logger';
 import type { JobRecord } from '../backend/job-record';
-import type { JobFailure } from '../backend/job-state';
+import type { JobFailure, JobProgress } from '../backend/job-state';
 
 /** The lifecycle events of jobs this process handles, and what each carries. */
 export interface JobEventMap {
@@ -11,10 +11,12 @@ export interface JobEventMap {
   failed: { queue: string; job: JobRecord; error: JobFailure };
   retrying: { queue: string; job: JobRecord; error: JobFailure; delayMs: number };
   dead: { queue: string; job: JobRecord; error: JobFailure };
+  /** A run reported progress with `context.progress(value)`. */
+  progress: { queue: string; job: JobRecord; progress: JobProgress };
 }
 
 export type JobEventType = keyof JobEventMap;
-export const JOB_EVENT_TYPES: readonly JobEventType[] = ['active', 'completed', 'failed', 'retrying', 'dead'];
+export const JOB_EVENT_TYPES: readonly JobEventType[] = ['active', 'progress', 'completed', 'failed', 'retrying', 'dead'];
 
 export type JobEventListener<K extends JobEventType> = (event: JobEventMap[K]) => unknown;
 

@@ -17,6 +17,7 @@ const state = (id: string, queue = 'q'): JobState => ({
   startedAt: null,
   finishedAt: null,
   runAt: null,
+  progress: null,
 });
 
 function setUp(retention: Partial<ResolvedRetention> = {}) {

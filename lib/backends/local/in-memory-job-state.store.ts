@@ -134,6 +134,7 @@ export class InMemoryJobStateStore implements JobStateStore {
         startedAt: null,
         finishedAt: null,
         runAt: null,
+        progress: null,
       };
       this.jobs.set(job.id, state);
     }

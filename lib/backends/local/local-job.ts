@@ -34,5 +34,6 @@ export function snapshotOf(job: LocalJob): JobState {
     startedAt: job.startedAt === null ? null : new Date(job.startedAt).toISOString(),
     finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
     runAt: job.runAt === null ? null : new Date(job.runAt).toISOString(),
+    progress: null,
   };
 }

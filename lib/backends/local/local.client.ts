@@ -314,7 +314,7 @@ export class LocalClient implements JobBackend {
     const q = this.queue(queue);
     const now = Date.now();
     const [completed, dead] = [this.finished.count(queue, 'completed', now), this.finished.count(queue, 'dead', now)];
-    return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed, dead };
+    return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed, dead, paused: false };
   }
 
   async listQueues(): Promise<QueueSummary[]> {

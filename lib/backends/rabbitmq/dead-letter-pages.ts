@@ -44,5 +44,6 @@ function stateOf(queue: string, { job, error }: DeadLetter, stored: JobState | n
     startedAt: stored?.startedAt ?? null,
     finishedAt: stored?.finishedAt ?? (error.failedAt || null),
     runAt: null,
+    progress: null,
   };
 }

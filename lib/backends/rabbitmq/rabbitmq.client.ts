@@ -329,7 +329,7 @@ export class RabbitMQClient implements JobBackend {
     const delayed = await this.delayQueues.count(queue);
     const active = this.holds.countOf(queue);
     const completed = this.jobStates ? await this.jobStates.completedCount(queue) : 0;
-    return { waiting, delayed, active, completed, dead };
+    return { waiting, delayed, active, completed, dead, paused: false };
   }
 
   /** Cancels consumers, gives buffered deliveries back, closes channels and the connection. */

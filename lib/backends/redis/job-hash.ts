@@ -31,6 +31,7 @@ export function jobStateOf(queue: string, id: string, fields: Record<string, str
     startedAt: iso(fields.startedAt),
     finishedAt: iso(fields.finishedAt),
     runAt: iso(fields.runAt),
+    progress: null,
   };
 }
 

@@ -246,7 +246,7 @@ export class RedisClient implements JobBackend {
       this.retentionAges(),
     );
     this.index.dropRetired(dropped);
-    return { waiting, delayed, active, completed, dead };
+    return { waiting, delayed, active, completed, dead, paused: false };
   }
 
   async listQueues(): Promise<QueueSummary[]> {

@@ -57,6 +57,7 @@ export function stateOf(row: FileJobRow): JobState {
     startedAt: isoOrNull(row.started_at),
     finishedAt: isoOrNull(row.finished_at),
     runAt: isoOrNull(row.run_at),
+    progress: null,
   };
 }
 
