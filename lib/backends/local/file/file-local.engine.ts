@@ -11,7 +11,9 @@ import type {
   PublishItem,
   QueueSummary,
 } from '../../../backend/job-backend.interface';
-import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../../backend/job-state';
+import type { DeadLetter, JobFailure, JobProgress, JobState, QueueStats } from '../../../backend/job-state';
+import type { DeduplicatedPublish, DeduplicationOptions, RateLimit } from '../../../backend/flow-control';
+import type { ScheduleRecord } from '../../../backend/schedule-record';
 import { checkOpen, deadLettersDroppedWarning } from '../../../backend/backend-rules';
 import { checkQueueName } from '../../../backend/queue-name';
 import { QUEUE_TYPES, type QueueType } from '../../../backend/queue-type';
@@ -139,7 +141,11 @@ export class FileLocalEngine implements JobBackend {
     await this.completions.add(delivery, result, null);
   }
 
-  async completeAndFetch(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]> {
+  async completeAndFetch(
+    delivery: Delivery,
+    result: unknown,
+    next: { max: number; leaseMs: number; rateLimit?: RateLimit },
+  ): Promise<Delivery[]> {
     this.assertOpen();
     return this.completions.add(delivery, result, next);
   }
@@ -204,6 +210,64 @@ export class FileLocalEngine implements JobBackend {
     this.assertOpen();
     const { total, rows } = this.reads.listJobs(queue, options, Date.now());
     return { total, jobs: rows.map(stateOf) };
+  }
+
+  async pauseQueue(queue: string): Promise<void> {
+    this.assertOpen();
+    void queue;
+  }
+
+  async resumeQueue(queue: string): Promise<void> {
+    this.assertOpen();
+    void queue;
+  }
+
+  async holdQueue(queue: string, until: number): Promise<void> {
+    this.assertOpen();
+    void queue;
+    void until;
+  }
+
+  async reportProgress(delivery: Delivery, progress: JobProgress): Promise<void> {
+    this.assertOpen();
+    void delivery;
+    void progress;
+  }
+
+  async publishDeduplicated(queue: string, item: PublishItem, deduplication: DeduplicationOptions): Promise<DeduplicatedPublish> {
+    this.assertOpen();
+    void deduplication;
+    await this.publish(queue, [item]);
+    return { id: item.job.id, duplicate: false };
+  }
+
+  async getSchedule(queue: string, key: string): Promise<ScheduleRecord | null> {
+    this.assertOpen();
+    void queue;
+    void key;
+    return null;
+  }
+
+  async listSchedules(queue?: string): Promise<ScheduleRecord[]> {
+    this.assertOpen();
+    void queue;
+    return [];
+  }
+
+  async putSchedule(record: ScheduleRecord, occurrence: PublishItem, expect: number | null, withdrawPrevious: boolean): Promise<boolean> {
+    this.assertOpen();
+    void record;
+    void occurrence;
+    void expect;
+    void withdrawPrevious;
+    return false;
+  }
+
+  async deleteSchedule(queue: string, key: string): Promise<boolean> {
+    this.assertOpen();
+    void queue;
+    void key;
+    return false;
   }
 
   async close(): Promise<void> {
