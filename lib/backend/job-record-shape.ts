@@ -4,7 +4,7 @@
  */
 export type CarriedField = 'id' | 'priority' | 'attempt';
 
-/** A parsed body checked against the wire format (README, "The wire format"). */
+/** A parsed body checked against the wire format (docs/api.md, "The wire format"). */
 export interface JobRecordShape {
   /** Why it is not a job record, as MalformedJobError gives it after "its body is "; absent when it is one. */
   problem?: string;

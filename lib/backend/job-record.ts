@@ -1,6 +1,6 @@
 /**
  * A job as it travels through a backend: plain JSON, readable from any language.
- * This is the wire format documented in the README.
+ * This is the wire format documented in docs/api.md.
  */
 export interface JobRecord {
   /** UUID, fixed for the job's whole life (retries and redrives keep it). */

@@ -15,7 +15,7 @@ export class MalformedJobError extends JobsError {
   ) {
     super(
       `Job ${jobId} on queue "${queue}" could not be decoded: ${reason} — it goes to the dead-letter queue without a run; ` +
-        'fix the producer that wrote it (the wire format is in the README), then purge it, or redrive it once its body is fixed',
+        'fix the producer that wrote it (the wire format is in docs/api.md), then purge it, or redrive it once its body is fixed',
     );
   }
 }
