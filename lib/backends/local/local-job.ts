@@ -1,5 +1,5 @@
 import type { JobRecord } from '../../backend/job-record';
-import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
+import type { JobFailure, JobProgress, JobState, JobStatus } from '../../backend/job-state';
 
 /** A job as the Local backend keeps it: its wire record plus where it is and what happened to it. */
 export interface LocalJob {
@@ -17,6 +17,8 @@ export interface LocalJob {
   finishedAt: number | null;
   /** The lease token of the delivery that holds it, while active. */
   token: string | null;
+  /** The last progress a run reported; retries and redrives keep it. */
+  progress: JobProgress | null;
 }
 
 export function snapshotOf(job: LocalJob): JobState {
@@ -34,6 +36,6 @@ export function snapshotOf(job: LocalJob): JobState {
     startedAt: job.startedAt === null ? null : new Date(job.startedAt).toISOString(),
     finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString(),
     runAt: job.runAt === null ? null : new Date(job.runAt).toISOString(),
-    progress: null,
+    progress: job.progress,
   };
 }

@@ -9,7 +9,9 @@ import type {
   PublishItem,
   QueueSummary,
 } from '../../backend/job-backend.interface';
-import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
+import type { DeduplicatedPublish, DeduplicationOptions, RateLimit } from '../../backend/flow-control';
+import type { DeadLetter, JobFailure, JobProgress, JobState, QueueStats } from '../../backend/job-state';
+import { scheduleOccurrenceId, type ScheduleRecord } from '../../backend/schedule-record';
 import {
   checkOpen,
   checkPriorityAllowed,
@@ -46,6 +48,11 @@ export class LocalClient implements JobBackend {
     releaseKeepsOrder: true,
     queueListing: true,
     jobListing: ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'],
+    schedules: true,
+    pause: true,
+    rateLimit: true,
+    deduplication: true,
+    progress: true,
   };
 
   private readonly queues = new Map<string, LocalQueue>();
@@ -95,7 +102,8 @@ export class LocalClient implements JobBackend {
       if (existing.type !== type) throw new QueueTypeMismatchError(queue, existing.type, type);
       return;
     }
-    this.queues.set(queue, new LocalQueue(queue, type));
+    const q: LocalQueue = new LocalQueue(queue, type, () => this.dispatch(q));
+    this.queues.set(queue, q);
   }
 
   async queueType(queue: string): Promise<QueueType | null> {
@@ -110,6 +118,8 @@ export class LocalClient implements JobBackend {
     const q = this.queues.get(queue);
     if (!q) return;
     this.queues.delete(queue);
+    q.gateTimer.clear();
+    // Its schedules and deduplication keys live on the queue and go with it.
     for (const job of this.jobs.values()) if (job.queue === queue) this.forget(job);
     // Blocked consumers wake empty-handed; their next fetch reports the queue as undeclared.
     for (const waiter of q.waiters.splice(0)) waiter.resolve([]);
@@ -133,13 +143,23 @@ export class LocalClient implements JobBackend {
   async publish(queue: string, items: PublishItem[]): Promise<void> {
     if (this.file) return this.file.publish(queue, items);
     const q = this.queue(queue);
-    // Check the whole batch before touching anything, so a bad item leaves the queue as it was.
+    this.checkItems(q, items);
+    this.enqueue(q, items);
+  }
+
+  /** Checks the whole batch before anything is touched, so a bad item leaves the queue as it was. */
+  private checkItems(q: LocalQueue, items: PublishItem[]): void {
     const ids = new Set<string>();
     for (const { job } of items) {
-      checkPriorityAllowed(queue, q.type, job.priority);
-      if (this.current(job.id) || ids.has(job.id)) throw duplicateJobIdError(queue, job.id);
+      checkPriorityAllowed(q.name, q.type, job.priority);
+      if (this.current(job.id) || ids.has(job.id)) throw duplicateJobIdError(q.name, job.id);
       ids.add(job.id);
     }
+  }
+
+  /** Enqueues items checkItems accepted. */
+  private enqueue(q: LocalQueue, items: PublishItem[]): void {
+    const queue = q.name;
     const now = Date.now();
     let delayed = false;
     for (const { job: record, runAt } of items) {
@@ -156,6 +176,7 @@ export class LocalClient implements JobBackend {
         startedAt: null,
         finishedAt: null,
         token: null,
+        progress: null,
       };
       this.jobs.set(record.id, job);
       if (isDelayed) {
@@ -173,7 +194,7 @@ export class LocalClient implements JobBackend {
     if (this.file) return this.file.fetch(queue, max, options);
     const q = this.queue(queue);
     // No lease runs out in-process: a taken job is settled by this process or dies with it.
-    const ready = this.take(q, max);
+    const ready = this.take(q, max, options.rateLimit);
     if (ready.length > 0 || !options.wait || options.signal?.aborted) return Promise.resolve(ready.map((job) => this.deliveryOf(job)));
     return new Promise<Delivery[]>((resolve) => {
       const onAbort = (): void => {
@@ -183,6 +204,7 @@ export class LocalClient implements JobBackend {
       };
       const waiter: Waiter = {
         max,
+        rateLimit: options.rateLimit,
         resolve: (jobs) => {
           options.signal?.removeEventListener('abort', onAbort);
           resolve(jobs.map((job) => this.deliveryOf(job)));
@@ -192,6 +214,8 @@ export class LocalClient implements JobBackend {
       // No timer holds the process for a waiting consumer: only this process can publish to it, so
       // with nothing else alive (a server, a timer) no job could ever come, and the process may exit.
       q.waiters.push(waiter);
+      // Jobs may be waiting behind a hold or a full window: the gate timer wakes the waiter when it opens.
+      this.armGateTimer(q);
     });
   }
 
@@ -314,7 +338,7 @@ export class LocalClient implements JobBackend {
     const q = this.queue(queue);
     const now = Date.now();
     const [completed, dead] = [this.finished.count(queue, 'completed', now), this.finished.count(queue, 'dead', now)];
-    return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed, dead, paused: false };
+    return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed, dead, paused: q.gate.paused };
   }
 
   async listQueues(): Promise<QueueSummary[]> {
@@ -335,11 +359,96 @@ export class LocalClient implements JobBackend {
     );
   }
 
+  async pauseQueue(queue: string): Promise<void> {
+    if (this.file) return this.file.pauseQueue(queue);
+    this.queue(queue).gate.paused = true;
+  }
+
+  async resumeQueue(queue: string): Promise<void> {
+    if (this.file) return this.file.resumeQueue(queue);
+    const q = this.queue(queue);
+    if (!q.gate.paused) return;
+    q.gate.paused = false;
+    this.dispatch(q);
+  }
+
+  async holdQueue(queue: string, until: number): Promise<void> {
+    if (this.file) return this.file.holdQueue(queue, until);
+    const q = this.queue(queue);
+    q.gate.holdUntil = Math.max(q.gate.holdUntil, until);
+    // Waiters now sleep until the later of the hold and their window.
+    this.armGateTimer(q);
+  }
+
+  async reportProgress(delivery: Delivery, progress: JobProgress): Promise<void> {
+    if (this.file) return this.file.reportProgress(delivery, progress);
+    const { job } = this.held(delivery);
+    // A copy, so the run changing its object afterwards does not change what was reported.
+    job.progress = typeof progress === 'number' ? progress : structuredClone(progress);
+  }
+
+  async publishDeduplicated(queue: string, item: PublishItem, deduplication: DeduplicationOptions): Promise<DeduplicatedPublish> {
+    if (this.file) return this.file.publishDeduplicated(queue, item, deduplication);
+    const q = this.queue(queue);
+    const { key, ttlMs, replace } = deduplication;
+    const now = Date.now();
+    const holder = this.dedupHolder(q, key, now);
+    if (holder && !replace) return { id: holder.record.id, duplicate: true };
+    this.checkItems(q, [item]);
+    const replaced = holder && this.withdraw(q, holder.record.id) ? holder.record.id : undefined;
+    this.enqueue(q, [item]);
+    q.dedup.set(key, { id: item.job.id, takenAt: now, ttlMs });
+    return replaced === undefined ? { id: item.job.id, duplicate: false } : { id: item.job.id, duplicate: false, replaced };
+  }
+
+  async getSchedule(queue: string, key: string): Promise<ScheduleRecord | null> {
+    if (this.file) return this.file.getSchedule(queue, key);
+    const record = this.queue(queue).schedules.get(key);
+    return record ? structuredClone(record) : null;
+  }
+
+  async listSchedules(queue?: string): Promise<ScheduleRecord[]> {
+    if (this.file) return this.file.listSchedules(queue);
+    this.assertOpen();
+    const queues = queue === undefined ? [...this.queues.values()] : [this.queue(queue)];
+    return queues
+      .flatMap((q) => [...q.schedules.values()])
+      .sort((a, b) => byText(a.queue, b.queue) || byText(a.key, b.key))
+      .map((record) => structuredClone(record));
+  }
+
+  async putSchedule(record: ScheduleRecord, occurrence: PublishItem, expect: number | null, withdrawPrevious: boolean): Promise<boolean> {
+    if (this.file) return this.file.putSchedule(record, occurrence, expect, withdrawPrevious);
+    const q = this.queue(record.queue);
+    const stored = q.schedules.get(record.key);
+    if (expect === null ? stored !== undefined : stored?.nextRunAt !== expect) return false;
+    // A job with the occurrence's id still held in any state (a redelivered tick, a retained result) is that tick's run.
+    const publish = !this.current(occurrence.job.id);
+    if (publish) this.checkItems(q, [occurrence]);
+    if (withdrawPrevious && expect !== null) this.withdraw(q, scheduleOccurrenceId(q.name, record.key, expect));
+    q.schedules.set(record.key, structuredClone(record));
+    if (publish) this.enqueue(q, [occurrence]);
+    return true;
+  }
+
+  async deleteSchedule(queue: string, key: string): Promise<boolean> {
+    if (this.file) return this.file.deleteSchedule(queue, key);
+    const q = this.queue(queue);
+    const stored = q.schedules.get(key);
+    if (!stored) return false;
+    q.schedules.delete(key);
+    this.withdraw(q, scheduleOccurrenceId(queue, key, stored.nextRunAt));
+    return true;
+  }
+
   async close(): Promise<void> {
     if (this.file) return this.file.close();
     if (this.closed) return;
     this.closed = true;
-    for (const q of this.queues.values()) for (const waiter of q.waiters.splice(0)) waiter.resolve([]);
+    for (const q of this.queues.values()) {
+      q.gateTimer.clear();
+      for (const waiter of q.waiters.splice(0)) waiter.resolve([]);
+    }
     this.delayTimer.clear();
     this.finished.close(new BackendClosedError(this.name));
   }
@@ -355,10 +464,12 @@ export class LocalClient implements JobBackend {
     checkOpen(this.name, this.closed);
   }
 
-  private take(q: LocalQueue, max: number): LocalJob[] {
+  /** Takes up to `max` waiting jobs, as many as the queue's pause, hold and (with `rateLimit`) window let out. */
+  private take(q: LocalQueue, max: number, rateLimit?: RateLimit): LocalJob[] {
     const out: LocalJob[] = [];
     const now = Date.now();
-    while (out.length < max) {
+    const allowed = q.gate.allowance(max, rateLimit, now);
+    while (out.length < allowed) {
       const job = q.waiting.take();
       if (!job) break;
       job.status = 'active';
@@ -369,6 +480,7 @@ export class LocalClient implements JobBackend {
       q.active.set(job.record.id, job);
       out.push(job);
     }
+    q.gate.took(out.length, rateLimit, now);
     return out;
   }
 
@@ -376,12 +488,34 @@ export class LocalClient implements JobBackend {
     return { queue: job.queue, job: { ...job.record }, token: job.token as string };
   }
 
-  /** Hands waiting jobs to blocked consumers, oldest waiter first. */
+  /**
+   * Hands waiting jobs to blocked consumers, oldest waiter first. One whose rate window is full keeps
+   * waiting without holding up those behind it (another limit, or none); the gate timer then wakes it.
+   */
   private dispatch(q: LocalQueue): void {
-    while (q.waiters.length > 0 && q.waiting.size > 0) {
-      const waiter = q.waiters.shift() as Waiter;
-      waiter.resolve(this.take(q, waiter.max));
+    if (this.closed) return;
+    const now = Date.now();
+    for (let i = 0; i < q.waiters.length && q.waiting.size > 0;) {
+      const waiter = q.waiters[i];
+      if (q.gate.allowance(waiter.max, waiter.rateLimit, now) === 0) {
+        i++;
+        continue;
+      }
+      q.waiters.splice(i, 1);
+      waiter.resolve(this.take(q, waiter.max, waiter.rateLimit));
     }
+    this.armGateTimer(q);
+  }
+
+  /** Sets the queue's gate timer for the first moment a waiting fetch may take one of its waiting jobs. */
+  private armGateTimer(q: LocalQueue): void {
+    let at = Infinity;
+    if (q.waiting.size > 0 && !this.closed) {
+      const now = Date.now();
+      for (const waiter of q.waiters) at = Math.min(at, q.gate.opensAt(waiter.rateLimit, now));
+    }
+    // Publish, release and resume dispatch on their own, so with nothing waiting there is nothing to time.
+    q.gateTimer.set(at);
   }
 
   private held(delivery: Delivery): { q: LocalQueue; job: LocalJob } {
@@ -390,6 +524,36 @@ export class LocalClient implements JobBackend {
     const job = q?.active.get(delivery.job.id);
     if (!q || !job || job.token !== delivery.token) throw new LeaseLostError(delivery.queue, delivery.job.id);
     return { q, job };
+  }
+
+  /**
+   * The unfinished job of this queue holding the deduplication key, if its window is still open. A
+   * holder that finished, was dropped or deleted frees the key: checked here, not when it happens.
+   */
+  private dedupHolder(q: LocalQueue, key: string, now: number): LocalJob | undefined {
+    const taken = q.dedup.get(key);
+    if (!taken) return undefined;
+    const job = taken.ttlMs === undefined || now - taken.takenAt < taken.ttlMs ? this.current(taken.id) : undefined;
+    if (job && job.queue === q.name && job.status !== 'completed' && job.status !== 'dead') return job;
+    q.dedup.delete(key);
+    return undefined;
+  }
+
+  /**
+   * Takes a job that has not started (waiting or delayed, attempt 0) out of the queue, as if never
+   * published: a replaced deduplication holder, a schedule's superseded occurrence. False if it has started or is gone.
+   */
+  private withdraw(q: LocalQueue, id: string): boolean {
+    const job = this.current(id);
+    if (!job || job.queue !== q.name || job.record.attempt !== 0) return false;
+    if (job.status === 'delayed') {
+      if (!q.delayed.remove(job)) return false;
+      this.armDelayTimer();
+    } else if (job.status !== 'waiting' || !q.waiting.remove(job)) {
+      return false;
+    }
+    this.forget(job);
+    return true;
   }
 
   /** Drops a job from the client and tells anyone waiting for it that it is gone. */
@@ -427,4 +591,8 @@ export class LocalClient implements JobBackend {
     }
     this.armDelayTimer();
   }
+}
+
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -11,6 +11,8 @@ export interface WaitingList<T> {
   putBack(item: T): void;
   /** Removes everything and returns it. */
   drain(): T[];
+  /** Takes `item` out wherever it is (a withdrawn job; O(n)); false if it is not in the list. */
+  remove(item: T): boolean;
 }
 
 interface Ranked {
@@ -72,6 +74,12 @@ export class FifoList<T> {
     return out;
   }
 
+  remove(item: T): boolean {
+    const before = this.count;
+    this.retain((queued) => queued !== item);
+    return this.count < before;
+  }
+
   /** Keeps only the items `keep` says yes to, in their order. */
   retain(keep: (item: T) => boolean): void {
     const kept = this.toArray().filter(keep);
@@ -117,6 +125,12 @@ export class StackList<T extends Ranked> implements WaitingList<T> {
     return this.items.pop();
   }
 
+  remove(item: T): boolean {
+    const at = this.items.indexOf(item);
+    if (at >= 0) this.items.splice(at, 1);
+    return at >= 0;
+  }
+
   drain(): T[] {
     const out = this.items.reverse();
     this.items = [];
@@ -143,6 +157,10 @@ export class PriorityList<T extends Ranked> implements WaitingList<T> {
 
   take(): T | undefined {
     return this.heap.pop();
+  }
+
+  remove(item: T): boolean {
+    return this.heap.remove(item);
   }
 
   drain(): T[] {
