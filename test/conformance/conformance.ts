@@ -6,6 +6,11 @@ import { retentionCases } from './retention.cases';
 import { badInputCases } from './bad-input.cases';
 import { traceContextCases } from './trace-context.cases';
 import { listingCases } from './listing.cases';
+import { scheduleCases } from './schedules.cases';
+import { pauseCases } from './pause.cases';
+import { rateLimitCases } from './rate-limit.cases';
+import { progressCases } from './progress.cases';
+import { deduplicationCases } from './deduplication.cases';
 
 /**
  * The one backend-agnostic suite every backend must pass, unchanged. Cases read the capabilities the
@@ -25,5 +30,10 @@ export function describeConformance(factory: BackendFactory): void {
     describe('bad input', () => badInputCases(ctx));
     describe('trace context', () => traceContextCases(ctx));
     describe('listing', () => listingCases(ctx));
+    describe('schedules', () => scheduleCases(ctx));
+    describe('pause', () => pauseCases(ctx));
+    describe('rate limits', () => rateLimitCases(ctx));
+    describe('progress', () => progressCases(ctx));
+    describe('deduplication', () => deduplicationCases(ctx));
   });
 }

@@ -1,0 +1,113 @@
+import type { ConsumerOptions, JobProgress, JobRecord, Orchestrator, RunContext } from '../../lib';
+import type { PublishOptions } from '../../lib/orchestrator/publish-options';
+import type { ConformanceContext } from './conformance-context';
+import { FnConsumer, taskSchema, type RunFn } from './conformance.fixtures';
+
+/**
+ * The flow-control part of the user API (issue #16) as the cases call it. While the Orchestrator's
+ * methods are being built this is the design's shape; once they exist, `flow` returns the
+ * Orchestrator itself and the type check holds the cases to the real signatures.
+ */
+export type ScheduleWhen = { cron: string; tz?: string } | { every: number };
+
+export interface ScheduleInfo {
+  queue: string;
+  key: string;
+  cron?: string;
+  tz?: string;
+  every?: number;
+  nextRunAt: Date;
+  payload: Record<string, unknown>;
+  priority: number;
+  updatedAt: Date;
+}
+
+export interface DeduplicationOption {
+  key: string;
+  ttlMs?: number;
+  replace?: boolean;
+}
+
+interface FlowControlApi {
+  schedule(queue: string, key: string, when: ScheduleWhen, input: object, options?: { priority?: number }): Promise<ScheduleInfo>;
+  unschedule(queue: string, key: string): Promise<boolean>;
+  schedules(queue?: string): Promise<ScheduleInfo[]>;
+  pause(queue: string): Promise<void>;
+  resume(queue: string): Promise<void>;
+  publish(queue: string, job: object, options?: PublishOptions & { deduplication?: DeduplicationOption }): Promise<string>;
+  publishBatch(
+    queue: string,
+    jobs: readonly object[],
+    options?: PublishOptions & { deduplication?: DeduplicationOption },
+  ): Promise<unknown>;
+}
+
+export type FlowOrchestrator = Orchestrator & FlowControlApi;
+
+/** The orchestrator, as the flow-control cases call it. */
+export function flow(orchestrator: Orchestrator): FlowOrchestrator {
+  return orchestrator as FlowOrchestrator;
+}
+
+/** Consumer options with a rate limit (ConsumerOptions.rateLimit). */
+export function rateLimited(rateLimit: { max: number; intervalMs: number }, options: ConsumerOptions = {}): ConsumerOptions {
+  return { ...options, rateLimit } as ConsumerOptions;
+}
+
+/** `context.progress(value)` of a run. */
+export function reportProgress(context: RunContext, value: unknown): Promise<void> {
+  return (context as RunContext & { progress(value: JobProgress): Promise<void> }).progress(value as JobProgress);
+}
+
+/** A queue registered with the task schema on the test's orchestrator. */
+export async function registeredQueue(ctx: ConformanceContext, label: string): Promise<{ queue: string; orchestrator: FlowOrchestrator }> {
+  const queue = ctx.queueName(label);
+  await ctx.orchestrator().register(taskSchema(queue));
+  return { queue, orchestrator: flow(ctx.orchestrator()) };
+}
+
+/** A consumer connected to `orchestrator` whose run is `fn`. */
+export function connected(orchestrator: Orchestrator, queue: string, fn: RunFn, options?: ConsumerOptions): FnConsumer {
+  const consumer = new FnConsumer(queue, fn, options);
+  consumer.connect(orchestrator);
+  return consumer;
+}
+
+/** What a consumer's `active` events saw: each job taken, with the time it was taken. */
+export function takenJobs(consumer: FnConsumer): { job: JobRecord; takenAt: number }[] {
+  const taken: { job: JobRecord; takenAt: number }[] = [];
+  consumer.on('active', ({ job }) => void taken.push({ job, takenAt: Date.now() }));
+  return taken;
+}
+
+/** A gate a run can wait on, and a promise that resolves when the first run reached it. */
+export function gate(): { open: () => void; wait: Promise<void>; reached: Promise<void>; arrive: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((resolve) => (open = resolve));
+  let arrive!: () => void;
+  const reached = new Promise<void>((resolve) => (arrive = resolve));
+  return { open, wait, reached, arrive };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Waits until `check` holds, looking every 20 ms, for state the test cannot be told about (a schedule
+ * moved on in the background after a run); rejects naming `what` after `timeoutMs`.
+ */
+export async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting until ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Jobs waiting or delayed: the occurrences a schedule keeps enqueued. */
+export async function pending(orchestrator: Orchestrator, queue: string): Promise<number> {
+  const stats = await orchestrator.queueStats(queue);
+  return stats.waiting + stats.delayed;
+}

@@ -1,0 +1,131 @@
+import { QueueNotDeclaredError, UnsupportedCapabilityError } from '../../lib';
+import { itIf, type ConformanceContext } from './conformance-context';
+import { taskSchema } from './conformance.fixtures';
+import { connected, flow, gate, registeredQueue, sleep } from './flow-control.fixtures';
+
+/** Pause and resume (capability `pause`): nothing handed out while paused, publishing goes on, resume wakes consumers. */
+export function pauseCases(ctx: ConformanceContext): void {
+  const has = ctx.capabilities.pause === true;
+  const withPause = itIf(has, 'the backend cannot pause a queue (capability pause)');
+  /**
+   * How long a case watches a paused queue for a job handed out by mistake. Nothing can be told to a
+   * test that nothing happened, so this is a window; a consumer that ignores the pause takes the job at once.
+   */
+  const WATCH_MS = 300;
+  const LEASE_MS = 30_000;
+
+  itIf(!has, 'the backend can pause a queue (capability pause)')(
+    'a backend without pause refuses pause and resume with UnsupportedCapabilityError',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue(ctx, 'no-pause');
+      await expect(orchestrator.pause(queue)).rejects.toBeInstanceOf(UnsupportedCapabilityError);
+      await expect(orchestrator.resume(queue)).rejects.toBeInstanceOf(UnsupportedCapabilityError);
+    },
+  );
+
+  withPause('a paused queue hands out nothing while publishing goes on; resume wakes the waiting consumer at once', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'pause');
+    expect((await orchestrator.queueStats(queue)).paused).toBe(false);
+    await orchestrator.pause(queue);
+    await orchestrator.pause(queue);
+    expect((await orchestrator.queueStats(queue)).paused).toBe(true);
+
+    const seen: string[] = [];
+    const consumer = connected(orchestrator, queue, (job) => void seen.push(job.payload.label), { concurrency: 2 });
+    const consuming = consumer.consume(3);
+    for (const label of ['a', 'b', 'c']) await orchestrator.publish(queue, { label });
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 3, active: 0, paused: true });
+    expect(await orchestrator.backend.fetch(queue, 10, { wait: false, leaseMs: LEASE_MS })).toEqual([]);
+    await sleep(WATCH_MS);
+    expect(seen).toEqual([]);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 3, active: 0 });
+
+    await orchestrator.resume(queue);
+    expect(await consuming).toBe(3);
+    expect([...seen].sort()).toEqual(['a', 'b', 'c']);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, paused: false });
+    await orchestrator.resume(queue);
+  });
+
+  withPause('a job running when its queue is paused finishes, and the next waits for resume', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'pause-running');
+    const first = gate();
+    const seen: string[] = [];
+    const consumer = connected(orchestrator, queue, async (job) => {
+      seen.push(job.payload.label);
+      if (job.payload.label === 'running') {
+        first.arrive();
+        await first.wait;
+      }
+    });
+    let completed!: () => void;
+    const firstCompleted = new Promise<void>((resolve) => (completed = resolve));
+    consumer.on('completed', () => completed());
+    const consuming = consumer.consume(2);
+    const id = await orchestrator.publish(queue, { label: 'running' });
+    await first.reached;
+    await orchestrator.pause(queue);
+    await orchestrator.publish(queue, { label: 'next' });
+    first.open();
+    await firstCompleted;
+    await sleep(WATCH_MS);
+    expect(seen).toEqual(['running']);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 1, active: 0, paused: true });
+    if (ctx.capabilities.jobState) expect((await orchestrator.getJob(id))?.status).toBe('completed');
+
+    await orchestrator.resume(queue);
+    expect(await consuming).toBe(2);
+    expect(seen).toEqual(['running', 'next']);
+  });
+
+  withPause('pausing or resuming a queue that was never declared throws QueueNotDeclaredError', async () => {
+    const orchestrator = flow(ctx.orchestrator());
+    const queue = ctx.queueName('undeclared');
+    await expect(orchestrator.pause(queue)).rejects.toBeInstanceOf(QueueNotDeclaredError);
+    await expect(orchestrator.resume(queue)).rejects.toBeInstanceOf(QueueNotDeclaredError);
+  });
+
+  // A second client of a backend without shared state holds queues of its own.
+  itIf(has && ctx.capabilities.sharedJobState, 'no state shared between clients (capabilities pause + sharedJobState)')(
+    'a pause made by one client stops the consumers of another, and its resume restarts them',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue(ctx, 'pause-shared');
+      const other = flow(await ctx.secondOrchestrator());
+      await other.register(taskSchema(queue));
+      await orchestrator.pause(queue);
+      expect((await other.queueStats(queue)).paused).toBe(true);
+
+      const seen: string[] = [];
+      const consumer = connected(other, queue, (job) => void seen.push(job.payload.label));
+      const consuming = consumer.consume(2);
+      await orchestrator.publish(queue, { label: 'x' });
+      await other.publish(queue, { label: 'y' });
+      expect(await other.backend.fetch(queue, 10, { wait: false, leaseMs: LEASE_MS })).toEqual([]);
+      await sleep(WATCH_MS);
+      expect(seen).toEqual([]);
+      expect(await other.queueStats(queue)).toMatchObject({ waiting: 2, paused: true });
+
+      await orchestrator.resume(queue);
+      expect(await consuming).toBe(2);
+      expect([...seen].sort()).toEqual(['x', 'y']);
+      expect((await other.queueStats(queue)).paused).toBe(false);
+    },
+  );
+
+  itIf(has && ctx.capabilities.sharedJobState, 'no state shared between clients (capabilities pause + sharedJobState)')(
+    'a client created after the pause sees it',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue(ctx, 'pause-later');
+      await orchestrator.publish(queue, { label: 'held' });
+      await orchestrator.pause(queue);
+      const later = await ctx.secondOrchestrator();
+      await later.register(taskSchema(queue));
+      expect(await later.queueStats(queue)).toMatchObject({ waiting: 1, paused: true });
+      expect(await later.backend.fetch(queue, 1, { wait: false, leaseMs: LEASE_MS })).toEqual([]);
+      await orchestrator.resume(queue);
+      const [delivery] = await later.backend.fetch(queue, 1, { wait: false, leaseMs: LEASE_MS });
+      expect(delivery?.job.payload).toEqual({ label: 'held' });
+      await later.backend.complete(delivery, null);
+    },
+  );
+}

@@ -1,0 +1,197 @@
+import { RateLimitedError, UnsupportedCapabilityError } from '../../lib';
+import { itIf, type ConformanceContext } from './conformance-context';
+import { taskSchema } from './conformance.fixtures';
+import { connected, flow, rateLimited, registeredQueue, sleep } from './flow-control.fixtures';
+
+/** A run's start, as the run saw it. */
+interface Start {
+  label: string;
+  attempt: number;
+  at: number;
+}
+
+/**
+ * The most starts inside any window of `windowMs` beginning at a start. A run starts a little after
+ * the backend handed its job out, by a delay that varies; the caller shrinks the window by that much
+ * slack, which can excuse a start late by the slack but never a burst of them.
+ */
+export function mostStartsInAnyWindow(starts: readonly number[], windowMs: number): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i] - sorted[j] >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+/** Rate limits and holds (capability `rateLimit`): a window shared by every consumer; RateLimitedError holds the queue. */
+export function rateLimitCases(ctx: ConformanceContext): void {
+  const has = ctx.capabilities.rateLimit === true;
+  const withLimits = itIf(has, 'the backend keeps no shared rate limit (capability rateLimit)');
+  const LEASE_MS = 30_000;
+  /** The scheduling delay between a job handed out and its run starting that a window check forgives. */
+  const SLACK_MS = 60;
+
+  itIf(!has, 'the backend keeps a shared rate limit (capability rateLimit)')(
+    'a backend without rate limits refuses a rate-limited consumer with UnsupportedCapabilityError naming the option',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue(ctx, 'no-limit');
+      await orchestrator.publish(queue, { label: 'kept' });
+      const consumer = connected(orchestrator, queue, () => undefined, rateLimited({ max: 5, intervalMs: 1000 }));
+      const refused = await consumer.consume(1).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(UnsupportedCapabilityError);
+      expect((refused as Error).message).toContain('rateLimit');
+      expect(await orchestrator.countQueueMessages(queue)).toBe(1);
+    },
+  );
+
+  itIf(!has, 'the backend keeps a shared rate limit (capability rateLimit)')(
+    'without rate limits, RateLimitedError retries the job after the delay, counting the attempt',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue(ctx, 'no-limit-retry');
+      const starts: Start[] = [];
+      const consumer = connected(
+        orchestrator,
+        queue,
+        (job) => {
+          starts.push({ label: job.payload.label, attempt: job.attempt, at: Date.now() });
+          if (job.attempt === 1) throw new RateLimitedError(100);
+        },
+        { attempts: 2 },
+      );
+      await orchestrator.publish(queue, { label: 'r' });
+      // consume(n) counts deliveries: the retried one and its retry.
+      expect(await consumer.consume(2)).toBe(2);
+      expect(starts.map(({ label, attempt }) => ({ label, attempt }))).toEqual([
+        { label: 'r', attempt: 1 },
+        { label: 'r', attempt: 2 },
+      ]);
+      expect(starts[1].at - starts[0].at).toBeGreaterThanOrEqual(100);
+      expect(await orchestrator.deadLetters(queue)).toEqual([]);
+    },
+  );
+
+  withLimits('a fetch under a limit takes no more than the window has left, counted across fetches', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'limit-fetch');
+    for (let i = 0; i < 5; i++) await orchestrator.publish(queue, { label: `f${i}` });
+    const limit = { max: 2, intervalMs: 3_600_000 };
+    const backend = orchestrator.backend;
+    const first = await backend.fetch(queue, 10, { wait: false, leaseMs: LEASE_MS, rateLimit: limit });
+    expect(first.map((d) => d.job.payload.label)).toEqual(['f0', 'f1']);
+    expect(await backend.fetch(queue, 10, { wait: false, leaseMs: LEASE_MS, rateLimit: limit })).toEqual([]);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 3, active: 2 });
+    for (const delivery of first) await backend.complete(delivery, null);
+    // The window counts jobs handed out, not jobs running: finishing them frees nothing.
+    expect(await backend.fetch(queue, 10, { wait: false, leaseMs: LEASE_MS, rateLimit: limit })).toEqual([]);
+    expect(await orchestrator.countQueueMessages(queue)).toBe(3);
+  });
+
+  withLimits('a rate-limited consumer starts at most max jobs in any window, and runs every job once', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'limit-run');
+    const limit = { max: 3, intervalMs: 300 };
+    const labels = Array.from({ length: 10 }, (_, i) => `r${i}`);
+    for (const label of labels) await orchestrator.publish(queue, { label });
+    const starts: Start[] = [];
+    const consumer = connected(
+      orchestrator,
+      queue,
+      (job) => void starts.push({ label: job.payload.label, attempt: job.attempt, at: Date.now() }),
+      rateLimited(limit, { concurrency: 5 }),
+    );
+    expect(await consumer.consume(labels.length)).toBe(labels.length);
+    expect(starts.map((s) => s.label).sort()).toEqual([...labels].sort());
+    expect(starts.every((s) => s.attempt === 1)).toBe(true);
+    expect(
+      mostStartsInAnyWindow(
+        starts.map((s) => s.at),
+        limit.intervalMs - SLACK_MS,
+      ),
+    ).toBeLessThanOrEqual(limit.max);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0 });
+  });
+
+  itIf(has && ctx.capabilities.sharedJobState, 'no limit shared between clients (capabilities rateLimit + sharedJobState)')(
+    'consumers on two clients share one window',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue(ctx, 'limit-shared');
+      const other = flow(await ctx.secondOrchestrator());
+      await other.register(taskSchema(queue));
+      const limit = { max: 2, intervalMs: 300 };
+      const labels = Array.from({ length: 8 }, (_, i) => `s${i}`);
+      for (const label of labels) await orchestrator.publish(queue, { label });
+      const starts: Start[] = [];
+      const record = (job: { payload: { label: string }; attempt: number }): void =>
+        void starts.push({ label: job.payload.label, attempt: job.attempt, at: Date.now() });
+      const here = connected(orchestrator, queue, record, rateLimited(limit, { concurrency: 3 }));
+      const there = connected(other, queue, record, rateLimited(limit, { concurrency: 3 }));
+      const counts = await Promise.all([here.consumeUntilEmpty(), there.consumeUntilEmpty()]);
+      // consumeUntilEmpty of one may end while the other still holds the last jobs: finish what is left.
+      const rest = await connected(orchestrator, queue, record).consumeUntilEmpty();
+      expect(counts[0] + counts[1] + rest).toBe(labels.length);
+      expect(starts.map((s) => s.label).sort()).toEqual([...labels].sort());
+      expect(
+        mostStartsInAnyWindow(
+          starts.map((s) => s.at),
+          limit.intervalMs - SLACK_MS,
+        ),
+      ).toBeLessThanOrEqual(limit.max);
+    },
+  );
+
+  withLimits('RateLimitedError holds the queue for its delay; the job comes back with its attempt uncounted', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'limited-error');
+    const HOLD_MS = 300;
+    const starts: Start[] = [];
+    let thrownAt = 0;
+    const consumer = connected(orchestrator, queue, (job) => {
+      starts.push({ label: job.payload.label, attempt: job.attempt, at: Date.now() });
+      if (job.payload.label === 'a' && thrownAt === 0) {
+        thrownAt = Date.now();
+        throw new RateLimitedError(HOLD_MS);
+      }
+    });
+    let completed = 0;
+    let bothDone!: () => void;
+    const done = new Promise<void>((resolve) => (bothDone = resolve));
+    consumer.on('completed', () => void (++completed === 2 && bothDone()));
+    const id = await orchestrator.publish(queue, { label: 'a' });
+    await orchestrator.publish(queue, { label: 'b' });
+    const consuming = consumer.consume();
+    await done;
+    await consumer.stop();
+    await consuming;
+
+    expect(starts.map(({ label, attempt }) => ({ label, attempt }))).toEqual(
+      ctx.capabilities.releaseKeepsOrder
+        ? [
+            { label: 'a', attempt: 1 },
+            { label: 'a', attempt: 1 },
+            { label: 'b', attempt: 1 },
+          ]
+        : expect.arrayContaining([
+            { label: 'a', attempt: 1 },
+            { label: 'a', attempt: 1 },
+            { label: 'b', attempt: 1 },
+          ]),
+    );
+    expect(starts).toHaveLength(3);
+    // Nothing started before the hold ran out: the hold begins after the throw, so this cannot excuse an early start.
+    for (const start of starts.slice(1)) expect(start.at).toBeGreaterThanOrEqual(thrownAt + HOLD_MS);
+    expect(await orchestrator.deadLetters(queue)).toEqual([]);
+    if (ctx.capabilities.jobState) expect(await orchestrator.getJob(id)).toMatchObject({ status: 'completed', attempt: 1 });
+  });
+
+  withLimits('a held queue hands out nothing before the hold ends, with or without a limit', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'hold');
+    await orchestrator.publish(queue, { label: 'h' });
+    const backend = orchestrator.backend;
+    await backend.holdQueue!(queue, Date.now() + 3_600_000);
+    // An earlier hold leaves the later one in place (looked at once the earlier one would have ended).
+    await backend.holdQueue!(queue, Date.now() + 10);
+    await sleep(50);
+    expect(await backend.fetch(queue, 1, { wait: false, leaseMs: LEASE_MS })).toEqual([]);
+    expect(await backend.fetch(queue, 1, { wait: false, leaseMs: LEASE_MS, rateLimit: { max: 10, intervalMs: 1000 } })).toEqual([]);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 1, active: 0 });
+  });
+}
