@@ -36,7 +36,7 @@ export async function describeMachine(redisUrl: string, amqpUrl: string): Promis
     redis,
     rabbitmq,
     libraries: Object.fromEntries(
-      ['bullmq', 'ioredis', 'amqplib', 'class-validator', 'class-transformer'].map((name) => [name, packageVersion(name)]),
+      ['bullmq', 'bee-queue', 'ioredis', 'amqplib', 'class-validator', 'class-transformer'].map((name) => [name, packageVersion(name)]),
     ),
     loadAverageAtStart: Math.round(loadavg()[0] * 100) / 100,
     cpuBusyAtStartPercent: busy,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every backend against BullMQ and the raw clients, side by side, in one run
- * (issue 6). See bench/README.md, or `npm run bench -- --help`.
+ * (issues 6 and 17). See bench/README.md, or `npm run bench -- --help`.
  */
 import 'reflect-metadata';
 import { BenchUsageError, HELP, parseOptions, type BenchOptions } from './bench.options';
@@ -143,7 +143,7 @@ function chartSpec(run: BenchRun, comparisons: Comparison[]): Parameters<typeof 
     groups,
     footer: [
       'local, redis, rabbitmq: ours, through Orchestrator + Consumer with payload validation (class-validator) on publish and before every run.',
-      'bullmq: Queue + Worker, removeOnComplete, no validation. raw-ioredis / raw-amqplib: bare clients with the same delivery guarantees, as ceilings.',
+      'bullmq: Queue + Worker, removeOnComplete, no validation. bee-queue: process(concurrency), removeOnSuccess, no validation. raw-ioredis / raw-amqplib: bare clients with the same delivery guarantees, as ceilings.',
       `Pipeline: ${options.pipelineJobs} jobs, batches of ${options.pipelineBatch}, ≤ ${options.window} waiting, concurrency ${options.pipelineConcurrency} per consumer process. Consume: backlog ${options.backlog}.`,
       ...[...targets].flatMap(([what, values]) => chunk(values, 3).map((line, i) => `${i === 0 ? `${what}: ` : '    '}${line.join(', ')}`)),
     ],

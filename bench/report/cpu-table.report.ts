@@ -11,6 +11,7 @@ const SERVER_OF: Record<SystemName, 'redis' | 'rabbitmq' | null> = {
   redis: 'redis',
   'redis-prefetch': 'redis',
   bullmq: 'redis',
+  'bee-queue': 'redis',
   'raw-ioredis': 'redis',
   rabbitmq: 'rabbitmq',
   'raw-amqplib': 'rabbitmq',

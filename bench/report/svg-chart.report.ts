@@ -32,6 +32,7 @@ const COLORS: Record<SystemName, string> = {
   'redis-prefetch': '#8f1d16',
   rabbitmq: '#e07b00',
   bullmq: '#7b4ea3',
+  'bee-queue': '#b08fd0',
   'raw-ioredis': '#d9918b',
   'raw-amqplib': '#f2bd6b',
 };

@@ -22,6 +22,8 @@ export async function loadSystem(name: SystemName): Promise<BenchSystem> {
       return (await import('./rabbitmq.system')).rabbitmqSystem;
     case 'bullmq':
       return (await import('./bullmq.system')).bullmqSystem;
+    case 'bee-queue':
+      return (await import('./bee-queue.system')).beeQueueSystem;
     case 'raw-ioredis':
       return (await import('./raw-ioredis.system')).rawIoredisSystem;
     case 'raw-amqplib':
