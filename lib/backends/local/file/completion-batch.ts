@@ -1,10 +1,11 @@
+import type { RateLimit } from '../../../backend/flow-control';
 import type { Delivery } from '../../../backend/job-backend.interface';
 
 /** A completion waiting for its batch; `next` asks for more jobs in the same transaction (completeAndFetch). */
 export interface PendingCompletion {
   delivery: Delivery;
   result: unknown;
-  next: { max: number; leaseMs: number } | null;
+  next: { max: number; leaseMs: number; rateLimit?: RateLimit } | null;
   settle(outcome: Delivery[] | Error): void;
 }
 

@@ -1,3 +1,4 @@
+import type { RateLimit } from '../../../backend/flow-control';
 import type { Delivery } from '../../../backend/job-backend.interface';
 
 /** A fetch of this process that found nothing and waits; it ends with deliveries, [] (aborted, closed) or an error. */
@@ -5,6 +6,7 @@ export interface FetchWaiter {
   queue: string;
   max: number;
   leaseMs: number;
+  rateLimit: RateLimit | undefined;
   settle(outcome: Delivery[] | Error): void;
 }
 
@@ -17,13 +19,20 @@ export class FetchWaiters {
   }
 
   /** Waits until `serve` settles it; an abort of `signal` ends it at once with []. */
-  wait(queue: string, max: number, leaseMs: number, signal: AbortSignal | undefined): Promise<Delivery[]> {
+  wait(
+    queue: string,
+    max: number,
+    leaseMs: number,
+    rateLimit: RateLimit | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Delivery[]> {
     return new Promise<Delivery[]>((resolve, reject) => {
       const onAbort = (): void => waiter.settle([]);
       const waiter: FetchWaiter = {
         queue,
         max,
         leaseMs,
+        rateLimit,
         settle: (outcome) => {
           this.remove(waiter);
           signal?.removeEventListener('abort', onAbort);

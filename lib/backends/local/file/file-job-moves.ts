@@ -1,9 +1,11 @@
+import type { RateLimit } from '../../../backend/flow-control';
 import type { Delivery, PublishItem } from '../../../backend/job-backend.interface';
-import type { JobFailure } from '../../../backend/job-state';
+import type { JobFailure, JobProgress } from '../../../backend/job-state';
 import type { QueueType } from '../../../backend/queue-type';
 import { checkPriorityAllowed, duplicateJobIdError, notDeadLettersError } from '../../../backend/backend-rules';
 import { QueueTypeMismatchError } from '../../../errors';
 import { storedRecord, type FileJobRow } from './file-job-row';
+import type { FileFlowControl } from './file-flow-control';
 import type { FileJobReads } from './file-job-reads';
 import type { FileRetention } from './file-retention';
 import { orderOf, rankOf } from './job-order';
@@ -21,6 +23,7 @@ export class FileJobMoves {
     private readonly statements: StatementCache,
     private readonly reads: FileJobReads,
     private readonly retention: FileRetention,
+    private readonly flow: FileFlowControl,
   ) {}
 
   /** Runs `fn` as one transaction that holds the file's write lock from its start; retention runs before the commit. */
@@ -53,6 +56,9 @@ export class FileJobMoves {
       effects.gone.push(...this.statements.ids('SELECT id FROM jobs WHERE queue = ?', queue));
       this.sql('DELETE FROM jobs WHERE queue = ?').run(queue);
       this.sql('DELETE FROM queues WHERE name = ?').run(queue);
+      this.sql('DELETE FROM schedules WHERE queue = ?').run(queue);
+      this.sql('DELETE FROM dedup_keys WHERE queue = ?').run(queue);
+      this.flow.forget(queue);
       // Blocked fetches of the queue wake and find it gone.
       effects.readyQueues.add(queue);
     }).effects;
@@ -70,45 +76,84 @@ export class FileJobMoves {
   }
 
   publish(queue: string, items: readonly PublishItem[], now: number): MoveEffects {
-    return this.transaction((effects) => {
-      const type = this.reads.typeOrThrow(queue);
-      // The whole batch is checked before anything is written, so a bad item enqueues none.
-      const ids = new Set<string>();
-      for (const { job } of items) {
-        checkPriorityAllowed(queue, type, job.priority);
-        if (ids.has(job.id) || this.holds(job.id, now)) throw duplicateJobIdError(queue, job.id);
-        ids.add(job.id);
-      }
-      let seq = this.takeSeqs(items.length);
-      const insert = this.sql(
-        `INSERT INTO jobs (id, queue, place, status, rank, seq, due_at, record, attempt, run_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      for (const { job, runAt } of items) {
-        const delayed = runAt !== undefined && runAt > now;
-        const place = delayed ? 'delayed' : 'waiting';
-        const dueAt = delayed ? runAt : null;
-        insert.run(
-          job.id,
-          queue,
-          place,
-          place,
-          rankOf(type, job.priority),
-          orderOf(type, seq++),
-          dueAt,
-          storedRecord(job),
-          job.attempt,
-          dueAt,
-        );
-        if (delayed) effects.deadlineSet = true;
-        else effects.readyQueues.add(queue);
-      }
-    }).effects;
+    return this.transaction((effects) => this.enqueue(queue, items, now, effects)).effects;
   }
 
-  /** Takes up to `max` waiting jobs of the queue under a lease, first making due delayed jobs and lapsed leases waiting. */
-  claim(queue: string, max: number, leaseMs: number, now: number, token: () => string, effects: MoveEffects): FileJobRow[] {
+  /** Publishes inside the caller's transaction (publish, a deduplicated publish, a schedule's occurrence). */
+  enqueue(queue: string, items: readonly PublishItem[], now: number, effects: MoveEffects): void {
+    const type = this.reads.typeOrThrow(queue);
+    // The whole batch is checked before anything is written, so a bad item enqueues none.
+    const ids = new Set<string>();
+    for (const { job } of items) {
+      checkPriorityAllowed(queue, type, job.priority);
+      if (ids.has(job.id) || this.holds(job.id, now)) throw duplicateJobIdError(queue, job.id);
+      ids.add(job.id);
+    }
+    let seq = this.takeSeqs(items.length);
+    const insert = this.sql(
+      `INSERT INTO jobs (id, queue, place, status, rank, seq, due_at, record, attempt, run_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const { job, runAt } of items) {
+      const delayed = runAt !== undefined && runAt > now;
+      const place = delayed ? 'delayed' : 'waiting';
+      const dueAt = delayed ? runAt : null;
+      insert.run(
+        job.id,
+        queue,
+        place,
+        place,
+        rankOf(type, job.priority),
+        orderOf(type, seq++),
+        dueAt,
+        storedRecord(job),
+        job.attempt,
+        dueAt,
+      );
+      if (delayed) effects.deadlineSet = true;
+      else effects.readyQueues.add(queue);
+    }
+  }
+
+  /**
+   * Deletes the job if it has not started (waiting or delayed, attempt 0) — a schedule's occurrence or a
+   * deduplicated job replaced; answers whether it did.
+   */
+  withdraw(queue: string, id: string, effects: MoveEffects): boolean {
+    const { changes } = this.sql(`DELETE FROM jobs WHERE id = ? AND queue = ? AND place IN ('waiting', 'delayed') AND attempt = 0`).run(
+      id,
+      queue,
+    );
+    if (Number(changes) === 0) return false;
+    effects.gone.push(id);
+    return true;
+  }
+
+  /** Records what a run reported, if its delivery is still held. */
+  progress(delivery: Delivery, progress: JobProgress): void {
+    this.transaction(() => {
+      this.reads.held(delivery);
+      this.sql('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(progress), delivery.job.id);
+    });
+  }
+
+  /**
+   * Takes up to `max` waiting jobs of the queue under a lease, first making due delayed jobs and lapsed
+   * leases waiting; none while the queue is paused or held, and no more than its rate limit's window has left.
+   */
+  claim(
+    queue: string,
+    max: number,
+    leaseMs: number,
+    now: number,
+    token: () => string,
+    effects: MoveEffects,
+    rateLimit?: RateLimit,
+  ): FileJobRow[] {
     this.reads.typeOrThrow(queue);
+    // Promoted even when nothing may be taken: the next deadline must move on, or a waiting fetch's timer would fire at once again.
     this.promoteDue(now, effects);
+    max = this.flow.allowance(queue, max, now, rateLimit);
+    if (max <= 0) return [];
     // A literal LIMIT: with a bound one SQLite plans this seek about three times slower (measured).
     const limit = Math.max(0, Math.min(Math.floor(max), Number.MAX_SAFE_INTEGER));
     const rows = this.sql(`SELECT * FROM jobs WHERE queue = ? AND place = 'waiting' ORDER BY rank, seq LIMIT ${limit}`).all(
@@ -124,6 +169,7 @@ export class FileJobMoves {
       take.run(row.token, now + leaseMs, now, row.id);
     }
     if (rows.length > 0) effects.deadlineSet = true;
+    if (rateLimit) this.flow.handedOut(queue, rows.length, now);
     return rows;
   }
 
@@ -224,7 +270,7 @@ export class FileJobMoves {
   }
 
   /** Whether the file holds the id in any place; a finished job retention no longer keeps is deleted here. */
-  private holds(id: string, now: number): boolean {
+  holds(id: string, now: number): boolean {
     const row = this.sql('SELECT place, due_at FROM jobs WHERE id = ?').get(id) as Pick<FileJobRow, 'place' | 'due_at'> | undefined;
     if (!row) return false;
     if (!this.retention.expired(row, now)) return true;

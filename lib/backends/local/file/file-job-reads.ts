@@ -58,7 +58,8 @@ export class FileJobReads {
   }
 
   stats(queue: string, now: number): QueueStats {
-    return Object.fromEntries(PLACES.map((place) => [place, this.count(queue, place, now)])) as unknown as QueueStats;
+    const counts = Object.fromEntries(PLACES.map((place) => [place, this.count(queue, place, now)])) as Omit<QueueStats, 'paused'>;
+    return { ...counts, paused: this.statements.sql('SELECT paused FROM queue_flow WHERE queue = ?').get(queue)?.paused === 1 };
   }
 
   /** The queue's dead letters still kept, oldest first. */

@@ -1,6 +1,6 @@
 import type { Delivery } from '../../../backend/job-backend.interface';
 import type { JobRecord } from '../../../backend/job-record';
-import type { JobFailure, JobState, JobStatus } from '../../../backend/job-state';
+import type { JobFailure, JobProgress, JobState, JobStatus } from '../../../backend/job-state';
 
 /** A row of the `jobs` table as the engine reads it (see file-schema.ts). */
 export interface FileJobRow {
@@ -19,6 +19,8 @@ export interface FileJobRow {
   started_at: number | null;
   finished_at: number | null;
   run_at: number | null;
+  /** The last progress reported (JSON), kept across retries; null until one is. */
+  progress: string | null;
 }
 
 export type JobPlace = 'waiting' | 'delayed' | 'active' | 'completed' | 'dead';
@@ -57,7 +59,7 @@ export function stateOf(row: FileJobRow): JobState {
     startedAt: isoOrNull(row.started_at),
     finishedAt: isoOrNull(row.finished_at),
     runAt: isoOrNull(row.run_at),
-    progress: null,
+    progress: row.progress === null || row.progress === undefined ? null : (JSON.parse(row.progress) as JobProgress),
   };
 }
 

@@ -22,7 +22,10 @@ import { BackendClosedError } from '../../../errors';
 import { Logger } from '../../../logger/logger';
 import { CompletionBatch, type PendingCompletion } from './completion-batch';
 import { deliveryOf, failureOf, recordOf, stateOf } from './file-job-row';
+import { FileDeduplication } from './file-deduplication';
+import { FileFlowControl } from './file-flow-control';
 import { FileJobMoves } from './file-job-moves';
+import { FileSchedules } from './file-schedules';
 import { FileJobReads } from './file-job-reads';
 import { FileRetention } from './file-retention';
 import type { MoveEffects } from './move-effects';
@@ -58,11 +61,19 @@ export class FileLocalEngine implements JobBackend {
     releaseKeepsOrder: true,
     queueListing: true,
     jobListing: ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'],
+    schedules: true,
+    pause: true,
+    rateLimit: true,
+    deduplication: true,
+    progress: true,
   };
 
   private readonly db: SqliteDatabase;
   private readonly reads: FileJobReads;
   private readonly moves: FileJobMoves;
+  private readonly flow: FileFlowControl;
+  private readonly schedules: FileSchedules;
+  private readonly deduplication: FileDeduplication;
   private readonly waits: FileWaits;
   private readonly completions = new CompletionBatch((batch) => this.writeCompletions(batch));
   /** Lease tokens are unique across processes: this client's random part and a counter. */
@@ -78,8 +89,16 @@ export class FileLocalEngine implements JobBackend {
     const statements = new StatementCache(this.db);
     const retention = new FileRetention(statements, options.retention);
     this.reads = new FileJobReads(statements, retention);
-    this.moves = new FileJobMoves(statements, this.reads, retention);
-    this.waits = new FileWaits(options.path, this.reads, (queue, max, leaseMs) => this.claim(queue, max, leaseMs));
+    this.flow = new FileFlowControl(statements);
+    this.moves = new FileJobMoves(statements, this.reads, retention, this.flow);
+    this.schedules = new FileSchedules(statements, this.reads, this.moves);
+    this.deduplication = new FileDeduplication(statements, this.moves);
+    this.waits = new FileWaits(
+      options.path,
+      this.reads,
+      (queue, max, leaseMs, rateLimit) => this.claim(queue, max, leaseMs, rateLimit),
+      (queue, now, rateLimit) => this.flow.reopensAt(queue, now, rateLimit),
+    );
   }
 
   /** Which SQLite binding this client runs on. */
@@ -126,9 +145,9 @@ export class FileLocalEngine implements JobBackend {
       this.reads.typeOrThrow(queue);
       return [];
     }
-    const taken = this.claim(queue, max, options.leaseMs);
+    const taken = this.claim(queue, max, options.leaseMs, options.rateLimit);
     if (taken.length > 0 || !options.wait) return taken;
-    return this.waits.fetch(queue, max, options.leaseMs, options.signal);
+    return this.waits.fetch(queue, max, options.leaseMs, options.rateLimit, options.signal);
   }
 
   async extendLease(delivery: Delivery, leaseMs: number): Promise<void> {
@@ -214,60 +233,72 @@ export class FileLocalEngine implements JobBackend {
 
   async pauseQueue(queue: string): Promise<void> {
     this.assertOpen();
-    void queue;
+    this.moves.transaction(() => {
+      this.reads.typeOrThrow(queue);
+      this.flow.setPaused(queue, true);
+    });
   }
 
+  /** Waiting fetches here and in other processes hear of it through the work file, as of a publish. */
   async resumeQueue(queue: string): Promise<void> {
     this.assertOpen();
-    void queue;
+    const { effects } = this.moves.transaction((effects) => {
+      this.reads.typeOrThrow(queue);
+      this.flow.setPaused(queue, false);
+      effects.readyQueues.add(queue);
+    });
+    this.afterMove(effects);
   }
 
+  /** Nobody needs waking: a waiting fetch that tries before `until` finds the hold and sets its timer to its end. */
   async holdQueue(queue: string, until: number): Promise<void> {
     this.assertOpen();
-    void queue;
-    void until;
+    this.moves.transaction(() => {
+      this.reads.typeOrThrow(queue);
+      this.flow.hold(queue, until);
+    });
   }
 
   async reportProgress(delivery: Delivery, progress: JobProgress): Promise<void> {
     this.assertOpen();
-    void delivery;
-    void progress;
+    this.moves.progress(delivery, progress);
   }
 
   async publishDeduplicated(queue: string, item: PublishItem, deduplication: DeduplicationOptions): Promise<DeduplicatedPublish> {
     this.assertOpen();
-    void deduplication;
-    await this.publish(queue, [item]);
-    return { id: item.job.id, duplicate: false };
+    const { value, effects } = this.moves.transaction((effects) => {
+      this.reads.typeOrThrow(queue);
+      return this.deduplication.publish(queue, item, deduplication, Date.now(), effects);
+    });
+    this.afterMove(effects);
+    return value;
   }
 
   async getSchedule(queue: string, key: string): Promise<ScheduleRecord | null> {
     this.assertOpen();
-    void queue;
-    void key;
-    return null;
+    return this.schedules.get(queue, key);
   }
 
   async listSchedules(queue?: string): Promise<ScheduleRecord[]> {
     this.assertOpen();
-    void queue;
-    return [];
+    const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    return this.schedules.list(queue).sort((a, b) => compare(a.queue, b.queue) || compare(a.key, b.key));
   }
 
   async putSchedule(record: ScheduleRecord, occurrence: PublishItem, expect: number | null, withdrawPrevious: boolean): Promise<boolean> {
     this.assertOpen();
-    void record;
-    void occurrence;
-    void expect;
-    void withdrawPrevious;
-    return false;
+    const { value, effects } = this.moves.transaction((effects) =>
+      this.schedules.put(record, occurrence, expect, withdrawPrevious, Date.now(), effects),
+    );
+    this.afterMove(effects);
+    return value;
   }
 
   async deleteSchedule(queue: string, key: string): Promise<boolean> {
     this.assertOpen();
-    void queue;
-    void key;
-    return false;
+    const { value, effects } = this.moves.transaction((effects) => this.schedules.delete(queue, key, effects));
+    this.afterMove(effects);
+    return value;
   }
 
   async close(): Promise<void> {
@@ -295,7 +326,9 @@ export class FileLocalEngine implements JobBackend {
           try {
             this.moves.complete(delivery, result, now, effects);
             const taken =
-              next && next.max > 0 ? this.moves.claim(delivery.queue, next.max, next.leaseMs, now, () => this.nextToken(), effects) : [];
+              next && next.max > 0
+                ? this.moves.claim(delivery.queue, next.max, next.leaseMs, now, () => this.nextToken(), effects, next.rateLimit)
+                : [];
             outcomes.push(taken.map(deliveryOf));
           } catch (err) {
             outcomes.push(err as Error);
@@ -310,9 +343,9 @@ export class FileLocalEngine implements JobBackend {
     batch.forEach((item, i) => item.settle(outcomes[i]));
   }
 
-  private claim(queue: string, max: number, leaseMs: number): Delivery[] {
+  private claim(queue: string, max: number, leaseMs: number, rateLimit: RateLimit | undefined): Delivery[] {
     const { value, effects } = this.moves.transaction((effects) =>
-      this.moves.claim(queue, max, leaseMs, Date.now(), () => this.nextToken(), effects),
+      this.moves.claim(queue, max, leaseMs, Date.now(), () => this.nextToken(), effects, rateLimit),
     );
     this.afterMove(effects);
     return value.map(deliveryOf);

@@ -1,3 +1,4 @@
+import type { RateLimit } from '../../../backend/flow-control';
 import type { Delivery } from '../../../backend/job-backend.interface';
 import type { JobState } from '../../../backend/job-state';
 import { JobNotFoundError } from '../../../errors';
@@ -13,7 +14,7 @@ import { WakeFile } from './wake-file';
  * Those in this process who wait for something to happen on the file — blocked fetches and
  * waitForFinished callers — and how they hear of it without polling: after a move, this process tells
  * its own waiters directly and the others through two wake files (WakeFile); a blocked fetch also has
- * one timer for the next due delayed job or lapsing lease. The watches and the timer hold the process
+ * one timer for the next due delayed job or lapsing lease, or the end of a hold or full rate window. The watches and the timer hold the process
  * open only while someone in it waits.
  */
 export class FileWaits {
@@ -34,7 +35,9 @@ export class FileWaits {
     path: string,
     private readonly reads: FileJobReads,
     /** Takes up to `max` jobs of the queue in one move (and reports the move back through `moved`). */
-    private readonly claim: (queue: string, max: number, leaseMs: number) => Delivery[],
+    private readonly claim: (queue: string, max: number, leaseMs: number, rateLimit: RateLimit | undefined) => Delivery[],
+    /** When a held queue, or one whose rate window is full, can hand out again (see FileFlowControl.reopensAt). */
+    private readonly reopensAt: (queue: string, now: number, rateLimit: RateLimit | undefined) => number,
   ) {
     this.workFile = new WakeFile(`${path}-work`, () => this.serveFetches());
     this.finishFile = new WakeFile(`${path}-finished`, () => this.checkFinished());
@@ -43,8 +46,14 @@ export class FileWaits {
   }
 
   /** A fetch that found nothing waits here until work appears, the signal aborts or the client closes. */
-  fetch(queue: string, max: number, leaseMs: number, signal: AbortSignal | undefined): Promise<Delivery[]> {
-    const waiting = this.fetches.wait(queue, max, leaseMs, signal);
+  fetch(
+    queue: string,
+    max: number,
+    leaseMs: number,
+    rateLimit: RateLimit | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Delivery[]> {
+    const waiting = this.fetches.wait(queue, max, leaseMs, rateLimit, signal);
     this.waitersChanged();
     return waiting.finally(() => this.waitersChanged());
   }
@@ -108,7 +117,7 @@ export class FileWaits {
       // A deleted queue ends its waits empty-handed; the next fetch reports it undeclared.
       if (this.reads.typeOf(waiter.queue) === null) return waiter.settle([]);
       if (!this.reads.hasWork(waiter.queue, Date.now())) return;
-      const taken = this.claim(waiter.queue, waiter.max, waiter.leaseMs);
+      const taken = this.claim(waiter.queue, waiter.max, waiter.leaseMs, waiter.rateLimit);
       if (taken.length > 0) waiter.settle(taken);
     } catch (err) {
       waiter.settle(err as Error);
@@ -133,7 +142,15 @@ export class FileWaits {
     const fetching = this.fetches.size > 0;
     this.workFile.hold(fetching);
     this.finishFile.hold(this.awaited.size > 0);
-    if (fetching) this.deadline.set(this.reads.nextDeadline());
+    if (fetching) this.deadline.set(this.nextDeadline());
     else this.deadline.clear();
+  }
+
+  /** The next due job or lapsing lease, or the end of a hold or a full rate window a waiting fetch is stopped by. */
+  private nextDeadline(): number {
+    const now = Date.now();
+    let at = this.reads.nextDeadline();
+    for (const waiter of this.fetches.list()) at = Math.min(at, this.reopensAt(waiter.queue, now, waiter.rateLimit));
+    return at;
   }
 }
