@@ -1,4 +1,5 @@
-import { stripUndefined } from '../backend/option-keys';
+import type { RateLimit } from '../backend/flow-control';
+import { checkOptionKeys, stripUndefined } from '../backend/option-keys';
 import { InvalidOptionError } from '../errors';
 import { DEFAULT_BACKOFF, type BackoffFunction, type BackoffOptions, type BackoffStrategy } from './backoff';
 
@@ -46,11 +47,19 @@ export interface ConsumerOptions {
    * Redis); elsewhere it has no effect, and a consumer given it explicitly warns once.
    */
   maxStalls?: number;
+  /**
+   * At most `max` jobs of the queue started per `intervalMs`, counted across every consumer of the queue
+   * that sets a limit, in every process (a sliding window kept by the backend). Needs a backend with
+   * `capabilities.rateLimit` (Redis, Local); cannot be combined with `prefetch`, since a job taken
+   * ahead would start outside the window it was counted in. Default: no limit.
+   */
+  rateLimit?: RateLimit;
 }
 
-export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'timeout' | 'backoff'>> & {
+export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'timeout' | 'backoff' | 'rateLimit'>> & {
   timeout: number | undefined;
   backoff: BackoffOptions;
+  rateLimit: RateLimit | undefined;
 };
 
 const DEFAULTS: ResolvedConsumerOptions = {
@@ -63,6 +72,7 @@ const DEFAULTS: ResolvedConsumerOptions = {
   leaseMs: 30_000,
   prefetch: 0,
   maxStalls: 1,
+  rateLimit: undefined,
 };
 
 const KNOWN = new Set(Object.keys(DEFAULTS));
@@ -93,6 +103,7 @@ export function resolveConsumerOptions(where: string, options: ConsumerOptions =
   wholeNumber(where, 'timeoutGrace', resolved.timeoutGrace);
   positiveInteger(where, 'maxAbandonedRuns', resolved.maxAbandonedRuns);
   if (resolved.timeout !== undefined) positiveInteger(where, 'timeout', resolved.timeout);
+  if (resolved.rateLimit !== undefined) resolved.rateLimit = rateLimitOf(where, resolved.rateLimit, resolved.prefetch);
   given.set(resolved, new Set(Object.keys(explicit)));
   return resolved;
 }
@@ -125,6 +136,21 @@ function backoffOf(where: string, backoff: ConsumerOptions['backoff']): BackoffO
     throw new InvalidOptionError(where, 'backoff.jitter', `must be between 0 and 1, got ${String(merged.jitter)}`);
   }
   return merged;
+}
+
+/** A copy of the limit, checked; refused with a prefetch, whose jobs would start outside the window that counted them. */
+function rateLimitOf(where: string, rateLimit: RateLimit, prefetch: number): RateLimit {
+  checkOptionKeys(where, 'rateLimit', rateLimit, ['max', 'intervalMs']);
+  positiveInteger(where, 'rateLimit.max', rateLimit.max);
+  positiveInteger(where, 'rateLimit.intervalMs', rateLimit.intervalMs);
+  if (prefetch > 0) {
+    throw new InvalidOptionError(
+      where,
+      'prefetch',
+      `cannot be used with rateLimit (got prefetch ${prefetch}): a job taken ahead would start outside the window it was counted in — leave prefetch at 0`,
+    );
+  }
+  return { max: rateLimit.max, intervalMs: rateLimit.intervalMs };
 }
 
 function positiveInteger(where: string, option: string, value: unknown): void {

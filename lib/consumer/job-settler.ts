@@ -21,8 +21,11 @@ export class JobSettler {
     private readonly events: readonly [JobEvents, JobEvents],
   ) {}
 
-  /** Fails the attempt: dead-letters the job when it is `unrecoverable` or out of attempts, else retries it. */
-  async fail(job: HeldJob, error: unknown, unrecoverable: boolean): Promise<void> {
+  /**
+   * Fails the attempt: dead-letters the job when it is `unrecoverable` or out of attempts, else retries
+   * it after its backoff, or after `delayMs` when given (a RateLimitedError's wait).
+   */
+  async fail(job: HeldJob, error: unknown, unrecoverable: boolean, delayMs?: number): Promise<void> {
     const { delivery } = job;
     const failure = failureOf(error, delivery.job.attempt);
     this.emit('failed', { queue: this.queue, job: delivery.job, error: failure });
@@ -32,9 +35,9 @@ export class JobSettler {
       }
       return;
     }
-    const delayMs = this.retryDelay(delivery, error);
-    if (await this.settle(job, () => this.backend.retry(delivery, failure, delayMs))) {
-      this.emit('retrying', { queue: this.queue, job: delivery.job, error: failure, delayMs });
+    const wait = delayMs ?? this.retryDelay(delivery, error);
+    if (await this.settle(job, () => this.backend.retry(delivery, failure, wait))) {
+      this.emit('retrying', { queue: this.queue, job: delivery.job, error: failure, delayMs: wait });
     }
   }
 

@@ -11,6 +11,8 @@ import { HeldJobs } from './held-jobs';
 import { JobSettler } from './job-settler';
 import { LeaseKeeper } from './lease-keeper';
 import { RunPipeline, type RunHandler } from './run-pipeline';
+import { ScheduleAdvancer } from '../schedule/schedule-advancer';
+import { requireCapability } from '../orchestrator/required-capability';
 
 export type { RunContext, RunHandler } from './run-pipeline';
 
@@ -34,6 +36,8 @@ export class QueueWorker {
   private readonly settler: JobSettler;
   private readonly abandoned: AbandonedRuns;
   private readonly pipeline: RunPipeline;
+  /** Moves a schedule on when this worker takes one of its occurrences. */
+  private readonly schedules: ScheduleAdvancer;
   private fetchAbort: AbortController | null = null;
   /** Resolves the consume loop's wait when a slot or a held job frees, or stop() is called. */
   private wakeLoop: (() => void) | null = null;
@@ -71,7 +75,21 @@ export class QueueWorker {
     const settler = (this.settler = new JobSettler(backend, queue, options, logger, [events, orchestrator.events]));
     const abandoned = (this.abandoned = new AbandonedRuns(options.maxAbandonedRuns, queue, logger, jobs));
     const complete = (delivery: Delivery, output: unknown) => this.complete(delivery, output);
-    this.pipeline = new RunPipeline({ orchestrator, queue, handler, options, jobs, settler, leases, abandoned, logger, complete });
+    const released = () => this.returned++;
+    this.pipeline = new RunPipeline({
+      orchestrator,
+      queue,
+      handler,
+      options,
+      jobs,
+      settler,
+      leases,
+      abandoned,
+      logger,
+      complete,
+      released,
+    });
+    this.schedules = new ScheduleAdvancer(backend, queue, logger);
     this.loop = new ConsumerLoopStatus(
       queue,
       name,
@@ -116,6 +134,8 @@ export class QueueWorker {
     }
     if (this.consuming)
       throw new ConsumerStateError(`Consumer of "${this.queue}" is already consuming — await the running consume() or call stop() first`);
+    if (this.options.rateLimit)
+      requireCapability(this.orchestrator.backend, 'rateLimit', `the consumer option rateLimit (queue "${this.queue}")`);
     this.consuming = true;
     this.stopping = false;
     this.fetchAbort = new AbortController();
@@ -163,6 +183,7 @@ export class QueueWorker {
             wait: !untilEmpty && !ahead,
             signal: this.fetchAbort.signal,
             leaseMs: this.options.leaseMs,
+            rateLimit: this.options.rateLimit,
           });
           failures = 0;
           if (loop.state === 'reconnecting') loop.running();
@@ -199,6 +220,7 @@ export class QueueWorker {
     try {
       // A bug in the worker that reached no caller is raised here, unless the loop crashed first.
       await jobs.allSettled();
+      await this.schedules.idle();
     } catch (err) {
       if (!crashed) {
         crashed = true;
@@ -234,6 +256,7 @@ export class QueueWorker {
     // A bug in the worker is consume()'s to raise: stopping must still let close() close the backend.
     await this.jobs.noneHeld();
     await this.releasePrefetched();
+    await this.schedules.idle();
   }
 
   /**
@@ -316,6 +339,7 @@ export class QueueWorker {
       bug = await this.failStillRunning(job, err);
     }
     if (job.state !== 'abandoned' && job.state !== 'done') this.jobs.move(job, 'done', bug);
+    if (job.delivery.job.schedule !== undefined) this.schedules.afterRun(job.delivery);
   }
 
   /** Fails the attempt of a job the pipeline left running; resolves with the error if it could not. */
@@ -334,7 +358,10 @@ export class QueueWorker {
   private hold(deliveries: Delivery[]): void {
     this.taken += deliveries.length;
     this.loop.took();
-    for (const delivery of deliveries) this.leases.hold(delivery);
+    for (const delivery of deliveries) {
+      this.leases.hold(delivery);
+      if (delivery.job.schedule !== undefined) this.schedules.taken(delivery);
+    }
     this.jobs.take(deliveries);
   }
 
@@ -402,8 +429,10 @@ export class QueueWorker {
    */
   private async complete(delivery: Delivery, output: unknown): Promise<void> {
     const backend = this.orchestrator.backend;
+    // Under a rate limit the loop's fetch waits for a free slot in the window; a completion does not.
     const wanted =
       this.options.prefetch === 0 &&
+      this.options.rateLimit === undefined &&
       this.consuming &&
       !this.stopping &&
       !this.fetching &&

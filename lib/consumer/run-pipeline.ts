@@ -1,5 +1,6 @@
 import type { Delivery } from '../backend/job-backend.interface';
-import { JobStalledError, UnrecoverableError } from '../errors';
+import type { JobProgress } from '../backend/job-state';
+import { JobStalledError, RateLimitedError, UnrecoverableError } from '../errors';
 import { Job } from '../job/job';
 import { dtoToWire, toValidDto, unvalidatedPayload } from '../job/dto-validation';
 import { validationErrorOf } from '../job/payload-violation';
@@ -14,6 +15,7 @@ import type { HeldJobs } from './held-jobs';
 import type { JobSettler } from './job-settler';
 import type { LeaseKeeper } from './lease-keeper';
 import { endsWithin, withinTimeout } from './run-timeout';
+import { JobRunContext } from './job-run-context';
 
 /** What a run gets besides the job. */
 export interface RunContext {
@@ -23,6 +25,13 @@ export interface RunContext {
    * gives up waiting; stop work when it does.
    */
   signal: AbortSignal;
+  /**
+   * Reports how far the run got: a finite number (a percentage, a count) or a plain JSON object of at
+   * most 64 KiB. The backend keeps the last value (`getJob(id).progress`, with `capabilities.progress`),
+   * the `progress` event fires on the consumer and the orchestrator, and traces and metrics record it.
+   * Rejects with InvalidOptionError for another value, LeaseLostError once the job is no longer this run's.
+   */
+  progress(value: JobProgress): Promise<void>;
 }
 
 export type RunHandler = (job: Job<any>, context: RunContext) => unknown;
@@ -42,6 +51,8 @@ export interface RunPipelineParts {
   readonly abandoned: AbandonedRuns;
   readonly logger: Logger;
   readonly complete: CompleteStep;
+  /** A job given back without being settled (its run was rate limited): consume(n) does not count it. */
+  readonly released: () => void;
 }
 
 /**
@@ -85,12 +96,7 @@ export class RunPipeline {
 
     let output: unknown;
     try {
-      const context: RunContext = {
-        queue,
-        get signal() {
-          return job.signal;
-        },
-      };
+      const context = new JobRunContext(queue, job, this.parts.orchestrator.backend, settler, scope);
       // The handler runs in a later microtask, never inside start(); a synchronous throw lands in the
       // catch below like a rejection, and a synchronous result is not wrapped in promises.
       await undefined;
@@ -113,6 +119,7 @@ export class RunPipeline {
       }
       if (job.state !== 'running') return;
       jobs.move(job, 'settling');
+      if (err instanceof RateLimitedError) return this.rateLimited(job, err);
       await settler.fail(job, err, err instanceof UnrecoverableError);
       return;
     }
@@ -126,6 +133,32 @@ export class RunPipeline {
     }
     scope.end();
     settler.emit('completed', { queue, job: record, result: output });
+  }
+
+  /**
+   * The run said the service it calls wants the queue to back off: the queue is held for that long in
+   * every process and the job goes back to its place, its attempt not counted. A backend that cannot
+   * hold a queue retries the job after that long instead, counting the attempt.
+   */
+  private async rateLimited(job: HeldJob, error: RateLimitedError): Promise<void> {
+    const { orchestrator, queue, settler, logger } = this.parts;
+    const backend = orchestrator.backend;
+    const waitMs = Number.isFinite(error.retryAfterMs) && error.retryAfterMs > 0 ? error.retryAfterMs : 0;
+    if (!backend.capabilities.rateLimit || !backend.holdQueue) {
+      await settler.fail(job, error, false, waitMs);
+      return;
+    }
+    try {
+      await backend.holdQueue(queue, Date.now() + waitMs);
+    } catch (holdError) {
+      logger.warn(
+        `could not hold queue "${queue}" for ${waitMs} ms (${(holdError as Error).message}); retrying job ${job.delivery.job.id} after that long`,
+      );
+      await settler.fail(job, error, false, waitMs);
+      return;
+    }
+    this.parts.released();
+    await settler.release(job);
   }
 
   /**

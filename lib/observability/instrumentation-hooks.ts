@@ -1,5 +1,6 @@
 import type { PublishItem } from '../backend/job-backend.interface';
 import type { JobRecord } from '../backend/job-record';
+import type { JobProgress } from '../backend/job-state';
 import { Logger } from '../logger/logger';
 import type { JobInstrumentation, RunScope } from './job-instrumentation';
 
@@ -13,7 +14,7 @@ import type { JobInstrumentation, RunScope } from './job-instrumentation';
  */
 export interface InstrumentationHooks {
   readonly active: boolean;
-  publishing(queue: string, items: readonly PublishItem[]): (error?: unknown) => void;
+  publishing(queue: string, items: readonly PublishItem[]): (error?: unknown, duplicate?: boolean) => void;
   redriven(queue: string, count: number): void;
   running(queue: string, record: JobRecord): RunScope;
 }
@@ -45,7 +46,8 @@ export function hooksOf(list: readonly JobInstrumentation[]): InstrumentationHoo
     publishing: (queue, items) => {
       if (publishers.length === 0) return noop;
       const ends = publishers.map((item) => guarded(item, 'publishing', queue, () => item.publishing!(queue, items)) ?? noop);
-      return (error?: unknown) => ends.forEach((end, i) => guarded(publishers[i], 'published', queue, () => end(error)));
+      return (error?: unknown, duplicate?: boolean) =>
+        ends.forEach((end, i) => guarded(publishers[i], 'published', queue, () => end(error, duplicate)));
     },
     redriven: (queue, count) => redrivers.forEach((item) => guarded(item, 'redriven', queue, () => item.redriven!(queue, count))),
     running: (queue, record) => {
@@ -59,6 +61,7 @@ export function hooksOf(list: readonly JobInstrumentation[]): InstrumentationHoo
         within: <A, B, T>(run: (job: A, context: B) => T, job: A, context: B): T =>
           scopes.reduceRight<(job: A, context: B) => T>((inner, scope) => (j, c) => scope.within(inner, j, c), run)(job, context),
         end: (error?: unknown) => scopes.forEach((scope) => scope.end(error)),
+        progress: (value: JobProgress) => scopes.forEach((scope) => scope.progress?.(value)),
       };
     },
   };
@@ -104,6 +107,7 @@ function guardedScope(item: JobInstrumentation, queue: string, scope: RunScope):
       }
     },
     end: (error?: unknown) => guarded(item, 'running (end)', queue, () => scope.end(error)),
+    progress: scope.progress && ((value: JobProgress) => guarded(item, 'running (progress)', queue, () => scope.progress!(value))),
   };
 }
 

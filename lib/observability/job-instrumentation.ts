@@ -1,5 +1,6 @@
 import type { PublishItem } from '../backend/job-backend.interface';
 import type { JobRecord } from '../backend/job-record';
+import type { JobProgress } from '../backend/job-state';
 import type { Orchestrator } from '../orchestrator/orchestrator';
 
 /** One run as an instrumentation sees it: the handler runs `within` it, then `end` says how the attempt went. */
@@ -8,6 +9,8 @@ export interface RunScope {
   within<A, B, T>(run: (job: A, context: B) => T, job: A, context: B): T;
   /** Called once, with the error when the attempt failed. */
   end(error?: unknown): void;
+  /** The run reported progress (`context.progress(value)`), already checked and stored. */
+  progress?(value: JobProgress): void;
 }
 
 /**
@@ -20,9 +23,10 @@ export interface JobInstrumentation {
   attach?(orchestrator: Orchestrator): void;
   /**
    * Before `items` are sent to `queue`; may add to their records (a trace context). The function returned is
-   * called once the backend holds them, or with the error if the publish failed.
+   * called once the backend holds them, or with the error if the publish failed; `duplicate` is true when a
+   * deduplicated publish enqueued nothing (another job holds its key).
    */
-  publishing?(queue: string, items: readonly PublishItem[]): (error?: unknown) => void;
+  publishing?(queue: string, items: readonly PublishItem[]): (error?: unknown, duplicate?: boolean) => void;
   /** Dead letters were put back on `queue`. */
   redriven?(queue: string, count: number): void;
   /** A consumer is about to run `record`. */

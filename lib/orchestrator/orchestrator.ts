@@ -34,6 +34,16 @@ import type { ConsumerLoopStatus } from '../consumer/consumer-loop-status';
 import { hooksOf, type InstrumentationHooks } from '../observability/instrumentation-hooks';
 import { checkHealth } from '../observability/health/check-health';
 import type { HealthOptions, JobsHealthReport } from '../observability/health/jobs-health-report';
+import type { DeduplicationOptions } from '../backend/flow-control';
+import type { ScheduleTemplate } from '../backend/schedule-record';
+import { checkScheduleSpec } from '../schedule/schedule-spec';
+import { scheduleInfoOf, type ScheduleInfo } from '../schedule/schedule-info';
+import { checkScheduleArguments, type ScheduleOptions } from '../schedule/schedule-options';
+import { upsertSchedule } from '../schedule/schedule-upsert';
+import { advanceSchedule } from '../schedule/schedule-advance';
+import { Logger } from '../logger/logger';
+import { checkDeduplication } from './deduplication-options';
+import { requireCapability } from './required-capability';
 
 export interface RegisterOptions {
   /** Default 'fifo'. */
@@ -108,6 +118,7 @@ export class Orchestrator {
     checkQueueName('publish', queue);
     checkPublishOptions(queue, options);
     const items = [this.toPublishItem(queue, this.schemas.get(queue), job, dueTimeOf(queue, options), options.priority)];
+    if (options.deduplication !== undefined) return this.publishDeduplicated(queue, items[0], options.deduplication);
     // send()'s steps written out: one async frame less on the path every single publish takes.
     const published = this.hooks.publishing(queue, items);
     try {
@@ -124,6 +135,13 @@ export class Orchestrator {
   async publishBatch(queue: string, jobs: readonly (Job<object> | object)[], options: PublishOptions = {}): Promise<BatchPublishResult> {
     checkQueueName('publishBatch', queue);
     if (!Array.isArray(jobs)) throw new InvalidOptionError(`publishBatch to "${queue}"`, 'jobs', 'must be an array');
+    if (options?.deduplication !== undefined) {
+      throw new InvalidOptionError(
+        `publishBatch to "${queue}"`,
+        'deduplication',
+        'applies to single publishes only — publish each job with orchestrator.publish(queue, job, { deduplication })',
+      );
+    }
     const items: PublishItem[] = new Array(jobs.length);
     const failures: { index: number; error: Error }[] = [];
     // The options are the same for every job: checked once, and if bad, every job fails with the error.
@@ -170,6 +188,7 @@ export class Orchestrator {
     for (;;) {
       const [delivery] = await this.backend.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
       if (!delivery) return null;
+      if (delivery.job.schedule !== undefined) await this.advanceTaken(queue, delivery.job.schedule);
       const schema = this.schemas.get(queue);
       try {
         const payload = schema
@@ -265,6 +284,63 @@ export class Orchestrator {
     return this.backend.queueStats(queue);
   }
 
+  /**
+   * Stops every consumer of the queue, in every process, from taking its jobs until resume(); jobs
+   * keep being published and those already running finish. Jobs a consumer had taken ahead (prefetch)
+   * may still run. `queueStats(queue).paused` tells.
+   */
+  async pause(queue: string): Promise<void> {
+    checkQueueName('pause', queue);
+    requireCapability(this.backend, 'pause', 'pause');
+    await this.backend.pauseQueue!(queue);
+  }
+
+  /** Ends a pause: consumers waiting on the queue take its jobs at once. */
+  async resume(queue: string): Promise<void> {
+    checkQueueName('resume', queue);
+    requireCapability(this.backend, 'pause', 'resume');
+    await this.backend.resumeQueue!(queue);
+  }
+
+  /**
+   * Creates or updates the repeatable job `key` of the queue: at each tick of `when` (`{ cron, tz? }` or
+   * `{ every: ms }`) one job with `input` is enqueued, however many processes consume the queue. The
+   * input is validated like a publish. Idempotent, so every process may call it at start-up: the same
+   * schedule again leaves its ticks as they are; a changed one starts over from the next tick.
+   * Resolves with the schedule as stored.
+   */
+  async schedule(
+    queue: string,
+    key: string,
+    when: { cron: string; tz?: string } | { every: number },
+    input: Job<object> | object,
+    options: ScheduleOptions = {},
+  ): Promise<ScheduleInfo> {
+    const where = `schedule("${queue}", "${key}")`;
+    checkQueueName('schedule', queue);
+    checkScheduleArguments(where, key, options);
+    const spec = checkScheduleSpec(where, when);
+    requireCapability(this.backend, 'schedules', 'schedule (repeatable jobs)');
+    const { job } = this.toPublishItem(queue, this.schemas.get(queue), input, undefined, options.priority);
+    const template: ScheduleTemplate = { name: job.name, schemaName: job.schemaName, payload: job.payload, priority: job.priority };
+    return scheduleInfoOf(await upsertSchedule(this.schedulesOf(), queue, key, spec, template));
+  }
+
+  /** Removes the repeatable job and withdraws its next occurrence if it has not started; resolves whether it existed. */
+  async unschedule(queue: string, key: string): Promise<boolean> {
+    checkQueueName('unschedule', queue);
+    checkScheduleArguments(`unschedule("${queue}", "${key}")`, key, {});
+    requireCapability(this.backend, 'schedules', 'unschedule (repeatable jobs)');
+    return this.backend.deleteSchedule!(queue, key);
+  }
+
+  /** The repeatable jobs of a queue, or of every queue; sorted by queue then key. */
+  async schedules(queue?: string): Promise<ScheduleInfo[]> {
+    if (queue !== undefined) checkQueueName('schedules', queue);
+    requireCapability(this.backend, 'schedules', 'schedules (repeatable jobs)');
+    return (await this.backend.listSchedules!(queue)).map(scheduleInfoOf);
+  }
+
   /** Every queue the backend holds, sorted by name (what a dashboard or `mindtrace-jobs queues` shows). */
   async listQueues(): Promise<QueueSummary[]> {
     if (!this.backend.listQueues || !this.backend.capabilities.queueListing) {
@@ -331,6 +407,44 @@ export class Orchestrator {
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
     await this.backend.close();
+  }
+
+  /** A publish with `deduplication`: the backend checks and takes the key with the enqueue, in one step. */
+  private async publishDeduplicated(queue: string, item: PublishItem, option: DeduplicationOptions): Promise<string> {
+    const deduplication = checkDeduplication(`publish to "${queue}"`, option);
+    requireCapability(this.backend, 'deduplication', 'publish with deduplication');
+    const published = this.hooks.publishing(queue, [item]);
+    let outcome;
+    try {
+      outcome = await this.backend.publishDeduplicated!(queue, item, deduplication);
+    } catch (error) {
+      published(error);
+      throw error;
+    }
+    published(undefined, outcome.duplicate);
+    return outcome.id;
+  }
+
+  /** The backend's schedule methods, checked present once its capability is. */
+  private schedulesOf(): Required<Pick<JobBackend, 'getSchedule' | 'putSchedule'>> & Pick<JobBackend, 'getJob'> {
+    const backend = this.backend;
+    return {
+      getSchedule: (queue, key) => backend.getSchedule!(queue, key),
+      putSchedule: (record, occurrence, expect, withdrawPrevious) => backend.putSchedule!(record, occurrence, expect, withdrawPrevious),
+      getJob: (id) => backend.getJob(id),
+    };
+  }
+
+  /** receiveMessage took a schedule's occurrence: move the schedule on (a failure is logged, the job still returned). */
+  private async advanceTaken(queue: string, tick: NonNullable<JobRecord['schedule']>): Promise<void> {
+    try {
+      await advanceSchedule(this.backend, queue, tick);
+    } catch (error) {
+      new Logger(`Orchestrator(${queue})`).error(
+        `could not move schedule "${tick.key}" past its tick ${new Date(tick.at).toISOString()}: ${(error as Error).message} — ` +
+          'call orchestrator.schedule() for it again to re-arm it',
+      );
+    }
   }
 
   /** Hands validated items to the backend, telling the instrumentation before and after. */

@@ -1,3 +1,4 @@
+import type { DeduplicationOptions } from '../backend/flow-control';
 import { checkOptionKeys } from '../backend/option-keys';
 import { InvalidOptionError } from '../errors';
 
@@ -9,9 +10,15 @@ export interface PublishOptions {
   delay?: number;
   /** Deliver no sooner than this time. */
   runAt?: Date;
+  /**
+   * Publish only if no unfinished job of the queue holds `key` (within `ttlMs` of its publish, when
+   * given); `replace: true` replaces a holder that has not started. publish then resolves with the id
+   * of the job holding the key. Single publishes only; needs a backend with `deduplication`.
+   */
+  deduplication?: DeduplicationOptions;
 }
 
-const PUBLISH_OPTIONS = ['priority', 'delay', 'runAt'] as const;
+const PUBLISH_OPTIONS = ['priority', 'delay', 'runAt', 'deduplication'] as const;
 
 /** Where an option that is not a publish option belongs, for the error that refuses it. */
 const CONSUMER_OPTION =

@@ -41,6 +41,7 @@ export class JobMetrics implements JobInstrumentation {
   private readonly retried: Counter<'queue'>;
   private readonly deadLettered: Counter<'queue'>;
   private readonly redrivenCount: Counter<'queue'>;
+  private readonly progressed: Counter<'queue'>;
   private readonly runDuration: Histogram<'queue' | 'outcome'>;
   private readonly waitTime: Histogram<'queue'>;
   /** When each running job's run started (performance.now()); weak, since a released or lost run never ends here. */
@@ -75,6 +76,7 @@ export class JobMetrics implements JobInstrumentation {
     this.retried = counter('retried_total', 'Failed attempts put back for a retry, per queue.');
     this.deadLettered = counter('dead_lettered_total', 'Jobs moved to the dead-letter queue, per queue.');
     this.redrivenCount = counter('redriven_total', 'Dead letters put back on their queue by redrive, per queue.');
+    this.progressed = counter('progress_total', 'Progress reports of runs (context.progress), per queue.');
     this.runDuration = new prom.Histogram({
       name: `${prefix}run_duration_seconds`,
       help: 'How long runs took, from start to completed or failed, per queue and outcome.',
@@ -131,11 +133,13 @@ export class JobMetrics implements JobInstrumentation {
     });
     events.on('retrying', ({ queue }) => this.retried.inc({ queue }));
     events.on('dead', ({ queue }) => this.deadLettered.inc({ queue }));
+    events.on('progress', ({ queue }) => this.progressed.inc({ queue }));
   }
 
-  publishing(queue: string, items: readonly PublishItem[]): (error?: unknown) => void {
-    return (error) => {
-      if (error === undefined) this.published.inc({ queue }, items.length);
+  publishing(queue: string, items: readonly PublishItem[]): (error?: unknown, duplicate?: boolean) => void {
+    return (error, duplicate) => {
+      // A deduplicated publish whose key was held enqueued nothing.
+      if (error === undefined && !duplicate) this.published.inc({ queue }, items.length);
     };
   }
 

@@ -1,6 +1,7 @@
 import type { Context, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { PublishItem } from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';
+import type { JobProgress } from '../../backend/job-state';
 import type { Orchestrator } from '../../orchestrator/orchestrator';
 import type { JobInstrumentation, RunScope } from '../job-instrumentation';
 import { loadOpenTelemetryApi, type OpenTelemetryApiModule } from './opentelemetry-api';
@@ -56,7 +57,10 @@ export class JobTracing implements JobInstrumentation {
       traceState: sent.traceState?.serialize(),
     });
     for (const item of items) item.job.traceContext = traceContext;
-    return (error?: unknown) => this.end(span, error);
+    return (error?: unknown, duplicate?: boolean) => {
+      if (duplicate) span.setAttribute(MessagingAttributes.DUPLICATE, true);
+      this.end(span, error);
+    };
   }
 
   running(queue: string, record: JobRecord): RunScope {
@@ -87,6 +91,10 @@ export class JobTracing implements JobInstrumentation {
         ended = true;
         this.end(span, error);
       },
+      progress: (value) => {
+        if (ended) return;
+        span.addEvent('progress', { [MessagingAttributes.JOB_PROGRESS]: progressAttribute(value) });
+      },
     };
   }
 
@@ -112,4 +120,13 @@ export class JobTracing implements JobInstrumentation {
     }
     span.end();
   }
+}
+
+/** Longest progress object kept on a span event, in characters of its JSON. */
+const MAX_PROGRESS_ATTRIBUTE = 1024;
+
+function progressAttribute(value: JobProgress): number | string {
+  if (typeof value === 'number') return value;
+  const json = JSON.stringify(value);
+  return json.length <= MAX_PROGRESS_ATTRIBUTE ? json : `${json.slice(0, MAX_PROGRESS_ATTRIBUTE)}…`;
 }
