@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Delivery } from '../../backend/job-backend.interface';
+import type { RateLimit } from '../../backend/flow-control';
 import { LeaseLostError } from '../../errors';
 import type { FetchedJob } from './fetched-jobs';
 import type { IdIndex } from './id-index';
@@ -15,6 +16,15 @@ interface Completion {
   /** completeAndFetch: how many next jobs this completion asks for (0: none), leased for leaseMs. */
   fetchMax: number;
   leaseMs: number;
+  /** The rate limit the next jobs are taken under, if any (batched apart per limit, like leaseMs). */
+  rateLimit?: RateLimit;
+}
+
+/** What completeAndFetch takes next: up to `max` jobs, leased for `leaseMs`, under `rateLimit` if given. */
+export interface NextJobs {
+  max: number;
+  leaseMs: number;
+  rateLimit?: RateLimit;
 }
 
 /**
@@ -39,9 +49,11 @@ export class Completions {
     await this.batches.add(delivery.queue, { delivery, resultJson: JSON.stringify(result ?? null), fetchMax: 0, leaseMs: 0 });
   }
 
-  completeAndFetch(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]> {
-    const completion = { delivery, resultJson: JSON.stringify(result ?? null), fetchMax: next.max, leaseMs: next.leaseMs };
-    return this.batches.add(`${delivery.queue}\u0000${next.leaseMs}`, completion);
+  completeAndFetch(delivery: Delivery, result: unknown, next: NextJobs): Promise<Delivery[]> {
+    const { rateLimit } = next;
+    const completion = { delivery, resultJson: JSON.stringify(result ?? null), fetchMax: next.max, leaseMs: next.leaseMs, rateLimit };
+    const limit = rateLimit === undefined ? '' : `\u0000${rateLimit.max}/${rateLimit.intervalMs}`;
+    return this.batches.add(`${delivery.queue}\u0000${next.leaseMs}${limit}`, completion);
   }
 
   /** Resolves once every completion accepted so far has reached Redis (close() waits for it). */
@@ -57,7 +69,9 @@ export class Completions {
     const { queue } = batch[0].delivery;
     const [count, age] = this.retention;
     const base = randomUUID();
+    const limit = batch[0].rateLimit;
     const args: (string | number)[] = [count, age, this.scripts.keys.finished(queue), batch[0].leaseMs, base];
+    args.push(limit?.max ?? 0, limit?.intervalMs ?? 0);
     for (const { delivery, resultJson, fetchMax } of batch) args.push(delivery.job.id, delivery.token, resultJson, fetchMax);
     let dropped: string[];
     let lost: number[];

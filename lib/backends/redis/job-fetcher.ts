@@ -38,7 +38,7 @@ export class JobFetcher {
 
   async fetch(queue: string, max: number, options: FetchOptions): Promise<Delivery[]> {
     // The common case, jobs ready, costs one script call and nothing else.
-    const first = await this.takeDeliverable(queue, max, options.leaseMs, options.wait, options.signal);
+    const first = await this.takeDeliverable(queue, max, options, options.wait, options.signal);
     if (first.deliveries.length > 0 || !options.wait || options.signal?.aborted || this.closed) return first.deliveries;
     // Nothing ready: wait on the wake list, interruptible by the caller's signal, close() or deleteQueue().
     const wait = new AbortController();
@@ -49,14 +49,15 @@ export class JobFetcher {
     try {
       let wakeInMs = first.wakeInMs;
       for (;;) {
-        // Sleep until a publish wakes us, or until the next delayed job / lease deadline is due.
+        // Sleep until a publish or a resume wakes us, or until the next delayed job / lease deadline is
+        // due or a held or rate-limited queue may hand out again (the script's wakeInMs).
         await this.blocking.waitFor(
           this.scripts.keys.notify(queue),
           wakeInMs >= 0 ? Math.min(wakeInMs + 1, MAX_BLOCK_MS) : MAX_BLOCK_MS,
           wait.signal,
         );
         if (wait.signal.aborted) return [];
-        const next = await this.takeDeliverable(queue, max, options.leaseMs, true, wait.signal);
+        const next = await this.takeDeliverable(queue, max, options, true, wait.signal);
         if (next.deliveries.length > 0 || wait.signal.aborted) return next.deliveries;
         wakeInMs = next.wakeInMs;
       }
@@ -96,9 +97,15 @@ export class JobFetcher {
    * Takes until a call delivers a job or takes none. A call whose jobs were all malformed took no wake
    * token, and the jobs behind them may be ready: blocking then could sleep up to MAX_BLOCK_MS for nothing.
    */
-  private async takeDeliverable(queue: string, max: number, leaseMs: number, willWait: boolean, signal?: AbortSignal): Promise<Taken> {
+  private async takeDeliverable(
+    queue: string,
+    max: number,
+    options: FetchOptions,
+    willWait: boolean,
+    signal?: AbortSignal,
+  ): Promise<Taken> {
     for (;;) {
-      const taken = await this.take(queue, max, leaseMs, willWait);
+      const taken = await this.take(queue, max, options, willWait);
       if (taken.deliveries.length > 0 || taken.count === 0 || signal?.aborted || this.closed) return taken;
     }
   }
@@ -107,8 +114,8 @@ export class JobFetcher {
    * One fetch script call: up to `max` jobs under a lease, and when the next one falls due. A caller
    * about to block (`willWait`) lets the script clear leftover wake tokens when nothing is ready.
    */
-  private async take(queue: string, max: number, leaseMs: number, willWait: boolean): Promise<Taken> {
-    const call = this.callFetch(queue, max, leaseMs, willWait);
+  private async take(queue: string, max: number, options: FetchOptions, willWait: boolean): Promise<Taken> {
+    const call = this.callFetch(queue, max, options, willWait);
     // close() waits for it: the malformed jobs it takes must reach MalformedJobs while Redis is still open.
     this.calls.add(call);
     try {
@@ -118,11 +125,14 @@ export class JobFetcher {
     }
   }
 
-  private async callFetch(queue: string, max: number, leaseMs: number, willWait: boolean): Promise<Taken> {
+  private async callFetch(queue: string, max: number, { leaseMs, rateLimit }: FetchOptions, willWait: boolean): Promise<Taken> {
     // A fetch that got no answer goes first, under its own token base: if it ran, its jobs come back.
     const base = this.unanswered.nextBase(queue);
+    const args: (string | number)[] = [max, leaseMs, base, willWait ? 1 : 0];
+    // Only a fetch under a limit sends one: the script then counts it in the queue's window.
+    if (rateLimit !== undefined) args.push(rateLimit.max, rateLimit.intervalMs);
     try {
-      const [jobs, wakeInMs] = await this.scripts.run<[FetchedJob[], number]>('fetch', queue, [max, leaseMs, base, willWait ? 1 : 0]);
+      const [jobs, wakeInMs] = await this.scripts.run<[FetchedJob[], number]>('fetch', queue, args);
       return { deliveries: this.deliveries(queue, jobs), count: jobs.length, wakeInMs };
     } catch (err) {
       if (err instanceof RedisUnavailableError) this.unanswered.remember(queue, base);

@@ -5,7 +5,7 @@ import { decodeJob, parseStored } from './job-record-decoding';
 
 /**
  * The hash a job is kept in, by RedisClient and by RedisJobStateStore alike: `data` (the wire JSON),
- * `status`, `attempt`, `priority`, `result` and `error` (JSON), and `startedAt` / `finishedAt` /
+ * `status`, `attempt`, `priority`, `result`, `error` and `progress` (JSON), and `startedAt` / `finishedAt` /
  * `runAt` as epoch milliseconds. Read without throwing: a job whose `data` is not a job record (a
  * foreign producer's bytes) is shown with what can be known, and MalformedJobError as its error until
  * it has one of its own.
@@ -31,7 +31,7 @@ export function jobStateOf(queue: string, id: string, fields: Record<string, str
     startedAt: iso(fields.startedAt),
     finishedAt: iso(fields.finishedAt),
     runAt: iso(fields.runAt),
-    progress: null,
+    progress: fields.progress === undefined ? null : (parseStored(fields.progress) as JobState['progress']),
   };
 }
 

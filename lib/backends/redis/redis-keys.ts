@@ -24,6 +24,11 @@ export class RedisKeys {
     return `${this.base(queue)}:finished`;
   }
 
+  /** Hash schedule key → ScheduleRecord JSON (RedisSchedules); the scripts derive it from meta's name. */
+  schedules(queue: string): string {
+    return `${this.base(queue)}:schedules`;
+  }
+
   /** Set of the declared queues' names, for listQueues. */
   queues(): string {
     return `${this.prefix}:queues`;

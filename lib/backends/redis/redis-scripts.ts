@@ -36,18 +36,22 @@ export const QUEUE_SCRIPTS = {
     'redrive',
     'purge-dead',
     'count-waiting',
+    'pause',
+    'hold',
+    'progress',
   ],
   keys: 7,
 } as const satisfies ScriptSet<string>;
 
 /**
- * publish and its undo (scripts/): the seven queue keys, and on a standalone server the id index as an
- * eighth, so the index is checked and written in the same atomic step. On Redis Cluster the index lives
- * in another slot and is claimed by a separate command (IdIndex); see KEYS.md.
+ * publish and its undo, and the scripts that enqueue or withdraw one job beside a record of their own
+ * (schedules, deduplication) (scripts/): the seven queue keys, and on a standalone server the id index
+ * as an eighth, so the index is checked and written in the same atomic step. On Redis Cluster the index
+ * lives in another slot and is claimed by a separate command (IdIndex); see KEYS.md.
  */
 export const PUBLISH_SCRIPTS = {
   folder: 'scripts',
-  names: ['publish', 'withdraw'],
+  names: ['publish', 'withdraw', 'put-schedule', 'delete-schedule', 'publish-dedup'],
   keys: 'variable',
 } as const satisfies ScriptSet<string>;
 

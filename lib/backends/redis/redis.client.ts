@@ -10,13 +10,16 @@ import type {
   PublishItem,
   QueueSummary,
 } from '../../backend/job-backend.interface';
-import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
+import type { DeduplicatedPublish, DeduplicationOptions } from '../../backend/flow-control';
+import type { DeadLetter, JobFailure, JobProgress, JobState, QueueStats } from '../../backend/job-state';
+import type { ScheduleRecord } from '../../backend/schedule-record';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
 import type { RetentionRule } from '../../backend/retention-options';
 import { JobNotFoundError, MalformedJobError, QueueNotDeclaredError } from '../../errors';
 import { failureOf } from '../../backend/job-failure';
 import { BlockingConnections } from './blocking-connections';
-import { Completions } from './completions';
+import { Completions, type NextJobs } from './completions';
+import { DeduplicatedPublisher } from './deduplicated-publisher';
 import type { MalformedDelivery } from './fetched-jobs';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
@@ -24,12 +27,14 @@ import { JobFetcher } from './job-fetcher';
 import { errorOf, jobStateOf } from './job-hash';
 import { decodeJob } from './job-record-decoding';
 import { MalformedJobs } from './malformed-jobs';
+import { OneJobScripts } from './one-job-scripts';
 import { QueueRegistry } from './queue-registry';
 import { QueueScripts } from './queue-scripts';
 import { resolveRedisConnection, type RedisClientOptions, type RedisConnectionInput } from './redis-client.options';
 import { RedisConnection } from './redis-connection';
 import { RedisKeys } from './redis-keys';
 import { RedisPublisher } from './redis-publisher';
+import { RedisSchedules } from './redis-schedules';
 import type { ScriptName } from './redis-scripts';
 import { UnansweredFetches } from './unanswered-fetches';
 
@@ -56,6 +61,12 @@ export class RedisClient implements JobBackend {
     // Queues are registered in P:queues when declared; every state is a zset but failed, found by status.
     queueListing: true,
     jobListing: ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'],
+    // Each a field or key under the queue's hash tag, checked and changed inside the queue's scripts (KEYS.md).
+    schedules: true,
+    pause: true,
+    rateLimit: true,
+    deduplication: true,
+    progress: true,
   };
 
   private readonly server: RedisConnection;
@@ -64,6 +75,8 @@ export class RedisClient implements JobBackend {
   private readonly registry: QueueRegistry;
   private readonly index: IdIndex;
   private readonly publisher: RedisPublisher;
+  private readonly deduplicated: DeduplicatedPublisher;
+  private readonly schedules: RedisSchedules;
   private readonly fetcher: JobFetcher;
   private readonly completions: Completions;
   private readonly blocking: BlockingConnections;
@@ -89,6 +102,9 @@ export class RedisClient implements JobBackend {
     this.registry = new QueueRegistry(this.server, this.keys);
     this.index = new IdIndex(this.server, this.keys.index(), this.logger);
     this.publisher = new RedisPublisher(this.server, this.keys, this.index, this.logger);
+    const oneJob = new OneJobScripts(this.server, this.keys, this.index, this.logger);
+    this.deduplicated = new DeduplicatedPublisher(oneJob);
+    this.schedules = new RedisSchedules(this.server, this.keys, oneJob, this.registry);
     this.blocking = new BlockingConnections(resolved.redis);
     this.watcher = new FinishWatcher(resolved.redis);
     const unansweredFetches = new UnansweredFetches();
@@ -144,7 +160,8 @@ export class RedisClient implements JobBackend {
     await this.completions.complete(delivery, result);
   }
 
-  completeAndFetch(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]> {
+  /** `next.rateLimit`, if given, counts the next jobs in the queue's window as fetch does. */
+  completeAndFetch(delivery: Delivery, result: unknown, next: NextJobs): Promise<Delivery[]> {
     this.assertOpen();
     return this.completions.completeAndFetch(delivery, result, next);
   }
@@ -240,13 +257,53 @@ export class RedisClient implements JobBackend {
   }
 
   async queueStats(queue: string): Promise<QueueStats> {
-    const [waiting, delayed, active, completed, dead, dropped] = await this.run<[number, number, number, number, number, string[]]>(
-      'stats',
-      queue,
-      this.retentionAges(),
-    );
+    type Counts = [number, number, number, number, number, string[], number];
+    const [waiting, delayed, active, completed, dead, dropped, paused] = await this.run<Counts>('stats', queue, this.retentionAges());
     this.index.dropRetired(dropped);
-    return { waiting, delayed, active, completed, dead, paused: false };
+    return { waiting, delayed, active, completed, dead, paused: paused === 1 };
+  }
+
+  async pauseQueue(queue: string): Promise<void> {
+    await this.run('pause', queue, [1]);
+  }
+
+  /** Fetches blocked on the queue's notify list, in any process, wake at once: the script pushes tokens. */
+  async resumeQueue(queue: string): Promise<void> {
+    await this.run('pause', queue, [0]);
+  }
+
+  /** Sent as a delay: the script adds it to the Redis clock, which every fetch compares with. */
+  async holdQueue(queue: string, until: number): Promise<void> {
+    await this.run('hold', queue, [Math.max(0, Math.ceil(until - Date.now()))]);
+  }
+
+  async reportProgress(delivery: Delivery, progress: JobProgress): Promise<void> {
+    await this.settle('progress', delivery, [JSON.stringify(progress)]);
+  }
+
+  async publishDeduplicated(queue: string, item: PublishItem, deduplication: DeduplicationOptions): Promise<DeduplicatedPublish> {
+    this.assertOpen();
+    return this.deduplicated.publish(queue, item, deduplication);
+  }
+
+  getSchedule(queue: string, key: string): Promise<ScheduleRecord | null> {
+    this.assertOpen();
+    return this.schedules.get(queue, key);
+  }
+
+  listSchedules(queue?: string): Promise<ScheduleRecord[]> {
+    this.assertOpen();
+    return this.schedules.list(queue);
+  }
+
+  putSchedule(record: ScheduleRecord, occurrence: PublishItem, expect: number | null, withdrawPrevious: boolean): Promise<boolean> {
+    this.assertOpen();
+    return this.schedules.put(record, occurrence, expect, withdrawPrevious);
+  }
+
+  deleteSchedule(queue: string, key: string): Promise<boolean> {
+    this.assertOpen();
+    return this.schedules.delete(queue, key);
   }
 
   async listQueues(): Promise<QueueSummary[]> {

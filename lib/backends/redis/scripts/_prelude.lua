@@ -10,6 +10,9 @@
     KEYS[7] notify (list of wake tokens)
   ARGV[1] is the job key prefix ("<prefix>:{<queue>}:job:"); each script's own arguments follow.
 
+  Keys a queue script derives from KEYS[1] (same hash tag, so the same slot; see queue_key):
+    P:{Q}:limiter (zset: rate-limit window)     P:{Q}:schedules (hash)     P:{Q}:dedup (hash)
+
   Errors raised here (refuse, see script-errors.ts):
     MINDTRACE_NOT_DECLARED            the queue has no meta hash (queue_type)
     MINDTRACE_LEASE_LOST [id]         the caller no longer holds the job (check_held, take_held)
@@ -20,6 +23,11 @@ local function queue_type()
   local qtype = redis.call('HGET', KEYS[1], 'type')
   if not qtype then refuse('MINDTRACE_NOT_DECLARED') end
   return qtype
+end
+
+-- Another key of this queue: "<prefix>:{<queue>}:<suffix>", beside meta (KEYS[1] ends in "meta").
+local function queue_key(suffix)
+  return string.sub(KEYS[1], 1, -5) .. suffix
 end
 
 -- A job's place on the wait zset. Every queue type is a zset popped lowest first: members are
@@ -78,7 +86,7 @@ end
 -- first one took instead of taking more and leaving those leased to nobody. The record goes as soon
 -- as one of its jobs leaves active: by then its fetch was answered.
 local function fetch_record_key(base)
-  return string.sub(KEYS[1], 1, -5) .. 'fetch:' .. base
+  return queue_key('fetch:' .. base)
 end
 
 -- Lease tokens are "<token base>:<n>".
@@ -209,22 +217,56 @@ local function read_popped(jk)
   return { false, false, false }, 'its key held a ' .. kind .. ', not a hash (set aside as ' .. jk .. ':unreadable)'
 end
 
--- Takes up to max due jobs under a lease (promoting what is due first). Returns
--- { {id, json, attempt, token, stalls[, problem]}... } and the ms until the next delayed job is due or
--- the next lease runs out (-1: none), so a consumer with nothing to do can sleep exactly that long. A
--- token base seen before gets the jobs that call took (see fetch_record_key).
-local function take_jobs(max, lease, token_base, now)
-  local qtype = queue_type()
+-- How many of max a fetch may take now, and when it may take more: nothing while the queue is paused
+-- (meta "paused") or held (meta "holdUntil", epoch ms); under a rate limit (limit_max jobs per
+-- limit_interval ms, limit_max nil: none) no more than the sliding window P:{Q}:limiter has room for.
+-- Returns the number allowed, the ms until that changes by time alone (-1: only a push changes it),
+-- and whether the queue is held (a fetch then sleeps until the hold ends, ready jobs or not: a publish
+-- during a hold wakes no one).
+-- Pause and hold sit in meta, read with the type in the HMGET every fetch makes anyway: a fetch
+-- without them costs nothing more.
+local function allowance(flow, max, now, limit_max, limit_interval)
+  if flow[2] then return 0, -1, false end
+  local hold = tonumber(flow[3])
+  if hold and hold > now then return 0, hold - now, true end
+  if not limit_max then return max, -1, false end
+  local window = queue_key('limiter')
+  redis.call('ZREMRANGEBYSCORE', window, '-inf', now - limit_interval)
+  local room = limit_max - redis.call('ZCARD', window)
+  if room >= max then return max, -1, false end
+  if room < 0 then room = 0 end
+  -- The window is full (or will be with this take): the oldest entry leaving frees the next slot.
+  local oldest = redis.call('ZRANGE', window, 0, 0, 'WITHSCORES')[2]
+  local frees = -1
+  if oldest then frees = math.max(tonumber(oldest) + limit_interval - now, 1) end
+  return room, frees, false
+end
+
+-- Takes up to max due jobs under a lease (promoting what is due first), as far as pause, hold and
+-- rate limit allow (allowance). Returns { {id, json, attempt, token, stalls[, problem]}... }, the ms
+-- until the next delayed job is due, the next lease runs out or a held or limited queue may hand out
+-- again (-1: none), so a consumer with nothing to do can sleep exactly that long; and whether pause,
+-- hold or limit kept it from taking a ready job. A token base seen before gets the jobs that call
+-- took (see fetch_record_key), whatever the flow control says: they were handed out already.
+local function take_jobs(max, lease, token_base, now, limit_max, limit_interval)
+  local flow = redis.call('HMGET', KEYS[1], 'type', 'paused', 'holdUntil')
+  local qtype = flow[1]
+  if not qtype then refuse('MINDTRACE_NOT_DECLARED') end
   local moved = promote(qtype, now)
   local jobs = {}
   local record_key = fetch_record_key(token_base)
   local record = redis.call('GET', record_key)
+  local allowed, opens, held = max, -1, false
   if record then
     jobs = replay(qtype, cjson.decode(record), max, lease, now)
   elseif max > 0 then
-    local popped = redis.call('ZPOPMIN', KEYS[2], max)
+    allowed, opens, held = allowance(flow, max, now, limit_max, limit_interval)
+  end
+  if not record and allowed > 0 then
+    local popped = redis.call('ZPOPMIN', KEYS[2], allowed)
     local leased = {}
     local taken = {}
+    local counted = {}
     for i = 1, #popped, 2 do
       local id = id_of(popped[i])
       local jk = job_key(id)
@@ -236,16 +278,27 @@ local function take_jobs(max, lease, token_base, now)
       leased[#leased + 1] = id
       jobs[#jobs + 1] = { id, f[1], attempt, token, tonumber(f[2] or '0'), problem }
       taken[#taken + 1] = { id, token }
+      counted[#counted + 1] = now
+      counted[#counted + 1] = token
     end
     zadd_all(KEYS[4], leased)
     if #taken > 0 then redis.call('SET', record_key, cjson.encode(taken), 'PX', lease) end
+    if limit_max and #counted > 0 then
+      local window = queue_key('limiter')
+      zadd_all(window, counted)
+      redis.call('PEXPIRE', window, limit_interval)
+    end
   end
-  -- Promoted more than this consumer could take: wake the others.
-  notify(moved - #jobs)
+  -- Kept from ready jobs by pause, hold or limit: the caller must not spin on wake tokens.
+  local blocked = allowed < max and redis.call('ZCARD', KEYS[2]) > 0
+  -- Promoted more than this consumer could take: wake the others (unless none may take them either).
+  if not flow[2] then notify(moved - #jobs) end
   local wake = -1
+  if flow[2] then return jobs, wake, blocked end
   local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
   if head[2] then wake = tonumber(head[2]) - now end
   head = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
   if head[2] and (wake < 0 or tonumber(head[2]) - now < wake) then wake = tonumber(head[2]) - now end
-  return jobs, wake
+  if (blocked or held) and opens >= 0 and (wake < 0 or opens < wake) then wake = opens end
+  return jobs, wake, blocked
 end

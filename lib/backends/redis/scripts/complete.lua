@@ -12,7 +12,9 @@
   ARGV[4]     the queue's finished channel: told each completed id
   ARGV[5]     leaseMs of the next jobs taken
   ARGV[6]     tokenBase of their lease tokens (see fetch)
-  ARGV[7..]   per completion: id, token, resultJson, fetchMax
+  ARGV[7]     rate limit of the next jobs: max per window (0: none)...
+  ARGV[8]     ...and the window in ms (see fetch)
+  ARGV[9..]   per completion: id, token, resultJson, fetchMax
   Returns     { ids retention dropped, 1-based indexes of the completions whose lease was lost,
               the jobs taken, as fetch returns them, in the order of the completions that asked }
   Errors      none (a lost lease is reported per completion; a queue deleted meanwhile takes nothing)
@@ -30,7 +32,7 @@ local records = {}
 local keep_age = tonumber(ARGV[3])
 -- In the order the jobs finished, even within one millisecond (see finish_score).
 local score = finish_score(KEYS[6], now)
-for i = 7, #ARGV, 4 do
+for i = 9, #ARGV, 4 do
   n = n + 1
   local id, token = ARGV[i], ARGV[i + 1]
   if holds(id, token) then
@@ -60,5 +62,7 @@ del_all(record_keys)
 local dropped = retain(KEYS[6], tonumber(ARGV[2]), keep_age, now)
 local jobs = {}
 -- (A queue deleted meanwhile has nothing to take.)
-if wanted > 0 and redis.call('EXISTS', KEYS[1]) == 1 then jobs = take_jobs(wanted, tonumber(ARGV[5]), ARGV[6], now) end
+local limit_max = tonumber(ARGV[7])
+if limit_max == 0 then limit_max = nil end
+if wanted > 0 and redis.call('EXISTS', KEYS[1]) == 1 then jobs = take_jobs(wanted, tonumber(ARGV[5]), ARGV[6], now, limit_max, tonumber(ARGV[8])) end
 return { dropped, lost, jobs }

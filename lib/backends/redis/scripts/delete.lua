@@ -1,6 +1,7 @@
 --[[
   delete: removes the queue and every key it owns: jobs in any state, the records of fetches whose
-  jobs are still held (fetch_record_key), and the queue's seven keys. Consumers holding its jobs then
+  jobs are still held (fetch_record_key), the queue's seven keys, and its flow-control keys: schedules,
+  deduplication keys and the rate-limit window (pause and hold are fields of meta). Consumers holding its jobs then
   get MINDTRACE_LEASE_LOST on their settles.
 
   KEYS[1..7]  the queue's keys (_prelude.lua)
@@ -21,5 +22,6 @@ for k = 3, 6 do
 end
 for _, id in ipairs(ids) do redis.call('DEL', job_key(id)) end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('DEL', queue_key('schedules'), queue_key('dedup'), queue_key('limiter'))
 redis.call('PUBLISH', ARGV[2], '*')
 return ids

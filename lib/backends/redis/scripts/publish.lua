@@ -1,7 +1,8 @@
 --[[
   publish: enqueues a batch of jobs, all or none: each is checked first (an id not indexed under
   another queue, not already a job here, not twice in the batch; a priority only on a priority
-  queue), then added to wait (due now) or delayed, indexed, and consumers are woken.
+  queue), then added to wait (due now) or delayed, indexed, and consumers are woken (unless the
+  queue is paused or held: none of them could take a job).
 
   Every call has its own nonce, stored with its jobs: a job that exists with this call's nonce is a
   resend of this very call (its reply was lost with the connection and ioredis sent it again), and is
@@ -27,7 +28,10 @@
 ]]
 --- @include "_prelude.lua"
 
-local qtype = queue_type()
+-- The queue's type, and its pause and hold, in the one read publish makes of meta anyway.
+local flow = redis.call('HMGET', KEYS[1], 'type', 'paused', 'holdUntil')
+local qtype = flow[1]
+if not qtype then refuse('MINDTRACE_NOT_DECLARED') end
 local index = KEYS[8]
 local queue, nonce, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local resent, seen = {}, {}
@@ -96,5 +100,5 @@ if index then hset_all(index, indexed) end
 -- A delayed job wakes one idle consumer too, so it can set its sleep to the new due time.
 local delayed = 0
 if #later > 0 then delayed = 1 end
-notify(math.max(ready, delayed))
+if not flow[2] and not (flow[3] and tonumber(flow[3]) > now_ms()) then notify(math.max(ready, delayed)) end
 return count
