@@ -1,0 +1,78 @@
+import * as amqp from 'amqplib';
+import { startRabbitMQCluster, type LocalRabbitMQCluster } from '../support/rabbitmq-cluster-kit';
+
+/**
+ * Smoke test of the three-node RabbitMQ cluster kit (test/support/rabbitmq-cluster-kit.ts): the
+ * cluster forms, a node leaves and rejoins, and a quorum queue keeps every confirmed message, in
+ * order, when the node leading it is killed mid-stream.
+ */
+let cluster: LocalRabbitMQCluster;
+const connections: amqp.ChannelModel[] = [];
+
+async function connect(node: number): Promise<amqp.ChannelModel> {
+  const connection = await amqp.connect(cluster.nodes[node].url);
+  // A killed node drops its connections; that is the test's doing, not a failure.
+  connection.on('error', () => undefined);
+  connections.push(connection);
+  return connection;
+}
+
+async function publishConfirmed(channel: amqp.ConfirmChannel, queue: string, ids: number[]): Promise<void> {
+  for (const id of ids) channel.sendToQueue(queue, Buffer.from(String(id)), { persistent: true });
+  await channel.waitForConfirms();
+}
+
+beforeAll(async () => {
+  cluster = await startRabbitMQCluster();
+  process.stdout.write(`RabbitMQ cluster kit: three running nodes after ${cluster.startupMs} ms\n`);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
+  await cluster?.stop();
+});
+
+it('forms one cluster of three running nodes on their own ports, beside the machine broker', async () => {
+  const names = cluster.nodes.map((n) => n.name).sort();
+  for (const via of [0, 1, 2]) expect(await cluster.runningNodes(via)).toEqual(names);
+  expect(cluster.nodes.map((n) => n.port)).not.toContain(5672);
+});
+
+it('a stopped node leaves the running list and rejoins when started again', async () => {
+  const names = cluster.nodes.map((n) => n.name).sort();
+  await cluster.stopNode(2);
+  expect(await cluster.runningNodes(0)).toEqual(names.filter((n) => n !== cluster.nodes[2].name));
+  await cluster.startNode(2);
+  expect(await cluster.runningNodes(0)).toEqual(names);
+  expect(await cluster.runningNodes(2)).toEqual(names);
+}, 120_000);
+
+it('a quorum queue loses no confirmed message, and keeps their order, when its leader is killed mid-stream', async () => {
+  const queue = `mt-scale-quorum-${process.pid}`;
+  const declaring = await (await connect(0)).createChannel();
+  await declaring.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  const leader = await cluster.queueLeader(queue, 0);
+  const [publisherNode, consumerNode] = [0, 1, 2].filter((i) => i !== leader);
+
+  const publisher = await (await connect(publisherNode)).createConfirmChannel();
+  const ids = Array.from({ length: 200 }, (_, i) => i);
+  await publishConfirmed(publisher, queue, ids.slice(0, 100));
+  await cluster.killNode(leader);
+  await publishConfirmed(publisher, queue, ids.slice(100));
+  const newLeader = await cluster.queueLeader(queue, consumerNode);
+  expect(newLeader).not.toBe(leader);
+
+  const consumer = await (await connect(consumerNode)).createChannel();
+  await consumer.prefetch(50);
+  const received: number[] = [];
+  await new Promise<void>((resolve) => {
+    void consumer.consume(queue, (message) => {
+      if (!message) return;
+      received.push(Number(message.content.toString()));
+      consumer.ack(message);
+      if (received.length === ids.length) resolve();
+    });
+  });
+  expect(received).toEqual(ids);
+  expect((await consumer.checkQueue(queue)).messageCount).toBe(0);
+}, 120_000);
