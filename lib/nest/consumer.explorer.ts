@@ -22,6 +22,8 @@ import { ConsumerMetadataAccessor } from './consumer-metadata.accessor';
 import type { ResolvedJobsModuleOptions } from './interfaces';
 import { JOBS_RESOLVED_OPTIONS } from './jobs.constants';
 import { JobsMessages } from './jobs.messages';
+import { resolveDecoratedSchedule, type DeclaredSchedule } from './schedule-registration.resolver';
+import { ScheduleRegistrar } from './schedule.registrar';
 
 /** A @Consumer provider found at start-up, checked and ready to start. */
 interface FoundConsumer {
@@ -32,6 +34,8 @@ interface FoundConsumer {
   /** Where the worker emits; a class that extends Consumer brings its own, so its on() listeners hear them. */
   events: JobEvents;
   eventHandlers: { type: JobEventType; handle: (event: unknown) => unknown }[];
+  /** Its @Schedule decorators, checked. */
+  schedules: DeclaredSchedule[];
 }
 
 type ConsumerInstance = Record<string, (...args: unknown[]) => unknown>;
@@ -40,7 +44,9 @@ type ConsumerInstance = Record<string, (...args: unknown[]) => unknown>;
 let openApps = 0;
 
 /**
- * Finds every @Consumer provider (onModuleInit), starts a worker for each (onApplicationBootstrap),
+ * Finds every @Consumer provider (onModuleInit); at onApplicationBootstrap declares their queues,
+ * upserts the app's schedules (so a refused one fails start-up before any job is taken), then starts
+ * a worker for each consumer;
  * drains them (beforeApplicationShutdown) and closes the backend (onApplicationShutdown).
  * It only wires: the queue logic lives in QueueWorker.
  */
@@ -55,6 +61,7 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     private readonly scanner: MetadataScanner,
     private readonly accessor: ConsumerMetadataAccessor,
     private readonly orchestrator: Orchestrator,
+    private readonly schedules: ScheduleRegistrar,
     @Inject(JOBS_RESOLVED_OPTIONS) private readonly options: ResolvedJobsModuleOptions,
   ) {
     // In a Nest app the library's lines go through Nest's Logger, so app.useLogger() and logger: false apply.
@@ -66,16 +73,22 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     const seen = new Set<unknown>();
     this.found = this.discovery.getProviders().flatMap((wrapper) => {
       const target = this.classOf(wrapper);
-      const metadata = target && this.accessor.consumerOf(target);
-      if (!target || !metadata) return [];
+      if (!target) return [];
+      const metadata = this.accessor.consumerOf(target);
       const className = target.name;
+      if (!metadata) {
+        if (this.accessor.schedulesOf(target).length > 0)
+          throw new ConsumerDefinitionError(className, JobsMessages.scheduleWithoutConsumer(className));
+        return [];
+      }
       if (wrapper.isTransient) throw new ConsumerDefinitionError(className, JobsMessages.notStatic(className, 'transient'));
       if (!wrapper.isDependencyTreeStatic())
         throw new ConsumerDefinitionError(className, JobsMessages.notStatic(className, 'request-scoped'));
       const instance = wrapper.instance as ConsumerInstance | undefined;
       if (!instance || seen.has(instance)) return [];
       seen.add(instance);
-      return [this.inspect(className, metadata.queue, metadata.options, instance)];
+      const schedules = this.accessor.schedulesOf(target).map((schedule) => resolveDecoratedSchedule(className, metadata.queue, schedule));
+      return [{ ...this.inspect(className, metadata.queue, metadata.options, instance), schedules }];
     });
   }
 
@@ -95,12 +108,15 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
       const { schema, queueType } = 'schema' in registration ? registration : { schema: registration, queueType: undefined };
       await this.orchestrator.register(schema, { queueType });
     }
-    for (const consumer of this.found) {
-      if (!this.orchestrator.schemaFor(consumer.queue)) {
+    for (const queue of this.consumedQueues) {
+      if (!this.orchestrator.schemaFor(queue)) {
         // A JobSchema created in this process under the queue's name validates its payloads all the same.
-        if (!schemaNamed(consumer.queue)) this.logger.warn(JobsMessages.noSchema(consumer.queue));
-        if ((await this.orchestrator.backend.queueType(consumer.queue)) === null) await this.orchestrator.declareQueue(consumer.queue);
+        if (!schemaNamed(queue)) this.logger.warn(JobsMessages.noSchema(queue));
+        if ((await this.orchestrator.backend.queueType(queue)) === null) await this.orchestrator.declareQueue(queue);
       }
+    }
+    await this.schedules.upsert(this.found.flatMap((consumer) => consumer.schedules));
+    for (const consumer of this.found) {
       for (const { type, handle } of consumer.eventHandlers) consumer.events.on(type, handle);
       const worker = new QueueWorker(
         this.orchestrator,
@@ -134,7 +150,7 @@ export class ConsumerExplorer implements OnModuleInit, OnApplicationBootstrap, B
     }
   }
 
-  private inspect(className: string, queue: string, rawOptions: object, instance: ConsumerInstance): FoundConsumer {
+  private inspect(className: string, queue: string, rawOptions: object, instance: ConsumerInstance): Omit<FoundConsumer, 'schedules'> {
     const where = `@Consumer('${queue}') on ${className}`;
     let options = resolveConsumerOptions(where, rawOptions);
     if (instance instanceof ConsumerBase) {

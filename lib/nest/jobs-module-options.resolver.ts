@@ -4,10 +4,11 @@ import { InvalidOptionError } from '../errors';
 import { JobSchema } from '../job/job-schema';
 import { resolveOrchestratorOptions } from '../orchestrator/orchestrator-options';
 import type { JobsModuleOptions, ResolvedJobsModuleOptions } from './interfaces';
+import { resolveScheduleRegistrations } from './schedule-registration.resolver';
 
 const WHERE = 'JobsModule';
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
-const KNOWN_OPTIONS = ['backend', 'schemas', 'shutdownTimeout', 'httpErrors', 'maxPayloadBytes', 'instrumentation'];
+const KNOWN_OPTIONS = ['backend', 'schemas', 'schedules', 'shutdownTimeout', 'httpErrors', 'maxPayloadBytes', 'instrumentation'];
 
 /** Every method of JobBackend a backend must have (completeAndFetch is optional). */
 const BACKEND_METHODS = [
@@ -69,7 +70,7 @@ export function resolveJobsModuleOptions(options: JobsModuleOptions | undefined)
   if (unknown.length > 0)
     throw new InvalidOptionError(WHERE, unknown[0], `is not a JobsModule option (known: ${KNOWN_OPTIONS.join(', ')})`);
 
-  const { backend, schemas = [], shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT_MS, httpErrors = true } = options;
+  const { backend, schemas = [], schedules = [], shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT_MS, httpErrors = true } = options;
   if (backend === undefined || backend === null) {
     throw new InvalidOptionError(
       WHERE,
@@ -116,6 +117,7 @@ export function resolveJobsModuleOptions(options: JobsModuleOptions | undefined)
       );
     }
   });
+  resolveScheduleRegistrations(WHERE, schedules);
   if (typeof shutdownTimeout !== 'number' || !Number.isFinite(shutdownTimeout) || shutdownTimeout < 0) {
     throw new InvalidOptionError(WHERE, 'shutdownTimeout', `must be a number of milliseconds ≥ 0, got ${describe(shutdownTimeout)}`);
   }
@@ -126,7 +128,7 @@ export function resolveJobsModuleOptions(options: JobsModuleOptions | undefined)
     { maxPayloadBytes: options.maxPayloadBytes, instrumentation: options.instrumentation },
     WHERE,
   );
-  return { backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes, instrumentation };
+  return { backend, schemas, schedules, shutdownTimeout, httpErrors, maxPayloadBytes, instrumentation };
 }
 
 /** The backend of one app: the one given, or what the factory given makes (checked like a given one). */

@@ -16,6 +16,10 @@ export const JobsMessages = {
     `${cls}.${method} is decorated @OnJobEvent('${type}'), which is not a job event — use one of: ${JOB_EVENT_TYPES.join(', ')}`,
   noSchema: (queue: string) =>
     `No schema is registered or named "${queue}" in this app: a payload reaches @Run unvalidated unless this process created the JobSchema its job names — add the schema to JobsModule.forRoot({ schemas })`,
+  scheduleWithoutConsumer: (cls: string) =>
+    `${cls} is decorated @Schedule but not @Consumer(queue) — a schedule's queue is its consumer's: add @Consumer, or declare it in JobsModule.forRoot({ schedules: [{ queue, key, … }] })`,
+  scheduleRefused: (key: string, queue: string, declaredBy: string, err: unknown) =>
+    `Schedule "${key}" of "${queue}" (${declaredBy}) was refused: ${err instanceof Error ? err.message : String(err)}`,
   loopEnded: (cls: string, queue: string, err: unknown) =>
     `${cls} stopped consuming "${queue}": ${err instanceof Error ? err.message : String(err)}`,
 };

@@ -7,13 +7,14 @@ import { ConsumerMetadataAccessor } from './consumer-metadata.accessor';
 import { ConsumerExplorer } from './consumer.explorer';
 import type { JobBackendFactory, JobsModuleOptions, ResolvedJobsModuleOptions } from './interfaces';
 import { JobValidationExceptionFilter } from './job-validation.filter';
+import { ScheduleRegistrar } from './schedule.registrar';
 import { JobsBackendLifecycle, jobsBackendProvider } from './jobs-backend.provider';
 import { JOBS_BACKEND, JOBS_RESOLVED_OPTIONS } from './jobs.constants';
 import { isJobBackend, resolveJobsModuleOptions } from './jobs-module-options.resolver';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, JOBS_MODULE_OPTIONS, OPTIONS_TYPE } from './jobs.module-definition';
 
 /**
- * `JobsModule.forRoot({ backend: () => new LocalClient(), schemas, shutdownTimeout, httpErrors })`
+ * `JobsModule.forRoot({ backend: () => new LocalClient(), schemas, schedules, shutdownTimeout, httpErrors })`
  * (backend: an instance or a factory each app calls; `forRoot(backendOrFactory)` for short), or
  * `forRootAsync({ imports, inject, useFactory })`. Global: Orchestrator is injectable everywhere, and
  * every @Consumer provider in the app starts consuming at bootstrap.
@@ -23,6 +24,7 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, JOBS_MODULE_OPTIONS, OPTIO
   providers: [
     ConsumerMetadataAccessor,
     ConsumerExplorer,
+    ScheduleRegistrar,
     // forRootAsync options exist only now, so they are checked here as well as in forRoot.
     { provide: JOBS_RESOLVED_OPTIONS, useFactory: resolveJobsModuleOptions, inject: [JOBS_MODULE_OPTIONS] },
     jobsBackendProvider,
@@ -56,7 +58,7 @@ export class JobsModule extends ConfigurableModuleClass {
       throw new InvalidOptionError(
         'JobsModule.forRootAsync',
         'options',
-        'must give useFactory, useClass or useExisting that provides { backend, schemas?, shutdownTimeout?, httpErrors? }',
+        'must give useFactory, useClass or useExisting that provides { backend, schemas?, schedules?, shutdownTimeout?, httpErrors? }',
       );
     }
     return { ...super.forRootAsync(options), global: true };

@@ -542,7 +542,7 @@ describe('bootstrap fails with a message naming the class', () => {
     const failure = boot(TypoEventConsumer);
     await expect(failure).rejects.toThrow(ConsumerDefinitionError);
     await expect(failure).rejects.toThrow(
-      "TypoEventConsumer.onDone is decorated @OnJobEvent('complete'), which is not a job event — use one of: active, completed, failed, retrying, dead",
+      "TypoEventConsumer.onDone is decorated @OnJobEvent('complete'), which is not a job event — use one of: active, progress, completed, failed, retrying, dead",
     );
   });
 });
@@ -612,7 +612,7 @@ describe('JobsModule options are checked, naming the option', () => {
     const err = await invalidOption(() => JobsModule.forRoot({ backend: new LocalClient(), shutdownTimout: 5 } as never));
     expect(err).toMatchObject({ option: 'shutdownTimout' });
     expect(err.message).toContain(
-      'is not a JobsModule option (known: backend, schemas, shutdownTimeout, httpErrors, maxPayloadBytes, instrumentation)',
+      'is not a JobsModule option (known: backend, schemas, schedules, shutdownTimeout, httpErrors, maxPayloadBytes, instrumentation)',
     );
   });
 

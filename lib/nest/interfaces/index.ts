@@ -1,1 +1,2 @@
 export * from './jobs-module-options.interface';
+export * from './schedule-registration.interface';

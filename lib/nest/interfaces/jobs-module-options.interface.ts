@@ -2,6 +2,7 @@ import type { JobBackend } from '../../backend/job-backend.interface';
 import type { QueueType } from '../../backend/queue-type';
 import type { JobSchema } from '../../job/job-schema';
 import type { JobInstrumentation } from '../../observability/job-instrumentation';
+import type { ScheduleRegistration } from './schedule-registration.interface';
 
 /** A schema to register at start-up, with its queue type when it is not 'fifo'. */
 export type SchemaRegistration = JobSchema<any, any> | { schema: JobSchema<any, any>; queueType?: QueueType };
@@ -21,6 +22,12 @@ export interface JobsModuleOptions {
   backend: JobBackend | JobBackendFactory;
   /** Schemas to register (and queues to declare) before the consumers start. */
   schemas?: SchemaRegistration[];
+  /**
+   * Repeatable jobs to upsert at bootstrap, after the schemas are registered and before the consumers
+   * start (next to `@Schedule` on consumers). A schedule left out later stays stored: remove it with
+   * `orchestrator.unschedule(queue, key)`.
+   */
+  schedules?: ScheduleRegistration[];
   /** At shutdown, how long to wait for running jobs before giving them back to their queue. Default 10000 ms. */
   shutdownTimeout?: number;
   /**
