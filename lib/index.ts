@@ -25,6 +25,7 @@ export * from './observability';
 // The Nest layer: its decorators need no Nest; the rest loads @nestjs/* on first use (see lazy-exports).
 export * from './nest/decorators/run.decorator';
 export * from './nest/decorators/on-job-event.decorator';
+export * from './nest/decorators/schedule.decorator';
 export type { ConsumerMetadata } from './nest/decorators/consumer.decorator';
 export type * from './nest/interfaces';
 export { JOBS_BACKEND } from './nest/jobs.constants';
