@@ -34,7 +34,6 @@ import type { ConsumerLoopStatus } from '../consumer/consumer-loop-status';
 import { hooksOf, type InstrumentationHooks } from '../observability/instrumentation-hooks';
 import { checkHealth } from '../observability/health/check-health';
 import type { HealthOptions, JobsHealthReport } from '../observability/health/jobs-health-report';
-import type { DeduplicationOptions } from '../backend/flow-control';
 import type { ScheduleTemplate } from '../backend/schedule-record';
 import { checkScheduleSpec } from '../schedule/schedule-spec';
 import { scheduleInfoOf, type ScheduleInfo } from '../schedule/schedule-info';
@@ -117,8 +116,8 @@ export class Orchestrator {
   async publish(queue: string, job: Job<object> | object, options: PublishOptions = {}): Promise<string> {
     checkQueueName('publish', queue);
     checkPublishOptions(queue, options);
+    if (options.deduplication !== undefined) return this.publishDeduplicated(queue, job, options);
     const items = [this.toPublishItem(queue, this.schemas.get(queue), job, dueTimeOf(queue, options), options.priority)];
-    if (options.deduplication !== undefined) return this.publishDeduplicated(queue, items[0], options.deduplication);
     // send()'s steps written out: one async frame less on the path every single publish takes.
     const published = this.hooks.publishing(queue, items);
     try {
@@ -410,9 +409,10 @@ export class Orchestrator {
   }
 
   /** A publish with `deduplication`: the backend checks and takes the key with the enqueue, in one step. */
-  private async publishDeduplicated(queue: string, item: PublishItem, option: DeduplicationOptions): Promise<string> {
-    const deduplication = checkDeduplication(`publish to "${queue}"`, option);
+  private async publishDeduplicated(queue: string, job: Job<object> | object, options: PublishOptions): Promise<string> {
+    const deduplication = checkDeduplication(`publish to "${queue}"`, options.deduplication);
     requireCapability(this.backend, 'deduplication', 'publish with deduplication');
+    const item = this.toPublishItem(queue, this.schemas.get(queue), job, dueTimeOf(queue, options), options.priority);
     const published = this.hooks.publishing(queue, [item]);
     let outcome;
     try {
