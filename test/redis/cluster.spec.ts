@@ -100,7 +100,7 @@ it('jobs of queues on three different nodes are published, consumed and found by
       expect(await jobs.getJob(id)).toMatchObject({ id, queue, status: 'completed' });
     }
     expect(await jobs.waitForResult((ids.get(queue) ?? [])[0])).toEqual({ echoed: `${queue}-single` });
-    expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 0 });
+    expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 0, paused: false });
   }
 });
 
@@ -175,7 +175,7 @@ it('an id is a job of one queue only, even with its queues on different nodes', 
   expect(elsewhere).toBeInstanceOf(InvalidOptionError);
   expect(elsewhere.message).toContain(job.id);
   expect(elsewhere.message).toContain(first.queue);
-  expect(await jobs.queueStats(second.queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+  expect(await jobs.queueStats(second.queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0, paused: false });
   // A batch with a fresh job and the taken one: neither is enqueued, and the fresh id is not indexed.
   const fresh = jobFromSchema(taskSchema(first.queue), { label: 'fresh' });
   expect(await thrown(jobs.publishBatch(second.queue, [fresh, job]))).toBeInstanceOf(InvalidOptionError);

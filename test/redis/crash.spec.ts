@@ -87,7 +87,7 @@ it('jobs held by a SIGKILLed worker are completed by another after their lease; 
   // Jobs the dead worker never started ran once, as their first attempt.
   for (const id of ids.filter((id) => !startedByFirst.includes(id))) expect(attemptOf.get(id)).toBe(1);
 
-  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, dead: 0 });
+  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, dead: 0, paused: false });
 }, 30_000);
 
 it('a job that kills its worker every time is dead-lettered with JobStalledError once it stalled more than maxStalls', async () => {

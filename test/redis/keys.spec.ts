@@ -54,7 +54,7 @@ describe('key layout', () => {
     expect(await consumer.consume(3)).toBe(3);
     // A waitForResult that is still pending when its queue goes.
     const pending = jobs.waitForResult(ids[4], { timeout: 10_000 }).catch((err: Error) => err);
-    expect(await jobs.queueStats(queue)).toEqual({ waiting: 2, delayed: 1, active: 0, completed: 2, dead: 1 });
+    expect(await jobs.queueStats(queue)).toEqual({ waiting: 2, delayed: 1, active: 0, completed: 2, dead: 1, paused: false });
     expect((await keysUnder(admin, prefix)).filter((key) => queueOf(key) === queue).length).toBeGreaterThan(0);
 
     await jobs.deleteQueue(queue);
@@ -73,7 +73,7 @@ describe('key layout', () => {
     for (const id of [...ids, delayed]) expect(await jobs.getJob(id)).toBeNull();
 
     await jobs.register(taskSchema(queue));
-    expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+    expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0, paused: false });
     expect(await jobs.countQueueMessages(queue)).toBe(0);
     expect(await jobs.deadLetters(queue)).toEqual([]);
     const fresh = await jobs.publish(queue, { label: 'fresh' });
@@ -354,7 +354,7 @@ describe('retention by age on an idle queue', () => {
       // anyone asks the library about them…
       await expired("the finished jobs' hashes expire", jobKey(queue, done), jobKey(queue, died));
       // …and every read agrees: counts, the dead-letter list, getJob, and the id index afterwards.
-      expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+      expect(await jobs.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0, paused: false });
       expect(await jobs.deadLetters(queue)).toEqual([]);
       expect(await jobs.getJob(done)).toBeNull();
       await expect(jobs.waitForResult(done, { timeout: 1000 })).rejects.toMatchObject({ name: 'JobNotFoundError' });

@@ -56,7 +56,7 @@ it('an idle consumer sends no command while it waits, even with a delayed job pe
 
   await consumer.stop();
   expect(await consuming).toBe(1);
-  expect(await publisher.queueStats(queue)).toEqual({ waiting: 0, delayed: 1, active: 0, completed: 1, dead: 0 });
+  expect(await publisher.queueStats(queue)).toEqual({ waiting: 0, delayed: 1, active: 0, completed: 1, dead: 0, paused: false });
 });
 
 // Regression (was in scripts/fetch.lua): publishes nobody was waiting for leave wake tokens in the

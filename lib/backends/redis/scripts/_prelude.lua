@@ -228,7 +228,11 @@ end
 local function allowance(flow, max, now, limit_max, limit_interval)
   if flow[2] then return 0, -1, false end
   local hold = tonumber(flow[3])
-  if hold and hold > now then return 0, hold - now, true end
+  if hold then
+    if hold > now then return 0, hold - now, true end
+    -- Over: dropped, so publishes stop reading the clock to compare with it.
+    redis.call('HDEL', KEYS[1], 'holdUntil')
+  end
   if not limit_max then return max, -1, false end
   local window = queue_key('limiter')
   redis.call('ZREMRANGEBYSCORE', window, '-inf', now - limit_interval)
