@@ -53,6 +53,8 @@ export class QueueWorker {
   private returned = 0;
   private consuming = false;
   private stopping = false;
+  /** Until when a run of this worker held the queue (RateLimitedError), epoch ms. */
+  private heldUntil = 0;
   /** What health checks read about this loop; watched by the orchestrator from the first consume(). */
   private readonly loop: ConsumerLoopStatus;
   private unwatchLoop: (() => void) | null = null;
@@ -75,7 +77,10 @@ export class QueueWorker {
     const settler = (this.settler = new JobSettler(backend, queue, options, logger, [events, orchestrator.events]));
     const abandoned = (this.abandoned = new AbandonedRuns(options.maxAbandonedRuns, queue, logger, jobs));
     const complete = (delivery: Delivery, output: unknown) => this.complete(delivery, output);
-    const released = () => this.returned++;
+    const released = (heldUntil: number) => {
+      this.returned++;
+      this.heldUntil = Math.max(this.heldUntil, heldUntil);
+    };
     this.pipeline = new RunPipeline({
       orchestrator,
       queue,
@@ -210,7 +215,12 @@ export class QueueWorker {
           continue;
         }
         if (!untilEmpty) continue;
-        if (jobs.held === 0) break;
+        if (jobs.held === 0) {
+          const wait = await this.flowWait();
+          if (wait === 0) break;
+          await sleep(wait, this.fetchAbort.signal);
+          continue;
+        }
         await this.nextEvent();
       }
     } catch (err) {
@@ -363,6 +373,19 @@ export class QueueWorker {
       if (delivery.job.schedule !== undefined) this.schedules.taken(delivery);
     }
     this.jobs.take(deliveries);
+  }
+
+  /**
+   * consumeUntilEmpty found nothing to take: how long to wait before looking again (0: the queue is
+   * empty). An empty fetch under a hold this worker set, or under a full rate-limit window while jobs
+   * wait, does not mean the queue is empty: wait for the hold's end, or at most one window.
+   */
+  private async flowWait(): Promise<number> {
+    const now = Date.now();
+    if (this.heldUntil > now) return this.heldUntil - now;
+    const rateLimit = this.options.rateLimit;
+    if (rateLimit === undefined) return 0;
+    return (await this.orchestrator.backend.countWaiting(this.queue)) > 0 ? rateLimit.intervalMs : 0;
   }
 
   /** Jobs taken ahead but not started go back to the queue untouched (their attempt not counted). */

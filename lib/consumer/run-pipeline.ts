@@ -52,7 +52,7 @@ export interface RunPipelineParts {
   readonly logger: Logger;
   readonly complete: CompleteStep;
   /** A job given back without being settled (its run was rate limited): consume(n) does not count it. */
-  readonly released: () => void;
+  readonly released: (heldUntil: number) => void;
 }
 
 /**
@@ -148,8 +148,9 @@ export class RunPipeline {
       await settler.fail(job, error, false, waitMs);
       return;
     }
+    const until = Date.now() + waitMs;
     try {
-      await backend.holdQueue(queue, Date.now() + waitMs);
+      await backend.holdQueue(queue, until);
     } catch (holdError) {
       logger.warn(
         `could not hold queue "${queue}" for ${waitMs} ms (${(holdError as Error).message}); retrying job ${job.delivery.job.id} after that long`,
@@ -157,7 +158,7 @@ export class RunPipeline {
       await settler.fail(job, error, false, waitMs);
       return;
     }
-    this.parts.released();
+    this.parts.released(until);
     await settler.release(job);
   }
 
