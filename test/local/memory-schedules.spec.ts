@@ -49,6 +49,17 @@ describe('LocalClient in memory: schedules', () => {
     expect((await client.getSchedule('q', 'k'))?.nextRunAt).toBe(FAR + 60_000);
   });
 
+  it('a changed template for the same tick replaces that tick’s job instead of losing it', async () => {
+    const first = scheduleAt(FAR);
+    await client.putSchedule(first.record, first.occurrence, null, true);
+    const changed = scheduleAt(FAR);
+    changed.record.template.payload = { changed: true };
+    changed.occurrence.job.payload = { changed: true };
+    expect(await client.putSchedule(changed.record, changed.occurrence, FAR, true)).toBe(true);
+    expect(await client.getJob(first.occurrence.job.id)).toMatchObject({ status: 'delayed', payload: { changed: true } });
+    expect(await client.queueStats('q')).toMatchObject({ delayed: 1 });
+  });
+
   it('advancing from a tick that is running keeps that run, and a tick whose job is still held is not published twice', async () => {
     const due = scheduleAt(Date.now() - 1);
     await client.putSchedule(due.record, due.occurrence, null, true);

@@ -422,12 +422,13 @@ export class LocalClient implements JobBackend {
     const q = this.queue(record.queue);
     const stored = q.schedules.get(record.key);
     if (expect === null ? stored !== undefined : stored?.nextRunAt !== expect) return false;
-    // A job with the occurrence's id still held in any state (a redelivered tick, a retained result) is that tick's run.
-    const publish = !this.current(occurrence.job.id);
-    if (publish) this.checkItems(q, [occurrence]);
+    // The one check publish could fail on comes first, so a refusal changes nothing.
+    checkPriorityAllowed(q.name, q.type, occurrence.job.priority);
+    // Withdrawn before the id is looked up: a changed template for the same tick replaces that tick's job.
     if (withdrawPrevious && expect !== null) this.withdraw(q, scheduleOccurrenceId(q.name, record.key, expect));
     q.schedules.set(record.key, structuredClone(record));
-    if (publish) this.enqueue(q, [occurrence]);
+    // A job with the occurrence's id still held in any state (a redelivered tick, a retained result) is that tick's run.
+    if (!this.current(occurrence.job.id)) this.enqueue(q, [occurrence]);
     return true;
   }
 
