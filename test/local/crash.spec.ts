@@ -81,7 +81,7 @@ it('jobs held by a SIGKILLed worker process are completed by another after their
   const attemptOf = new Map(runs.map((r) => [r.id, r.attempt]));
   for (const id of holding) expect(attemptOf.get(id)).toBe(2);
   for (const id of ids.filter((id) => !startedByFirst.includes(id))) expect(attemptOf.get(id)).toBe(1);
-  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, dead: 0 });
+  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, dead: 0, paused: false });
 }, 60_000);
 
 it('a job that kills its worker process every time is dead-lettered with JobStalledError once it stalled more than maxStalls', async () => {

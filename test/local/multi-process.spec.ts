@@ -54,5 +54,5 @@ it('a producer process and three worker processes on one file: every job runs ex
   const started = workers.flatMap((w) => w.messages.filter((m) => m.type === 'started'));
   expect(started.map((m) => m.id as string).sort()).toEqual([...published].sort());
   expect(started.filter((m) => m.attempt !== 1)).toEqual([]);
-  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, dead: 0 });
+  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: JOBS, dead: 0, paused: false });
 }, 120_000);

@@ -35,7 +35,7 @@ it('waiting, delayed, held, completed and dead jobs are all there after the file
   expect(await after.waitForResult(done, { timeout: 5000 })).toEqual({ echoed: 'done' });
   expect((await after.deadLetters(queue)).map((d) => [d.job.id, d.error.message])).toEqual([[failing, 'broken for good']]);
   expect(await after.getJob(later)).toMatchObject({ status: 'delayed' });
-  expect(await after.queueStats(queue)).toEqual({ waiting: 1, delayed: 1, active: 1, completed: 1, dead: 1 });
+  expect(await after.queueStats(queue)).toEqual({ waiting: 1, delayed: 1, active: 1, completed: 1, dead: 1, paused: false });
 
   // The waiting job is there to take; the held one comes back once its lease ran out, as a second attempt after a stall.
   const [next] = await after.backend.fetch(queue, 1, { wait: false, leaseMs: 30_000 });
