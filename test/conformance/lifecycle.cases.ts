@@ -622,7 +622,7 @@ export function lifecycleCases(ctx: ConformanceContext): void {
         }
         if (job.payload.label === 'bad') throw new Error('bad job');
       });
-      const zero = { waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 };
+      const zero = { waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0, paused: false };
       expect(await orchestrator.queueStats(queue)).toEqual(zero);
 
       for (const label of ['slow', 'ok', 'bad']) await orchestrator.publish(queue, { label });

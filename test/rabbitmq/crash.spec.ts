@@ -66,5 +66,5 @@ it('jobs held by a SIGKILLed worker are completed by another; acknowledged ones 
   const attemptOf = new Map(runs.map((r) => [r.id, r.attempt]));
   for (const id of holding) expect(attemptOf.get(id)).toBe(2);
   for (const id of ids.filter((id) => !startedByFirst.includes(id))) expect(attemptOf.get(id)).toBe(1);
-  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0, paused: false });
 }, 30_000);
