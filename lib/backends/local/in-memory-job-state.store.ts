@@ -1,5 +1,5 @@
 import type { JobRecord } from '../../backend/job-record';
-import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
+import type { JobFailure, JobProgress, JobState, JobStatus } from '../../backend/job-state';
 import type { JobStateStore, RedrivenJob } from '../../backend/job-state-store.interface';
 import { resolveRetention, type RetentionOptions } from '../../backend/retention-options';
 import { BackendClosedError, JobNotFoundError } from '../../errors';
@@ -63,6 +63,12 @@ export class InMemoryJobStateStore implements JobStateStore {
     const state = this.entry(queue, job);
     Object.assign(state, { status: 'dead', attempt: job.attempt, error: failure });
     this.finish(state, 'dead');
+  }
+
+  /** Kept across retries and releases, until the job is published again or forgotten. */
+  async progressed(queue: string, job: JobRecord, progress: JobProgress): Promise<void> {
+    // A copy: the run may go on changing the object it reported.
+    this.entry(queue, job).progress = structuredClone(progress);
   }
 
   async released(queue: string, job: JobRecord): Promise<void> {

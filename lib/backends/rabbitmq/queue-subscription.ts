@@ -25,6 +25,8 @@ export interface SubscriptionHooks {
   givenBack(received: readonly Received[]): void;
   /** `channel` closed: every delivery held on it is void (the broker has the messages again). */
   channelLost(channel: Channel): void;
+  /** Whether the queue is paused (QueuePauses.watch); from the first call on, changes come to pauseChanged. */
+  paused(): Promise<boolean>;
 }
 
 interface Waiter {
@@ -65,6 +67,8 @@ export class QueueSubscription {
   private prefetch: number;
   /** Deliveries handed out from this subscription and not settled yet. */
   private held = 0;
+  /** The queue is paused (read before each consume, then pushed): nothing is consumed or handed out. */
+  private paused = false;
   private closed = false;
 
   constructor(
@@ -83,9 +87,27 @@ export class QueueSubscription {
     return this.buffer.length;
   }
 
-  /** Takes up to `max` buffered messages, oldest first. */
+  /** Takes up to `max` buffered messages, oldest first; none while the queue is paused. */
   take(max: number): Received[] {
-    return this.buffer.splice(0, max);
+    return this.paused ? [] : this.buffer.splice(0, max);
+  }
+
+  /**
+   * The queue was paused or resumed (by any client). Paused: the consumer is cancelled and what it
+   * buffered goes back to the queue (nack with requeue, in place); waiting fetches keep waiting.
+   * Resumed: they are served again, the consumer starting at once.
+   */
+  pauseChanged(paused: boolean): void {
+    this.paused = paused;
+    if (this.closed) return;
+    if (!paused) {
+      void this.reconcile();
+      this.dispatch();
+      return;
+    }
+    void this.reconcile().then(() => {
+      if (this.paused && this.consumerTag === null) this.giveBack();
+    });
   }
 
   /** Counts handed-out messages (for the prefetch that follows demand) until `settled` is called for each. */
@@ -127,6 +149,8 @@ export class QueueSubscription {
 
   /** basic.get up to `max` times; poison messages are dead-lettered on the way and not returned. */
   async get(max: number): Promise<Received[]> {
+    this.paused = await this.hooks.paused();
+    if (this.paused) return [];
     const acks = await this.ensureChannel();
     const { channel } = acks;
     const out: Received[] = [];
@@ -147,7 +171,7 @@ export class QueueSubscription {
    * fences off deliveries on their way; a count on another channel would miss them).
    */
   async countWaiting(): Promise<number> {
-    await this.pause();
+    await this.cancelIfIdle();
     await this.fence();
     const { messageCount } = await this.connection.withChannel((channel) => channel.checkQueue(this.queueName));
     return messageCount + this.buffer.length;
@@ -155,7 +179,7 @@ export class QueueSubscription {
 
   /** Drops every ready and buffered message of the queue; returns how many. */
   async purge(): Promise<number> {
-    await this.pause();
+    await this.cancelIfIdle();
     await this.fence();
     const { messageCount } = await this.connection.withChannel((channel) => channel.purgeQueue(this.queueName));
     const dropped = this.buffer.splice(0);
@@ -240,7 +264,7 @@ export class QueueSubscription {
   }
 
   private dispatch(): void {
-    while (this.waiters.length > 0 && this.buffer.length > 0) {
+    while (!this.paused && this.waiters.length > 0 && this.buffer.length > 0) {
       const waiter = this.waiters.shift() as Waiter;
       waiter.hand(this.buffer.splice(0, waiter.max));
     }
@@ -261,10 +285,10 @@ export class QueueSubscription {
     if (!this.closed && this.wantConsumer && this.connection.state === 'open') this.retryLater();
   }
 
-  /** True when the consumer runs as wanted: present only if wanted, and started with the current prefetch. */
+  /** True when the consumer runs as wanted: present only if wanted and not paused, and started with the current prefetch. */
   private get consumerMatches(): boolean {
-    if (this.consumerTag === null) return !this.wantConsumer;
-    return this.wantConsumer && this.consumerPrefetch >= this.prefetch;
+    if (this.consumerTag === null) return !this.wantConsumer || this.paused;
+    return this.wantConsumer && !this.paused && this.consumerPrefetch >= this.prefetch;
   }
 
   /** Makes the consumer match `wantConsumer` and the prefetch; one run at a time, re-checking until they agree. */
@@ -280,7 +304,8 @@ export class QueueSubscription {
       while (!this.closed && !this.consumerMatches) {
         // A consumer with too low a prefetch is replaced: a per-consumer prefetch cannot be raised in place.
         if (this.consumerTag !== null) await this.unsubscribe();
-        else await this.subscribe();
+        // Read (or bound to hear) the pause before consuming: a pause made after this read is pushed to us.
+        else if (!(this.paused = await this.hooks.paused())) await this.subscribe();
       }
     } catch (err) {
       if ((err as { code?: unknown }).code === 404) this.queueGone();
@@ -323,7 +348,7 @@ export class QueueSubscription {
   }
 
   /** Cancels the consumer if nobody waits, keeping the buffer (so a count sees buffered + ready exactly). */
-  private async pause(): Promise<void> {
+  private async cancelIfIdle(): Promise<void> {
     if (this.waiters.length > 0) return;
     this.wantConsumer = false;
     await this.reconcile();
@@ -337,7 +362,7 @@ export class QueueSubscription {
   private async park(): Promise<void> {
     this.clearIdle();
     if (this.held > 0 && this.buffer.length === 0) return;
-    await this.pause();
+    await this.cancelIfIdle();
     if (this.waiters.length > 0) return;
     this.giveBack();
   }

@@ -2,6 +2,7 @@ import type { Logger } from '../../logger/logger';
 import type { DeadLetters } from './dead-letters';
 import type { HeldDeliveries } from './held-deliveries';
 import type { QueueDeclarations } from './queue-declarations';
+import type { QueuePauses } from './queue-pauses';
 import { QueueSubscription } from './queue-subscription';
 import type { RabbitMQConnection } from './rabbitmq.connection';
 import type { Topology } from './rabbitmq.topology';
@@ -18,6 +19,7 @@ export class QueueSubscriptions {
     private readonly declarations: QueueDeclarations,
     private readonly deadLetters: DeadLetters,
     private readonly holds: HeldDeliveries,
+    private readonly pauses: QueuePauses,
     private readonly logger: Logger,
   ) {}
 
@@ -26,7 +28,7 @@ export class QueueSubscriptions {
     let subscription = this.subscriptions.get(queue);
     if (!subscription) {
       const names = this.topology.namesOf(queue);
-      subscription = new QueueSubscription(
+      const made: QueueSubscription = (subscription = new QueueSubscription(
         names.work,
         this.connection,
         this.prefetch,
@@ -35,10 +37,11 @@ export class QueueSubscriptions {
           queueGone: () => this.declarations.forget(queue),
           givenBack: (received) => this.holds.givenBack(queue, received),
           channelLost: (channel) => this.holds.dropChannel(channel),
+          paused: () => this.pauses.watch(names.work, (paused) => made.pauseChanged(paused)),
         },
         this.logger,
-      );
-      this.subscriptions.set(queue, subscription);
+      ));
+      this.subscriptions.set(queue, made);
     }
     return subscription;
   }

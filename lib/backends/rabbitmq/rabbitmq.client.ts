@@ -9,7 +9,7 @@ import type {
   PublishItem,
 } from '../../backend/job-backend.interface';
 import type { JobRecord } from '../../backend/job-record';
-import type { DeadLetter, JobFailure, JobState, QueueStats } from '../../backend/job-state';
+import type { DeadLetter, JobFailure, JobProgress, JobState, QueueStats } from '../../backend/job-state';
 import type { QueueType } from '../../backend/queue-type';
 import { checkOpen, checkPriorityAllowed } from '../../backend/backend-rules';
 import { BrokerBlockedError, InvalidOptionError, UnsupportedCapabilityError } from '../../errors';
@@ -20,6 +20,7 @@ import { HeldDeliveries, type Hold } from './held-deliveries';
 import { JobPublisher } from './job-publisher';
 import { JobStoreBridge } from './job-store-bridge';
 import { QueueDeclarations, RABBITMQ_QUEUE_TYPES } from './queue-declarations';
+import { QueuePauses } from './queue-pauses';
 import type { QueueSubscription, Received } from './queue-subscription';
 import { QueueSubscriptions } from './queue-subscriptions';
 import { resolveRabbitMQOptions, type RabbitMQClientOptions, type ResolvedRabbitMQOptions } from './rabbitmq-client.options';
@@ -53,6 +54,7 @@ export class RabbitMQClient implements JobBackend {
   /** Job states, kept by the `jobStore` option; null without one. */
   private readonly jobStates: JobStoreBridge<Hold> | null;
   private readonly subscriptions: QueueSubscriptions;
+  private readonly pauses: QueuePauses;
   private closed = false;
 
   /** Options, or an `amqp://user:pass@host:5672/vhost` URL. Connects on first use, so construction never waits. */
@@ -72,6 +74,13 @@ export class RabbitMQClient implements JobBackend {
       // taking them from consumers: only the dead-letter queue can be peeked (TOPOLOGY.md "Listing").
       queueListing: false,
       jobListing: ['dead'],
+      // A marker the broker keeps, pushed to every consumer (TOPOLOGY.md "Pause").
+      pause: true,
+      progress: typeof store?.progressed === 'function',
+      // The broker keeps no record to compare-and-set, no shared counter and no index of keys (docs/rabbitmq.md).
+      schedules: false,
+      rateLimit: false,
+      deduplication: false,
     };
     this.connection = new RabbitMQConnection(
       this.options,
@@ -85,6 +94,7 @@ export class RabbitMQClient implements JobBackend {
     this.holds = new HeldDeliveries(this.connection, () => this.assertOpen());
     this.jobStates = store ? new JobStoreBridge(store, this.holds, this.name, this.logger) : null;
     this.deadLetters = new DeadLetters(this.connection, this.declarations, this.publisher, this.jobStates, this.logger);
+    this.pauses = new QueuePauses(this.connection, this.topology, this.logger);
     this.subscriptions = new QueueSubscriptions(
       this.connection,
       this.topology,
@@ -92,6 +102,7 @@ export class RabbitMQClient implements JobBackend {
       this.declarations,
       this.deadLetters,
       this.holds,
+      this.pauses,
       this.logger,
     );
   }
@@ -131,6 +142,7 @@ export class RabbitMQClient implements JobBackend {
     const delayQueues = this.delayQueues.of(queue);
     await this.declarations.delete(queue, delayQueues);
     for (const name of delayQueues) this.delayQueues.forget(name);
+    await this.pauses.forget(this.topology.namesOf(queue).work);
     await this.jobStates?.forget(queue);
   }
 
@@ -265,6 +277,39 @@ export class RabbitMQClient implements JobBackend {
     this.holds.ack(hold);
   }
 
+  /**
+   * Every client stops handing out jobs of the queue: its marker is declared and each client consuming
+   * the queue is told at once (it cancels its consumer and gives back what it buffered). Jobs already
+   * handed out run on.
+   */
+  async pauseQueue(queue: string): Promise<void> {
+    await this.typeOf(queue);
+    await this.pauses.pause(this.topology.namesOf(queue).work);
+  }
+
+  /** Deletes the marker and tells every client consuming the queue, which consumes again at once. */
+  async resumeQueue(queue: string): Promise<void> {
+    await this.typeOf(queue);
+    await this.pauses.resume(this.topology.namesOf(queue).work);
+  }
+
+  /**
+   * Kept by the job store (capability `progress`: a store with `progressed`). The delivery must still be
+   * held (LeaseLostError otherwise); a store that fails rejects with its error, the job going on.
+   */
+  async reportProgress(delivery: Delivery, progress: JobProgress): Promise<void> {
+    const store = this.options.jobStore;
+    if (!store?.progressed) {
+      throw new UnsupportedCapabilityError(
+        this.name,
+        'progress',
+        'RabbitMQ keeps messages, not job records — pass a `jobStore` option (InMemoryJobStateStore, RedisJobStateStore) to keep progress',
+      );
+    }
+    const hold = this.holds.holdOf(delivery);
+    await store.progressed(delivery.queue, hold.job, progress);
+  }
+
   async release(delivery: Delivery): Promise<void> {
     const hold = this.holds.claim(delivery);
     this.holds.release(hold);
@@ -329,7 +374,8 @@ export class RabbitMQClient implements JobBackend {
     const delayed = await this.delayQueues.count(queue);
     const active = this.holds.countOf(queue);
     const completed = this.jobStates ? await this.jobStates.completedCount(queue) : 0;
-    return { waiting, delayed, active, completed, dead, paused: false };
+    const paused = await this.pauses.isPaused(this.topology.namesOf(queue).work);
+    return { waiting, delayed, active, completed, dead, paused };
   }
 
   /** Cancels consumers, gives buffered deliveries back, closes channels and the connection. */
@@ -338,6 +384,7 @@ export class RabbitMQClient implements JobBackend {
     this.closed = true;
     this.jobStates?.endWaits();
     await this.subscriptions.closeAll();
+    await this.pauses.close();
     this.holds.clear();
     await this.connection.close();
     await this.jobStates?.close();
@@ -413,6 +460,7 @@ export class RabbitMQClient implements JobBackend {
     // Every channel is gone, so every hold is void; subscriptions hear it from their channels.
     this.holds.clear();
     this.delayQueues.stale();
+    this.pauses.lost();
   }
 
   /** After a reconnect: declare this client's queues again (the broker may have lost them) and consume again. */

@@ -51,6 +51,16 @@ export class Topology {
     private readonly deadRetention: Required<RetentionRule>,
   ) {}
 
+  /** The direct exchange that carries pause notices to every client, routed by work queue name (TOPOLOGY.md "Pause"). */
+  get controlExchange(): string {
+    return `${this.prefix}mindtrace.control`;
+  }
+
+  /** The durable exchange whose existence means the work queue `work` is paused. */
+  pauseMarker(work: string): string {
+    return `${work}.paused`;
+  }
+
   namesOf(queue: string): QueueNames {
     const work = `${this.prefix}${queue}`;
     return { queue, work, dead: `${work}.dead`, deadExchange: `${work}.dead` };

@@ -3,12 +3,13 @@ import type { Cluster, Redis } from 'ioredis';
 import { deadLettersDroppedWarning } from '../../backend/backend-rules';
 import type { JobRecord } from '../../backend/job-record';
 import type { RetentionRule } from '../../backend/retention-options';
-import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
+import type { JobFailure, JobProgress, JobState, JobStatus } from '../../backend/job-state';
 import type { JobStateStore, RedrivenJob } from '../../backend/job-state-store.interface';
 import { JobNotFoundError } from '../../errors';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
 import { jobStateOf } from './job-hash';
+import { parseStored } from './job-record-decoding';
 import { resolveRedisConnection, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
 import { RedisConnection } from './redis-connection';
 import { RedisScripts, STATE_SCRIPTS, type StateScriptName } from './redis-scripts';
@@ -94,6 +95,14 @@ export class RedisJobStateStore implements JobStateStore {
     await this.finish(queue, job, 'dead', { attempt: job.attempt, error: JSON.stringify(failure) });
   }
 
+  /**
+   * One field of the job's hash, which no other move writes or clears: kept across retries, gone with
+   * the hash. The job is known here already: its client recorded the start before handing it out.
+   */
+  async progressed(queue: string, job: JobRecord, progress: JobProgress): Promise<void> {
+    await this.connection.call('progressed', queue, this.redis.hset(this.keys(queue).job(job.id), 'progress', JSON.stringify(progress)));
+  }
+
   async released(queue: string, job: JobRecord): Promise<void> {
     const hadError = (await this.connection.call('released', queue, this.redis.hexists(this.keys(queue).job(job.id), 'error'))) === 1;
     await this.move('released', queue, job, hadError ? 'failed' : 'waiting', {}, []);
@@ -131,7 +140,9 @@ export class RedisJobStateStore implements JobStateStore {
     const queue = await this.index.queueOf('get', id);
     if (queue === null) return null;
     const { fields } = await this.read(queue, id);
-    return fields.data ? jobStateOf(queue, id, fields) : null;
+    if (!fields.data) return null;
+    const state = jobStateOf(queue, id, fields);
+    return fields.progress === undefined ? state : { ...state, progress: parseStored(fields.progress) as JobProgress };
   }
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
