@@ -36,8 +36,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (!(option in GLOBAL_OPTIONS) && !(option in command.options))
       throw new UsageError(`${command.name} takes no --${option} (see ${command.name} --help)`);
   }
-  if (args.length !== command.args.length) {
-    const wanted = command.args.length === 0 ? 'no arguments' : command.args.map((arg) => `<${arg}>`).join(' ');
+  const optional = command.optionalArgs ?? [];
+  if (args.length < command.args.length || args.length > command.args.length + optional.length) {
+    const named = [...command.args.map((arg) => `<${arg}>`), ...optional.map((arg) => `[${arg}]`)];
+    const wanted = named.length === 0 ? 'no arguments' : named.join(' ');
     throw new UsageError(
       `${command.name} takes ${wanted}, got ${args.length === 0 ? 'none' : args.map((arg) => JSON.stringify(arg)).join(' ')}`,
     );

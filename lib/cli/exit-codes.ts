@@ -20,7 +20,7 @@ export const EXIT = {
   unavailable: 3,
   /** The queue is not declared, or no job has that id. */
   notFound: 4,
-  /** The backend cannot do this (RabbitMQ lists no queues; job state needs a job store). */
+  /** The backend cannot do this (RabbitMQ lists no queues and keeps no schedules; job state needs a job store). */
   unsupported: 5,
 } as const;
 

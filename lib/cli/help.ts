@@ -9,7 +9,7 @@ const EXIT_CODES = `Exit codes:
   2  wrong command line or option (unknown command or option, missing argument, bad value)
   3  the backend cannot be reached or refused the credentials
   4  no such queue or job
-  5  the backend cannot do this (e.g. RabbitMQ lists no queues; job state needs a job store)`;
+  5  the backend cannot do this (e.g. RabbitMQ lists no queues and keeps no schedules; job state needs a job store)`;
 
 /** `mindtrace-jobs --help`: every command in a line, the backend options, the exit codes. */
 export function generalHelp(): string {
@@ -51,7 +51,7 @@ export function commandHelp(command: CliCommand): string {
 }
 
 function usageOf(command: CliCommand): string {
-  return [command.name, ...command.args.map((arg) => `<${arg}>`)].join(' ');
+  return [command.name, ...command.args.map((arg) => `<${arg}>`), ...(command.optionalArgs ?? []).map((arg) => `[${arg}]`)].join(' ');
 }
 
 function optionLines(options: Readonly<Record<string, CliOption>>): string {

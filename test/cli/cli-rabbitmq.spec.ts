@@ -30,7 +30,15 @@ afterAll(async () => {
 describe('mindtrace-jobs on RabbitMQ', () => {
   it('stats, dead and jobs --state dead read a queue; redrive changes its counts', async () => {
     const { queue, dead } = await deadQueue(orchestrator, 'q-fix', 3);
-    expect(await cliJson(['stats', queue, ...on])).toEqual({ queue, waiting: 0, delayed: 0, active: 0, completed: 0, dead: 3 });
+    expect(await cliJson(['stats', queue, ...on])).toEqual({
+      queue,
+      paused: false,
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      completed: 0,
+      dead: 3,
+    });
     const letters = await cliJson<{ deadLetters: { job: { id: string } }[] }>(['dead', queue, ...on]);
     expect(letters.deadLetters.map((letter) => letter.job.id)).toEqual(dead);
     const page = await cliJson<{ total: number; jobs: JobState[] }>(['jobs', queue, '--state', 'dead', '--offset', '2', ...on]);
@@ -70,6 +78,20 @@ describe('mindtrace-jobs on RabbitMQ', () => {
       error: { message: 'boom 0' },
     });
     expect((await cli(['job', 'no-such-job', ...on, '--job-store', REDIS_URL])).code).toBe(4);
+  });
+
+  it('schedules exits 5: RabbitMQ keeps no schedules', async () => {
+    const { code, stderr } = await cli(['schedules', ...on]);
+    expect(code).toBe(5);
+    expect(stderr).toContain('schedules');
+  });
+
+  it('pause and resume: stats shows the pause the broker keeps', async () => {
+    const { queue } = await deadQueue(orchestrator, 'q-pause', 0);
+    expect(await cliJson(['pause', queue, ...on])).toEqual({ queue, paused: true });
+    expect(await cliJson(['stats', queue, ...on])).toMatchObject({ queue, paused: true });
+    expect(await cliJson(['resume', queue, ...on])).toEqual({ queue, paused: false });
+    expect(await cliJson(['stats', queue, ...on])).toMatchObject({ queue, paused: false });
   });
 
   it('exits 4 for an undeclared queue and 3 when the broker cannot be reached', async () => {

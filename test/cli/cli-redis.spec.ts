@@ -2,7 +2,7 @@ import { Orchestrator, RedisClient, type JobRecord, type JobState, type QueueSta
 import { adminConnection, closedPort, deleteKeysUnder, uniquePrefix } from '../redis/fixtures/redis-test-kit';
 import { REDIS_URL, requireServer } from '../support/servers';
 import { buildCli, cli, cliJson } from './fixtures/built-cli';
-import { deadQueue, publishWaiting } from './fixtures/seed';
+import { deadQueue, publishWaiting, schemaQueue } from './fixtures/seed';
 
 // The built binary against the real Redis, on queues this test fills through the library.
 const prefix = uniquePrefix();
@@ -29,17 +29,25 @@ describe('mindtrace-jobs on Redis', () => {
     expect(rows.find((row) => row.name === queue)).toEqual({
       name: queue,
       type: 'fifo',
-      stats: { waiting: 1, delayed: 0, active: 0, completed: 0, dead: dead.length },
+      stats: { waiting: 1, delayed: 0, active: 0, completed: 0, dead: dead.length, paused: false },
     });
     const { code, stdout } = await cli(['queues', ...on]);
     expect(code).toBe(0);
-    expect(stdout.split('\n')[0]).toMatch(/^QUEUE +TYPE +WAITING +DELAYED +ACTIVE +COMPLETED +DEAD$/);
-    expect(stdout).toMatch(new RegExp(`^${queue} +fifo +1 +0 +0 +0 +2$`, 'm'));
+    expect(stdout.split('\n')[0]).toMatch(/^QUEUE +TYPE +WAITING +DELAYED +ACTIVE +COMPLETED +DEAD +PAUSED$/);
+    expect(stdout).toMatch(new RegExp(`^${queue} +fifo +1 +0 +0 +0 +2 +no$`, 'm'));
   });
 
   it('stats, dead and jobs read a queue; redrive --id and --all change its counts', async () => {
     const { queue, dead } = await deadQueue(orchestrator, 'q-fix', 3);
-    expect(await cliJson(['stats', queue, ...on])).toEqual({ queue, waiting: 0, delayed: 0, active: 0, completed: 0, dead: 3 });
+    expect(await cliJson(['stats', queue, ...on])).toEqual({
+      queue,
+      paused: false,
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      completed: 0,
+      dead: 3,
+    });
 
     const letters = await cliJson<{ deadLetters: { job: JobRecord; error: { message: string } }[] }>(['dead', queue, ...on]);
     expect(letters.deadLetters.map((letter) => letter.job.id)).toEqual(dead);
@@ -106,6 +114,25 @@ describe('mindtrace-jobs on Redis', () => {
     expect(stdout).toContain('Error: boom\\u001b[2J 0 (attempt 1');
     expect(stdout).not.toContain('\u001b');
     expect((await cli(['dead', queue, ...on])).stdout).not.toContain('\u001b');
+  });
+
+  it('pause, resume and schedules act on what Redis keeps', async () => {
+    const { queue } = await deadQueue(orchestrator, 'q-pause', 0);
+    expect(await cliJson(['pause', queue, ...on])).toEqual({ queue, paused: true });
+    expect(await cliJson(['stats', queue, ...on])).toMatchObject({ queue, paused: true });
+    expect(await cliJson(['resume', queue, ...on])).toEqual({ queue, paused: false });
+    expect((await orchestrator.queueStats(queue)).paused).toBe(false);
+
+    const scheduled = await schemaQueue(orchestrator, 'q-scheduled');
+    const info = await orchestrator.schedule(scheduled, 'hourly', { cron: '0 * * * *' }, { label: 'x' });
+    const listed = await cliJson<{ schedules: { key: string; cron: string; tz: string; nextRunAt: string }[] }>([
+      'schedules',
+      scheduled,
+      ...on,
+    ]);
+    expect(listed.schedules.map(({ key, cron, tz, nextRunAt }) => ({ key, cron, tz, nextRunAt }))).toEqual([
+      { key: 'hourly', cron: '0 * * * *', tz: 'UTC', nextRunAt: info.nextRunAt.toISOString() },
+    ]);
   });
 
   it('exits 4 for an unknown job or an undeclared queue', async () => {

@@ -14,7 +14,18 @@ describe('mindtrace-jobs: the command line', () => {
   it('--help lists every command, the backend options and the exit codes, and exits 0', async () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
-    for (const command of ['queues', 'stats <queue>', 'jobs <queue>', 'dead <queue>', 'redrive <queue>', 'purge-dead <queue>', 'job <id>'])
+    for (const command of [
+      'queues',
+      'stats <queue>',
+      'jobs <queue>',
+      'dead <queue>',
+      'redrive <queue>',
+      'purge-dead <queue>',
+      'job <id>',
+      'pause <queue>',
+      'resume <queue>',
+      'schedules [queue]',
+    ])
       expect(stdout).toContain(`  ${command}`);
     for (const option of ['--redis URL', '--amqp URL', '--local PATH', '--json']) expect(stdout).toContain(option);
     expect(stdout).toMatch(/Exit codes:\n {2}0 {2}done/);
@@ -41,6 +52,8 @@ describe('mindtrace-jobs: the command line', () => {
     [['stats'], 'stats takes <queue>, got none'],
     [['stats', 'a', 'b', '--redis', 'redis://127.0.0.1:1'], 'stats takes <queue>, got "a" "b"'],
     [['stats', 'q', '--stat'], "Unknown option '--stat'"],
+    [['schedules', 'a', 'b', '--redis', 'redis://127.0.0.1:1'], 'schedules takes [queue], got "a" "b"'],
+    [['pause', '--redis', 'redis://127.0.0.1:1'], 'pause takes <queue>, got none'],
     [['stats', 'q', '--all', '--redis', 'redis://127.0.0.1:1'], 'stats takes no --all'],
     [['stats', 'q', '--redis', 'redis://a', '--amqp', 'amqp://b'], 'name one backend, got --redis and --amqp'],
     [['stats', 'q'], 'no backend named — pass --redis URL, --amqp URL or --local PATH'],

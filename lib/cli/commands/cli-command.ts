@@ -13,7 +13,7 @@ export interface CliOption {
 /** What a command gets to run: the orchestrator over the chosen backend, its arguments and options. */
 export interface CommandInput {
   orchestrator: Orchestrator;
-  /** The arguments after the command's name, as many as `args` names. */
+  /** The arguments after the command's name: as many as `args` names, then up to as many as `optionalArgs` names. */
   args: string[];
   options: Record<string, string | boolean | string[] | undefined>;
 }
@@ -23,6 +23,8 @@ export interface CliCommand {
   name: string;
   /** Names of its positional arguments, e.g. ['queue']. */
   args: readonly string[];
+  /** Names of positional arguments that may follow `args`, e.g. ['queue'] for `schedules [queue]`. */
+  optionalArgs?: readonly string[];
   summary: string;
   options: Readonly<Record<string, CliOption>>;
   /** More lines for its --help: what it shows on each backend, what it changes. */

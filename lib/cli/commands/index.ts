@@ -2,9 +2,12 @@ import type { CliCommand } from './cli-command';
 import { deadCommand } from './dead.command';
 import { jobCommand } from './job.command';
 import { jobsCommand } from './jobs.command';
+import { pauseCommand } from './pause.command';
 import { purgeDeadCommand } from './purge-dead.command';
 import { queuesCommand } from './queues.command';
 import { redriveCommand } from './redrive.command';
+import { resumeCommand } from './resume.command';
+import { schedulesCommand } from './schedules.command';
 import { statsCommand } from './stats.command';
 
 export type { CliCommand, CliOption, CommandInput } from './cli-command';
@@ -18,4 +21,7 @@ export const COMMANDS: readonly CliCommand[] = [
   redriveCommand,
   purgeDeadCommand,
   jobCommand,
+  pauseCommand,
+  resumeCommand,
+  schedulesCommand,
 ];

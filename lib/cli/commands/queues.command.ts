@@ -5,7 +5,7 @@ import type { CliCommand } from './cli-command';
 export const queuesCommand: CliCommand = {
   name: 'queues',
   args: [],
-  summary: 'every queue with its type and counts by state',
+  summary: 'every queue with its type, counts by state, and whether it is paused',
   options: {},
   details: 'RabbitMQ cannot name its queues (no management API): name one with `stats <queue>` instead.',
   async run({ orchestrator }) {
@@ -21,8 +21,17 @@ export const queuesCommand: CliCommand = {
         rows.length === 0
           ? 'no queues'
           : table(
-              ['QUEUE', 'TYPE', 'WAITING', 'DELAYED', 'ACTIVE', 'COMPLETED', 'DEAD'],
-              rows.map(({ name, type, stats }) => [name, type, stats.waiting, stats.delayed, stats.active, stats.completed, stats.dead]),
+              ['QUEUE', 'TYPE', 'WAITING', 'DELAYED', 'ACTIVE', 'COMPLETED', 'DEAD', 'PAUSED'],
+              rows.map(({ name, type, stats }) => [
+                name,
+                type,
+                stats.waiting,
+                stats.delayed,
+                stats.active,
+                stats.completed,
+                stats.dead,
+                stats.paused ? 'yes' : 'no',
+              ]),
             ),
     };
   },
