@@ -111,3 +111,18 @@ export async function pending(orchestrator: Orchestrator, queue: string): Promis
   const stats = await orchestrator.queueStats(queue);
   return stats.waiting + stats.delayed;
 }
+
+/**
+ * The most starts inside any window of `windowMs` beginning at a start. A run starts a little after
+ * the backend handed its job out, by a delay that varies; the caller shrinks the window by that much
+ * slack, which can excuse a start late by the slack but never a burst of them.
+ */
+export function mostStartsInAnyWindow(starts: readonly number[], windowMs: number): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i] - sorted[j] >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}

@@ -1,28 +1,13 @@
 import { RateLimitedError, UnsupportedCapabilityError } from '../../lib';
 import { itIf, type ConformanceContext } from './conformance-context';
 import { taskSchema } from './conformance.fixtures';
-import { connected, flow, rateLimited, registeredQueue, sleep } from './flow-control.fixtures';
+import { connected, flow, mostStartsInAnyWindow, rateLimited, registeredQueue, sleep } from './flow-control.fixtures';
 
 /** A run's start, as the run saw it. */
 interface Start {
   label: string;
   attempt: number;
   at: number;
-}
-
-/**
- * The most starts inside any window of `windowMs` beginning at a start. A run starts a little after
- * the backend handed its job out, by a delay that varies; the caller shrinks the window by that much
- * slack, which can excuse a start late by the slack but never a burst of them.
- */
-export function mostStartsInAnyWindow(starts: readonly number[], windowMs: number): number {
-  const sorted = [...starts].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i] - sorted[j] >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 /** Rate limits and holds (capability `rateLimit`): a window shared by every consumer; RateLimitedError holds the queue. */
@@ -121,14 +106,18 @@ export function rateLimitCases(ctx: ConformanceContext): void {
       const labels = Array.from({ length: 8 }, (_, i) => `s${i}`);
       for (const label of labels) await orchestrator.publish(queue, { label });
       const starts: Start[] = [];
-      const record = (job: { payload: { label: string }; attempt: number }): void =>
-        void starts.push({ label: job.payload.label, attempt: job.attempt, at: Date.now() });
-      const here = connected(orchestrator, queue, record, rateLimited(limit, { concurrency: 3 }));
-      const there = connected(other, queue, record, rateLimited(limit, { concurrency: 3 }));
-      const counts = await Promise.all([here.consumeUntilEmpty(), there.consumeUntilEmpty()]);
-      // consumeUntilEmpty of one may end while the other still holds the last jobs: finish what is left.
-      const rest = await connected(orchestrator, queue, record).consumeUntilEmpty();
-      expect(counts[0] + counts[1] + rest).toBe(labels.length);
+      let allStarted!: () => void;
+      const started = new Promise<void>((resolve) => (allStarted = resolve));
+      const record = (job: { payload: { label: string }; attempt: number }): void => {
+        starts.push({ label: job.payload.label, attempt: job.attempt, at: Date.now() });
+        if (starts.length === labels.length) allStarted();
+      };
+      const consumers = [orchestrator, other].map((o) => connected(o, queue, record, rateLimited(limit, { concurrency: 3 })));
+      const consuming = consumers.map((c) => c.consume());
+      await started;
+      await Promise.all(consumers.map((c) => c.stop()));
+      const counts = await Promise.all(consuming);
+      expect(counts[0] + counts[1]).toBe(labels.length);
       expect(starts.map((s) => s.label).sort()).toEqual([...labels].sort());
       expect(
         mostStartsInAnyWindow(
