@@ -35,8 +35,10 @@ export async function upsertSchedule(
     if (old && sameSpec(old.spec, spec) && sameTemplate(old.template, template)) {
       const occurrence = await backend.getJob(scheduleOccurrenceId(queue, key, old.nextRunAt));
       if (occurrence && UNFINISHED.has(occurrence.status)) return old;
-      // The occurrence is gone: enqueue it again for its tick if that is still ahead, else for the next one.
-      const record: ScheduleRecord = { ...old, nextRunAt: old.nextRunAt > now ? old.nextRunAt : tickAfter(spec, now) };
+      // Its occurrence is gone (cleaned: enqueue it again if its tick is still ahead) or finished without
+      // moving the schedule on (its id is taken: go on from the tick after it, or after now).
+      const nextRunAt = !occurrence && old.nextRunAt > now ? old.nextRunAt : tickAfter(spec, Math.max(now, old.nextRunAt));
+      const record: ScheduleRecord = { ...old, nextRunAt };
       if (await backend.putSchedule(record, occurrenceOf(record), old.nextRunAt, false)) return record;
       continue;
     }
