@@ -243,6 +243,46 @@ it('deleteQueue removes the queue from its node and its ids from the index', asy
   for (const id of ids) expect(index[id]).toBeUndefined();
 });
 
+it('schedules, deduplication, pause and rate limit work on a queue on another node than the id index, which follows each job they enqueue or withdraw', async () => {
+  const backend = new ClusterClient(connect());
+  const [{ queue }] = await queuesOnEveryNode('flow');
+  await backend.declareQueue(queue, 'fifo');
+  const template = { name: 'task', schemaName: 'task', payload: { label: 'tick' }, priority: 0 };
+  const at = Date.now() + 60_000;
+  const id = `schedule:${queue}:k:${at}`;
+  const record = { queue, key: 'k', spec: { every: 60_000 }, template, nextRunAt: at, updatedAt: new Date().toISOString() };
+  const occurrence = { job: { ...template, id, createdAt: new Date().toISOString(), attempt: 0, schedule: { key: 'k', at } }, runAt: at };
+  expect(await backend.putSchedule(record, occurrence, null, true)).toBe(true);
+  expect((await backend.getJob(id))?.status).toBe('delayed');
+  expect(await backend.deleteSchedule(queue, 'k')).toBe(true);
+  expect(await backend.getJob(id)).toBeNull();
+
+  const job = (label: string) => ({
+    id: `${queue}-${label}`,
+    name: 'task',
+    schemaName: 'task',
+    payload: { label },
+    createdAt: '',
+    priority: 0,
+    attempt: 0,
+  });
+  const first = { job: job('first') };
+  const second = { job: job('second') };
+  expect(await backend.publishDeduplicated(queue, first, { key: 'd' })).toEqual({ id: first.job.id, duplicate: false });
+  expect(await backend.publishDeduplicated(queue, second, { key: 'd', replace: true })).toMatchObject({ replaced: first.job.id });
+  const index = await connect().hgetall(`${prefix}:index`);
+  expect([index[first.job.id], index[second.job.id]]).toEqual([undefined, queue]);
+
+  await backend.pauseQueue(queue);
+  expect(await backend.fetch(queue, 1, { wait: false, leaseMs: 30_000 })).toEqual([]);
+  await backend.resumeQueue(queue);
+  const rateLimit = { max: 1, intervalMs: 60_000 };
+  expect((await backend.fetch(queue, 1, { wait: false, leaseMs: 30_000, rateLimit })).map((d) => d.job.id)).toEqual([second.job.id]);
+  await backend.publish(queue, [{ job: job('third') }]);
+  expect(await backend.fetch(queue, 1, { wait: false, leaseMs: 30_000, rateLimit })).toEqual([]);
+  await backend.close();
+});
+
 describe('conformance over the cluster', () => {
   // Read off a client whose cluster never connects (lazy), so defining the suite needs no cluster.
   const unused = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });

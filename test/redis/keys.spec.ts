@@ -383,7 +383,7 @@ describe('retention by age on an idle queue', () => {
 
       await expired('the dead letter left behind expires', jobKey(queue, left));
       expect(await jobs.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
-      expect(await jobs.queueStats(queue)).toMatchObject({ waiting: 1, dead: 0 });
+      expect(await jobs.queueStats(queue)).toMatchObject({ waiting: 1, dead: 0, paused: false });
     },
     30 * ageMs,
   );

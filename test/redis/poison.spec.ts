@@ -157,7 +157,7 @@ describe('a job body that cannot be decoded', () => {
       const state = await expectDeadOnceAsMalformed(orchestrator, queue, poison);
       expect(state.error!.message).toContain('could not be decoded');
       expect(state.error!.message).toContain(reason);
-      expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1 });
+      expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1, paused: false });
     },
   );
 
@@ -172,7 +172,7 @@ describe('a job body that cannot be decoded', () => {
     expect(ran).toEqual(['a', 'b']);
     expect(handedOut.map((d) => d.stalls)).toEqual([0, 0]);
     await expectDeadOnceAsMalformed(orchestrator, queue, poison);
-    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, dead: 1 });
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, dead: 1, paused: false });
   });
 
   it('more of them than wake tokens: the fetch takes on past them without blocking, and the healthy job behind runs', async () => {
@@ -200,7 +200,7 @@ describe('a job body that cannot be decoded', () => {
       waits.mockRestore();
     }
     for (const id of poison) expect(await settleWithin(orchestrator.waitForResult(id), HANG_MS)).toMatchObject({ ok: false });
-    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 1, dead: 5 });
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 1, dead: 5, paused: false });
   });
 
   it('getJob on one not yet fetched answers what can be known, with the reason, instead of throwing', async () => {
@@ -222,7 +222,7 @@ describe('a job body that cannot be decoded', () => {
     expect(await consume(1)).toEqual({ ok: true, value: 1 });
     await expectDeadOnceAsMalformed(orchestrator, queue, poison);
     expect(await orchestrator.purgeDeadLetters(queue)).toBe(1);
-    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, dead: 0 });
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, dead: 0, paused: false });
   });
 });
 
@@ -242,7 +242,7 @@ describe('a job key that is not a hash', () => {
     const state = await expectDeadOnceAsMalformed(orchestrator, queue, poison);
     expect(state.error!.message).toContain('not a hash');
     expect(await admin.get(keyOf(queue, `job:${poison}:unreadable`))).toBe('SET where HSET was meant');
-    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1 });
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1, paused: false });
   });
 });
 
@@ -304,7 +304,7 @@ describe('a wait entry whose job record is missing', () => {
     const state = await expectDeadOnceAsMalformed(orchestrator, queue, dangling);
     expect(state.error!.message).toContain('missing');
     const stats = await orchestrator.queueStats(queue);
-    expect(stats).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 1, dead: 1 });
+    expect(stats).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 1, dead: 1, paused: false });
     expect((await orchestrator.deadLetters(queue)).length).toBe(stats.dead);
   });
 });
@@ -365,7 +365,7 @@ describe('a malformed job that cannot be dead-lettered either', () => {
     await expectDeadOnceAsMalformed(orchestrator, queue, poison, { attempt: '2', stalls: '1' });
     await orchestrator.publish(queue, { label: 'c' });
     expect(await settleWithin(next, HANG_MS)).toEqual({ ok: true, value: 1 });
-    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1 });
+    expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 3, dead: 1, paused: false });
     error.mockRestore();
   });
 });

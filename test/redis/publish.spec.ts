@@ -62,7 +62,7 @@ describe('an id is a job of one queue, once', () => {
     const error = await rejection(backend.publish(queue, [{ job: other }, { job }, { job }]));
     expect(error.message).toContain(job.id);
     expect(error).toMatchObject({ option: 'job.id' });
-    expect(await backend.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+    expect(await backend.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0, paused: false });
     expect(await admin.hmget(`${prefix}:index`, job.id, other.id)).toEqual([null, null]);
   });
 
@@ -89,7 +89,7 @@ describe('an id is a job of one queue, once', () => {
     const error = await rejection(backend.publish(second, [{ job: fresh }, { job, runAt: Date.now() + 60_000 }]));
     expect(error.message).toContain(job.id);
     expect(error.message).toContain(`"${first}"`);
-    expect(await backend.queueStats(second)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0 });
+    expect(await backend.queueStats(second)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0, paused: false });
     expect(await backend.getJob(job.id)).toMatchObject({ queue: first, status: 'waiting' });
     expect(await backend.getJob(fresh.id)).toBeNull();
   });

@@ -93,7 +93,7 @@ it('a consumer waiting on an empty queue resumes by itself after its connections
 
   await consumer.stop();
   expect(await consuming).toBe(ids.length);
-  expect(await publisher.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: ids.length, dead: 0 });
+  expect(await publisher.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: ids.length, dead: 0, paused: false });
 });
 
 it('publishes while the connection is being killed resolve or reject (never hang), and none that resolved is lost', async () => {

@@ -50,7 +50,7 @@ it('complete, retry and dead-letter sent twice with the same lease token are eac
   await client.deadLetter(toKill, failure);
 
   expect(await orchestrator.getJob(toComplete.job.id)).toMatchObject({ status: 'completed', result: { echoed: 'once' } });
-  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 1, active: 0, completed: 1, dead: 1 });
+  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 1, active: 0, completed: 1, dead: 1, paused: false });
   expect((await orchestrator.deadLetters(queue)).map((d) => d.job.id)).toEqual([toKill.job.id]);
 });
 

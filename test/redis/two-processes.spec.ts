@@ -77,7 +77,14 @@ it('two processes publishing and consuming one queue run every job exactly once'
     expect(stopped[i].ran).toBe(ran);
     expect(ran).toBeGreaterThan(0);
   }
-  expect(await observer.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2 * PER_PROCESS, dead: 0 });
+  expect(await observer.queueStats(queue)).toEqual({
+    waiting: 0,
+    delayed: 0,
+    active: 0,
+    completed: 2 * PER_PROCESS,
+    dead: 0,
+    paused: false,
+  });
 }, 40_000);
 
 it('a job published through one client is found and awaited through another', async () => {

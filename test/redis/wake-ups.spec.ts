@@ -78,5 +78,5 @@ it('a job taken with a completion starts at once, even while the consumer blocks
 
   await consumer.stop();
   expect(await consuming).toBe(3);
-  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, dead: 1 });
+  expect(await orchestrator.queueStats(queue)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 2, dead: 1, paused: false });
 });
