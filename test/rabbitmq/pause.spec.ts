@@ -104,13 +104,14 @@ it('a client created while the queue is paused gets nothing until the resume, wa
   await publish(a, queue, ids('late', 3));
 
   const late = client();
-  expect(await late.fetch(queue, 3, { wait: false, leaseMs: 30_000 })).toEqual([]);
-  expect((await late.queueStats(queue)).paused).toBe(true);
   const waiting = waitingFetch(late, queue);
   // Long enough for a consumer started in spite of the pause to have taken a job (it would show here).
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(await onBroker(queue)).toEqual(expect.objectContaining({ messageCount: 3, consumerCount: 0 }));
   expect(waiting.done).toBe(false);
+  const other = client();
+  expect(await other.fetch(queue, 3, { wait: false, leaseMs: 30_000 })).toEqual([]);
+  expect((await other.queueStats(queue)).paused).toBe(true);
 
   await a.resumeQueue(queue);
   expect((await waiting.promise).map((d) => d.job.id)).toEqual(['late-0']);
@@ -217,6 +218,42 @@ it('a pause and a resume racing from two clients leave every consumer as the mar
   await until(async () => (await onBroker(queue)).consumerCount === 0);
   controller.abort();
   expect(await fetch.promise).toEqual([]);
+});
+
+it('a notice that disagrees with the marker (a pause and a resume interleaved) is checked against it', async () => {
+  // The interleaving a racing pause (A) and resume (B) can produce, made by hand on the wire: A declares
+  // the marker, B deletes it and announces, then A's notice arrives last and says "paused".
+  const queue = 'stale-notice';
+  const b = client();
+  const consumer = client();
+  await b.declareQueue(queue, 'fifo');
+  const controller = new AbortController();
+  const fetch = waitingFetch(consumer, queue, controller.signal);
+  await until(async () => (await onBroker(queue)).consumerCount === 1);
+  const channel = await raw.createChannel();
+  await channel.assertExchange(`${prefix}${queue}.paused`, 'fanout', { durable: true });
+  await b.resumeQueue(queue);
+  channel.publish(`${prefix}mindtrace.control`, `${prefix}${queue}`, Buffer.from('paused'));
+  await channel.checkExchange(`${prefix}mindtrace.control`);
+  // The consumer may stop for a moment on the notice, then reads the marker and consumes again.
+  await publish(b, queue, ['after-stale-pause']);
+  expect((await fetch.promise).map((d) => d.job.id)).toEqual(['after-stale-pause']);
+  await consumer.complete(fetch.deliveries[0], null);
+
+  // And the other way round: the marker is there, the last notice says "resumed".
+  await b.pauseQueue(queue);
+  const second = waitingFetch(consumer, queue, controller.signal);
+  await channel.assertExchange(`${prefix}${queue}.paused`, 'fanout', { durable: true });
+  channel.publish(`${prefix}mindtrace.control`, `${prefix}${queue}`, Buffer.from('resumed'));
+  await channel.checkExchange(`${prefix}mindtrace.control`);
+  await publish(b, queue, ['while-paused']);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(await onBroker(queue)).toEqual(expect.objectContaining({ messageCount: 1, consumerCount: 0 }));
+  expect(second.done).toBe(false);
+  await channel.close();
+  await b.resumeQueue(queue);
+  expect((await second.promise).map((d) => d.job.id)).toEqual(['while-paused']);
+  await consumer.complete(second.deliveries[0], null);
 });
 
 it('under load, with pauses and resumes from a third client, every job runs once: nothing lost, nothing twice', async () => {
