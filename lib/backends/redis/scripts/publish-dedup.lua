@@ -61,7 +61,11 @@ redis.call('HSET', dedup, key, string.format('%.0f', expires) .. ' ' .. id)
 local run_at = now
 if delay > 0 then run_at = now + delay end
 add_job(qtype, queue, id, json, priority, run_at, nonce, now)
-for _, other in ipairs(redis.call('HRANDFIELD', dedup, 2)) do
-  if other ~= key and not holder_of(redis.call('HGET', dedup, other), now) then redis.call('HDEL', dedup, other) end
+-- (HRANDFIELD is Redis 6.2: on 6.0 the sweep is skipped, and entries stay until reused or the queue is deleted.)
+local sample = redis.pcall('HRANDFIELD', dedup, 2)
+if not sample.err then
+  for _, other in ipairs(sample) do
+    if other ~= key and not holder_of(redis.call('HGET', dedup, other), now) then redis.call('HDEL', dedup, other) end
+  end
 end
 return { id, 0, replaced }
