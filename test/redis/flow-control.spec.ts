@@ -218,6 +218,14 @@ it('schedules: put is a compare-and-set that enqueues the occurrence once; delet
   expect((await b.listSchedules(queue)).map((s) => s.nextRunAt)).toEqual([at + 60_000]);
   expect((await b.listSchedules()).filter((s) => s.queue === queue)).toHaveLength(1);
 
+  // A new template for the same tick replaces the occurrence that has not started.
+  const changed = { ...moved, template: { ...record.template, payload: { label: 'changed' } } };
+  const changedOccurrence = occurrence(at + 60_000);
+  changedOccurrence.job.payload = { label: 'changed' };
+  expect(await b.putSchedule(changed, changedOccurrence, at + 60_000, true)).toBe(true);
+  expect((await a.getJob(`schedule:${queue}:nightly:${at + 60_000}`))?.payload).toEqual({ label: 'changed' });
+  expect(await a.queueStats(queue)).toMatchObject({ waiting: 0, delayed: 1 });
+
   expect(await b.deleteSchedule(queue, 'nightly')).toBe(true);
   expect(await b.deleteSchedule(queue, 'nightly')).toBe(false);
   expect(await a.queueStats(queue)).toMatchObject({ waiting: 0, delayed: 0 });

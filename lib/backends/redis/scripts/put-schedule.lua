@@ -37,8 +37,9 @@ local id, priority = ARGV[7], ARGV[9]
 if tonumber(priority) ~= 0 and qtype ~= 'priority' then refuse('MINDTRACE_PRIORITY', { qtype }) end
 local withdrawn = false
 if ARGV[6] == '1' and stored then
+  -- Even when it has the new occurrence's id (a changed template, same tick): it then goes with the new one.
   local previous = occurrence_id(queue, key, tonumber(expect))
-  if previous ~= id and withdraw_unstarted(previous) then withdrawn = previous end
+  if withdraw_unstarted(previous) then withdrawn = previous end
 end
 redis.call('HSET', schedules, key, ARGV[4])
 -- A job with this id kept in any state (or indexed under another queue): this tick was enqueued already.
