@@ -123,7 +123,8 @@ export function pauseCases(ctx: ConformanceContext): void {
       expect(await later.queueStats(queue)).toMatchObject({ waiting: 1, paused: true });
       expect(await later.backend.fetch(queue, 1, { wait: false, leaseMs: LEASE_MS })).toEqual([]);
       await orchestrator.resume(queue);
-      const [delivery] = await later.backend.fetch(queue, 1, { wait: false, leaseMs: LEASE_MS });
+      // A waiting fetch: a broker may deliver a moment after the resume reached this client. The signal is a hang guard.
+      const [delivery] = await later.backend.fetch(queue, 1, { wait: true, leaseMs: LEASE_MS, signal: AbortSignal.timeout(10_000) });
       expect(delivery?.job.payload).toEqual({ label: 'held' });
       await later.backend.complete(delivery, null);
     },
