@@ -9,7 +9,6 @@ import { JobNotFoundError } from '../../errors';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
 import { jobStateOf } from './job-hash';
-import { parseStored } from './job-record-decoding';
 import { resolveRedisConnection, type RedisClientExtras, type RedisConnectionInput } from './redis-client.options';
 import { RedisConnection } from './redis-connection';
 import { RedisScripts, STATE_SCRIPTS, type StateScriptName } from './redis-scripts';
@@ -96,8 +95,8 @@ export class RedisJobStateStore implements JobStateStore {
   }
 
   /**
-   * One field of the job's hash, which no other move writes or clears: kept across retries, gone with
-   * the hash. The job is known here already: its client recorded the start before handing it out.
+   * The hash's `progress` field (read by jobStateOf), which no other move writes or clears: kept across
+   * retries, gone with the hash. The job is known here already: its client recorded the start before handing it out.
    */
   async progressed(queue: string, job: JobRecord, progress: JobProgress): Promise<void> {
     await this.connection.call('progressed', queue, this.redis.hset(this.keys(queue).job(job.id), 'progress', JSON.stringify(progress)));
@@ -140,9 +139,7 @@ export class RedisJobStateStore implements JobStateStore {
     const queue = await this.index.queueOf('get', id);
     if (queue === null) return null;
     const { fields } = await this.read(queue, id);
-    if (!fields.data) return null;
-    const state = jobStateOf(queue, id, fields);
-    return fields.progress === undefined ? state : { ...state, progress: parseStored(fields.progress) as JobProgress };
+    return fields.data ? jobStateOf(queue, id, fields) : null;
   }
 
   async waitForFinished(id: string, signal: AbortSignal): Promise<JobState> {
