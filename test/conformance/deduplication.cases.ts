@@ -1,7 +1,7 @@
 import { InvalidOptionError, UnsupportedCapabilityError } from '../../lib';
 import { itIf, type ConformanceContext } from './conformance-context';
 import { taskSchema } from './conformance.fixtures';
-import { connected, flow, gate, registeredQueue, sleep } from './flow-control.fixtures';
+import { connected, gate, registeredQueue, sleep } from './flow-control.fixtures';
 
 /** Deduplicated publishes (capability `deduplication`): a key held by one unfinished job, a window, replace. */
 export function deduplicationCases(ctx: ConformanceContext): void {
@@ -107,7 +107,7 @@ export function deduplicationCases(ctx: ConformanceContext): void {
     'two clients racing on one key enqueue one job',
     async () => {
       const { queue, orchestrator } = await registeredQueue(ctx, 'dup-clients');
-      const other = flow(await ctx.secondOrchestrator());
+      const other = await ctx.secondOrchestrator();
       await other.register(taskSchema(queue));
       const ids = await Promise.all(
         Array.from({ length: 10 }, (_, i) =>

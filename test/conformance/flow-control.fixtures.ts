@@ -1,69 +1,17 @@
-import type { ConsumerOptions, JobProgress, JobRecord, Orchestrator, RunContext } from '../../lib';
-import type { PublishOptions } from '../../lib/orchestrator/publish-options';
+import type { ConsumerOptions, JobRecord, Orchestrator, RateLimit } from '../../lib';
 import type { ConformanceContext } from './conformance-context';
 import { FnConsumer, taskSchema, type RunFn } from './conformance.fixtures';
 
-/**
- * The flow-control part of the user API (issue #16) as the cases call it. While the Orchestrator's
- * methods are being built this is the design's shape; once they exist, `flow` returns the
- * Orchestrator itself and the type check holds the cases to the real signatures.
- */
-export type ScheduleWhen = { cron: string; tz?: string } | { every: number };
-
-export interface ScheduleInfo {
-  queue: string;
-  key: string;
-  cron?: string;
-  tz?: string;
-  every?: number;
-  nextRunAt: Date;
-  payload: Record<string, unknown>;
-  priority: number;
-  updatedAt: Date;
-}
-
-export interface DeduplicationOption {
-  key: string;
-  ttlMs?: number;
-  replace?: boolean;
-}
-
-interface FlowControlApi {
-  schedule(queue: string, key: string, when: ScheduleWhen, input: object, options?: { priority?: number }): Promise<ScheduleInfo>;
-  unschedule(queue: string, key: string): Promise<boolean>;
-  schedules(queue?: string): Promise<ScheduleInfo[]>;
-  pause(queue: string): Promise<void>;
-  resume(queue: string): Promise<void>;
-  publish(queue: string, job: object, options?: PublishOptions & { deduplication?: DeduplicationOption }): Promise<string>;
-  publishBatch(
-    queue: string,
-    jobs: readonly object[],
-    options?: PublishOptions & { deduplication?: DeduplicationOption },
-  ): Promise<unknown>;
-}
-
-export type FlowOrchestrator = Orchestrator & FlowControlApi;
-
-/** The orchestrator, as the flow-control cases call it. */
-export function flow(orchestrator: Orchestrator): FlowOrchestrator {
-  return orchestrator as FlowOrchestrator;
-}
-
-/** Consumer options with a rate limit (ConsumerOptions.rateLimit). */
-export function rateLimited(rateLimit: { max: number; intervalMs: number }, options: ConsumerOptions = {}): ConsumerOptions {
-  return { ...options, rateLimit } as ConsumerOptions;
-}
-
-/** `context.progress(value)` of a run. */
-export function reportProgress(context: RunContext, value: unknown): Promise<void> {
-  return (context as RunContext & { progress(value: JobProgress): Promise<void> }).progress(value as JobProgress);
+/** Consumer options with a rate limit. */
+export function rateLimited(rateLimit: RateLimit, options: ConsumerOptions = {}): ConsumerOptions {
+  return { ...options, rateLimit };
 }
 
 /** A queue registered with the task schema on the test's orchestrator. */
-export async function registeredQueue(ctx: ConformanceContext, label: string): Promise<{ queue: string; orchestrator: FlowOrchestrator }> {
+export async function registeredQueue(ctx: ConformanceContext, label: string): Promise<{ queue: string; orchestrator: Orchestrator }> {
   const queue = ctx.queueName(label);
   await ctx.orchestrator().register(taskSchema(queue));
-  return { queue, orchestrator: flow(ctx.orchestrator()) };
+  return { queue, orchestrator: ctx.orchestrator() };
 }
 
 /** A consumer connected to `orchestrator` whose run is `fn`. */

@@ -1,7 +1,7 @@
 import { QueueNotDeclaredError, UnsupportedCapabilityError } from '../../lib';
 import { itIf, type ConformanceContext } from './conformance-context';
 import { taskSchema } from './conformance.fixtures';
-import { connected, flow, gate, registeredQueue, sleep } from './flow-control.fixtures';
+import { connected, gate, registeredQueue, sleep } from './flow-control.fixtures';
 
 /** Pause and resume (capability `pause`): nothing handed out while paused, publishing goes on, resume wakes consumers. */
 export function pauseCases(ctx: ConformanceContext): void {
@@ -79,7 +79,7 @@ export function pauseCases(ctx: ConformanceContext): void {
   });
 
   withPause('pausing or resuming a queue that was never declared throws QueueNotDeclaredError', async () => {
-    const orchestrator = flow(ctx.orchestrator());
+    const orchestrator = ctx.orchestrator();
     const queue = ctx.queueName('undeclared');
     await expect(orchestrator.pause(queue)).rejects.toBeInstanceOf(QueueNotDeclaredError);
     await expect(orchestrator.resume(queue)).rejects.toBeInstanceOf(QueueNotDeclaredError);
@@ -90,7 +90,7 @@ export function pauseCases(ctx: ConformanceContext): void {
     'a pause made by one client stops the consumers of another, and its resume restarts them',
     async () => {
       const { queue, orchestrator } = await registeredQueue(ctx, 'pause-shared');
-      const other = flow(await ctx.secondOrchestrator());
+      const other = await ctx.secondOrchestrator();
       await other.register(taskSchema(queue));
       await orchestrator.pause(queue);
       expect((await other.queueStats(queue)).paused).toBe(true);

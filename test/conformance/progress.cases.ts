@@ -1,6 +1,6 @@
 import { InvalidOptionError, UnsupportedCapabilityError, type JobProgress, type JobState } from '../../lib';
 import { itIf, type ConformanceContext } from './conformance-context';
-import { connected, registeredQueue, reportProgress } from './flow-control.fixtures';
+import { connected, registeredQueue } from './flow-control.fixtures';
 
 /** Progress reported from a run (capability `progress`): kept on the job, emitted as an event, checked. */
 export function progressCases(ctx: ConformanceContext): void {
@@ -14,8 +14,8 @@ export function progressCases(ctx: ConformanceContext): void {
     orchestrator.events.on('progress', ({ job, progress }) => void fromOrchestrator.push([job.id, progress]));
     let during: JobState | null = null;
     const consumer = connected(orchestrator, queue, async (job, context) => {
-      await reportProgress(context, 40);
-      await reportProgress(context, { stage: 'upload', done: 3 });
+      await context.progress(40);
+      await context.progress({ stage: 'upload', done: 3 });
       during = await orchestrator.getJob(job.id);
     });
     consumer.on('progress', ({ progress }) => void fromConsumer.push(progress));
@@ -41,7 +41,7 @@ export function progressCases(ctx: ConformanceContext): void {
     const consumer = connected(orchestrator, queue, async (_job, context) => {
       for (const value of bad)
         refused.push(
-          await reportProgress(context, value).then(
+          await context.progress(value as JobProgress).then(
             () => 'accepted',
             (err: unknown) => err,
           ),
@@ -64,7 +64,7 @@ export function progressCases(ctx: ConformanceContext): void {
       async (job, context) => {
         seenByAttempt.push((await orchestrator.getJob(job.id))?.progress);
         if (job.attempt === 1) {
-          await reportProgress(context, 50);
+          await context.progress(50);
           throw new Error('first attempt fails half-way');
         }
       },
@@ -82,7 +82,7 @@ export function progressCases(ctx: ConformanceContext): void {
       const { queue, orchestrator } = await registeredQueue(ctx, 'no-progress');
       const events: unknown[] = [];
       orchestrator.events.on('progress', ({ progress }) => void events.push(progress));
-      const consumer = connected(orchestrator, queue, (_job, context) => reportProgress(context, 7));
+      const consumer = connected(orchestrator, queue, (_job, context) => context.progress(7));
       const id = await orchestrator.publish(queue, { label: 'n' });
       expect(await consumer.consume(1)).toBe(1);
       expect(events).toEqual([7]);

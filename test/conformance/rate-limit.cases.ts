@@ -1,7 +1,7 @@
 import { RateLimitedError, UnsupportedCapabilityError } from '../../lib';
 import { itIf, type ConformanceContext } from './conformance-context';
 import { taskSchema } from './conformance.fixtures';
-import { connected, flow, mostStartsInAnyWindow, rateLimited, registeredQueue, sleep } from './flow-control.fixtures';
+import { connected, mostStartsInAnyWindow, rateLimited, registeredQueue, sleep } from './flow-control.fixtures';
 
 /** A run's start, as the run saw it. */
 interface Start {
@@ -100,7 +100,7 @@ export function rateLimitCases(ctx: ConformanceContext): void {
     'consumers on two clients share one window',
     async () => {
       const { queue, orchestrator } = await registeredQueue(ctx, 'limit-shared');
-      const other = flow(await ctx.secondOrchestrator());
+      const other = await ctx.secondOrchestrator();
       await other.register(taskSchema(queue));
       const limit = { max: 2, intervalMs: 300 };
       const labels = Array.from({ length: 8 }, (_, i) => `s${i}`);

@@ -1,7 +1,7 @@
 import { InvalidOptionError, scheduleOccurrenceId, UnsupportedCapabilityError } from '../../lib';
 import { itIf, type ConformanceContext } from './conformance-context';
 import { taskSchema } from './conformance.fixtures';
-import { connected, eventually, flow, pending, registeredQueue, sleep, takenJobs } from './flow-control.fixtures';
+import { connected, eventually, pending, registeredQueue, sleep, takenJobs } from './flow-control.fixtures';
 
 /** Repeatable jobs (capability `schedules`): ticks, upserts, replacing, withdrawing, listing, missed ticks, cron. */
 export function scheduleCases(ctx: ConformanceContext): void {
@@ -70,7 +70,7 @@ export function scheduleCases(ctx: ConformanceContext): void {
     expect(await orchestrator.schedules(queue)).toEqual([first]);
     expect(await pending(orchestrator, queue)).toBe(1);
     if (ctx.capabilities.sharedJobState) {
-      const other = flow(await ctx.secondOrchestrator());
+      const other = await ctx.secondOrchestrator();
       await other.register(taskSchema(queue));
       expect(await other.schedule(queue, 'k', { every: RARELY }, { label: 'same' })).toEqual(first);
       expect(await pending(orchestrator, queue)).toBe(1);
@@ -188,7 +188,7 @@ export function scheduleCases(ctx: ConformanceContext): void {
     'two clients scheduling the same key at once store one schedule with one occurrence',
     async () => {
       const { queue, orchestrator } = await registeredQueue(ctx, 'race');
-      const other = flow(await ctx.secondOrchestrator());
+      const other = await ctx.secondOrchestrator();
       await other.register(taskSchema(queue));
       const infos = await Promise.all(
         [orchestrator, other, orchestrator, other].map((o) => o.schedule(queue, 'k', { every: RARELY }, { label: 'race' })),

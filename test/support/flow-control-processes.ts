@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Orchestrator, scheduleOccurrenceId, type JobBackend } from '../../lib';
 import { taskSchema } from '../conformance/conformance.fixtures';
-import { flow, mostStartsInAnyWindow, sleep, type FlowOrchestrator } from '../conformance/flow-control.fixtures';
+import { mostStartsInAnyWindow, sleep } from '../conformance/flow-control.fixtures';
 import type { ChildMessage } from './child-report';
 import { spawnFixture, type FixtureProcess } from './fixture-process';
 
@@ -25,10 +25,10 @@ const HANG_GUARD_MS = 120_000;
 export function describeFlowControlProcesses(backend: SharedBackend): void {
   describe(`flow control across processes on ${backend.name}`, () => {
     const children: FixtureProcess[] = [];
-    let orchestrator: FlowOrchestrator;
+    let orchestrator: Orchestrator;
 
     beforeEach(() => {
-      orchestrator = flow(new Orchestrator(backend.create()));
+      orchestrator = new Orchestrator(backend.create());
     });
     afterEach(async () => {
       await Promise.all(children.splice(0).map((child) => child.kill()));

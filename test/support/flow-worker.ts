@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { createInterface } from 'node:readline';
 import { LocalClient, Orchestrator, RedisClient, type ConsumerOptions, type JobBackend } from '../../lib';
 import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
-import { flow, rateLimited } from '../conformance/flow-control.fixtures';
+import { rateLimited } from '../conformance/flow-control.fixtures';
 import { env, exitOnError, report } from './child-report';
 
 function backendFromEnv(): JobBackend {
@@ -23,7 +23,7 @@ function backendFromEnv(): JobBackend {
 async function main(): Promise<void> {
   const queue = env('MT_QUEUE');
   const name = env('MT_NAME');
-  const orchestrator = flow(new Orchestrator(backendFromEnv()));
+  const orchestrator = new Orchestrator(backendFromEnv());
   await orchestrator.register(taskSchema(queue));
 
   if (process.env.MT_EVERY) {
