@@ -77,8 +77,9 @@ export class QueueWorker {
     const settler = (this.settler = new JobSettler(backend, queue, options, logger, [events, orchestrator.events]));
     const abandoned = (this.abandoned = new AbandonedRuns(options.maxAbandonedRuns, queue, logger, jobs));
     const complete = (delivery: Delivery, output: unknown) => this.complete(delivery, output);
+    // Given back by a rate-limited run: not settled, so consume(n) may take another in its place.
     const released = (heldUntil: number) => {
-      this.returned++;
+      this.taken--;
       this.heldUntil = Math.max(this.heldUntil, heldUntil);
     };
     this.pipeline = new RunPipeline({
@@ -172,7 +173,12 @@ export class QueueWorker {
           continue;
         }
         this.startPrefetched();
-        if (this.taken >= this.budget && jobs.prefetched === 0) break;
+        if (this.taken >= this.budget && jobs.prefetched === 0) {
+          // Wait for the jobs still held: one given back unsettled (a rate-limited run) leaves room for another.
+          if (jobs.held === 0) break;
+          await this.nextEvent();
+          continue;
+        }
         const capacity = Math.min(concurrency + prefetch - jobs.held - jobs.prefetched, this.budget - this.taken);
         // Take more when a slot is free and nothing waits for it, or, with a prefetch, when the jobs
         // taken ahead run low. Fetching ahead never blocks: a slot that frees meanwhile must not wait.

@@ -51,7 +51,7 @@ export interface RunPipelineParts {
   readonly abandoned: AbandonedRuns;
   readonly logger: Logger;
   readonly complete: CompleteStep;
-  /** A job given back without being settled (its run was rate limited): consume(n) does not count it. */
+  /** A job given back without being settled, the queue held until `heldUntil` (its run was rate limited). */
   readonly released: (heldUntil: number) => void;
 }
 
