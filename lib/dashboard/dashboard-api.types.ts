@@ -18,7 +18,9 @@ export interface DashboardQueue {
   name: string;
   /** null when the backend no longer holds the queue (deleted since it was declared here). */
   type: QueueType | null;
-  counts: QueueStats;
+  counts: Omit<QueueStats, 'paused'>;
+  /** Its consumers, in every process, take nothing until it is resumed (false where the backend cannot pause). */
+  paused: boolean;
   consumers: DashboardConsumer[];
 }
 
@@ -33,6 +35,8 @@ export interface DashboardOverview {
   queueSource: 'backend' | 'app';
   /** The states whose jobs the backend can list (RabbitMQ: dead only). */
   listableStates: readonly JobStatus[];
+  /** What the page offers beyond jobs: pause/resume buttons, the schedules table. */
+  capabilities: { pause: boolean; schedules: boolean };
   queues: DashboardQueue[];
 }
 
@@ -44,4 +48,23 @@ export interface RedriveAnswer {
 /** `POST <path>/api/queues/:queue/purge-dead`: how many dead letters were deleted. */
 export interface PurgeAnswer {
   purged: number;
+}
+
+/** One repeatable job as `GET <path>/api/schedules` lists it (ScheduleInfo, its dates as ISO-8601 UTC). */
+export interface DashboardSchedule {
+  queue: string;
+  key: string;
+  cron?: string;
+  tz?: string;
+  every?: number;
+  /** When the tick enqueued now runs. */
+  nextRunAt: string;
+  payload: Record<string, unknown>;
+  priority: number;
+  updatedAt: string;
+}
+
+/** `POST <path>/api/queues/:queue/pause` and `…/resume`: whether the queue is paused now. */
+export interface PauseAnswer {
+  paused: boolean;
 }

@@ -28,9 +28,9 @@ export function redriveSelectionOf(queue: string, body: unknown): RedriveSelecti
   );
 }
 
-/** Reads a purge body: `{}` (nothing to choose; the JSON body is what proves the page sent it). */
-export function checkPurgeBody(queue: string, body: unknown): void {
-  checkOptionKeys(`dashboard purge of "${queue}"`, 'body', body ?? {}, []);
+/** Reads the body of a change with nothing to choose (purge, pause, resume): `{}` — the JSON body is what proves the page sent it. */
+export function checkEmptyBody(where: string, body: unknown): void {
+  checkOptionKeys(where, 'body', body ?? {}, []);
 }
 
 /** The page of a job listing the query asks for: `?state=dead&offset=0&limit=50`. */

@@ -29,7 +29,7 @@ export class DashboardWriteGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (this.options.readOnly) {
-      throw new ForbiddenException('The jobs dashboard is read-only (readOnly: true): redrive and purge are refused');
+      throw new ForbiddenException('The jobs dashboard is read-only (readOnly: true): redrive, purge, pause and resume are refused');
     }
     const { headers } = context.switchToHttp().getRequest<HeaderCarrier>();
     const site = header(headers, 'sec-fetch-site');

@@ -1,11 +1,11 @@
 import { Body, Get, Header, HttpCode, Param, Post, Query, Req, UseFilters, UseGuards, applyDecorators } from '@nestjs/common';
 import type { JobPage } from '../backend/job-backend.interface';
 import type { JobState } from '../backend/job-state';
-import type { DashboardOverview, DashboardQueue, PurgeAnswer, RedriveAnswer } from './dashboard-api.types';
+import type { DashboardOverview, DashboardQueue, DashboardSchedule, PauseAnswer, PurgeAnswer, RedriveAnswer } from './dashboard-api.types';
 import { dashboardAssets, PAGE_SECURITY_HEADERS } from './dashboard-assets';
 import { DashboardErrorFilter } from './dashboard-error.filter';
 import { DashboardService } from './dashboard.service';
-import { checkPurgeBody, jobListingQueryOf, redriveSelectionOf } from './dashboard-requests';
+import { checkEmptyBody, jobListingQueryOf, redriveSelectionOf } from './dashboard-requests';
 import { DashboardWriteGuard } from './dashboard-write.guard';
 import { escapeHtml } from './html-escape';
 
@@ -63,7 +63,26 @@ export class DashboardController {
     return this.dashboard.job(id);
   }
 
-  // Pause and resume of a queue belong here too, as POSTs behind the same guard, once the backends have them.
+  @Get('api/schedules')
+  schedules(): Promise<DashboardSchedule[]> {
+    return this.dashboard.schedules();
+  }
+
+  @Post('api/queues/:queue/pause')
+  @HttpCode(200)
+  @UseGuards(DashboardWriteGuard)
+  pause(@Param('queue') queue: string, @Body() body: unknown): Promise<PauseAnswer> {
+    checkEmptyBody(`dashboard pause of "${queue}"`, body);
+    return this.dashboard.pause(queue);
+  }
+
+  @Post('api/queues/:queue/resume')
+  @HttpCode(200)
+  @UseGuards(DashboardWriteGuard)
+  resume(@Param('queue') queue: string, @Body() body: unknown): Promise<PauseAnswer> {
+    checkEmptyBody(`dashboard resume of "${queue}"`, body);
+    return this.dashboard.resume(queue);
+  }
 
   @Post('api/queues/:queue/redrive')
   @HttpCode(200)
@@ -76,7 +95,7 @@ export class DashboardController {
   @HttpCode(200)
   @UseGuards(DashboardWriteGuard)
   purgeDead(@Param('queue') queue: string, @Body() body: unknown): Promise<PurgeAnswer> {
-    checkPurgeBody(queue, body);
+    checkEmptyBody(`dashboard purge of "${queue}"`, body);
     return this.dashboard.purgeDead(queue);
   }
 }

@@ -3,7 +3,15 @@ import type { JobPage } from '../backend/job-backend.interface';
 import type { JobState, JobStatus } from '../backend/job-state';
 import { JobNotFoundError } from '../errors';
 import { Orchestrator } from '../orchestrator/orchestrator';
-import type { DashboardConsumer, DashboardOverview, DashboardQueue, PurgeAnswer, RedriveAnswer } from './dashboard-api.types';
+import type {
+  DashboardConsumer,
+  DashboardOverview,
+  DashboardQueue,
+  DashboardSchedule,
+  PauseAnswer,
+  PurgeAnswer,
+  RedriveAnswer,
+} from './dashboard-api.types';
 import type { RedriveSelection } from './dashboard-requests';
 import { JOBS_DASHBOARD_OPTIONS } from './jobs-dashboard.constants';
 import type { ResolvedJobsDashboardOptions } from './jobs-dashboard-options.interface';
@@ -27,15 +35,16 @@ export class DashboardService {
       readOnly: this.options.readOnly,
       queueSource: fromBackend ? 'backend' : 'app',
       listableStates: backend.capabilities.jobListing ?? [],
+      capabilities: { pause: backend.capabilities.pause === true, schedules: backend.capabilities.schedules === true },
       queues: await Promise.all(names.map((name) => this.queue(name))),
     };
   }
 
   /** Throws QueueNotDeclaredError for a queue the backend does not hold. */
   async queue(name: string): Promise<DashboardQueue> {
-    const counts = await this.orchestrator.queueStats(name);
+    const { paused, ...counts } = await this.orchestrator.queueStats(name);
     const type = await this.orchestrator.backend.queueType(name);
-    return { name, type, counts, consumers: this.consumersOf(name) };
+    return { name, type, counts, paused, consumers: this.consumersOf(name) };
   }
 
   jobs(queue: string, state: JobStatus, offset: number, limit: number | undefined): Promise<JobPage> {
@@ -54,6 +63,26 @@ export class DashboardService {
 
   async purgeDead(queue: string): Promise<PurgeAnswer> {
     return { purged: await this.orchestrator.purgeDeadLetters(queue) };
+  }
+
+  /** Every queue's schedules; none where the backend keeps none (the page then shows no table). */
+  async schedules(): Promise<DashboardSchedule[]> {
+    if (!this.orchestrator.backend.capabilities.schedules) return [];
+    return (await this.orchestrator.schedules()).map((schedule) => ({
+      ...schedule,
+      nextRunAt: schedule.nextRunAt.toISOString(),
+      updatedAt: schedule.updatedAt.toISOString(),
+    }));
+  }
+
+  async pause(queue: string): Promise<PauseAnswer> {
+    await this.orchestrator.pause(queue);
+    return { paused: true };
+  }
+
+  async resume(queue: string): Promise<PauseAnswer> {
+    await this.orchestrator.resume(queue);
+    return { paused: false };
   }
 
   private consumersOf(queue: string): DashboardConsumer[] {

@@ -4,7 +4,7 @@ import type { CanActivate, Type } from '@nestjs/common';
 export interface JobsDashboardOptions {
   /** Where the page is mounted; its JSON API is under `<path>/api`. Default 'jobs-dashboard'. */
   path?: string;
-  /** Shows the queues and jobs but hides redrive and purge, and refuses their POSTs with 403. Default false. */
+  /** Shows the queues, jobs and schedules but hides redrive, purge, pause and resume, and refuses their POSTs with 403. Default false. */
   readOnly?: boolean;
   /**
    * Guards for the dashboard's routes only (e.g. an admin-role guard), run after the app's global

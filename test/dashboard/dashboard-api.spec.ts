@@ -33,12 +33,14 @@ describe('dashboard API: reads', () => {
       readOnly: false,
       queueSource: 'backend',
       listableStates: ['waiting', 'delayed', 'active', 'failed', 'completed', 'dead'],
+      capabilities: { pause: true, schedules: true },
     });
     expect(body.queues).toEqual([
       {
         name: TASKS,
         type: 'fifo',
         counts: { waiting: 0, delayed: 0, active: 0, completed: 0, dead: 1 },
+        paused: false,
         consumers: [expect.objectContaining({ consumer: 'FlakyTaskConsumer', state: 'running', concurrency: 1 })],
       },
     ]);
@@ -123,7 +125,38 @@ describe('dashboard API: changes', () => {
     const crossSite = await http.post(`${API}/purge-dead`).set('Sec-Fetch-Site', 'cross-site').send({}).expect(403);
     expect(crossSite.body.message).toContain('refuses a cross-site request to change jobs');
     await http.post(`${API}/purge-dead`).set('Sec-Fetch-Site', 'same-site').send({}).expect(403);
+    await http.post(`${API}/pause`).type('form').send({}).expect(415);
+    await http.post(`${API}/pause`).set('Sec-Fetch-Site', 'cross-site').send({}).expect(403);
     expect((await orchestrator.getJob(id))?.status).toBe('dead');
+    expect((await orchestrator.queueStats(TASKS)).paused).toBe(false);
+  });
+
+  it('pauses and resumes a queue, and lists the schedules with their next run', async () => {
+    const { app, orchestrator } = await start(() => new LocalClient());
+    const http = request(app.getHttpServer());
+    const nightly = await orchestrator.schedule(TASKS, 'nightly', { cron: '0 3 * * *', tz: 'Europe/Berlin' }, { label: 'report' });
+
+    expect((await http.post(`${API}/pause`).send({}).expect(200)).body).toEqual({ paused: true });
+    expect((await orchestrator.queueStats(TASKS)).paused).toBe(true);
+    expect((await http.get(API).expect(200)).body.paused).toBe(true);
+    expect((await http.post(`${API}/resume`).send({}).expect(200)).body).toEqual({ paused: false });
+    expect((await orchestrator.queueStats(TASKS)).paused).toBe(false);
+    expect((await http.post(`${API}/pause`).send({ now: true }).expect(400)).body.message).toContain(
+      'option "body.now" is not a known option',
+    );
+
+    expect((await http.get('/dashboard/api/schedules').expect(200)).body).toEqual([
+      {
+        queue: TASKS,
+        key: 'nightly',
+        cron: '0 3 * * *',
+        tz: 'Europe/Berlin',
+        nextRunAt: nightly.nextRunAt.toISOString(),
+        payload: { label: 'report' },
+        priority: 0,
+        updatedAt: nightly.updatedAt.toISOString(),
+      },
+    ]);
   });
 
   it('with readOnly, reads but refuses every change with 403', async () => {
@@ -140,7 +173,9 @@ describe('dashboard API: changes', () => {
       ).body.message,
     ).toContain('read-only');
     await http.post(`${API}/purge-dead`).send({}).expect(403);
+    await http.post(`${API}/pause`).send({}).expect(403);
     expect((await orchestrator.getJob(id))?.status).toBe('dead');
+    expect((await orchestrator.queueStats(TASKS)).paused).toBe(false);
   });
 });
 

@@ -199,7 +199,11 @@ describe('dashboard writes', () => {
     await page.locator(`#jobs tr[data-job="${id}"]`).waitFor(GUARD);
 
     expect(await page.isVisible('#read-only')).toBe(true);
-    expect(await page.locator('#redrive-all, #redrive-selected, #purge-dead, .redrive-one, #jobs input[type=checkbox]').count()).toBe(0);
+    expect(
+      await page
+        .locator('#redrive-all, #redrive-selected, #purge-dead, .redrive-one, #jobs input[type=checkbox], #pause-queue, #resume-queue')
+        .count(),
+    ).toBe(0);
     await page.click(`#jobs tr[data-job="${id}"] a.job-link`);
     await page.locator('#job-status', { hasText: /^dead$/ }).waitFor(GUARD);
     expect(await page.locator('#redrive-job').count()).toBe(0);
@@ -228,6 +232,63 @@ describe('dashboard writes', () => {
     await page.locator('#notice', { hasText: `1 dead letter of ${TASKS} deleted.` }).waitFor(GUARD);
     expect(await orchestrator.getJob(ids[1])).toBeNull();
     expect((await orchestrator.queueStats(TASKS)).dead).toBe(0);
+    await page.close();
+  });
+
+  it('pauses and resumes a queue, lists its schedule with the next run, and shows the progress a run reported', async () => {
+    const { orchestrator, failure, origin } = await start(() => new LocalClient());
+    failure.failing = false;
+    const nightly = await orchestrator.schedule(TASKS, 'nightly', { cron: '0 3 * * *', tz: 'Europe/Berlin' }, { label: 'report' });
+    // A job held by a run that reported progress (taken through the backend: no consumer of its queue here).
+    const progressQueue = 'dashboard_progress';
+    await orchestrator.declareQueue(progressQueue);
+    const held = {
+      id: 'upload-1',
+      name: 'task',
+      schemaName: 'task',
+      payload: {},
+      createdAt: new Date().toISOString(),
+      priority: 0,
+      attempt: 0,
+    };
+    await orchestrator.backend.publish(progressQueue, [{ job: held }]);
+    const [delivery] = await orchestrator.backend.fetch(progressQueue, 1, { wait: false, leaseMs: 60_000 });
+    await orchestrator.backend.reportProgress!(delivery, { stage: 'upload', done: 3 });
+
+    const page = await chromium.context.newPage();
+    await page.goto(`${origin}/dashboard`);
+    const schedule = page.locator(`#schedules tr[data-schedule="${TASKS}/nightly"]`);
+    await schedule.waitFor(GUARD);
+    const nextRun = await page.evaluate((iso) => new Date(iso).toLocaleString(), nightly.nextRunAt.toISOString());
+    expect(await schedule.locator('td').allTextContents()).toEqual([
+      'nightly',
+      TASKS,
+      'cron 0 3 * * * (Europe/Berlin)',
+      nextRun,
+      '0',
+      '{"label":"report"}',
+    ]);
+
+    await page.click(`#queues tr[data-queue="${TASKS}"] a`);
+    await page.click('#pause-queue');
+    await page.locator('#queue-paused').waitFor(GUARD);
+    expect(await page.textContent('#notice')).toBe(`${TASKS} paused: its consumers take no jobs until it is resumed.`);
+    expect((await orchestrator.queueStats(TASKS)).paused).toBe(true);
+    await page.click('header h1 a');
+    await page.locator(`#queues tr[data-queue="${TASKS}"] td.paused`, { hasText: 'paused' }).waitFor(GUARD);
+
+    await page.click(`#queues tr[data-queue="${TASKS}"] a`);
+    await page.click('#resume-queue');
+    await page.locator('#pause-queue').waitFor(GUARD);
+    expect((await orchestrator.queueStats(TASKS)).paused).toBe(false);
+    // Its consumer takes jobs again.
+    expect(await orchestrator.waitForResult(await orchestrator.publish(TASKS, { label: 'after' }), { timeout: 15_000 })).toEqual({
+      echoed: 'after',
+    });
+
+    await page.goto(`${origin}/dashboard#/job/${held.id}`);
+    await page.locator('#job-progress', { hasText: 'upload' }).waitFor(GUARD);
+    expect(JSON.parse((await page.textContent('#job-progress')) ?? '')).toEqual({ stage: 'upload', done: 3 });
     await page.close();
   });
 

@@ -53,6 +53,10 @@
   const jobLink = (id) => h('a', { href: `#/job/${encodeURIComponent(id)}`, class: 'job-link' }, id);
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
   const json = (value) => (value === undefined ? 'undefined' : JSON.stringify(value, null, 2));
+  const cadence = (schedule) =>
+    schedule.cron !== undefined ? `cron ${schedule.cron} (${schedule.tz ?? 'UTC'})` : `every ${schedule.every.toLocaleString()} ms`;
+  const progressText = (progress) =>
+    progress === null || progress === undefined ? '—' : typeof progress === 'number' ? String(progress) : JSON.stringify(progress);
 
   function route() {
     const [path, query = ''] = location.hash.replace(/^#/, '').split('?');
@@ -73,12 +77,13 @@
     }
   }
 
-  function queuesView(overview) {
+  async function queuesView(overview) {
     const note =
       overview.queueSource === 'app'
         ? h('p', { class: 'muted' }, `${overview.backend} cannot name its queues: these are the queues this app declares or consumes.`)
         : null;
-    if (overview.queues.length === 0) return [h('h2', {}, 'Queues'), note, h('p', { class: 'muted' }, 'No queues yet.')];
+    const schedules = overview.capabilities.schedules ? await schedulesTable() : [];
+    if (overview.queues.length === 0) return [h('h2', {}, 'Queues'), note, h('p', { class: 'muted' }, 'No queues yet.'), ...schedules];
     const count = (value, extra) => h('td', { class: `num ${extra ?? ''}` }, value);
     const rows = overview.queues.map((queue) => {
       const rate = state.rates.get(queue.name);
@@ -95,6 +100,7 @@
         count(queue.counts.dead, `dead-count${queue.counts.dead > 0 ? ' nonzero' : ''}`),
         count(rate === null || rate === undefined ? '—' : rate.toFixed(1)),
         h('td', {}, queue.consumers.length === 0 ? '—' : `${running} of ${queue.consumers.length} running`),
+        h('td', { class: `paused-state${queue.paused ? ' paused' : ''}` }, queue.paused ? 'paused' : '—'),
       );
     });
     const head = h(
@@ -104,8 +110,29 @@
       h('th', {}, 'Type'),
       ...['Waiting', 'Delayed', 'Active', 'Completed', 'Dead', 'Finished/s'].map((label) => h('th', { class: 'num' }, label)),
       h('th', {}, 'Consumers here'),
+      h('th', {}, 'Paused'),
     );
-    return [h('h2', {}, 'Queues'), note, h('table', { id: 'queues' }, h('thead', {}, head), h('tbody', {}, rows))];
+    return [h('h2', {}, 'Queues'), note, h('table', { id: 'queues' }, h('thead', {}, head), h('tbody', {}, rows)), ...schedules];
+  }
+
+  async function schedulesTable() {
+    const schedules = await call('/schedules');
+    const heading = h('h2', {}, 'Schedules');
+    if (schedules.length === 0) return [heading, h('p', { class: 'muted', id: 'no-schedules' }, 'No schedules.')];
+    const rows = schedules.map((schedule) =>
+      h(
+        'tr',
+        { 'data-schedule': `${schedule.queue}/${schedule.key}` },
+        h('td', {}, schedule.key),
+        h('td', {}, queueLink(schedule.queue)),
+        h('td', {}, cadence(schedule)),
+        h('td', { class: 'time' }, when(schedule.nextRunAt)),
+        h('td', { class: 'num' }, schedule.priority),
+        h('td', { class: 'payload' }, JSON.stringify(schedule.payload)),
+      ),
+    );
+    const head = h('tr', {}, ...['Key', 'Queue', 'When', 'Next run', 'Priority', 'Input'].map((label) => h('th', {}, label)));
+    return [heading, h('table', { id: 'schedules' }, h('thead', {}, head), h('tbody', {}, rows))];
   }
 
   // ---- one queue ----
@@ -137,13 +164,31 @@
         h('span', { id: 'queue-name' }, name),
         ' ',
         h('span', { class: 'muted' }, queue.type ?? ''),
+        queue.paused ? h('span', { class: 'badge', id: 'queue-paused' }, 'paused') : null,
       ),
+      pauseToolbar(name, queue.paused),
       h('div', { class: 'states' }, stateTabs),
       consumers.length > 0 ? h('ul', { class: 'muted' }, consumers) : null,
-      // Pause and resume of the queue go in this toolbar once the backends have them.
     ];
     if (chosen) parts.push(...(await jobList(name, chosen, offset)));
     return parts;
+  }
+
+  /** Pause or resume, where the backend can and the dashboard is writable. */
+  function pauseToolbar(queue, paused) {
+    if (!state.overview?.capabilities.pause || state.overview.readOnly) return null;
+    return h(
+      'div',
+      { class: 'toolbar' },
+      paused
+        ? h('button', { id: 'resume-queue', onclick: () => setPaused(queue, false) }, 'Resume')
+        : h('button', { id: 'pause-queue', onclick: () => setPaused(queue, true) }, 'Pause'),
+      h(
+        'span',
+        { class: 'muted' },
+        paused ? 'No consumer takes its jobs until it is resumed.' : 'Pausing stops every consumer, in every process.',
+      ),
+    );
   }
 
   async function jobList(queue, status, offset) {
@@ -230,6 +275,7 @@
         field('Started', when(job.startedAt)),
         field('Finished', when(job.finishedAt)),
         field('Due', when(job.runAt)),
+        field('Progress', progressText(job.progress), { id: 'job-progress' }),
       ),
       writable
         ? h(
@@ -281,6 +327,16 @@
     refresh();
   }
 
+  async function setPaused(queue, paused) {
+    try {
+      await call(`/queues/${encodeURIComponent(queue)}/${paused ? 'pause' : 'resume'}`, {});
+      notify(paused ? `${queue} paused: its consumers take no jobs until it is resumed.` : `${queue} resumed.`);
+    } catch (error) {
+      notify(error.message, true);
+    }
+    refresh();
+  }
+
   // ---- refresh ----
 
   let rendering = Promise.resolve();
@@ -300,7 +356,11 @@
       document.getElementById('read-only').hidden = !state.overview.readOnly;
       const { view: name, arg, params } = route();
       const content =
-        name === 'queue' && arg ? await queueView(arg, params) : name === 'job' && arg ? await jobView(arg) : queuesView(state.overview);
+        name === 'queue' && arg
+          ? await queueView(arg, params)
+          : name === 'job' && arg
+            ? await jobView(arg)
+            : await queuesView(state.overview);
       view.replaceChildren(...content.filter(Boolean));
       document.getElementById('refreshed').textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {
