@@ -18,6 +18,12 @@ interface Watched {
   again: boolean;
 }
 
+/**
+ * The control exchange is needed only while clients are bound to it, so it deletes itself when the last
+ * one goes (nothing is left on the broker per prefix); whoever uses it declares it first.
+ */
+const CONTROL_EXCHANGE = { durable: false, autoDelete: true };
+
 const PAUSED = Buffer.from('paused');
 const RESUMED = Buffer.from('resumed');
 
@@ -77,6 +83,8 @@ export class QueuePauses {
     watched.listener = listener;
     if (watched.bound) return watched.paused;
     const { channel, queue } = await this.controlChannel();
+    // Again just before binding: it deletes itself when its last binding goes (another client leaving).
+    await channel.assertExchange(this.topology.controlExchange, 'direct', CONTROL_EXCHANGE);
     await channel.bindQueue(queue, this.topology.controlExchange, work);
     watched.bound = true;
     await this.check(work, watched, true);
@@ -119,10 +127,15 @@ export class QueuePauses {
    */
   private announce(work: string, notice: Buffer, change: (channel: Channel) => Promise<unknown>): Promise<void> {
     return this.connection.withChannel(async (channel) => {
-      await channel.assertExchange(this.topology.controlExchange, 'direct', { durable: true });
+      await channel.assertExchange(this.topology.controlExchange, 'direct', CONTROL_EXCHANGE);
       await change(channel);
       channel.publish(this.topology.controlExchange, work, notice);
-      await channel.checkExchange(this.topology.controlExchange);
+      try {
+        await channel.checkExchange(this.topology.controlExchange);
+      } catch (err) {
+        // The exchange went with its last binding meanwhile: no client was listening, the marker is changed.
+        if ((err as { code?: unknown }).code !== 404) throw err;
+      }
     });
   }
 
@@ -145,7 +158,6 @@ export class QueuePauses {
         // Only this channel closed (the connection is up): bind again now, or pauses would go unheard.
         if (this.connection.state === 'open') this.watchAgain();
       });
-      await channel.assertExchange(this.topology.controlExchange, 'direct', { durable: true });
       const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
       await channel.consume(queue, (message) => this.onNotice(message), { noAck: true });
       return { channel, queue };

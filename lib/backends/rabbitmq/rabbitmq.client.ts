@@ -369,13 +369,17 @@ export class RabbitMQClient implements JobBackend {
    * dead: in the dead-letter queue.
    */
   async queueStats(queue: string): Promise<QueueStats> {
-    const waiting = await this.countWaiting(queue);
-    const dead = await this.deadLetters.count(this.topology.namesOf(queue));
-    const delayed = await this.delayQueues.count(queue);
-    const active = this.holds.countOf(queue);
-    const completed = this.jobStates ? await this.jobStates.completedCount(queue) : 0;
-    const paused = await this.pauses.isPaused(this.topology.namesOf(queue).work);
-    return { waiting, delayed, active, completed, dead, paused };
+    await this.typeOf(queue); // QueueNotDeclaredError before any count fails otherwise
+    const names = this.topology.namesOf(queue);
+    // Each on its own channel or store, so together: one round trip's time, not five.
+    const [waiting, dead, delayed, completed, paused] = await Promise.all([
+      this.countWaiting(queue),
+      this.deadLetters.count(names),
+      this.delayQueues.count(queue),
+      this.jobStates ? this.jobStates.completedCount(queue) : 0,
+      this.pauses.isPaused(names.work),
+    ]);
+    return { waiting, delayed, active: this.holds.countOf(queue), completed, dead, paused };
   }
 
   /** Cancels consumers, gives buffered deliveries back, closes channels and the connection. */
