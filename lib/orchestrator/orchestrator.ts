@@ -34,7 +34,7 @@ import type { ConsumerLoopStatus } from '../consumer/consumer-loop-status';
 import { hooksOf, type InstrumentationHooks } from '../observability/instrumentation-hooks';
 import { checkHealth } from '../observability/health/check-health';
 import type { HealthOptions, JobsHealthReport } from '../observability/health/jobs-health-report';
-import type { ScheduleTemplate } from '../backend/schedule-record';
+import type { ScheduleSpec, ScheduleTemplate } from '../backend/schedule-record';
 import { checkScheduleSpec } from '../schedule/schedule-spec';
 import { scheduleInfoOf, type ScheduleInfo } from '../schedule/schedule-info';
 import { checkScheduleArguments, type ScheduleOptions } from '../schedule/schedule-options';
@@ -311,7 +311,7 @@ export class Orchestrator {
   async schedule(
     queue: string,
     key: string,
-    when: { cron: string; tz?: string } | { every: number },
+    when: ScheduleSpec,
     input: Job<object> | object,
     options: ScheduleOptions = {},
   ): Promise<ScheduleInfo> {
