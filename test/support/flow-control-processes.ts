@@ -15,7 +15,7 @@ export interface SharedBackend {
 }
 
 const WORKER = join(__dirname, 'flow-worker.ts');
-/** A test's bound, far beyond its few seconds of work: starting three ts-node processes on a loaded two-core machine takes a while. */
+/** A generous bound: starting three ts-node processes on a loaded two-core machine can take a minute. */
 const HANG_GUARD_MS = 120_000;
 
 /**
@@ -24,16 +24,33 @@ const HANG_GUARD_MS = 120_000;
  */
 export function describeFlowControlProcesses(backend: SharedBackend): void {
   describe(`flow control across processes on ${backend.name}`, () => {
-    const children: FixtureProcess[] = [];
+    let workers: FixtureProcess[] = [];
     let orchestrator: Orchestrator;
 
+    // Three worker processes for the whole file, each test on queues of its own: starting a process
+    // costs far more than a test's few seconds of work.
+    beforeAll(async () => {
+      workers = Array.from({ length: 3 }, (_, i) => spawnFixture(WORKER, { ...backend.env, MT_NAME: `w${i}` }));
+      await Promise.all(workers.map((w) => w.next((m) => m.type === 'started', 'it to start')));
+    }, HANG_GUARD_MS);
+    afterAll(async () => {
+      for (const worker of workers) send(worker, { cmd: 'exit' });
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual(workers.map(() => 0));
+    });
     beforeEach(() => {
       orchestrator = new Orchestrator(backend.create());
     });
-    afterEach(async () => {
-      await Promise.all(children.splice(0).map((child) => child.kill()));
-      await orchestrator.close();
-    });
+    afterEach(() => orchestrator.close());
+
+    function send(worker: FixtureProcess, command: Record<string, unknown>): void {
+      worker.child.stdin.write(`${JSON.stringify(command)}\n`);
+    }
+
+    /** Sends `command` about `queue` to each worker and resolves once each reported `reply` for that queue. */
+    async function tell(some: FixtureProcess[], command: Record<string, unknown> & { cmd: string; queue: string }, reply: string) {
+      for (const worker of some) send(worker, command);
+      return Promise.all(some.map((w) => w.next((m) => m.type === reply && m.queue === command.queue, `${reply} on ${command.queue}`)));
+    }
 
     async function queue(label: string): Promise<string> {
       const name = `procs-${label}-${randomUUID().slice(0, 8)}`;
@@ -41,40 +58,25 @@ export function describeFlowControlProcesses(backend: SharedBackend): void {
       return name;
     }
 
-    function spawnWorkers(count: number, env: Record<string, string>): FixtureProcess[] {
-      const spawned = Array.from({ length: count }, (_, i) => spawnFixture(WORKER, { ...backend.env, ...env, MT_NAME: `w${i}` }));
-      children.push(...spawned);
-      return spawned;
-    }
+    const runsOf = (some: FixtureProcess[], queue: string): ChildMessage[] =>
+      some.flatMap((w) => w.messages.filter((m) => m.type === 'ran' && m.queue === queue));
 
-    const ready = (workers: FixtureProcess[]) => Promise.all(workers.map((w) => w.next((m) => m.type === 'ready', 'it to be ready')));
-
-    async function stop(workers: FixtureProcess[]): Promise<void> {
-      for (const worker of workers) worker.child.stdin.write('stop\n');
-      await Promise.all(workers.map((w) => w.next((m) => m.type === 'stopped', 'it to stop')));
-      expect(await Promise.all(workers.map((w) => w.exited))).toEqual(workers.map(() => 0));
-    }
-
-    const runsOf = (workers: FixtureProcess[]): ChildMessage[] => workers.flatMap((w) => w.messages.filter((m) => m.type === 'ran'));
-
-    /** Resolves once some worker reported running the job labelled `label`. */
-    const ranSomewhere = (workers: FixtureProcess[], label: string) =>
-      Promise.any(workers.map((w) => w.next((m) => m.type === 'ran' && m.label === label, `a run of ${label}`)));
+    /** Resolves once some worker reported running the job labelled `label` of `queue`. */
+    const ranSomewhere = (some: FixtureProcess[], queue: string, label: string) =>
+      Promise.any(some.map((w) => w.next((m) => m.type === 'ran' && m.queue === queue && m.label === label, `a run of ${label}`)));
 
     it(
       'three processes scheduling one key every 200 ms and consuming it: one job per tick, ticks consecutive, none twice',
       async () => {
         const EVERY = 200;
         const q = await queue('schedule');
-        const workers = spawnWorkers(3, { MT_QUEUE: q, MT_EVERY: String(EVERY) });
-        await ready(workers);
-        // Ticks from here on: every process is up (starting one loads the others' CPU), all three consume.
+        await tell(workers, { cmd: 'consume', queue: q, every: EVERY }, 'ready');
         const allReady = Date.now();
-        // Let about fifteen ticks pass.
+        // About fifteen ticks with all three consuming.
         await sleep(3_000);
-        await stop(workers);
+        await tell(workers, { cmd: 'stop', queue: q }, 'stopped');
 
-        const runs = runsOf(workers);
+        const runs = runsOf(workers, q);
         const ids = runs.map((m) => m.id as string);
         expect(new Set(ids).size).toBe(ids.length);
         expect(runs.every((m) => m.attempt === 1)).toBe(true);
@@ -83,7 +85,8 @@ export function describeFlowControlProcesses(backend: SharedBackend): void {
         const startOf = new Map(runs.map((m) => [Number((m.id as string).slice(prefix.length)), m.at as number]));
         const ticks = [...startOf.keys()].filter((at) => at >= allReady).sort((a, b) => a - b);
         expect(ticks.length).toBeGreaterThanOrEqual(5);
-        // A tick is skipped only if the schedule moved on after its successor was due; the lateness helps tell a loaded machine from a bug.
+        // A tick is skipped only when the schedule moved on after its successor was due: on a failure,
+        // how late the tick before the gap ran tells a starved machine from a bug.
         const skips = ticks
           .slice(1)
           .map((at, i) => ({ after: ticks[i], next: at, ranLateBy: (startOf.get(ticks[i]) ?? NaN) - ticks[i] }))
@@ -101,22 +104,16 @@ export function describeFlowControlProcesses(backend: SharedBackend): void {
       async () => {
         const limit = { max: 5, intervalMs: 500 };
         const q = await queue('rate');
-        const workers = spawnWorkers(3, {
-          MT_QUEUE: q,
-          MT_CONCURRENCY: '4',
-          MT_RATE_MAX: String(limit.max),
-          MT_RATE_INTERVAL: String(limit.intervalMs),
-        });
-        await ready(workers);
+        await tell(workers, { cmd: 'consume', queue: q, concurrency: 4, rateLimit: limit }, 'ready');
         const labels = Array.from({ length: 20 }, (_, i) => `r${i}`);
         await orchestrator.publishBatch(
           q,
           labels.map((label) => ({ label })),
         );
-        await Promise.all(labels.map((label) => ranSomewhere(workers, label)));
-        await stop(workers);
+        await Promise.all(labels.map((label) => ranSomewhere(workers, q, label)));
+        await tell(workers, { cmd: 'stop', queue: q }, 'stopped');
 
-        const runs = runsOf(workers);
+        const runs = runsOf(workers, q);
         expect(runs.map((m) => m.label as string).sort()).toEqual([...labels].sort());
         expect(runs.every((m) => m.attempt === 1)).toBe(true);
         // The processes share the machine's clock. A run starts a little after its job was handed out;
@@ -137,28 +134,29 @@ export function describeFlowControlProcesses(backend: SharedBackend): void {
       'a pause from one process stops the consumers in the others; its resume restarts them',
       async () => {
         const q = await queue('pause');
-        const [controller] = spawnWorkers(1, { MT_QUEUE: q, MT_CONSUME: '0' });
-        const consumers = spawnWorkers(2, { MT_QUEUE: q, MT_CONCURRENCY: '2' });
-        await ready([controller, ...consumers]);
+        const [controller, ...consumers] = workers;
+        await tell(consumers, { cmd: 'consume', queue: q, concurrency: 2 }, 'ready');
         // The consumers work before the pause.
         await orchestrator.publish(q, { label: 'warm-up' });
-        await ranSomewhere(consumers, 'warm-up');
+        await ranSomewhere(consumers, q, 'warm-up');
 
-        controller.child.stdin.write('pause\n');
-        await controller.next((m) => m.type === 'paused', 'the pause');
+        await tell([controller], { cmd: 'pause', queue: q }, 'paused');
         expect((await orchestrator.queueStats(q)).paused).toBe(true);
         const labels = ['p0', 'p1', 'p2', 'p3', 'p4'];
         for (const label of labels) await orchestrator.publish(q, { label });
         // Nothing can report that nothing ran: watch a while; a consumer ignoring the pause takes a job at once.
         await sleep(500);
-        expect(runsOf(consumers).map((m) => m.label)).toEqual(['warm-up']);
+        expect(runsOf(consumers, q).map((m) => m.label)).toEqual(['warm-up']);
         expect(await orchestrator.queueStats(q)).toMatchObject({ waiting: labels.length, active: 0, paused: true });
 
-        controller.child.stdin.write('resume\n');
-        await Promise.all(labels.map((label) => ranSomewhere(consumers, label)));
-        await stop([controller, ...consumers]);
-        const runs = runsOf(consumers);
-        expect(runs.map((m) => m.label as string).sort()).toEqual(['warm-up', ...labels].sort());
+        await tell([controller], { cmd: 'resume', queue: q }, 'resumed');
+        await Promise.all(labels.map((label) => ranSomewhere(consumers, q, label)));
+        await tell(consumers, { cmd: 'stop', queue: q }, 'stopped');
+        expect(
+          runsOf(consumers, q)
+            .map((m) => m.label as string)
+            .sort(),
+        ).toEqual(['warm-up', ...labels].sort());
         expect((await orchestrator.queueStats(q)).paused).toBe(false);
       },
       HANG_GUARD_MS,
