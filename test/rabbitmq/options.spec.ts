@@ -99,6 +99,11 @@ describe('RabbitMQClient options', () => {
       retriedPublishRunsOnce: false,
       queueListing: false,
       jobListing: ['dead'],
+      pause: true,
+      progress: false,
+      schedules: false,
+      rateLimit: false,
+      deduplication: false,
     });
     await client.close();
     expect(client.connectionState).toBe('closed');
