@@ -6,6 +6,7 @@ import {
   QueueNotDeclaredError,
   UnsupportedCapabilityError,
 } from '../errors';
+import { ScheduleNotFoundError } from './schedule-not-found.error';
 import { UsageError } from './usage.error';
 
 /** What `mindtrace-jobs` exits with, so a script can tell a typo from an outage from a missing job. */
@@ -18,7 +19,7 @@ export const EXIT = {
   usage: 2,
   /** The backend cannot be reached (or is blocked, or still loading), or refused our credentials. */
   unavailable: 3,
-  /** The queue is not declared, or no job has that id. */
+  /** The queue is not declared, or no job or schedule has that id or key. */
   notFound: 4,
   /** The backend cannot do this (RabbitMQ lists no queues and keeps no schedules; job state needs a job store). */
   unsupported: 5,
@@ -27,7 +28,8 @@ export const EXIT = {
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError || error instanceof InvalidOptionError) return EXIT.usage;
   if (error instanceof TransientBackendError || error instanceof BrokerAccessRefusedError) return EXIT.unavailable;
-  if (error instanceof QueueNotDeclaredError || error instanceof JobNotFoundError) return EXIT.notFound;
+  if (error instanceof QueueNotDeclaredError || error instanceof JobNotFoundError || error instanceof ScheduleNotFoundError)
+    return EXIT.notFound;
   if (error instanceof UnsupportedCapabilityError) return EXIT.unsupported;
   return EXIT.failed;
 }

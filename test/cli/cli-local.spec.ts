@@ -133,4 +133,19 @@ describe('mindtrace-jobs on a Local file', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^QUEUE +KEY +WHEN +NEXT RUN +PRIORITY +PAYLOAD$/);
     expect(table.stdout).toContain(`nightly  cron 0 3 * * * (Europe/Berlin)  ${nightly.nextRunAt.toISOString()}`);
   });
+
+  it('unschedule removes a schedule and its pending run; an unknown key exits 4', async () => {
+    const reports = await schemaQueue(orchestrator, 'q-unschedule');
+    const nightly = await orchestrator.schedule(reports, 'nightly', { every: 3_600_000 }, { label: 'hourly' });
+    expect(await orchestrator.queueStats(reports)).toMatchObject({ delayed: 1 });
+
+    expect(await cliJson(['unschedule', reports, 'nightly', ...on])).toEqual({ queue: reports, key: 'nightly', removed: true });
+    expect(await orchestrator.schedules(reports)).toEqual([]);
+    expect(await orchestrator.queueStats(reports)).toMatchObject({ delayed: 0, waiting: 0 });
+    expect(nightly.key).toBe('nightly');
+
+    const again = await cli(['unschedule', reports, 'nightly', ...on]);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain(`queue "${reports}" has no schedule "nightly"`);
+  });
 });

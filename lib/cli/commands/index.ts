@@ -9,6 +9,7 @@ import { redriveCommand } from './redrive.command';
 import { resumeCommand } from './resume.command';
 import { schedulesCommand } from './schedules.command';
 import { statsCommand } from './stats.command';
+import { unscheduleCommand } from './unschedule.command';
 
 export type { CliCommand, CliOption, CommandInput } from './cli-command';
 
@@ -24,4 +25,5 @@ export const COMMANDS: readonly CliCommand[] = [
   pauseCommand,
   resumeCommand,
   schedulesCommand,
+  unscheduleCommand,
 ];
