@@ -16,6 +16,8 @@ interface Watched {
   /** A check in progress, and whether another must follow it (a notice came meanwhile). */
   checking: Promise<void> | null;
   again: boolean;
+  /** The binding and first read in progress. */
+  binding: Promise<void> | null;
 }
 
 /**
@@ -77,18 +79,23 @@ export class QueuePauses {
   async watch(work: string, listener: PauseListener): Promise<boolean> {
     let watched = this.watched.get(work);
     if (!watched) {
-      watched = { listener, bound: false, paused: false, checking: null, again: false };
+      watched = { listener, bound: false, paused: false, checking: null, again: false, binding: null };
       this.watched.set(work, watched);
     }
     watched.listener = listener;
-    if (watched.bound) return watched.paused;
+    // One binding and first read at a time: a second caller meanwhile waits for that read, not the default.
+    if (!watched.bound) watched.binding ??= this.bind(work, watched).finally(() => (watched.binding = null));
+    if (watched.binding) await watched.binding;
+    return watched.paused;
+  }
+
+  private async bind(work: string, watched: Watched): Promise<void> {
     const { channel, queue } = await this.controlChannel();
     // Again just before binding: it deletes itself when its last binding goes (another client leaving).
     await channel.assertExchange(this.topology.controlExchange, 'direct', CONTROL_EXCHANGE);
     await channel.bindQueue(queue, this.topology.controlExchange, work);
     watched.bound = true;
     await this.check(work, watched, true);
-    return watched.paused;
   }
 
   /** The queue was deleted: its marker goes with it, and clients still watching it read again. */
