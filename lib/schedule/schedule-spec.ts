@@ -68,12 +68,14 @@ export function tickAfter(spec: ScheduleSpec, after: number): number {
 
 /**
  * Where a schedule goes after the occurrence for tick `at` was taken at `now`: the tick after `at`,
- * unless that is past already (the queue went unconsumed for more than one interval), then the first
- * tick after now. So missed ticks run once (the occurrence that waited), never once each.
+ * even if it has just passed (a consumer that fell behind a little still runs every tick, the late one
+ * at once); but when the tick after that has passed too, the queue went unconsumed for a while, and
+ * the schedule jumps to the first tick after now. So missed ticks run once (the occurrence that
+ * waited), never once each, and a busy consumer does not drop ticks.
  */
 export function tickFollowing(spec: ScheduleSpec, at: number, now: number): number {
   const next = tickAfter(spec, at);
-  return next > now ? next : tickAfter(spec, now);
+  return next > now || tickAfter(spec, next) > now ? next : tickAfter(spec, now);
 }
 
 /** Whether two specs tick alike (the stored one and the one a schedule() call gives). */

@@ -68,10 +68,14 @@ describe('tickFollowing (missed ticks)', () => {
     expect(tickFollowing({ every: 1000 }, 5000, 5300)).toBe(6000);
   });
 
+  it('keeps a tick that passed while its predecessor was taken late: a busy consumer drops no tick', () => {
+    expect(tickFollowing({ every: 1000 }, 5000, 6000)).toBe(6000);
+    expect(tickFollowing({ every: 200 }, 5000, 5250)).toBe(5200);
+  });
+
   it('skips the ticks missed while nothing consumed: the next is the first after now', () => {
     expect(tickFollowing({ every: 1000 }, 5000, 9300)).toBe(10_000);
-    // A tick equal to now has passed: it is not enqueued to run at once.
-    expect(tickFollowing({ every: 1000 }, 5000, 6000)).toBe(7000);
+    expect(tickFollowing({ every: 1000 }, 5000, 7000)).toBe(8000);
     const nightly = { cron: '0 3 * * *' };
     expect(iso(tickFollowing(nightly, at('2026-01-01T03:00:00Z'), at('2026-01-05T12:00:00Z')))).toBe('2026-01-06T03:00:00.000Z');
   });
