@@ -22,6 +22,17 @@ async function publishConfirmed(channel: amqp.ConfirmChannel, queue: string, ids
   await channel.waitForConfirms();
 }
 
+/** Fails with what was awaited, rather than at the test's timeout, when a broker never answers. */
+async function within<T>(ms: number, what: () => string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what()} within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 beforeAll(async () => {
   cluster = await startRabbitMQCluster();
   const { boot, join, total } = cluster.startup;
@@ -51,13 +62,13 @@ it('a quorum queue loses no confirmed message, and keeps their order, when its l
   const ids = Array.from({ length: 200 }, (_, i) => i);
   await publishConfirmed(publisher, queue, ids.slice(0, 100));
   await cluster.killNode(leader);
-  await publishConfirmed(publisher, queue, ids.slice(100));
+  await within(60_000, () => 'no confirms for the messages published after the kill', publishConfirmed(publisher, queue, ids.slice(100)));
   expect(await cluster.queueLeader(queue, consumerNode)).not.toBe(leader);
 
   const consumer = await (await connect(consumerNode)).createChannel();
   await consumer.prefetch(50);
   const received: number[] = [];
-  await new Promise<void>((resolve) => {
+  const all = new Promise<void>((resolve) => {
     void consumer.consume(queue, (message) => {
       if (!message) return;
       received.push(Number(message.content.toString()));
@@ -65,6 +76,7 @@ it('a quorum queue loses no confirmed message, and keeps their order, when its l
       if (received.length === ids.length) resolve();
     });
   });
+  await within(60_000, () => `only ${received.length} of ${ids.length} messages consumed`, all);
   expect(received).toEqual(ids);
   expect((await consumer.checkQueue(queue)).messageCount).toBe(0);
 
