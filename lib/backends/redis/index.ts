@@ -1,4 +1,5 @@
 export * from './redis.client';
-export type { RedisClientOptions, RedisConnectionInput } from './redis-client.options';
+export type { RedisClientOptions, RedisConnectionInput, ReplicaOptions } from './redis-client.options';
 export * from './redis-job-state.store';
 export * from './redis-unavailable.error';
+export * from './replicas-not-confirmed.error';

@@ -14,10 +14,24 @@ export interface RedisClientOptions extends RedisOptions {
    * ioredis does. A consumer's blocking wait for work is not bounded by it.
    */
   commandTimeoutMs?: number;
+  /**
+   * Durability across a failover: after each publish, wait (Redis `WAIT`) until this many replicas
+   * hold it, and reject with ReplicasNotConfirmedError if fewer did within `timeoutMs`. Unset: a
+   * publish resolves once the primary has it, and a failover may lose the last ones (docs/redis.md).
+   */
+  replicas?: ReplicaOptions;
+}
+
+/** How many replicas must acknowledge a publish, and how long to wait for them. */
+export interface ReplicaOptions {
+  /** Replicas that must hold the write before publish resolves (≥ 1). */
+  count: number;
+  /** The longest the WAIT lasts, in ms (> 0); then the publish rejects. */
+  timeoutMs: number;
 }
 
 /** This library's own options: what may accompany an ioredis instance you pass in. */
-export type RedisClientExtras = Pick<RedisClientOptions, 'prefix' | 'retention' | 'commandTimeoutMs'>;
+export type RedisClientExtras = Pick<RedisClientOptions, 'prefix' | 'retention' | 'commandTimeoutMs' | 'replicas'>;
 
 /** What `new RedisClient(…)` accepts: options, a redis:// URL, or an ioredis instance you own. */
 export type RedisConnectionInput = RedisClientOptions | string | Redis | Cluster;
@@ -32,6 +46,8 @@ export interface ResolvedRedisConnection {
   /** The same rules as the user gave them (resolved), for messages. */
   retentionRules: ResolvedRetention;
   commandTimeoutMs: number;
+  /** Replicas each publish waits for, or null (the default: the primary's reply is enough). */
+  replicas: Required<ReplicaOptions> | null;
   /** host:port (or socket path, or the cluster's startup nodes), for messages; never credentials. */
   address: string;
 }
@@ -49,7 +65,7 @@ const CONNECTION_DEFAULTS: RedisOptions = {
   enableAutoPipelining: false,
 };
 
-const OWN_OPTIONS = ['prefix', 'retention', 'commandTimeoutMs'] as const;
+const OWN_OPTIONS = ['prefix', 'retention', 'commandTimeoutMs', 'replicas'] as const;
 
 /**
  * `new RedisClient(url, options)` and `new RedisClient(options)` take every ioredis option besides our
@@ -72,25 +88,29 @@ export function resolveRedisConnection(
       );
     }
     refuseKeyPrefix(where, instanceKeyPrefix(input));
+    // WAIT is keyless: on a Cluster it would go to any node, not the one that holds the queue.
+    if (isCluster(input) && extra?.replicas !== undefined)
+      throw new InvalidOptionError(where, 'replicas', 'is not supported on Redis Cluster (WAIT would not reach the node of the queue)');
     return { redis: input, owned: false, ...checked(where, extra ?? {}), address: addressOf(input) };
   }
   if (typeof input === 'string') {
     if (!/^rediss?:\/\//.test(input)) throw new InvalidOptionError(where, 'url', `must start with redis:// or rediss://, got "${input}"`);
-    const { prefix, retention, commandTimeoutMs, ...redisOptions } = extra ?? {};
+    const { prefix, retention, commandTimeoutMs, replicas, ...redisOptions } = extra ?? {};
     refuseKeyPrefix(where, redisOptions.keyPrefix);
-    const settings = checked(where, { prefix, retention, commandTimeoutMs });
+    const settings = checked(where, { prefix, retention, commandTimeoutMs, replicas });
     // ioredis: options given beside the URL complete it (a URL's password, db or username win over them).
     const redis = new Redis(input, { ...CONNECTION_DEFAULTS, ...redisOptions });
     return { redis, owned: true, ...settings, address: addressOf(redis) };
   }
   if (input === null || typeof input !== 'object')
     throw new InvalidOptionError(where, 'options', 'must be an object, a redis:// URL or an ioredis instance');
-  const { prefix, retention, commandTimeoutMs, ...redisOptions } = input;
+  const { prefix, retention, commandTimeoutMs, replicas, ...redisOptions } = input;
   refuseKeyPrefix(where, redisOptions.keyPrefix);
   const settings = checked(where, {
     prefix: prefix ?? extra?.prefix,
     retention: retention ?? extra?.retention,
     commandTimeoutMs: commandTimeoutMs ?? extra?.commandTimeoutMs,
+    replicas: replicas ?? extra?.replicas,
   });
   const redis = new Redis({ ...CONNECTION_DEFAULTS, ...redisOptions });
   return { redis, owned: true, ...settings, address: addressOf(redis) };
@@ -99,14 +119,27 @@ export function resolveRedisConnection(
 function checked(
   where: string,
   extra: RedisClientExtras,
-): Pick<ResolvedRedisConnection, 'prefix' | 'retention' | 'retentionRules' | 'commandTimeoutMs'> {
+): Pick<ResolvedRedisConnection, 'prefix' | 'retention' | 'retentionRules' | 'commandTimeoutMs' | 'replicas'> {
   const retentionRules = resolveRetention(where, extra.retention);
   return {
     prefix: checkPrefix(where, extra.prefix ?? 'mindtrace'),
     retention: { completed: scriptArgs(retentionRules.completed), dead: scriptArgs(retentionRules.dead) },
     retentionRules,
     commandTimeoutMs: checkCommandTimeout(where, extra.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS),
+    replicas: checkReplicas(where, extra.replicas),
   };
+}
+
+function checkReplicas(where: string, replicas: unknown): Required<ReplicaOptions> | null {
+  if (replicas === undefined) return null;
+  const { count, timeoutMs, ...rest } = (replicas ?? {}) as Partial<ReplicaOptions>;
+  if (typeof replicas !== 'object' || replicas === null || Object.keys(rest).length > 0)
+    throw new InvalidOptionError(where, 'replicas', `must be { count, timeoutMs }, got ${JSON.stringify(replicas)}`);
+  if (!Number.isInteger(count) || (count as number) < 1)
+    throw new InvalidOptionError(where, 'replicas.count', `must be an integer ≥ 1, got ${String(count)}`);
+  if (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 1)
+    throw new InvalidOptionError(where, 'replicas.timeoutMs', `must be a whole number of milliseconds ≥ 1, got ${String(timeoutMs)}`);
+  return { count: count as number, timeoutMs: timeoutMs as number };
 }
 
 /**
@@ -140,7 +173,9 @@ export function addressOf(redis: Redis | Cluster): string {
     const nodes = clusterNodesOf(redis);
     return nodes.length > 0 ? `cluster ${nodes.join(', ')}` : 'cluster (no node known yet)';
   }
-  const { path, host, port } = redis.options;
+  const { path, host, port, sentinels, name } = redis.options;
+  if (sentinels && sentinels.length > 0)
+    return `the primary "${name ?? 'mymaster'}" of sentinels ${sentinels.map((s) => `${s.host ?? '127.0.0.1'}:${s.port ?? 26379}`).join(', ')}`;
   return path ? path : `${host ?? '127.0.0.1'}:${port ?? 6379}`;
 }
 

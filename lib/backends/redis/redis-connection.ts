@@ -1,6 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../../logger/logger';
 import { watchConnection, type ConnectionWatch } from './connection-watch';
+import { duplicateConnection } from './duplicate-connection';
+import { ReplicaAcknowledgement } from './replica-acknowledgement';
+import { ReplicasNotConfirmedError } from './replicas-not-confirmed.error';
 import { UnansweredCommandError, answered } from './redis-call';
 import type { ResolvedRedisConnection } from './redis-client.options';
 import { RedisUnavailableError } from './redis-unavailable.error';
@@ -17,8 +20,23 @@ export class RedisConnection {
   /** host:port (never credentials), for messages. */
   readonly address: string;
   readonly commandTimeoutMs: number;
+  /**
+   * The connection publishes go over. With the `replicas` option it is one of their own: a WAIT
+   * blocks its connection (settles and fetches must not wait behind it) and counts only its writes.
+   */
+  get writer(): Redis | Cluster {
+    if (this.replicas === null) return this.redis;
+    if (this.durable === null) {
+      // Opened on first use: a job store given the same options never publishes.
+      const writer = duplicateConnection(this.redis, {});
+      this.durable = { writer, acknowledgement: new ReplicaAcknowledgement(writer, this.replicas) };
+    }
+    return this.durable.writer;
+  }
   private readonly owned: boolean;
   private readonly watch: ConnectionWatch;
+  private readonly replicas: ResolvedRedisConnection['replicas'];
+  private durable: { writer: Redis | Cluster; acknowledgement: ReplicaAcknowledgement } | null = null;
 
   constructor(
     resolved: ResolvedRedisConnection,
@@ -32,6 +50,30 @@ export class RedisConnection {
     this.commandTimeoutMs = resolved.commandTimeoutMs;
     // Logs an outage once (and keeps ioredis from printing "Unhandled error event" on every attempt).
     this.watch = watchConnection(this.redis, this.address, logger);
+    this.replicas = resolved.replicas;
+  }
+
+  /**
+   * Sends a write over `writer` and, with the `replicas` option, resolves only once enough replicas
+   * hold it (Redis WAIT); fewer in time is ReplicasNotConfirmedError, the write itself being done.
+   */
+  async replicated<T>(operation: string, queue: string, send: (writer: Redis | Cluster) => Promise<T>): Promise<T> {
+    const result = await this.call(operation, queue, send(this.writer));
+    const acknowledgement = this.durable?.acknowledgement;
+    if (!acknowledgement) return result;
+    const connection = acknowledgement.connection;
+    const { count, timeoutMs } = acknowledgement.replicas;
+    // WAIT itself may last timeoutMs: the bound on the call comes on top of it.
+    const bound = this.commandTimeoutMs + timeoutMs;
+    let confirmed: number;
+    try {
+      confirmed = await answered(`${operation} (WAIT for replicas)`, acknowledgement.confirmed(connection), bound);
+    } catch (err) {
+      if (err instanceof UnansweredCommandError) throw this.unavailable(err, queue);
+      throw err;
+    }
+    if (confirmed < count) throw new ReplicasNotConfirmedError(operation, queue, this.address, count, confirmed, timeoutMs);
+    return result;
   }
 
   /**
@@ -54,6 +96,13 @@ export class RedisConnection {
       if (this.redis.status === 'ready')
         await answered('close', this.redis.quit(), this.commandTimeoutMs).catch(() => this.redis.disconnect());
       else this.redis.disconnect();
+    }
+    // The writer of the replicas option is a duplicate, ours even when the connection is not.
+    if (this.durable !== null) {
+      const { writer, acknowledgement } = this.durable;
+      acknowledgement.stop();
+      if (writer.status === 'ready') await answered('close', writer.quit(), this.commandTimeoutMs).catch(() => writer.disconnect());
+      else writer.disconnect();
     }
     this.watch.stop();
   }

@@ -28,7 +28,8 @@ export class RedisPublisher {
     private readonly index: IdIndex,
     private readonly logger: Logger,
   ) {
-    this.scripts = new RedisScripts(connection.redis, PUBLISH_SCRIPTS);
+    // On the writer: with the replicas option, a publish and its WAIT share a connection of their own.
+    this.scripts = new RedisScripts(connection.writer, PUBLISH_SCRIPTS);
     this.cluster = isCluster(connection.redis);
   }
 
@@ -95,6 +96,6 @@ export class RedisPublisher {
   }
 
   private run<T>(name: PublishScriptName, queue: string, keys: string[], args: (string | number)[]): Promise<T> {
-    return this.connection.call(name, queue, this.scripts.run<T>(name, keys, args));
+    return this.connection.replicated(name, queue, () => this.scripts.run<T>(name, keys, args));
   }
 }
