@@ -88,10 +88,16 @@ export async function startRedisSentinel(name = 'mymaster'): Promise<LocalRedisS
     });
   };
 
+  // A test process that dies without calling stop() must not leave five servers behind.
+  const killAllNow = (): void => {
+    for (const child of processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killAllNow);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    process.removeListener('exit', killAllNow);
     // A connection to a killed server has already ended; disconnecting it again would arm a 2 s timer in ioredis.
     for (const c of [...subscribers, ...connections.values()]) if (c.status !== 'end') c.disconnect();
     await Promise.all([...processes.keys()].map(kill));
