@@ -6,7 +6,7 @@ import { classValidatorInternals } from './class-validator-internals';
 import type { DtoClass } from './job-input';
 import { checkNesting, NestingGuard, type PayloadKey, type PayloadRoot } from './nesting-guard';
 import { validationErrorOf } from './payload-violation';
-import { UNSAFE_KEYS } from './unsafe-keys';
+import { isUnsafeKey, UNSAFE_KEYS } from './unsafe-keys';
 import { passesPlannedChecks } from './validation-plan';
 import { toWireJson, type WireJson } from './wire-json';
 
@@ -161,7 +161,7 @@ function keptForValidation(value: object): boolean {
 function copySafeKeys<T extends object>(from: object, to: T, guard: NestingGuard): T {
   // for-in with an own-property check visits what Object.keys lists, without allocating that array.
   for (const key in from) {
-    if (Object.prototype.hasOwnProperty.call(from, key) && !UNSAFE_KEYS.has(key)) {
+    if (Object.prototype.hasOwnProperty.call(from, key) && !isUnsafeKey(key)) {
       (to as Record<string, unknown>)[key] = withoutUnsafeKeys((from as Record<string, unknown>)[key], key, guard);
     }
   }

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Job } from './job';
 import type { JobInput } from './job-input';
 import type { JobSchema } from './job-schema';
 import { dtoToWire, toValidDto } from './dto-validation';
 import { isoNow } from './iso-now';
+import { newJobId } from './job-id';
 import { rememberValidated } from './validated-payloads';
 import type { WireJson } from './wire-json';
 
@@ -16,7 +16,7 @@ import type { WireJson } from './wire-json';
  */
 export function jobFromSchema<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): Job<I> {
   const payload = toValidDto(schema.input, input, schema.name, 'input');
-  const job = new Job<I>(randomUUID(), schema.name, schema.name, payload, isoNow());
+  const job = new Job<I>(newJobId(), schema.name, schema.name, payload, isoNow());
   rememberValidated(job.payload, schema.input, dtoToWire(payload, schema.name, 'input'));
   return job;
 }

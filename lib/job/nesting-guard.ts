@@ -13,35 +13,58 @@ export type PayloadRoot = 'payload' | 'result';
  * nothing for cycle detection.
  */
 export class NestingGuard {
-  private readonly keys: (PayloadKey | undefined)[] = [];
-  private readonly containers: object[] = [];
+  /** How many containers the walk is inside. */
+  private depth = 0;
+  /** The walked value's own container and key; most payloads are flat, so a walk of one needs no arrays. */
+  private outerKey: PayloadKey | undefined;
+  private outer: object | null = null;
+  /** Those below it, made on the first nested container. */
+  private innerKeys: (PayloadKey | undefined)[] | null = null;
+  private inner: object[] | null = null;
 
   constructor(readonly root: PayloadRoot) {}
 
   /** Call before walking into `container`, found at `key` of the current one (no key for the walked value itself). */
   enter(container: object, key?: PayloadKey): void {
-    this.keys.push(key);
-    this.containers.push(container);
-    if (this.containers.length > MAX_PAYLOAD_DEPTH) throw this.tooDeep();
+    if (this.depth++ === 0) {
+      this.outer = container;
+      this.outerKey = key;
+      return;
+    }
+    (this.innerKeys ??= []).push(key);
+    (this.inner ??= []).push(container);
+    if (this.depth > MAX_PAYLOAD_DEPTH) throw this.tooDeep();
   }
 
   leave(): void {
-    this.keys.pop();
-    this.containers.pop();
+    if (--this.depth === 0) {
+      this.outer = null;
+      return;
+    }
+    this.innerKeys!.pop();
+    this.inner!.pop();
   }
 
   /** A violation at `key` of the current container (or at the current container itself). */
   violation(key: PayloadKey | undefined, constraint: string, problem: string): PayloadViolation {
-    const path = pathOf(key === undefined ? this.keys : [...this.keys, key]);
+    const keys = this.keys();
+    const path = pathOf(key === undefined ? keys : [...keys, key]);
     return new PayloadViolation({ path, constraints: { [constraint]: `${this.nameOf(path)} ${problem}` } });
   }
 
+  /** The key of every container entered, outermost first. */
+  private keys(): (PayloadKey | undefined)[] {
+    return this.depth === 0 ? [] : [this.outerKey, ...(this.innerKeys ?? [])];
+  }
+
   private tooDeep(): PayloadViolation {
-    for (let inner = 1; inner < this.containers.length; inner++) {
-      const outer = this.containers.indexOf(this.containers[inner]);
+    const keys = this.keys();
+    const containers = [this.outer as object, ...(this.inner ?? [])];
+    for (let inner = 1; inner < containers.length; inner++) {
+      const outer = containers.indexOf(containers[inner]);
       if (outer < inner) {
-        const path = pathOf(this.keys.slice(0, inner + 1));
-        const target = pathOf(this.keys.slice(0, outer + 1));
+        const path = pathOf(keys.slice(0, inner + 1));
+        const target = pathOf(keys.slice(0, outer + 1));
         return new PayloadViolation({
           path,
           constraints: {
@@ -50,7 +73,7 @@ export class NestingGuard {
         });
       }
     }
-    const path = pathOf(this.keys);
+    const path = pathOf(keys);
     return new PayloadViolation({
       path,
       constraints: {

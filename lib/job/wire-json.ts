@@ -11,10 +11,10 @@ export interface WireJson {
   sizeBound: number;
 }
 
-interface Walk {
-  guard: NestingGuard;
+/** One walk: where it is, and what its JSON may weigh so far (one object, not a guard and a counter). */
+class Walk extends NestingGuard {
   /** Grows with every value: at most 6 bytes per UTF-16 unit of a string (a \u escape), 24 per number. */
-  bound: number;
+  bound = 0;
 }
 
 /**
@@ -27,7 +27,12 @@ interface Walk {
  * array, Map, Set, invalid Dates, circular references and nesting deeper than MAX_PAYLOAD_DEPTH.
  */
 export function toWireJson(value: unknown, root: PayloadRoot): WireJson {
-  const walk: Walk = { guard: new NestingGuard(root), bound: 0 };
+  // A run that returns nothing (most do), or a plain value: nothing to walk.
+  if (value === undefined) return { value: null, sizeBound: 0 };
+  if (typeof value === 'string') return { value, sizeBound: 6 * value.length + 2 };
+  if (typeof value === 'boolean') return { value, sizeBound: 5 };
+  if (value === null) return { value, sizeBound: 4 };
+  const walk = new Walk(root);
   const wire = wireValue(value, undefined, walk, false, true);
   return { value: wire === ABSENT ? null : wire, sizeBound: walk.bound };
 }
@@ -95,8 +100,7 @@ function wireValue(value: unknown, key: PayloadKey | undefined, walk: Walk, inAr
       `is ${kind}, which JSON cannot carry (it would arrive as {}) — send ${value instanceof Map ? 'a plain object or an array of entries' : 'an array'}`,
     );
   }
-  const { guard } = walk;
-  guard.enter(value as object, key);
+  walk.enter(value as object, key);
   let wire: unknown[] | Record<string, unknown>;
   if (Array.isArray(value)) {
     wire = new Array<unknown>(value.length);
@@ -115,10 +119,10 @@ function wireValue(value: unknown, key: PayloadKey | undefined, walk: Walk, inAr
     }
     walk.bound += 2;
   }
-  guard.leave();
+  walk.leave();
   return wire;
 }
 
 function refuse(walk: Walk, key: PayloadKey | undefined, problem: string): PayloadViolation {
-  return walk.guard.violation(key, 'jsonCompatible', problem);
+  return walk.violation(key, 'jsonCompatible', problem);
 }

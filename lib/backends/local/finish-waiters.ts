@@ -8,7 +8,8 @@ export class FinishWaiters {
   private readonly byId = new Map<string, Set<Settle>>();
 
   has(id: string): boolean {
-    return this.byId.has(id);
+    // Nobody waits, most often: no hashing of the id then.
+    return this.byId.size > 0 && this.byId.has(id);
   }
 
   /** Resolves when `finished(id, …)` is called; rejects on `gone(id)`, `closeAll` or when `signal` aborts. */
@@ -44,6 +45,7 @@ export class FinishWaiters {
 
   /** The job was forgotten before it finished: its waiters could never be answered. */
   gone(id: string): void {
+    if (this.byId.size === 0) return;
     const waiters = this.byId.get(id);
     if (waiters) for (const settle of [...waiters]) settle(new JobNotFoundError(id));
   }

@@ -31,6 +31,12 @@ export class FinishedList<T extends ListedJob> {
     return this.fifo.peek();
   }
 
+  /** Takes the job oldest() returned off the list. */
+  dropOldest(): void {
+    const job = this.fifo.take();
+    if (job && !job.removed) this.live--;
+  }
+
   /** Takes `job`, which must be on the list, off it. */
   remove(job: T): void {
     job.removed = true;

@@ -29,7 +29,8 @@ export class LocalQueue {
   readonly delayed = new BinaryHeap<LocalJob>((a, b) =>
     (a.runAt ?? 0) !== (b.runAt ?? 0) ? (a.runAt ?? 0) < (b.runAt ?? 0) : a.seq < b.seq,
   );
-  readonly active = new Map<string, LocalJob>();
+  /** Jobs taken and not settled (the client finds them by id and token). */
+  activeCount = 0;
   readonly waiters: Waiter[] = [];
   /** Pause, hold and rate window: how many jobs a fetch may take now. */
   readonly gate = new QueueGate();

@@ -143,43 +143,54 @@ export class LocalClient implements JobBackend {
   async publish(queue: string, items: PublishItem[]): Promise<void> {
     if (this.file) return this.file.publish(queue, items);
     const q = this.queue(queue);
-    this.checkItems(q, items);
-    this.enqueue(q, items);
+    this.enqueue(q, this.admit(q, items));
   }
 
-  /** Checks the whole batch before anything is touched, so a bad item leaves the queue as it was. */
-  private checkItems(q: LocalQueue, items: PublishItem[]): void {
-    const ids = new Set<string>();
-    for (const { job } of items) {
-      checkPriorityAllowed(q.name, q.type, job.priority);
-      if (this.current(job.id) || ids.has(job.id)) throw duplicateJobIdError(q.name, job.id);
-      ids.add(job.id);
-    }
-  }
-
-  /** Enqueues items checkItems accepted. */
-  private enqueue(q: LocalQueue, items: PublishItem[]): void {
-    const queue = q.name;
+  /**
+   * The batch's jobs, checked and known to the client by id, though in no list yet. Checking and
+   * registering each id in one pass finds a duplicate in the batch too, with no set of its own; a bad
+   * item unregisters those before it, so the client is left as it was.
+   */
+  private admit(q: LocalQueue, items: PublishItem[]): LocalJob[] {
+    const jobs: LocalJob[] = new Array(items.length);
     const now = Date.now();
+    let i = 0;
+    try {
+      for (; i < items.length; i++) {
+        const { job: record, runAt } = items[i];
+        checkPriorityAllowed(q.name, q.type, record.priority);
+        if (this.current(record.id)) throw duplicateJobIdError(q.name, record.id);
+        const isDelayed = runAt !== undefined && runAt > now;
+        const job: LocalJob = {
+          record: { ...record },
+          queue: q.name,
+          status: isDelayed ? 'delayed' : 'waiting',
+          seq: 0,
+          priority: record.priority,
+          runAt: isDelayed ? runAt : null,
+          result: null,
+          error: null,
+          startedAt: null,
+          finishedAt: null,
+          token: null,
+          progress: null,
+        };
+        this.jobs.set(record.id, job);
+        jobs[i] = job;
+      }
+    } catch (error) {
+      while (i-- > 0) this.jobs.delete(jobs[i].record.id);
+      throw error;
+    }
+    return jobs;
+  }
+
+  /** Puts admitted jobs in their queue's lists, in the batch's order. */
+  private enqueue(q: LocalQueue, jobs: LocalJob[]): void {
     let delayed = false;
-    for (const { job: record, runAt } of items) {
-      const isDelayed = runAt !== undefined && runAt > now;
-      const job: LocalJob = {
-        record: { ...record },
-        queue,
-        status: isDelayed ? 'delayed' : 'waiting',
-        seq: this.seq++,
-        priority: record.priority,
-        runAt: isDelayed ? runAt : null,
-        result: null,
-        error: null,
-        startedAt: null,
-        finishedAt: null,
-        token: null,
-        progress: null,
-      };
-      this.jobs.set(record.id, job);
-      if (isDelayed) {
+    for (const job of jobs) {
+      job.seq = this.seq++;
+      if (job.runAt !== null) {
         q.delayed.push(job);
         delayed = true;
       } else {
@@ -227,7 +238,7 @@ export class LocalClient implements JobBackend {
   async complete(delivery: Delivery, result: unknown): Promise<void> {
     if (this.file) return this.file.complete(delivery, result);
     const { q, job } = this.held(delivery);
-    q.active.delete(job.record.id);
+    q.activeCount--;
     job.token = null;
     job.status = 'completed';
     job.result = result === undefined ? null : result;
@@ -238,7 +249,7 @@ export class LocalClient implements JobBackend {
   async retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void> {
     if (this.file) return this.file.retry(delivery, failure, delayMs);
     const { q, job } = this.held(delivery);
-    q.active.delete(job.record.id);
+    q.activeCount--;
     job.token = null;
     job.status = 'failed';
     job.error = failure;
@@ -256,7 +267,7 @@ export class LocalClient implements JobBackend {
   async deadLetter(delivery: Delivery, failure: JobFailure): Promise<void> {
     if (this.file) return this.file.deadLetter(delivery, failure);
     const { q, job } = this.held(delivery);
-    q.active.delete(job.record.id);
+    q.activeCount--;
     job.token = null;
     job.status = 'dead';
     job.error = failure;
@@ -267,7 +278,7 @@ export class LocalClient implements JobBackend {
   async release(delivery: Delivery): Promise<void> {
     if (this.file) return this.file.release(delivery);
     const { q, job } = this.held(delivery);
-    q.active.delete(job.record.id);
+    q.activeCount--;
     job.token = null;
     job.record.attempt--;
     job.status = job.error ? 'failed' : 'waiting';
@@ -338,7 +349,7 @@ export class LocalClient implements JobBackend {
     const q = this.queue(queue);
     const now = Date.now();
     const [completed, dead] = [this.finished.count(queue, 'completed', now), this.finished.count(queue, 'dead', now)];
-    return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.active.size, completed, dead, paused: q.gate.paused };
+    return { waiting: q.waiting.size, delayed: q.delayed.size, active: q.activeCount, completed, dead, paused: q.gate.paused };
   }
 
   async listQueues(): Promise<QueueSummary[]> {
@@ -353,10 +364,9 @@ export class LocalClient implements JobBackend {
     if (this.file) return this.file.listJobs(queue, options);
     const q = this.queue(queue);
     const unfinished = [...this.jobs.values()].filter((job) => job.queue === queue && job.status !== 'completed' && job.status !== 'dead');
-    return listLocalJobs(
-      { type: q.type, unfinished, active: q.active.values(), finished: (kind) => this.finished.list(queue, kind) },
-      options,
-    );
+    // Tokens count up with every take, so theirs is the order the active jobs were taken in.
+    const active = unfinished.filter((job) => job.status === 'active').sort((a, b) => Number(a.token) - Number(b.token));
+    return listLocalJobs({ type: q.type, unfinished, active, finished: (kind) => this.finished.list(queue, kind) }, options);
   }
 
   async pauseQueue(queue: string): Promise<void> {
@@ -394,9 +404,9 @@ export class LocalClient implements JobBackend {
     const now = Date.now();
     const holder = this.dedupHolder(q, key, now);
     if (holder && !replace) return { id: holder.record.id, duplicate: true };
-    this.checkItems(q, [item]);
+    const admitted = this.admit(q, [item]);
     const replaced = holder && this.withdraw(q, holder.record.id) ? holder.record.id : undefined;
-    this.enqueue(q, [item]);
+    this.enqueue(q, admitted);
     q.dedup.set(key, { id: item.job.id, takenAt: now, ttlMs });
     return replaced === undefined ? { id: item.job.id, duplicate: false } : { id: item.job.id, duplicate: false, replaced };
   }
@@ -428,7 +438,7 @@ export class LocalClient implements JobBackend {
     if (withdrawPrevious && expect !== null) this.withdraw(q, scheduleOccurrenceId(q.name, record.key, expect));
     q.schedules.set(record.key, structuredClone(record));
     // A job with the occurrence's id still held in any state (a redelivered tick, a retained result) is that tick's run.
-    if (!this.current(occurrence.job.id)) this.enqueue(q, [occurrence]);
+    if (!this.current(occurrence.job.id)) this.enqueue(q, this.admit(q, [occurrence]));
     return true;
   }
 
@@ -478,7 +488,7 @@ export class LocalClient implements JobBackend {
       job.startedAt = now;
       // Unique per delivery, which is all a token must be: held() finds the job by id and compares.
       job.token = String(++this.tokens);
-      q.active.set(job.record.id, job);
+      q.activeCount++;
       out.push(job);
     }
     q.gate.took(out.length, rateLimit, now);
@@ -521,9 +531,10 @@ export class LocalClient implements JobBackend {
 
   private held(delivery: Delivery): { q: LocalQueue; job: LocalJob } {
     this.assertOpen();
-    const q = this.queues.get(delivery.queue);
-    const job = q?.active.get(delivery.job.id);
-    if (!q || !job || job.token !== delivery.token) throw new LeaseLostError(delivery.queue, delivery.job.id);
+    const job = this.jobs.get(delivery.job.id);
+    // A token is held by one delivery of one job, and only while that job is active.
+    const q = job !== undefined && job.token === delivery.token && job.queue === delivery.queue ? this.queues.get(job.queue) : undefined;
+    if (q === undefined || job === undefined) throw new LeaseLostError(delivery.queue, delivery.job.id);
     return { q, job };
   }
 
@@ -565,6 +576,9 @@ export class LocalClient implements JobBackend {
 
   /** The job with this id, unless retention should have dropped it by now (then it is dropped). */
   private current(id: string): LocalJob | undefined {
+    const job = this.jobs.get(id);
+    // Only a finished job can have outlived its retention (a new id, most often, is not held at all).
+    if (job === undefined || (job.status !== 'completed' && job.status !== 'dead')) return job;
     this.finished.refresh(id);
     return this.jobs.get(id);
   }
