@@ -20,10 +20,10 @@ function client(options: Parameters<RabbitMQTestClients['create']>[0] = {}): Rab
 }
 
 /** The work queue as the broker sees it: ready messages and consumers. */
-async function onBroker(queue: string): Promise<{ messageCount: number; consumerCount: number }> {
+async function onBroker(queue: string, queuePrefix = prefix): Promise<{ messageCount: number; consumerCount: number }> {
   const channel = await raw.createChannel();
   try {
-    return await channel.checkQueue(`${prefix}${queue}`);
+    return await channel.checkQueue(`${queuePrefix}${queue}`);
   } finally {
     await channel.close();
   }
@@ -290,4 +290,39 @@ it('under load, with pauses and resumes from a third client, every job runs once
   expect([...seen.values()].filter((times) => times !== 1)).toEqual([]);
   expect(new Set(seen.keys())).toEqual(new Set(all));
   expect(await onBroker(queue)).toEqual(expect.objectContaining({ messageCount: 0 }));
+});
+
+it('nothing of a pause is left on the broker once the queue is deleted and its clients are gone', async () => {
+  const queue = 'leaves-nothing';
+  const controlPrefix = testPrefix('pause-leftovers');
+  const leftovers = new RabbitMQTestClients({ prefix: controlPrefix });
+  const a = leftovers.create();
+  const b = leftovers.create();
+  await a.declareQueue(queue, 'fifo');
+  const controller = new AbortController();
+  const fetch = b.fetch(queue, 1, { wait: true, leaseMs: 30_000, signal: controller.signal });
+  await until(async () => (await onBroker(queue, controlPrefix)).consumerCount === 1);
+  await a.pauseQueue(queue);
+  await a.resumeQueue(queue);
+  await a.pauseQueue(queue);
+  controller.abort();
+  await fetch;
+  await b.close();
+  // Deleted after every consumer left: announcing it must not declare the control exchange again.
+  await a.deleteQueue(queue);
+  await a.close();
+  const exists = async (exchange: string): Promise<boolean> => {
+    const channel = await raw.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      await channel.checkExchange(exchange);
+      await channel.close();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  expect(await exists(`${controlPrefix}${queue}.paused`)).toBe(false);
+  // The broker drops an auto-delete exchange when the last binding goes with its connection.
+  await until(async () => !(await exists(`${controlPrefix}mindtrace.control`)));
 });

@@ -22,7 +22,7 @@ interface Watched {
 
 /**
  * The control exchange is needed only while clients are bound to it, so it deletes itself when the last
- * one goes (nothing is left on the broker per prefix); whoever uses it declares it first.
+ * one goes (nothing is left on the broker per prefix); a client declares it just before binding.
  */
 const CONTROL_EXCHANGE = { durable: false, autoDelete: true };
 
@@ -134,13 +134,13 @@ export class QueuePauses {
    */
   private announce(work: string, notice: Buffer, change: (channel: Channel) => Promise<unknown>): Promise<void> {
     return this.connection.withChannel(async (channel) => {
-      await channel.assertExchange(this.topology.controlExchange, 'direct', CONTROL_EXCHANGE);
+      // Not declared here: with no client bound it does not exist, and one declared by us would stay for ever.
       await change(channel);
       channel.publish(this.topology.controlExchange, work, notice);
       try {
         await channel.checkExchange(this.topology.controlExchange);
       } catch (err) {
-        // The exchange went with its last binding meanwhile: no client was listening, the marker is changed.
+        // No control exchange: no client is bound to hear it (one binding now reads the marker after our change).
         if ((err as { code?: unknown }).code !== 404) throw err;
       }
     });
