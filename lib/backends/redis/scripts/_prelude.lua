@@ -1,103 +1,15 @@
 --[[
   _prelude: what the queue scripts share (enqueueing, waking, promotion, lease checks, taking jobs).
-  Included by name (`--- @include "_prelude.lua"`), after _common.lua, which it includes itself;
-  defines functions only.
+  Included by name (`--- @include "_prelude.lua"`); includes _queue.lua (the queue's keys, enqueueing,
+  waking) and _common.lua before it; defines functions only.
 
-  KEYS, the same for every queue script, all under the queue's hash tag {queue} (KEYS.md):
-    KEYS[1] meta (hash: type, seq)          KEYS[2] wait (zset)
-    KEYS[3] delayed (zset: runAt)           KEYS[4] active (zset: lease deadline)
-    KEYS[5] dead (zset: died at)            KEYS[6] completed (zset: finished at)
-    KEYS[7] notify (list of wake tokens)
-  ARGV[1] is the job key prefix ("<prefix>:{<queue>}:job:"); each script's own arguments follow.
-
-  Keys a queue script derives from KEYS[1] (same hash tag, so the same slot; see queue_key):
-    P:{Q}:limiter (zset: rate-limit window)     P:{Q}:schedules (hash)     P:{Q}:dedup (hash)
+  KEYS and ARGV[1] as _queue.lua names them (the same for every queue script).
 
   Errors raised here (refuse, see script-errors.ts):
     MINDTRACE_NOT_DECLARED            the queue has no meta hash (queue_type)
     MINDTRACE_LEASE_LOST [id]         the caller no longer holds the job (check_held, take_held)
 ]]
---- @include "_common.lua"
-
-local function queue_type()
-  local qtype = redis.call('HGET', KEYS[1], 'type')
-  if not qtype then refuse('MINDTRACE_NOT_DECLARED') end
-  return qtype
-end
-
--- Another key of this queue: "<prefix>:{<queue>}:<suffix>", beside meta (KEYS[1] ends in "meta").
-local function queue_key(suffix)
-  return string.sub(KEYS[1], 1, -5) .. suffix
-end
-
--- A job's place on the wait zset. Every queue type is a zset popped lowest first: members are
--- "<seq as 16 hex digits>:<id>", so equal scores come out in publish order.
---   fifo: score 0    stack: score -seq    priority: score -priority
-local function place(qtype, seq, id, priority)
-  local score = 0
-  if qtype == 'stack' then
-    score = -seq
-  elseif qtype == 'priority' then
-    -- (A priority some other producer wrote that is not a number counts as 0, not as a script error.)
-    score = -(tonumber(priority) or 0)
-  end
-  return string.format('%016x', seq) .. ':' .. id, score
-end
-
--- The job id of a wait member; one a foreign producer added as the bare id is taken as that id.
-local function id_of(member)
-  if string.byte(member, 17) == 58 then return string.sub(member, 18) end -- 58: ':'
-  return member
-end
-
--- Puts one job on the wait zset. keep_place reuses the job's previous member and score (a lease that
--- ran out, a release).
-local function enqueue(qtype, id, keep_place)
-  local jk = job_key(id)
-  local member, score
-  if keep_place then
-    member = redis.call('HGET', jk, 'member')
-    score = redis.call('HGET', jk, 'score')
-    -- A place some other producer wrote wrong would fail the ZADD, or name another job: take a new one.
-    if not (member and tonumber(score) and id_of(member) == id) then member = nil end
-  end
-  if not member then
-    member, score = place(qtype, redis.call('HINCRBY', KEYS[1], 'seq', 1), id, redis.call('HGET', jk, 'priority'))
-    redis.call('HSET', jk, 'member', member, 'score', score)
-  end
-  redis.call('ZADD', KEYS[2], score, member)
-end
-
-local WAKE_TOKENS = {}
-for i = 1, 64 do WAKE_TOKENS[i] = '1' end
-
--- Wakes up to n blocked consumers; the list is capped, since a woken consumer drains all it can.
-local function notify(n)
-  if n <= 0 then return end
-  -- Trimmed only when over the cap: most pushes find the list empty (or nearly), and skip a command.
-  if redis.call('RPUSH', KEYS[7], unpack(WAKE_TOKENS, 1, math.min(n, 64))) > 256 then
-    redis.call('LTRIM', KEYS[7], -256, -1)
-  end
-end
-
--- Every fetch that takes jobs records them under its token base (P:{Q}:fetch:<base>, JSON
--- [[id, token], ...], expiring with the lease), so a fetch sent again with the same base -- ioredis
--- resending it after a lost reply, or the client retrying one that got no answer -- gets the jobs the
--- first one took instead of taking more and leaving those leased to nobody. The record goes as soon
--- as one of its jobs leaves active: by then its fetch was answered.
-local function fetch_record_key(base)
-  return queue_key('fetch:' .. base)
-end
-
--- Lease tokens are "<token base>:<n>".
-local function base_of(token)
-  return token and string.match(token, '^(.*):%d+$')
-end
-
-local function forget_fetch(token)
-  local base = base_of(token)
-  if base then redis.call('DEL', fetch_record_key(base)) end
-end
+--- @include "_queue.lua"
 
 -- Drops the queue's finished jobs past their retention age (ms, -1: none), so that reads honour age
 -- on an idle queue too (nothing finishes there to do it). Returns the ids dropped, for the id index.
@@ -107,10 +19,23 @@ local function drop_past_age(completed_age, dead_age, now)
   return dropped
 end
 
--- Moves due delayed jobs and jobs whose lease ran out (their consumer died) back to waiting.
+-- The ids of a zset (delayed, active) scored at or before now, up to 1000; and, when there are none,
+-- its head score (false: empty), the next time one falls due. One ZRANGE when nothing is due (the
+-- common case), whose answer a fetch about to sleep reuses for its wake time.
+local function due_in(key, now)
+  local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if not head[2] then return nil, false end
+  if tonumber(head[2]) > now then return nil, tonumber(head[2]) end
+  return redis.call('ZRANGEBYSCORE', key, '-inf', now, 'LIMIT', 0, 1000), nil
+end
+
+-- Moves due delayed jobs and jobs whose lease ran out (their consumer died) back to waiting. Returns
+-- how many moved, and the next due time of delayed and of active (false: empty; nil: jobs moved, so
+-- read it again if needed).
 local function promote(qtype, now)
   local moved = 0
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1000)) do
+  local due, delayed_head = due_in(KEYS[3], now)
+  for _, id in ipairs(due or {}) do
     redis.call('ZREM', KEYS[3], id)
     local jk = job_key(id)
     if redis.call('HGET', jk, 'status') == 'delayed' then
@@ -120,7 +45,8 @@ local function promote(qtype, now)
     enqueue(qtype, id, false)
     moved = moved + 1
   end
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 1000)) do
+  local expired, active_head = due_in(KEYS[4], now)
+  for _, id in ipairs(expired or {}) do
     redis.call('ZREM', KEYS[4], id)
     local jk = job_key(id)
     forget_fetch(redis.call('HGET', jk, 'token'))
@@ -133,7 +59,18 @@ local function promote(qtype, now)
     enqueue(qtype, id, true)
     moved = moved + 1
   end
-  return moved
+  return moved, delayed_head, active_head
+end
+
+-- The first score of a zset after now, in ms from now (-1: empty); known: a head read before (false:
+-- empty), nil to read it now.
+local function next_due(key, known, now)
+  if known == nil then
+    local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]
+    known = head and tonumber(head) or false
+  end
+  if not known then return -1 end
+  return math.max(known - now, 0)
 end
 
 -- Whether the caller still holds the job: the same lease token, and the job still active.
@@ -247,16 +184,22 @@ local function allowance(flow, max, now, limit_max, limit_interval)
 end
 
 -- Takes up to max due jobs under a lease (promoting what is due first), as far as pause, hold and
--- rate limit allow (allowance). Returns { {id, json, attempt, token, stalls[, problem]}... }, the ms
--- until the next delayed job is due, the next lease runs out or a held or limited queue may hand out
--- again (-1: none), so a consumer with nothing to do can sleep exactly that long; and whether pause,
--- hold or limit kept it from taking a ready job. A token base seen before gets the jobs that call
--- took (see fetch_record_key), whatever the flow control says: they were handed out already.
-local function take_jobs(max, lease, token_base, now, limit_max, limit_interval)
+-- rate limit allow (allowance). Returns { {id, json, attempt, token, stalls[, problem]}... }; when it
+-- took none, also the ms until the next delayed job is due, the next lease runs out or a held or
+-- limited queue may hand out again (-1: none; also -1 when it took jobs: their caller does not sleep),
+-- so a consumer with nothing to do can sleep exactly that long; and whether pause, hold or limit kept
+-- it from taking a ready job. A token base seen before gets the jobs that call took (see
+-- fetch_record_key), whatever the flow control says: they were handed out already. A queue with no
+-- meta is refused (MINDTRACE_NOT_DECLARED), or, if undeclared_ok, gives nothing (complete: a queue
+-- deleted meanwhile).
+local function take_jobs(max, lease, token_base, now, limit_max, limit_interval, undeclared_ok)
   local flow = redis.call('HMGET', KEYS[1], 'type', 'paused', 'holdUntil')
   local qtype = flow[1]
-  if not qtype then refuse('MINDTRACE_NOT_DECLARED') end
-  local moved = promote(qtype, now)
+  if not qtype then
+    if undeclared_ok then return {}, -1, false end
+    refuse('MINDTRACE_NOT_DECLARED')
+  end
+  local moved, delayed_head, active_head = promote(qtype, now)
   local jobs = {}
   local record_key = fetch_record_key(token_base)
   local record = redis.call('GET', record_key)
@@ -297,12 +240,11 @@ local function take_jobs(max, lease, token_base, now, limit_max, limit_interval)
   local blocked = allowed < max and redis.call('ZCARD', KEYS[2]) > 0
   -- Promoted more than this consumer could take: wake the others (unless none may take them either).
   if not flow[2] then notify(moved - #jobs) end
-  local wake = -1
-  if flow[2] then return jobs, wake, blocked end
-  local head = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-  if head[2] then wake = tonumber(head[2]) - now end
-  head = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-  if head[2] and (wake < 0 or tonumber(head[2]) - now < wake) then wake = tonumber(head[2]) - now end
+  -- A paused queue waits for its resume; a caller that got jobs does not sleep.
+  if flow[2] or #jobs > 0 then return jobs, -1, blocked end
+  local wake = next_due(KEYS[3], delayed_head, now)
+  local lease_ends = next_due(KEYS[4], active_head, now)
+  if lease_ends >= 0 and (wake < 0 or lease_ends < wake) then wake = lease_ends end
   if (blocked or held) and opens >= 0 and (wake < 0 or opens < wake) then wake = opens end
   return jobs, wake, blocked
 end

@@ -61,8 +61,8 @@ for key in pairs(records) do record_keys[#record_keys + 1] = key end
 del_all(record_keys)
 local dropped = retain(KEYS[6], tonumber(ARGV[2]), keep_age, now)
 local jobs = {}
--- (A queue deleted meanwhile has nothing to take.)
 local limit_max = tonumber(ARGV[7])
 if limit_max == 0 then limit_max = nil end
-if wanted > 0 and redis.call('EXISTS', KEYS[1]) == 1 then jobs = take_jobs(wanted, tonumber(ARGV[5]), ARGV[6], now, limit_max, tonumber(ARGV[8])) end
+-- (A queue deleted meanwhile has nothing to take: undeclared_ok.)
+if wanted > 0 then jobs = take_jobs(wanted, tonumber(ARGV[5]), ARGV[6], now, limit_max, tonumber(ARGV[8]), true) end
 return { dropped, lost, jobs }

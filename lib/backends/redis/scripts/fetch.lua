@@ -11,8 +11,8 @@
   ARGV[5]     willWait: '1' when the caller blocks on notify if nothing is ready
   ARGV[6]     optional: rate limit, at most this many jobs handed out under a limit per window...
   ARGV[7]     ...of this many ms (P:{Q}:limiter, see allowance in _prelude.lua)
-  Returns     { { {id, json, attempt, token, stalls[, problem]}... }, ms until the next due time, or
-              until a held or limited queue hands out again (-1: none) }
+  Returns     { { {id, json, attempt, token, stalls[, problem]}... }, when it took none: ms until the
+              next due time, or until a held or limited queue hands out again (-1: none, or jobs taken) }
   Errors      MINDTRACE_NOT_DECLARED
 ]]
 --- @include "_prelude.lua"

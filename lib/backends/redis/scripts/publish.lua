@@ -12,7 +12,7 @@
   finds it and is skipped, provided it carries the same data; other data under that id is still a
   duplicate.
 
-  KEYS[1..7]  the queue's keys (_prelude.lua)
+  KEYS[1..7]  the queue's keys (_queue.lua)
   KEYS[8]     on a standalone server only: the id index (P:index), checked and written in this same
               step. On Redis Cluster it is in another slot, and the client claims the ids there with
               a command of its own (index/claim.lua).
@@ -26,7 +26,7 @@
   Errors      MINDTRACE_NOT_DECLARED, MINDTRACE_PRIORITY [queue type], MINDTRACE_DUPLICATE [id],
               MINDTRACE_ELSEWHERE [id, owning queue]
 ]]
---- @include "_prelude.lua"
+--- @include "_queue.lua"
 
 -- The queue's type, and its pause and hold, in the one read publish makes of meta anyway.
 local flow = redis.call('HMGET', KEYS[1], 'type', 'paused', 'holdUntil')
@@ -37,23 +37,34 @@ local queue, nonce, count = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local resent, seen = {}, {}
 local retried = {}
 for i = 5 + count * 4, #ARGV, 2 do retried[tonumber(ARGV[i])] = ARGV[i + 1] end
+-- Index entries are claimed as the jobs are checked (HSETNX: one command for the check and the write);
+-- a refusal takes back those this call made first, since a script's writes are not rolled back.
+local claimed = {}
+local function refuse_all(code, args)
+  if #claimed > 0 then call_chunked('HDEL', index, claimed, 1) end
+  refuse(code, args)
+end
 for i = 0, count - 1 do
   local id = ARGV[5 + i * 4]
   if tonumber(ARGV[7 + i * 4]) ~= 0 and qtype ~= 'priority' then
-    refuse('MINDTRACE_PRIORITY', { qtype })
+    refuse_all('MINDTRACE_PRIORITY', { qtype })
   end
-  if seen[id] then refuse('MINDTRACE_DUPLICATE', { id }) end
+  if seen[id] then refuse_all('MINDTRACE_DUPLICATE', { id }) end
   seen[id] = true
   if index then
-    local owner = redis.call('HGET', index, id)
-    if owner and owner ~= queue then refuse('MINDTRACE_ELSEWHERE', { id, owner }) end
+    if redis.call('HSETNX', index, id, queue) == 1 then
+      claimed[#claimed + 1] = id
+    else
+      local owner = redis.call('HGET', index, id)
+      if owner ~= queue then refuse_all('MINDTRACE_ELSEWHERE', { id, owner }) end
+    end
   end
   -- attempt is set on every job, so it tells whether the job exists without fetching its data.
   local f = redis.call('HMGET', job_key(id), 'attempt', 'nonce')
   if f[2] == (retried[i] or nonce) and (not retried[i] or redis.call('HGET', job_key(id), 'data') == ARGV[6 + i * 4]) then
     resent[i] = true
   elseif f[1] then
-    refuse('MINDTRACE_DUPLICATE', { id })
+    refuse_all('MINDTRACE_DUPLICATE', { id })
   end
 end
 -- Sequence numbers for the jobs ready now, taken in one step: their places follow publish order.
@@ -68,7 +79,7 @@ if ready > 0 then seq = redis.call('HINCRBY', KEYS[1], 'seq', ready) - ready end
 -- The server's clock, read only when a job is delayed.
 local now = 0
 if later_count > 0 then now = now_ms() end
-local waiting, later, indexed = {}, {}, {}
+local waiting, later = {}, {}
 for i = 0, count - 1 do
   local id = ARGV[5 + i * 4]
   local jk = job_key(id)
@@ -89,14 +100,9 @@ for i = 0, count - 1 do
     waiting[#waiting + 1] = score
     waiting[#waiting + 1] = member
   end
-  if index and not resent[i] then
-    indexed[#indexed + 1] = id
-    indexed[#indexed + 1] = queue
-  end
 end
 zadd_all(KEYS[2], waiting)
 zadd_all(KEYS[3], later)
-if index then hset_all(index, indexed) end
 -- A delayed job wakes one idle consumer too, so it can set its sleep to the new due time.
 local delayed = 0
 if #later > 0 then delayed = 1 end
