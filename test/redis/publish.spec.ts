@@ -92,6 +92,21 @@ describe('an id is a job of one queue, once', () => {
     expect(await backend.queueStats(second)).toEqual({ waiting: 0, delayed: 0, active: 0, completed: 0, dead: 0, paused: false });
     expect(await backend.getJob(job.id)).toMatchObject({ queue: first, status: 'waiting' });
     expect(await backend.getJob(fresh.id)).toBeNull();
+    // The script claims index entries as it checks each job: the one it claimed first is taken back.
+    expect(await admin.hget(`${prefix}:index`, fresh.id)).toBeNull();
+  });
+
+  it('a batch refused for a job already in the queue leaves none of its other ids indexed: they can go to another queue', async () => {
+    const backend = client();
+    const queue = await declared(backend, 'holds-one');
+    const elsewhere = await declared(backend, 'takes-the-rest');
+    const job = record(queue, 'there');
+    await backend.publish(queue, [{ job }]);
+    const fresh = record(queue, 'fresh');
+    await rejection(backend.publish(queue, [{ job: fresh }, { job }]));
+    expect(await admin.hget(`${prefix}:index`, fresh.id)).toBeNull();
+    await backend.publish(elsewhere, [{ job: fresh }]);
+    expect(await backend.getJob(fresh.id)).toMatchObject({ queue: elsewhere, status: 'waiting' });
   });
 
   it('a finished job keeps its id while it is retained; once its queue drops it, the id is free again', async () => {
