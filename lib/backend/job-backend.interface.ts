@@ -46,6 +46,11 @@ export interface Delivery {
    * (a backend with `stallCount`; absent means none known). Redrive starts it again from 0.
    */
   stalls?: number;
+  /**
+   * Taken ahead of a free run slot (FetchOptions.startNow): not started yet. Its consumer calls
+   * `startTakenAhead` before running it; until then a lease that runs out is no stall and no attempt.
+   */
+  takenAhead?: boolean;
 }
 
 export interface FetchOptions {
@@ -62,6 +67,11 @@ export interface FetchOptions {
    * non-waiting one returns [].
    */
   rateLimit?: RateLimit;
+  /**
+   * How many of the jobs taken start at once (the caller's free run slots); the rest are taken ahead
+   * (`Delivery.takenAhead`). Absent: all start at once.
+   */
+  startNow?: number;
 }
 
 /** What a backend can and cannot do; the conformance suite reads this instead of the backend's name. */
@@ -166,6 +176,12 @@ export interface JobBackend {
    * complete + fetch.
    */
   completeAndFetch?(delivery: Delivery, result: unknown, next: { max: number; leaseMs: number }): Promise<Delivery[]>;
+  /**
+   * Optional, for a backend that counts stalls: a job taken ahead (`Delivery.takenAhead`) starts now.
+   * Called right before its run; the backend sends the mark without waiting for an answer, but before
+   * anything the run sends, so a holder that dies from here on counts a stall.
+   */
+  startTakenAhead?(delivery: Delivery): void;
   /** The attempt failed; the job becomes due again after `delayMs` (0: at once, at the back of the queue). */
   retry(delivery: Delivery, failure: JobFailure, delayMs: number): Promise<void>;
   /** The job failed for good; it moves to the queue's dead-letter queue with `failure`. */

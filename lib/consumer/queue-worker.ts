@@ -195,6 +195,8 @@ export class QueueWorker {
             signal: this.fetchAbort.signal,
             leaseMs: this.options.leaseMs,
             rateLimit: this.options.rateLimit,
+            // The rest wait for a slot: taken ahead, so an unstarted one whose lease runs out is no stall.
+            startNow: Math.max(0, concurrency - jobs.runs - jobs.prefetched),
           });
           failures = 0;
           if (loop.state === 'reconnecting') loop.running();
@@ -331,11 +333,19 @@ export class QueueWorker {
     if (state === 'releasing' || state === 'lost') this.jobs.move(job, 'released');
   }
 
-  /** Starts prefetched jobs while run slots are free. */
+  /**
+   * Starts prefetched jobs while run slots are free. One the backend took ahead is marked started
+   * first (sent before its run sends anything), so only a run that started can count as a stall.
+   */
   private startPrefetched(): void {
     const jobs = this.jobs;
     const concurrency = this.options.concurrency;
-    while (jobs.runs < concurrency && jobs.prefetched > 0) void this.process(jobs.startNext());
+    const backend = this.orchestrator.backend;
+    while (jobs.runs < concurrency && jobs.prefetched > 0) {
+      const job = jobs.startNext();
+      if (job.delivery.takenAhead) backend.startTakenAhead?.(job.delivery);
+      void this.process(job);
+    }
   }
 
   /**

@@ -125,12 +125,13 @@ export class JobFetcher {
     }
   }
 
-  private async callFetch(queue: string, max: number, { leaseMs, rateLimit }: FetchOptions, willWait: boolean): Promise<Taken> {
+  private async callFetch(queue: string, max: number, { leaseMs, rateLimit, startNow }: FetchOptions, willWait: boolean): Promise<Taken> {
     // A fetch that got no answer goes first, under its own token base: if it ran, its jobs come back.
     const base = this.unanswered.nextBase(queue);
-    const args: (string | number)[] = [max, leaseMs, base, willWait ? 1 : 0];
-    // Only a fetch under a limit sends one: the script then counts it in the queue's window.
-    if (rateLimit !== undefined) args.push(rateLimit.max, rateLimit.intervalMs);
+    // Only a fetch under a limit sends one ('' otherwise): the script then counts it in the queue's window.
+    const args: (string | number)[] = [max, leaseMs, base, willWait ? 1 : 0, rateLimit?.max ?? '', rateLimit?.intervalMs ?? ''];
+    // Jobs past the caller's free run slots are taken ahead: no stall if their lease runs out unstarted.
+    if (startNow !== undefined && startNow < max) args.push(Math.max(0, startNow));
     try {
       const [jobs, wakeInMs] = await this.scripts.run<[FetchedJob[], number]>('fetch', queue, args);
       return { deliveries: this.deliveries(queue, jobs), count: jobs.length, wakeInMs };

@@ -39,6 +39,7 @@ export const QUEUE_SCRIPTS = {
     'pause',
     'hold',
     'progress',
+    'start',
   ],
   keys: 7,
 } as const satisfies ScriptSet<string>;

@@ -155,6 +155,18 @@ export class RedisClient implements JobBackend {
     await this.settle('extend', delivery, [leaseMs]);
   }
 
+  /**
+   * A job taken ahead starts: its mark is sent now, unawaited (ioredis writes it to the socket at once,
+   * or queues it ahead of the run's own commands while reconnecting), so a holder that dies during the
+   * run counts a stall. A mark that fails is logged: that job's stall, if it has one, goes uncounted.
+   */
+  startTakenAhead(delivery: Delivery): void {
+    if (this.closed || !delivery.takenAhead) return;
+    this.run('start', delivery.queue, [delivery.job.id, delivery.token]).catch((err: Error) =>
+      this.logger.warn(`could not mark job ${delivery.job.id} of "${delivery.queue}" as started: ${err.message}`),
+    );
+  }
+
   async complete(delivery: Delivery, result: unknown): Promise<void> {
     this.assertOpen();
     await this.completions.complete(delivery, result);

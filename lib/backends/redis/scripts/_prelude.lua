@@ -49,13 +49,19 @@ local function promote(qtype, now)
   for _, id in ipairs(expired or {}) do
     redis.call('ZREM', KEYS[4], id)
     local jk = job_key(id)
-    forget_fetch(redis.call('HGET', jk, 'token'))
+    local f = redis.call('HMGET', jk, 'token', 'stalls', 'ahead')
+    forget_fetch(f[1])
     local status = 'waiting'
     if redis.call('HEXISTS', jk, 'error') == 1 then status = 'failed' end
-    redis.call('HSET', jk, 'status', status, 'token', '')
-    -- Its holder died or lost its lease: a stall, which consumers limit (maxStalls). (Not HINCRBY: a
-    -- count some other producer wrote that is not a number must not fail every fetch of the queue.)
-    redis.call('HSET', jk, 'stalls', (tonumber(redis.call('HGET', jk, 'stalls')) or 0) + 1)
+    if f[3] == '1' then
+      -- Taken ahead and never started (see take_jobs): no stall, and no attempt was made.
+      redis.call('HSET', jk, 'status', status, 'token', '', 'ahead', '0')
+      redis.call('HINCRBY', jk, 'attempt', -1)
+    else
+      -- Its holder died or lost its lease: a stall, which consumers limit (maxStalls). (Not HINCRBY: a
+      -- count some other producer wrote that is not a number must not fail every fetch of the queue.)
+      redis.call('HSET', jk, 'status', status, 'token', '', 'stalls', (tonumber(f[2]) or 0) + 1)
+    end
     enqueue(qtype, id, true)
     moved = moved + 1
   end
@@ -124,14 +130,14 @@ local function replay(qtype, taken, max, lease, now)
   for _, pair in ipairs(taken) do
     local id, token = pair[1], pair[2]
     local jk = job_key(id)
-    local f = redis.call('HMGET', jk, 'token', 'data', 'stalls', 'attempt')
+    local f = redis.call('HMGET', jk, 'token', 'data', 'stalls', 'attempt', 'ahead')
     if f[1] == token then
       if #jobs < max then
         redis.call('ZADD', KEYS[4], 'XX', now + lease, id)
-        jobs[#jobs + 1] = { id, f[2], tonumber(f[4]), token, tonumber(f[3] or '0') }
+        jobs[#jobs + 1] = { id, f[2], tonumber(f[4]), token, tonumber(f[3] or '0'), f[5] == '1' and 1 or 0 }
       else
         redis.call('ZREM', KEYS[4], id)
-        redis.call('HSET', jk, 'token', '')
+        redis.call('HSET', jk, 'token', '', 'ahead', '0')
         give_back(qtype, id)
         returned = returned + 1
       end
@@ -184,7 +190,10 @@ local function allowance(flow, max, now, limit_max, limit_interval)
 end
 
 -- Takes up to max due jobs under a lease (promoting what is due first), as far as pause, hold and
--- rate limit allow (allowance). Returns { {id, json, attempt, token, stalls[, problem]}... }; when it
+-- rate limit allow (allowance). Jobs past the first start_now (nil: none) are taken ahead: marked
+-- "ahead" in their hash until start.lua says they started, so a lease that runs out on one counts no
+-- stall and gives its attempt back (promote). Returns { {id, json, attempt, token, stalls, ahead (1/0)
+-- [, problem]}... }; when it
 -- took none, also the ms until the next delayed job is due, the next lease runs out or a held or
 -- limited queue may hand out again (-1: none; also -1 when it took jobs: their caller does not sleep),
 -- so a consumer with nothing to do can sleep exactly that long; and whether pause, hold or limit kept
@@ -192,7 +201,7 @@ end
 -- fetch_record_key), whatever the flow control says: they were handed out already. A queue with no
 -- meta is refused (MINDTRACE_NOT_DECLARED), or, if undeclared_ok, gives nothing (complete: a queue
 -- deleted meanwhile).
-local function take_jobs(max, lease, token_base, now, limit_max, limit_interval, undeclared_ok)
+local function take_jobs(max, lease, token_base, now, limit_max, limit_interval, undeclared_ok, start_now)
   local flow = redis.call('HMGET', KEYS[1], 'type', 'paused', 'holdUntil')
   local qtype = flow[1]
   if not qtype then
@@ -220,10 +229,12 @@ local function take_jobs(max, lease, token_base, now, limit_max, limit_interval,
       local f, problem = read_popped(jk)
       local attempt = tonumber(f[3] or '0') + 1
       local token = token_base .. ':' .. i
-      redis.call('HSET', jk, 'attempt', attempt, 'status', 'active', 'token', token, 'startedAt', now)
+      local ahead = 0
+      if start_now and (i + 1) / 2 > start_now then ahead = 1 end
+      redis.call('HSET', jk, 'attempt', attempt, 'status', 'active', 'token', token, 'startedAt', now, 'ahead', ahead)
       leased[#leased + 1] = now + lease
       leased[#leased + 1] = id
-      jobs[#jobs + 1] = { id, f[1], attempt, token, tonumber(f[2] or '0'), problem }
+      jobs[#jobs + 1] = { id, f[1], attempt, token, tonumber(f[2] or '0'), ahead, problem }
       taken[#taken + 1] = { id, token }
       counted[#counted + 1] = now
       counted[#counted + 1] = token
