@@ -29,9 +29,14 @@ export interface JobStateStore {
   unpublished(queue: string, ids: readonly string[]): Promise<void>;
   /** A run started; `job.attempt` counts it. */
   started(queue: string, job: JobRecord): Promise<void>;
+  /**
+   * The run of `job.attempt` ended. A store that can tells a late end from a run that lost its delivery
+   * (a later attempt has started: the job was redelivered) by rejecting with LeaseLostError, writing nothing.
+   */
   completed(queue: string, job: JobRecord, result: unknown): Promise<void>;
   /** The attempt failed; the job is due again at `runAt` (null: at once). */
   failed(queue: string, job: JobRecord, failure: JobFailure, runAt: number | null): Promise<void>;
+  /** As completed: a late one may be refused with LeaseLostError. */
   dead(queue: string, job: JobRecord, failure: JobFailure): Promise<void>;
   /** A run reported progress (optional: a store without it keeps none, and getJob shows `progress: null`). */
   progressed?(queue: string, job: JobRecord, progress: JobProgress): Promise<void>;

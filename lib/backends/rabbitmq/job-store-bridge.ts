@@ -2,7 +2,7 @@ import type { Delivery, PublishItem } from '../../backend/job-backend.interface'
 import type { JobRecord } from '../../backend/job-record';
 import type { JobFailure, JobState, JobStatus } from '../../backend/job-state';
 import type { JobStateStore, RedrivenJob } from '../../backend/job-state-store.interface';
-import { BackendClosedError, BrokerUnavailableError } from '../../errors';
+import { BackendClosedError, BrokerUnavailableError, LeaseLostError } from '../../errors';
 import type { Logger } from '../../logger/logger';
 import { JobStoreUnavailableError } from './job-store-unavailable.error';
 import { UnconfirmedPublishes, startedAlready, type RetriedJobs } from './unconfirmed-publishes';
@@ -168,9 +168,13 @@ export class JobStoreBridge<H extends HeldDelivery> {
     await this.store.close?.();
   }
 
-  /** Gives the delivery back after its end could not be recorded; the error its settle fails with. */
-  private givenBack(hold: H, step: string, err: unknown): JobStoreUnavailableError {
+  /**
+   * Gives the delivery back after its end could not be recorded; the error its settle fails with. A
+   * store that refused a late end (LeaseLostError: a later attempt started) has it with its error.
+   */
+  private givenBack(hold: H, step: string, err: unknown): JobStoreUnavailableError | LeaseLostError {
     this.holder.giveBack(hold);
+    if (err instanceof LeaseLostError) return err;
     return new JobStoreUnavailableError(hold.delivery.queue, hold.job.id, step, reasonOf(err));
   }
 

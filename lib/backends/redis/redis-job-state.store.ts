@@ -5,7 +5,7 @@ import type { JobRecord } from '../../backend/job-record';
 import type { RetentionRule } from '../../backend/retention-options';
 import type { JobFailure, JobProgress, JobState, JobStatus } from '../../backend/job-state';
 import type { JobStateStore, RedrivenJob } from '../../backend/job-state-store.interface';
-import { JobNotFoundError } from '../../errors';
+import { JobNotFoundError, LeaseLostError } from '../../errors';
 import { FinishWatcher } from './finish-watcher';
 import { IdIndex } from './id-index';
 import { jobStateOf } from './job-hash';
@@ -209,7 +209,10 @@ export class RedisJobStateStore implements JobStateStore {
       [k.jobPrefix, job.id, status, JSON.stringify(fields), count, age, k.channel],
     );
     const results = await this.connection.call(status, queue, exec(pipeline));
-    const dropped = results[results.length - 1] as string[];
+    const finished = results[results.length - 1] as string[] | number;
+    // A later attempt started the job: this run's delivery was taken from it (see finish.lua).
+    if (typeof finished === 'number') throw new LeaseLostError(queue, job.id);
+    const dropped = finished;
     // finish trims the zset of the job's own status only.
     if (status === 'dead') this.warnDeadDropped(queue, dropped);
     this.index.dropRetired(dropped);

@@ -7,11 +7,12 @@
   ARGV[1]     job key prefix
   ARGV[2]     id
   ARGV[3]     status: 'completed' or 'dead'
-  ARGV[4]     fields to set on the job's hash (a JSON object)
+  ARGV[4]     fields to set on the job's hash (a JSON object, with the finishing run's `attempt`)
   ARGV[5]     keepCount of that status (-1: no limit)
   ARGV[6]     keepAgeMs of that status (-1: for ever)
   ARGV[7]     the queue's finished channel: told the id
-  Returns     the ids retention dropped (the client drops them from the id index)
+  Returns     the ids retention dropped (the client drops them from the id index); or, when a later
+              attempt of the job has started already, that attempt's number, and nothing is written
   Errors      none
 ]]
 --- @include "../_common.lua"
@@ -19,11 +20,15 @@
 local id = ARGV[2]
 local now = now_ms()
 local jk = job_key(id)
+local fields = cjson.decode(ARGV[4])
+-- A run that lost its delivery (its worker cut off) must not overwrite what the redelivered run records.
+local recorded = tonumber(redis.call('HGET', jk, 'attempt'))
+if recorded and tonumber(fields.attempt) and recorded > tonumber(fields.attempt) then return recorded end
 local dropped = {}
 local zkey = KEYS[3]
 if ARGV[3] == 'completed' then zkey = KEYS[2] end
 redis.call('HSET', jk, 'status', ARGV[3], 'finishedAt', now)
-for k, v in pairs(cjson.decode(ARGV[4])) do redis.call('HSET', jk, k, v) end
+for k, v in pairs(fields) do redis.call('HSET', jk, k, v) end
 redis.call('HDEL', jk, 'runAt')
 redis.call('SADD', KEYS[1], id)
 local score = finish_score(zkey, now) -- in finishing order, even within one ms
