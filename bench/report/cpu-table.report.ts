@@ -10,6 +10,7 @@ const SERVER_OF: Record<SystemName, 'redis' | 'rabbitmq' | null> = {
   'local-file': null,
   redis: 'redis',
   'redis-prefetch': 'redis',
+  'redis-wait': 'redis',
   bullmq: 'redis',
   'bee-queue': 'redis',
   'raw-ioredis': 'redis',

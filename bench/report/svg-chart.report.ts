@@ -30,6 +30,7 @@ const COLORS: Record<SystemName, string> = {
   'local-file': '#1c8a7a',
   redis: '#c8372d',
   'redis-prefetch': '#8f1d16',
+  'redis-wait': '#e07a5f',
   rabbitmq: '#e07b00',
   bullmq: '#7b4ea3',
   'bee-queue': '#b08fd0',

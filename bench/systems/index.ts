@@ -18,6 +18,8 @@ export async function loadSystem(name: SystemName): Promise<BenchSystem> {
       return (await import('./redis.system')).redisSystem;
     case 'redis-prefetch':
       return (await import('./redis.system')).redisPrefetchSystem;
+    case 'redis-wait':
+      return (await import('./redis-wait.system')).redisWaitSystem;
     case 'rabbitmq':
       return (await import('./rabbitmq.system')).rabbitmqSystem;
     case 'bullmq':
