@@ -23,7 +23,7 @@ export function passesPlannedChecks(instance: object): boolean {
     // The test class-validator's whitelist uses, on its own grouping, so the same properties go.
     if (Object.prototype.hasOwnProperty.call(object, key) && (!grouped[key] || grouped[key].length === 0)) delete object[key];
   }
-  const targetName = instance.constructor ? instance.constructor.name : undefined;
+  const targetName = plan.targetName;
   for (const { metadata, constraints } of plan.checks) {
     const value = object[metadata.propertyName];
     // class-validator 0.15's per-decorator condition, asked as its executor asks it: once, before the constraints.
@@ -61,6 +61,8 @@ interface Plan {
   checks: Check[];
   /** class-validator's own grouping of the metadata by property, for the whitelist test. */
   grouped: Record<string, ValidationMetadata[]>;
+  /** The class's name, which class-validator passes to every constraint: read once (a function's name is a getter). */
+  targetName: string;
   /** False once a decorator was registered after the plan was made: then the plan is made again. */
   isCurrent(): boolean;
 }
@@ -106,6 +108,7 @@ function makePlan(dto: Function): Plan | null {
   return {
     checks,
     grouped: internals.groupByPropertyName(metadatas),
+    targetName: dto.name,
     isCurrent: () => {
       if (validationMetadatas.size !== validationCount || constraintMetadatas.size !== constraintCount) return false;
       for (let i = 0; i < sources.length; i++) if (sources[i].length !== lengths[i]) return false;

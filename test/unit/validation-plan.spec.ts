@@ -43,6 +43,23 @@ class Flat extends JobInput {
   @Validate(AsyncNever) ignoredInSync = 0;
 }
 
+/** Records the arguments each call gets, so the plan's calls can be compared with validateSync's. */
+const seenArgs: Omit<ValidationArguments, 'object'>[] = [];
+@ValidatorConstraint({ name: 'recordsArgs' })
+class RecordsArgs implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    seenArgs.push({ targetName: args.targetName, property: args.property, value, constraints: args.constraints });
+    return true;
+  }
+}
+
+class Recorded extends JobInput {
+  @Validate(RecordsArgs, ['first']) a = 1;
+  @Validate(RecordsArgs, ['second']) b = 'x';
+}
+
+class RecordedChild extends Recorded {}
+
 class Conditional extends JobInput {
   @IsOptional() @IsString() label?: string;
   @ValidateIf((o: Conditional) => o.kind === 'a') @IsInt() size = 0;
@@ -106,6 +123,19 @@ describe('planned validation (class-validator constraints without validateSync s
     const instance = Object.assign(new Flat(), { required: 1, extra: 'gone' });
     expect(passesPlannedChecks(instance)).toBe(true);
     expect(Object.keys(instance)).not.toContain('extra');
+  });
+
+  it('passes each constraint the arguments validateSync passes (the class name of a subclass too)', () => {
+    for (const dto of [Recorded, RecordedChild]) {
+      seenArgs.length = 0;
+      const instance = Object.assign(new dto(), { a: 2, b: 'y' });
+      expect(validateSync(instance, { whitelist: true, forbidUnknownValues: true })).toEqual([]);
+      const expected = [...seenArgs];
+      seenArgs.length = 0;
+      expect(passesPlannedChecks(Object.assign(new dto(), { a: 2, b: 'y' }))).toBe(true);
+      expect(seenArgs).toEqual(expected);
+      expect(seenArgs.map((args) => args.targetName)).toEqual([dto.name, dto.name]);
+    }
   });
 
   it('never answers for DTOs with conditional or nested validation: validateSync decides', () => {
