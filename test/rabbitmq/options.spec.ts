@@ -93,6 +93,7 @@ describe('RabbitMQClient options', () => {
       queueTypes: ['fifo', 'priority'],
       leases: false,
       priorityRange: [0, 20],
+      stallCount: false,
       jobState: false,
       sharedJobState: false,
       releaseKeepsOrder: false,

@@ -113,21 +113,27 @@ export class DeadLetters {
 
   /**
    * Reads the oldest `limit` dead letters without removing them: basic.get each (unacknowledged), then
-   * nack them all with requeue, which puts them back in their places, in order.
+   * nack them all with requeue, which puts them back in their places, in order. A quorum queue puts what
+   * is given back at its tail, so there every dead letter is read (until the queue answers empty), to go
+   * back in the same order.
    */
   list(names: QueueNames, limit: number): Promise<DeadLetter[]> {
+    const quorum = this.declarations.queueKind === 'quorum';
     return this.declarations.onQueue(names.queue, () =>
       this.connection.withChannel(async (channel) => {
         const out: DeadLetter[] = [];
+        let taken = 0;
         try {
-          while (out.length < limit) {
+          while (out.length < limit || quorum) {
             const message = await channel.get(names.dead, { noAck: false });
             if (message === false) break;
-            out.push(decodeDeadLetter(message, names.queue));
+            taken++;
+            if (out.length < limit) out.push(decodeDeadLetter(message, names.queue));
           }
         } finally {
-          if (out.length > 0) await giveBackAll(channel);
+          if (taken > 0) await giveBackAll(channel);
         }
+        if (quorum && taken > 0) await countsAtLeast(channel, names.dead, taken);
         return out;
       }),
     );
@@ -148,19 +154,24 @@ export class DeadLetters {
         const { messageCount } = await channel.checkQueue(names.dead);
         const chosen: { message: Message; copy: OutgoingMessage; record?: JobRecord; failedAt: string | null }[] = [];
         const found = new Set<string>();
+        let taken = 0;
         try {
-          // Only what is there now: dead letters arriving meanwhile wait for the next redrive.
-          for (let seen = 0; seen < messageCount; seen++) {
+          // Only what is there now: dead letters arriving meanwhile wait for the next redrive. A quorum queue's
+          // count may lag what it holds (countsAtLeast), so there every one is read, until it answers empty.
+          const quorum = this.declarations.queueKind === 'quorum';
+          for (let seen = 0; quorum || seen < messageCount; seen++) {
             const message = await channel.get(names.dead, { noAck: false });
             if (message === false) break;
+            taken++;
             const decoded = decodeJob(message.content);
             const id = messageJobId(message, decoded);
-            if (wanted && !wanted.has(id)) continue;
+            if (wanted && (!wanted.has(id) || found.has(id))) continue;
             found.add(id);
             const record = decoded.record ? { ...decoded.record, attempt: 0 } : undefined;
             const failedAt = deadLetterFailure(message)?.failedAt ?? null;
             chosen.push({ message, record, failedAt, copy: record ? jobMessage(names.work, record) : rawCopy(names.work, message) });
-            if (wanted && found.size === wanted.size) break;
+            // A quorum queue puts what is given back at its tail: read on, so all go back in their order.
+            if (wanted && found.size === wanted.size && this.declarations.queueKind !== 'quorum') break;
           }
           const missing = wanted ? [...wanted].filter((id) => !found.has(id)) : [];
           if (missing.length > 0) throw notDeadLettersError(names.queue, missing);
@@ -177,6 +188,7 @@ export class DeadLetters {
         } finally {
           await giveBackAll(channel);
         }
+        if (this.declarations.queueKind === 'quorum' && taken > count) await countsAtLeast(channel, names.dead, taken - count);
       }),
     );
     return { count, redriven };
@@ -199,6 +211,10 @@ export class DeadLetters {
   }
 }
 
+/** How long, and how often, a listing re-reads a quorum queue's count until it shows what it gave back. */
+const QUORUM_SETTLE_MS = 2000;
+const QUORUM_SETTLE_STEP_MS = 20;
+
 /** A dead letter that is no job goes back as it came, without its failure header. */
 function rawCopy(routingKey: string, message: Message): OutgoingMessage {
   const headers = { ...((message.properties.headers as Record<string, unknown> | undefined) ?? {}) };
@@ -220,6 +236,19 @@ function rawCopy(routingKey: string, message: Message): OutgoingMessage {
  * Requeues every message still unacknowledged on a command channel, in their places, and waits until the
  * broker has them back, so a count or read right after sees them; a closing channel requeues them itself.
  */
+/**
+ * Waits (at most QUORUM_SETTLE_MS) until a quorum queue counts the `given` messages just given back. Its
+ * count is read from the leader's applied state, which a give-back reaches only once written to its log;
+ * no AMQP reply waits for that (unlike a classic queue, where fenceChannel orders the nack before any
+ * count). Without it a count right after a listing misses the dead letters it gave back.
+ */
+async function countsAtLeast(channel: Channel, queue: string, given: number): Promise<void> {
+  const deadline = Date.now() + QUORUM_SETTLE_MS;
+  while ((await channel.checkQueue(queue)).messageCount < given && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, QUORUM_SETTLE_STEP_MS));
+  }
+}
+
 async function giveBackAll(channel: Channel): Promise<void> {
   try {
     channel.nackAll(true);

@@ -40,6 +40,8 @@ export class HeldDeliveries implements DeliveryHolder<Hold> {
     private readonly connection: RabbitMQConnection,
     /** Throws BackendClosedError once the client is closed: a settle after close() fails as every call does. */
     private readonly checkOpen: () => void,
+    /** Quorum queues count returns (x-delivery-count; absent on a first delivery): deliveries carry `stalls`. */
+    private readonly countsStalls = false,
   ) {}
 
   /** Second copies of retried publishes settled unrun so far (dropCopy): a fetch that got only those takes again. */
@@ -62,6 +64,8 @@ export class HeldDeliveries implements DeliveryHolder<Hold> {
       job.attempt = bodyAttempt + 1 + redelivered;
       const token = `${this.channelId(acks.channel)}.${message.fields.deliveryTag}`;
       const delivery: Delivery = { queue, job: { ...job }, token };
+      const stalls = this.stallsOf(queue, message, record.id, bodyAttempt);
+      if (stalls !== undefined) delivery.stalls = stalls;
       const hold: Hold = { delivery, subscription, acks, message, bodyAttempt, job };
       this.holds.set(token, hold);
       if (resent && redelivered === 0 && isResent(message)) resent.push(hold);
@@ -69,6 +73,18 @@ export class HeldDeliveries implements DeliveryHolder<Hold> {
     }
     subscription.handedOut(deliveries.length);
     return deliveries;
+  }
+
+  /**
+   * How often this message went back to the queue unsettled by a holder that ran it: a quorum queue's
+   * `x-delivery-count` (every return: a dead channel, a nack with requeue) less the returns this client
+   * knows were unrun (given back from its buffer, released). Undefined on a classic queue (no count).
+   */
+  private stallsOf(queue: string, message: Message, id: string, bodyAttempt: number): number | undefined {
+    if (!this.countsStalls) return undefined;
+    const count = (message.properties.headers as Record<string, unknown> | undefined)?.['x-delivery-count'];
+    if (typeof count !== 'number' || count === 0) return 0;
+    return Math.max(0, count - this.ledger.unrunReturns(queue, id, bodyAttempt));
   }
 
   /** The hold of a delivery still held on a live channel; LeaseLostError if it is not. */

@@ -3,12 +3,20 @@ import type { Logger } from '../../logger/logger';
 import type { QueueType } from '../../backend/queue-type';
 import type { RetentionRule } from '../../backend/retention-options';
 import { QueueNotDeclaredError, QueueTypeMismatchError, TopologyConflictError } from '../../errors';
+import type { BrokerQueueKind } from './rabbitmq-client.options';
 import type { RabbitMQConnection } from './rabbitmq.connection';
 import type { QueueNames, Topology } from './rabbitmq.topology';
 import { deadQueueDifference, differenceOf, explainForeignQueue, isNotFound, isPreconditionFailed } from './topology-conflicts';
 
 /** The queue types RabbitMQ can deliver in; a stack is not one of them. */
 export const RABBITMQ_QUEUE_TYPES: readonly QueueType[] = ['fifo', 'priority'];
+/** Quorum queues take no x-max-priority before RabbitMQ 4.0: FIFO only. */
+export const QUORUM_QUEUE_TYPES: readonly QueueType[] = ['fifo'];
+
+/** The queue types a client whose queues are of this kind can declare. */
+export function queueTypesOf(kind: BrokerQueueKind): readonly QueueType[] {
+  return kind === 'quorum' ? QUORUM_QUEUE_TYPES : RABBITMQ_QUEUE_TYPES;
+}
 
 /**
  * A client's queues on the broker: declares each one's work queue, dead-letter exchange and queue
@@ -27,6 +35,11 @@ export class QueueDeclarations {
     private readonly deadRetention: Required<RetentionRule>,
     private readonly logger: Logger,
   ) {}
+
+  /** The kind of broker queue this client's queues are. */
+  get queueKind(): BrokerQueueKind {
+    return this.topology.queueKind;
+  }
 
   /** Declares the queue's topology (idempotent); a type clash is QueueTypeMismatchError. */
   async declare(queue: string, type: QueueType): Promise<void> {
@@ -153,7 +166,7 @@ export class QueueDeclarations {
       throw err;
     }
     const refusals: unknown[] = [];
-    for (const type of RABBITMQ_QUEUE_TYPES) {
+    for (const type of queueTypesOf(this.topology.queueKind)) {
       try {
         await this.connection.withChannel((channel) => channel.assertQueue(names.work, this.topology.workQueue(names, type)));
         return type;
@@ -162,7 +175,7 @@ export class QueueDeclarations {
         refusals.push(err);
       }
     }
-    throw await explainForeignQueue(this.connection, names, refusals);
+    throw await explainForeignQueue(this.connection, names, refusals, this.topology.queueKind);
   }
 
   /**

@@ -12,6 +12,13 @@ export interface RabbitMQClientOptions {
    * `channel_max`, `connection_timeout` (ms); any other is refused (InvalidOptionError), never ignored.
    */
   url?: string;
+  /**
+   * The nodes of a cluster, as `amqp://` URLs (one or more): the client connects to the first that answers
+   * and, when its connection is lost, tries the next ones in turn (with `reconnectDelays` between rounds).
+   * They may differ only in host and port (same protocol, credentials, vhost and parameters). Cannot be
+   * given with `url`, host, port, username, password or vhost.
+   */
+  urls?: readonly string[];
   /** Default 'localhost'. */
   host?: string;
   /** Default 5672, or 5671 with `tls`. */
@@ -31,6 +38,14 @@ export interface RabbitMQClientOptions {
    * the consumers' demand — the sum of the concurrency of the workers fetching through this client.
    */
   prefetch?: number;
+  /**
+   * The kind of broker queue every queue of this client is: `'classic'` (default, for compatibility) or
+   * `'quorum'` — replicated on the cluster's nodes (Raft), the recommended choice in production (see
+   * docs/rabbitmq.md "Running at scale"). Quorum queues take no priorities before RabbitMQ 4 (only 'fifo'
+   * queues), and count deliveries (`x-delivery-count`), so `maxStalls` works. An existing queue keeps its kind:
+   * declaring it as the other is a TopologyConflictError.
+   */
+  queueType?: BrokerQueueKind;
   /** The highest priority of a priority queue (`x-max-priority`), 1 to 255. Default 10. */
   maxPriority?: number;
   /** Put in front of every queue and exchange name the client declares, to keep apps or test runs apart. Default ''. */
@@ -62,6 +77,17 @@ export interface RabbitMQClientOptions {
   retention?: Pick<RetentionOptions, 'dead'>;
 }
 
+/** The kind of broker queue (RabbitMQ's `x-queue-type`) a client declares. */
+export type BrokerQueueKind = 'classic' | 'quorum';
+
+/** One node to connect to. */
+export interface BrokerNode {
+  host: string;
+  port: number;
+  /** The node's protocol://host:port/vhost, for messages. */
+  address: string;
+}
+
 /** The options after defaults and checks, as the client uses them. */
 export interface ResolvedRabbitMQOptions {
   protocol: 'amqp' | 'amqps';
@@ -75,6 +101,9 @@ export interface ResolvedRabbitMQOptions {
   /** null: follow demand. */
   prefetch: number | null;
   maxPriority: number;
+  queueKind: BrokerQueueKind;
+  /** Where to connect, in order: `host` / `port` first, then the other `urls`. */
+  nodes: readonly BrokerNode[];
   prefix: string;
   connectionName: string;
   connectTimeout: number;
@@ -86,13 +115,14 @@ export interface ResolvedRabbitMQOptions {
   jobStore: JobStateStore | null;
   /** How many dead letters the broker keeps per queue, and for how long; Infinity: no bound. */
   deadRetention: Required<RetentionRule>;
-  /** host:port/vhost, for messages; never the credentials. */
+  /** host:port/vhost (every node's, for a list), for messages; never the credentials. */
   address: string;
 }
 
 const WHERE = 'RabbitMQClient';
 const KNOWN = new Set<string>([
   'url',
+  'urls',
   'host',
   'port',
   'username',
@@ -102,6 +132,7 @@ const KNOWN = new Set<string>([
   'tls',
   'prefetch',
   'maxPriority',
+  'queueType',
   'prefix',
   'connectionName',
   'connectTimeout',
@@ -115,6 +146,7 @@ const MAX_TTL_MS = 2 ** 32 - 1;
 /** URL query parameters the client honours (RabbitMQ's URI spec names); any other is refused. */
 const URL_PARAMS = ['heartbeat', 'frame_max', 'channel_max', 'connection_timeout'];
 const URL_EXCLUSIVE = ['host', 'port', 'username', 'password', 'vhost'] as const;
+const QUEUE_KINDS: readonly BrokerQueueKind[] = ['classic', 'quorum'];
 
 /** Checks every option (naming the bad one) and fills in the defaults. */
 export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {}): ResolvedRabbitMQOptions {
@@ -125,12 +157,17 @@ export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {
     if (!KNOWN.has(key)) throw new InvalidOptionError(WHERE, key, `is not a RabbitMQClient option (known: ${[...KNOWN].join(', ')})`);
   }
 
-  const endpoint = options.url === undefined ? endpointOf(options) : endpointOfUrl(options);
+  const endpoints = endpointsOf(options);
+  const endpoint = endpoints[0];
   const heartbeat = options.heartbeat ?? endpoint.heartbeat ?? 30;
   integerIn('heartbeat', heartbeat, 0, 65535);
   if (options.prefetch !== undefined) integerIn('prefetch', options.prefetch, 1, 65535);
   const maxPriority = options.maxPriority ?? 10;
   integerIn('maxPriority', maxPriority, 1, 255);
+  const queueKind = options.queueType ?? 'classic';
+  if (!QUEUE_KINDS.includes(queueKind)) {
+    throw new InvalidOptionError(WHERE, 'queueType', `must be 'classic' or 'quorum' (the kind of broker queue), got ${String(queueKind)}`);
+  }
   const prefix = options.prefix ?? '';
   if (typeof prefix !== 'string') throw new InvalidOptionError(WHERE, 'prefix', `must be a string, got ${String(prefix)}`);
   if (prefix.startsWith('amq.'))
@@ -164,7 +201,12 @@ export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {
   }
   if (endpoint.protocol === 'amqps' && tls === null) tls = {};
   const protocol = tls ? 'amqps' : 'amqp';
-  const port = endpoint.port ?? (protocol === 'amqps' ? 5671 : 5672);
+  const vhostPath = endpoint.vhost === '/' ? '/' : `/${encodeURIComponent(endpoint.vhost)}`;
+  const nodes = endpoints.map(({ host, port: given }) => {
+    const port = given ?? (protocol === 'amqps' ? 5671 : 5672);
+    return { host, port, address: `${protocol}://${host}:${port}${vhostPath}` };
+  });
+  const port = nodes[0].port;
 
   return {
     protocol,
@@ -177,6 +219,8 @@ export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {
     tls,
     prefetch: options.prefetch ?? null,
     maxPriority,
+    queueKind,
+    nodes,
     prefix,
     connectionName,
     connectTimeout,
@@ -186,7 +230,7 @@ export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {
     channelMax: endpoint.channelMax,
     jobStore: store,
     deadRetention,
-    address: `${protocol}://${endpoint.host}:${port}${endpoint.vhost === '/' ? '/' : `/${encodeURIComponent(endpoint.vhost)}`}`,
+    address: nodes.length === 1 ? nodes[0].address : `${protocol}://${nodes.map((n) => `${n.host}:${n.port}`).join(',')}${vhostPath}`,
   };
 }
 
@@ -248,29 +292,48 @@ function endpointOf(options: RabbitMQClientOptions): Endpoint {
   };
 }
 
-function endpointOfUrl(options: RabbitMQClientOptions): Endpoint {
-  const clash = URL_EXCLUSIVE.find((key) => options[key] !== undefined);
-  if (clash) throw new InvalidOptionError(WHERE, clash, 'cannot be given together with url — put it in the URL, or drop the URL');
-  let url: URL;
-  try {
-    url = new URL(String(options.url));
-  } catch {
+/** One endpoint per node: from `urls`, `url`, or host / port. Nodes of a list may differ only in host and port. */
+function endpointsOf(options: RabbitMQClientOptions): Endpoint[] {
+  if (options.urls === undefined) return [options.url === undefined ? endpointOf(options) : endpointOfUrl(options, 'url', options.url)];
+  if (options.url !== undefined) throw new InvalidOptionError(WHERE, 'url', 'cannot be given together with urls — put every node in urls');
+  if (!Array.isArray(options.urls) || options.urls.length === 0) {
+    throw new InvalidOptionError(WHERE, 'urls', `must be a non-empty array of amqp:// URLs, got ${String(options.urls)}`);
+  }
+  const endpoints = options.urls.map((url, i) => endpointOfUrl(options, `urls[${i}]`, url));
+  const sameExceptNode = (e: Endpoint): string => JSON.stringify({ ...e, host: '', port: 0 });
+  const odd = endpoints.findIndex((e) => sameExceptNode(e) !== sameExceptNode(endpoints[0]));
+  if (odd > 0) {
     throw new InvalidOptionError(
       WHERE,
-      'url',
-      `is not a valid URL (expected amqp://user:pass@host:5672/vhost), got ${String(options.url)}`,
+      `urls[${odd}]`,
+      'differs from urls[0] in more than host and port (protocol, credentials, vhost or parameters): the nodes of one cluster are reached alike',
     );
   }
-  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
-    throw new InvalidOptionError(WHERE, 'url', `must start with amqp:// or amqps://, got ${url.protocol}//`);
+  return endpoints;
+}
+
+function endpointOfUrl(options: RabbitMQClientOptions, option: string, given: unknown): Endpoint {
+  const clash = URL_EXCLUSIVE.find((key) => options[key] !== undefined);
+  if (clash) {
+    const list = option === 'url' ? 'url' : 'urls';
+    throw new InvalidOptionError(WHERE, clash, `cannot be given together with ${list} — put it in the URL, or drop the URL`);
   }
-  if (!url.hostname) throw new InvalidOptionError(WHERE, 'url', 'must name a host');
+  let url: URL;
+  try {
+    url = new URL(String(given));
+  } catch {
+    throw new InvalidOptionError(WHERE, option, `is not a valid URL (expected amqp://user:pass@host:5672/vhost), got ${String(given)}`);
+  }
+  if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
+    throw new InvalidOptionError(WHERE, option, `must start with amqp:// or amqps://, got ${url.protocol}//`);
+  }
+  if (!url.hostname) throw new InvalidOptionError(WHERE, option, 'must name a host');
   const vhost = decodeURIComponent(url.pathname.replace(/^\//, '')) || '/';
   for (const key of url.searchParams.keys()) {
     if (!URL_PARAMS.includes(key)) {
       throw new InvalidOptionError(
         WHERE,
-        `url ${key}`,
+        `${option} ${key}`,
         `is not a URL parameter RabbitMQClient honours (known: ${URL_PARAMS.join(', ')}) — TLS settings go in the tls option; nothing else is supported`,
       );
     }
@@ -279,14 +342,14 @@ function endpointOfUrl(options: RabbitMQClientOptions): Endpoint {
     const raw = url.searchParams.get(key);
     if (raw === null) return undefined;
     const value = raw.trim() === '' ? NaN : Number(raw);
-    integerIn(`url ${key}`, value, min, max);
+    integerIn(`${option} ${key}`, value, min, max);
     return value;
   };
   const heartbeat = param('heartbeat', 0, 65535);
   // 0 means "no limit" to AMQP; RabbitMQ refuses frames smaller than 4096 bytes.
   const frameMax = param('frame_max', 0, 2 ** 32 - 1);
   if (frameMax !== undefined && frameMax !== 0 && frameMax < 4096) {
-    throw new InvalidOptionError(WHERE, 'url frame_max', `must be 0 (no limit) or at least 4096 bytes, got ${frameMax}`);
+    throw new InvalidOptionError(WHERE, `${option} frame_max`, `must be 0 (no limit) or at least 4096 bytes, got ${frameMax}`);
   }
   const channelMax = param('channel_max', 0, 65535);
   const connectTimeout = param('connection_timeout', 1, 2 ** 31 - 1);

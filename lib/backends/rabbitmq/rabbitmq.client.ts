@@ -19,7 +19,7 @@ import { DelayQueues } from './delay-queues';
 import { HeldDeliveries, type Hold } from './held-deliveries';
 import { JobPublisher } from './job-publisher';
 import { JobStoreBridge } from './job-store-bridge';
-import { QueueDeclarations, RABBITMQ_QUEUE_TYPES } from './queue-declarations';
+import { QueueDeclarations, queueTypesOf } from './queue-declarations';
 import { QueuePauses } from './queue-pauses';
 import type { QueueSubscription, Received } from './queue-subscription';
 import { QueueSubscriptions } from './queue-subscriptions';
@@ -61,10 +61,14 @@ export class RabbitMQClient implements JobBackend {
   constructor(options: RabbitMQClientOptions | string = {}) {
     this.options = resolveRabbitMQOptions(options);
     const store = this.options.jobStore;
+    const quorum = this.options.queueKind === 'quorum';
     this.capabilities = {
-      queueTypes: RABBITMQ_QUEUE_TYPES,
+      queueTypes: queueTypesOf(this.options.queueKind),
       leases: false,
-      priorityRange: [0, this.options.maxPriority],
+      // Quorum queues order by priority only from RabbitMQ 4.0 (and by two levels), so no priority queues on them.
+      priorityRange: [0, quorum ? 0 : this.options.maxPriority],
+      // A quorum queue counts each message's returns (x-delivery-count): a holder that died is one.
+      stallCount: quorum,
       jobState: store !== null,
       sharedJobState: store?.shared ?? false,
       releaseKeepsOrder: false,
@@ -87,11 +91,11 @@ export class RabbitMQClient implements JobBackend {
       { lost: () => this.onConnectionLost(), restored: () => this.restore() },
       this.logger,
     );
-    this.topology = new Topology(this.options.prefix, this.options.maxPriority, this.options.deadRetention);
+    this.topology = new Topology(this.options.prefix, this.options.maxPriority, this.options.deadRetention, this.options.queueKind);
     this.declarations = new QueueDeclarations(this.connection, this.topology, this.options.deadRetention, this.logger);
     this.delayQueues = new DelayQueues(this.connection, this.topology);
     this.publisher = new JobPublisher(this.connection, this.topology, this.declarations, this.delayQueues);
-    this.holds = new HeldDeliveries(this.connection, () => this.assertOpen());
+    this.holds = new HeldDeliveries(this.connection, () => this.assertOpen(), quorum);
     this.jobStates = store ? new JobStoreBridge(store, this.holds, this.name, this.logger) : null;
     this.deadLetters = new DeadLetters(this.connection, this.declarations, this.publisher, this.jobStates, this.logger);
     this.pauses = new QueuePauses(this.connection, this.topology, this.logger);
@@ -121,11 +125,18 @@ export class RabbitMQClient implements JobBackend {
         "RabbitMQ delivers a queue in FIFO or priority order only; declare it as 'fifo' or 'priority', or use LocalClient or RedisClient for a stack",
       );
     }
-    if (!RABBITMQ_QUEUE_TYPES.includes(type)) {
+    if (type === 'priority' && this.options.queueKind === 'quorum') {
+      throw new UnsupportedCapabilityError(
+        this.name,
+        "'priority' queues on quorum queues (queueType 'quorum')",
+        "RabbitMQ's quorum queues take no x-max-priority before RabbitMQ 4.0 (capabilities.queueTypes is ['fifo']); declare it as 'fifo', or use a client with queueType 'classic' for this queue",
+      );
+    }
+    if (!this.capabilities.queueTypes.includes(type)) {
       throw new InvalidOptionError(
         `declare "${queue}"`,
         'queueType',
-        `must be one of ${RABBITMQ_QUEUE_TYPES.join(', ')}, got ${String(type)}`,
+        `must be one of ${this.capabilities.queueTypes.join(', ')}, got ${String(type)}`,
       );
     }
     await this.declarations.declare(queue, type);

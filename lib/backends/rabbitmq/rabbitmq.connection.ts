@@ -9,7 +9,7 @@ import {
   PublishRejectedError,
 } from '../../errors';
 import { loadAmqplib } from './amqplib-package';
-import type { ResolvedRabbitMQOptions } from './rabbitmq-client.options';
+import type { BrokerNode, ResolvedRabbitMQOptions } from './rabbitmq-client.options';
 import { coalesceWrites } from './coalesced-writes';
 import type { PublishOutcome } from './confirm-batch';
 import { ConfirmPublisher } from './confirm-publisher';
@@ -66,6 +66,8 @@ export class RabbitMQConnection {
   /** The last attempt was refused for its credentials or vhost: calls fail with this, not "unavailable". */
   private refusal: BrokerAccessRefusedError | null = null;
   private blocked: Blocked | null = null;
+  /** The node (of `options.nodes`) connected to, or tried first next. */
+  private nodeIndex = 0;
   private readonly amqp: typeof Amqplib = loadAmqplib('RabbitMQClient');
 
   constructor(
@@ -238,15 +240,41 @@ export class RabbitMQConnection {
     blocked?.end();
   }
 
+  /**
+   * Opens a connection to the first node that answers, starting at `nodeIndex` (after a loss, the node
+   * after the lost one): a cluster client moves to a surviving node unaided. The last failure is thrown.
+   */
   private async connect(): Promise<ChannelModel> {
+    const nodes = this.options.nodes;
+    let failure: unknown;
+    for (let tried = 0; tried < nodes.length; tried++) {
+      const index = (this.nodeIndex + tried) % nodes.length;
+      try {
+        const model = await this.connectTo(nodes[index]);
+        this.nodeIndex = index;
+        return model;
+      } catch (err) {
+        if (err instanceof BackendClosedError) throw err;
+        failure = err;
+      }
+    }
+    throw failure;
+  }
+
+  /** The node connected to now (or tried first next), for messages. */
+  get node(): BrokerNode {
+    return this.options.nodes[this.nodeIndex];
+  }
+
+  private async connectTo(node: BrokerNode): Promise<ChannelModel> {
     const o = this.options;
     let model: ChannelModel;
     try {
       model = await this.amqp.connect(
         {
           protocol: o.protocol,
-          hostname: o.host,
-          port: o.port,
+          hostname: node.host,
+          port: node.port,
           username: o.username,
           password: o.password,
           vhost: o.vhost,
@@ -290,7 +318,10 @@ export class RabbitMQConnection {
     if (this.stateValue === 'closed') return;
     this.lastReason = err?.message ?? 'the broker closed the connection';
     this.stateValue = 'reconnecting';
-    this.logger.warn(`connection to ${this.options.address} lost (${this.lastReason}); reconnecting`);
+    const lost = this.node.address;
+    // The node may be gone for good: the next one is tried first (with one node, the same one again).
+    this.nodeIndex = (this.nodeIndex + 1) % this.options.nodes.length;
+    this.logger.warn(`connection to ${lost} lost (${this.lastReason}); reconnecting`);
     this.handlers.lost(this.lastReason);
     this.scheduleReconnect();
   }
@@ -344,7 +375,7 @@ export class RabbitMQConnection {
     }
     this.stateValue = 'open';
     this.reconnectAttempt = 0;
-    this.logger.log(`reconnected to ${this.options.address}`);
+    this.logger.log(`reconnected to ${this.node.address}`);
     try {
       await this.handlers.restored();
     } catch (err) {

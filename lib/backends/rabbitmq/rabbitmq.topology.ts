@@ -2,6 +2,7 @@ import type { Options } from 'amqplib';
 import type { QueueType } from '../../backend/queue-type';
 import type { RetentionRule } from '../../backend/retention-options';
 import { InvalidOptionError } from '../../errors';
+import type { BrokerQueueKind } from './rabbitmq-client.options';
 
 /** The broker names that make up one queue of ours; TOPOLOGY.md describes each. */
 export interface QueueNames {
@@ -49,7 +50,20 @@ export class Topology {
     private readonly prefix: string,
     private readonly maxPriority: number,
     private readonly deadRetention: Required<RetentionRule>,
+    /** Every queue of ours is this kind: replicated (quorum) or not (classic). */
+    readonly queueKind: BrokerQueueKind = 'classic',
   ) {}
+
+  /**
+   * What a quorum queue is declared with: its kind, and at-least-once dead-lettering (the broker's
+   * default from a quorum queue is at-most-once), which needs `x-overflow: reject-publish` — harmless
+   * where no length limit is set (work and delay queues).
+   */
+  private quorum(deadLetters: boolean): Record<string, unknown> {
+    if (this.queueKind !== 'quorum') return {};
+    if (!deadLetters) return { 'x-queue-type': 'quorum' };
+    return { 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' };
+  }
 
   /** The direct exchange that carries pause notices to every client, routed by work queue name (TOPOLOGY.md "Pause"). */
   get controlExchange(): string {
@@ -89,7 +103,11 @@ export class Topology {
 
   /** The work queue's declaration. Only x-max-priority and x-dead-letter-exchange are compared on re-declaration. */
   workQueue(names: QueueNames, type: QueueType): Options.AssertQueue {
-    const args: Record<string, unknown> = { [QUEUE_TYPE_ARGUMENT]: type, 'x-dead-letter-exchange': names.deadExchange };
+    const args: Record<string, unknown> = {
+      [QUEUE_TYPE_ARGUMENT]: type,
+      'x-dead-letter-exchange': names.deadExchange,
+      ...this.quorum(true),
+    };
     if (type === 'priority') args['x-max-priority'] = this.maxPriority;
     return { durable: true, arguments: args };
   }
@@ -100,7 +118,7 @@ export class Topology {
    * broker compares both on re-declaration, so a client with another rule cannot declare the queue.
    */
   deadQueue(): Options.AssertQueue {
-    return { durable: true, arguments: this.deadQueueArguments() };
+    return { durable: true, arguments: { ...this.deadQueueArguments(), ...this.quorum(false) } };
   }
 
   deadQueueArguments(): Record<string, number> {
@@ -129,6 +147,8 @@ export class Topology {
         'x-dead-letter-exchange': '',
         'x-dead-letter-routing-key': names.work,
         'x-expires': delayMs + DELAY_QUEUE_REFRESH_MS + DELAY_QUEUE_GRACE_MS,
+        // Replicated too, and dead-lettered at least once: a job in backoff survives the loss of a node.
+        ...this.quorum(true),
       },
     };
   }

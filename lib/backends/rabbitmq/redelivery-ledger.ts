@@ -9,6 +9,8 @@ const CAPACITY = 10_000;
  */
 export class RedeliveryLedger {
   private readonly entries = new Map<string, number>();
+  /** Every unrun return of each message (never taken back), so stalls can leave them out; bounded as `entries`. */
+  private readonly returns = new Map<string, number>();
 
   /** A message of `queue` with this job id and body attempt went back unrun. */
   add(queue: string, id: string, attempt: number): void {
@@ -17,6 +19,15 @@ export class RedeliveryLedger {
     this.entries.delete(key); // re-inserted as the newest
     this.entries.set(key, count);
     if (this.entries.size > CAPACITY) this.entries.delete(this.entries.keys().next().value as string);
+    const returns = (this.returns.get(key) ?? 0) + 1;
+    this.returns.delete(key);
+    this.returns.set(key, returns);
+    if (this.returns.size > CAPACITY) this.returns.delete(this.returns.keys().next().value as string);
+  }
+
+  /** How often this client gave this message back unrun, in all. */
+  unrunReturns(queue: string, id: string, attempt: number): number {
+    return this.returns.get(keyOf(queue, id, attempt)) ?? 0;
   }
 
   /** True (and forgets it once) if this message was given back unrun. */

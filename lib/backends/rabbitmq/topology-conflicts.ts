@@ -1,4 +1,5 @@
 import { InvalidOptionError, TopologyConflictError } from '../../errors';
+import type { BrokerQueueKind } from './rabbitmq-client.options';
 import type { RabbitMQConnection } from './rabbitmq.connection';
 import { DEAD_RETENTION_ARGUMENTS, type QueueNames, type Topology } from './rabbitmq.topology';
 
@@ -36,33 +37,34 @@ export function inequivalenceOf(err: unknown): Inequivalence | null {
   return match ? { arg: match[1], current: match[2].replace(/^the value /, '').replace(/ of type '\w+'$/, '') } : null;
 }
 
-/** A queue type RabbitMQClient cannot use (its queues are classic), from the current value of x-queue-type. */
-export function foreignQueueType(err: unknown): string | null {
-  const found = inequivalenceOf(err);
-  if (found?.arg !== 'x-queue-type') return null;
-  const type = found.current.replace(/'/g, '');
-  return type === 'classic' || type === 'none' ? null : type;
-}
-
 /**
- * Why an existing work queue matches neither type (`refusals`: the broker's answer to each). The broker
- * names only the first argument that differs, so a quorum or stream queue (which RabbitMQClient cannot
- * use: it needs classic queues) is found with a declaration that differs from it in x-queue-type alone.
+ * Why an existing work queue matches neither type (`refusals`: the broker's answer to each): first whether
+ * it is of another kind than `wanted` (classic, quorum, stream: existingKind), then the rest.
  */
-export async function explainForeignQueue(connection: RabbitMQConnection, names: QueueNames, refusals: readonly unknown[]): Promise<Error> {
+export async function explainForeignQueue(
+  connection: RabbitMQConnection,
+  names: QueueNames,
+  refusals: readonly unknown[],
+  wanted: BrokerQueueKind = 'classic',
+): Promise<Error> {
+  let foreign: string | null;
   try {
-    await connection.withChannel((channel) => channel.assertQueue(names.work, { durable: true, arguments: { 'x-queue-type': 'classic' } }));
+    const kind = await existingKind(connection, names);
+    foreign = kind === wanted ? null : kind;
   } catch (err) {
-    const foreign = foreignQueueType(err);
-    if (foreign) {
-      return new TopologyConflictError(
-        names.queue,
-        'queue',
-        names.work,
-        `as a ${foreign} queue (x-queue-type), where RabbitMQClient needs a classic queue`,
-      );
-    }
-    if (!isPreconditionFailed(err)) return connection.transient(err) as Error;
+    return connection.transient(err) as Error;
+  }
+  if (foreign) {
+    const advice =
+      foreign === 'classic' || foreign === 'quorum'
+        ? ` (option queueType '${wanted}'); a queue's kind cannot change — use queueType '${foreign}', or drain and delete the queue and declare it again`
+        : '';
+    return new TopologyConflictError(
+      names.queue,
+      'queue',
+      names.work,
+      `as a ${foreign} queue (x-queue-type), where this RabbitMQClient declares ${wanted} queues${advice}`,
+    );
   }
   const priority = refusals.find((err) => inequivalenceOf(err)?.arg === 'x-max-priority');
   if (priority) {
@@ -77,8 +79,33 @@ export async function explainForeignQueue(connection: RabbitMQConnection, names:
     names.queue,
     'queue',
     names.work,
-    differenceOf(refusals[0], 'a classic queue with the arguments RabbitMQClient declares'),
+    differenceOf(refusals[0], `a ${wanted} queue with the arguments RabbitMQClient declares`),
   );
+}
+
+/**
+ * The kind of an existing queue (x-queue-type; a queue declared without one is classic). RabbitMQ names
+ * only the first argument that differs, and compares others before x-queue-type, so the probe declares
+ * `x-queue-type: classic` and takes on each other argument the broker names (with the value it has) until
+ * it is accepted (classic) or refused for x-queue-type (naming the kind). Each try is on a channel of its own.
+ */
+async function existingKind(connection: RabbitMQConnection, names: QueueNames): Promise<string | null> {
+  const probe: Record<string, unknown> = { 'x-queue-type': 'classic' };
+  for (let tries = 0; tries < 8; tries++) {
+    try {
+      await connection.withChannel((channel) => channel.assertQueue(names.work, { durable: true, arguments: probe }));
+      return 'classic';
+    } catch (err) {
+      if (!isPreconditionFailed(err)) throw err;
+      const found = inequivalenceOf(err);
+      if (!found) return null;
+      const raw = found.current.replace(/^'|'$/g, '');
+      if (found.arg === 'x-queue-type') return raw === 'none' ? 'classic' : raw;
+      if (raw === 'none') delete probe[found.arg];
+      else probe[found.arg] = /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    }
+  }
+  return null;
 }
 
 /**
