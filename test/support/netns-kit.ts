@@ -61,8 +61,7 @@ export async function startNetwork(names: readonly string[]): Promise<NetnsNetwo
   const nsOf = (host: string): string => `${PREFIX}${process.pid}-${id}-${host}`;
   const switchNs = nsOf('switch');
   const rootLink = `mtv${id}`;
-  const octet = await freeOctet();
-  const subnet = `10.77.${octet}`;
+  let subnet: string;
   const children = new Set<ChildProcess>();
   const cleanups: (() => void)[] = [];
   const namespaces = [switchNs, ...names.map(nsOf)];
@@ -89,6 +88,10 @@ export async function startNetwork(names: readonly string[]): Promise<NetnsNetwo
     await ip(['netns', 'add', switchNs]);
     await ip(['-n', switchNs, 'link', 'add', 'br0', 'type', 'bridge']);
     await ip(['-n', switchNs, 'link', 'set', 'br0', 'up']);
+    await ip(['link', 'add', rootLink, 'type', 'veth', 'peer', 'name', 'p-test', 'netns', switchNs]);
+    await ip(['-n', switchNs, 'link', 'set', 'p-test', 'master', 'br0', 'up']);
+    subnet = await claimSubnet(rootLink);
+    await ip(['link', 'set', rootLink, 'up']);
     for (const [i, name] of names.entries()) {
       const ns = nsOf(name);
       const address = `${subnet}.${2 + i}`;
@@ -102,10 +105,6 @@ export async function startNetwork(names: readonly string[]): Promise<NetnsNetwo
       await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
       hosts[name] = { name, ns, address };
     }
-    await ip(['link', 'add', rootLink, 'type', 'veth', 'peer', 'name', 'p-test', 'netns', switchNs]);
-    await ip(['-n', switchNs, 'link', 'set', 'p-test', 'master', 'br0', 'up']);
-    await ip(['addr', 'add', `${subnet}.1/24`, 'dev', rootLink]);
-    await ip(['link', 'set', rootLink, 'up']);
   } catch (err) {
     await stop();
     throw err;
@@ -288,15 +287,29 @@ function removeNamespaceSync(ns: string): void {
   }
 }
 
-/** A /24 of 10.77.0.0/16 that no interface of the test's namespace is on (another run's link, say). */
-async function freeOctet(): Promise<number> {
-  const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show']);
-  const taken = new Set([...stdout.matchAll(/inet 10\.77\.(\d+)\./g)].map((m) => Number(m[1])));
+/**
+ * Puts `link` (in the test's namespace) on a /24 of 10.77.0.0/16 that no other interface there is on
+ * (another run's link, say) and returns its first three octets. Two runs picking the same /24 at the
+ * same moment both see the other's address once theirs is added: each gives it up and picks again.
+ */
+async function claimSubnet(link: string): Promise<string> {
   for (let tries = 0; tries < 100; tries++) {
-    const octet = 1 + Math.floor(Math.random() * 250);
-    if (!taken.has(octet)) return octet;
+    const subnet = `10.77.${1 + Math.floor(Math.random() * 250)}`;
+    if ((await linksOn(subnet)).length > 0) continue;
+    await ip(['addr', 'add', `${subnet}.1/24`, 'dev', link]);
+    if ((await linksOn(subnet)).every((other) => other === link)) return subnet;
+    await ip(['addr', 'del', `${subnet}.1/24`, 'dev', link]);
   }
   throw new Error('no free /24 in 10.77.0.0/16 for a test network');
+}
+
+/** Interfaces of the test's namespace with an address in `subnet`.0/24. */
+async function linksOn(subnet: string): Promise<string[]> {
+  const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show']);
+  return stdout
+    .split('\n')
+    .filter((line) => line.includes(`inet ${subnet}.`))
+    .map((line) => line.split(/\s+/)[1]);
 }
 
 function alive(pid: number): boolean {
