@@ -1,6 +1,7 @@
 import type { Message } from 'amqplib';
 import type { JobRecord } from '../../lib/backend/job-record';
 import type { JobFailure } from '../../lib/backend/job-state';
+import { jobRecordShape } from '../../lib/backend/job-record-shape';
 import { MAX_BODY_NESTING, exceedsNesting } from '../../lib/backend/json-nesting';
 import { deadLetterMessage, decodeDeadLetter, decodeJob } from '../../lib/backends/rabbitmq/rabbitmq.message';
 
@@ -50,6 +51,29 @@ describe('decodeJob', () => {
     });
     expect(decodeJob(Buffer.from('[1]')).problem).toBe('its body is not a job record: it is an array, not a JSON object');
     expect(decodeJob(Buffer.from(JSON.stringify(record)))).toEqual({ record });
+  });
+
+  it('refuses every body the shared job-record check refuses, one wrong field at a time', () => {
+    // decodeJob checks the usual body in one expression and leaves the rest to jobRecordShape: it may never be laxer.
+    const wrongValues: Record<string, unknown[]> = {
+      id: ['', 7, null, undefined],
+      name: [7, null, undefined, {}],
+      schemaName: [false, null, undefined],
+      createdAt: [0, null, undefined],
+      payload: ['x', [], null, undefined, 3],
+      priority: [1.5, '1', null, undefined, Number.NaN],
+      attempt: [-1, 0.5, '0', null, undefined],
+    };
+    for (const [field, values] of Object.entries(wrongValues)) {
+      for (const value of values) {
+        const body = JSON.stringify({ ...record, [field]: value });
+        const expected = jobRecordShape(JSON.parse(body), ['id', 'priority', 'attempt']).problem;
+        expect([field, value, decodeJob(Buffer.from(body)).problem]).toEqual([field, value, `its body is ${expected}`]);
+      }
+    }
+    expect(decodeJob(Buffer.from(JSON.stringify({ ...record, priority: 3, attempt: 2, extra: true })))).toEqual({
+      record: { ...record, priority: 3, attempt: 2, extra: true },
+    });
   });
 
   it('reads a body nested 100,000 levels deep as a problem naming the limit, with its id when readable', () => {

@@ -18,6 +18,8 @@ export class ChannelAcks {
   private readonly pending = new Map<number, Message>();
   private flushQueued = false;
   private closed = false;
+  /** flush, bound once: ack() queues it per tick without making a closure each time. */
+  private readonly flushAtTickEnd = (): void => this.flush();
 
   constructor(readonly channel: Channel) {
     channel.on('close', () => {
@@ -37,7 +39,7 @@ export class ChannelAcks {
     this.pending.set(message.fields.deliveryTag, message);
     if (!this.flushQueued) {
       this.flushQueued = true;
-      process.nextTick(() => this.flush());
+      process.nextTick(this.flushAtTickEnd);
     }
   }
 

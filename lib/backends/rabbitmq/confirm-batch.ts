@@ -34,6 +34,8 @@ export class ConfirmBatch {
     private readonly explain: (err: unknown) => unknown,
     /** The error for a batch of which the broker nacked `count` messages. */
     private readonly rejected: (count: number) => unknown,
+    /** Called once, as the batch settles. */
+    private readonly settled?: (batch: ConfirmBatch) => void,
   ) {
     this.outcomes = new Array<PublishOutcome>(messages.length).fill('confirmed');
     this.done = new Promise((resolve, reject) => {
@@ -76,6 +78,7 @@ export class ConfirmBatch {
   private finish(err: unknown): void {
     if (this.finished) return;
     this.finished = true;
+    this.settled?.(this);
     if (err) this.reject(this.explain(err));
     else if (this.nacked > 0) this.reject(this.rejected(this.nacked));
     else this.resolve(this.outcomes);

@@ -31,6 +31,8 @@ export interface SubscriptionHooks {
 
 interface Waiter {
   max: number;
+  /** Aborting it ends this wait (with nothing). */
+  signal: AbortSignal | undefined;
   hand(received: Received[]): void;
 }
 
@@ -63,6 +65,8 @@ export class QueueSubscription {
   private lastDemandAt = 0;
   private buffer: Received[] = [];
   private readonly waiters: Waiter[] = [];
+  /** Signals heard: one abort listener per signal (a consumer's lives as long as its loop), not one added and removed per wait. */
+  private readonly heardSignals = new WeakSet<AbortSignal>();
   private dispatchQueued = false;
   private prefetch: number;
   /** Deliveries handed out from this subscription and not settled yet. */
@@ -124,27 +128,25 @@ export class QueueSubscription {
    * `signal` aborts, the queue is deleted or the subscription closes.
    */
   wait(max: number, signal: AbortSignal | undefined, hand: (received: Received[]) => void): void {
-    const onAbort = (): void => {
-      const index = this.waiters.indexOf(waiter);
-      if (index < 0) return;
-      this.waiters.splice(index, 1);
-      waiter.hand([]);
-      if (this.waiters.length === 0) void this.park();
-    };
-    const waiter: Waiter = {
-      max,
-      hand: (received) => {
-        signal?.removeEventListener('abort', onAbort);
-        hand(received);
-      },
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.waiters.push(waiter);
+    if (signal && !this.heardSignals.has(signal)) {
+      this.heardSignals.add(signal);
+      signal.addEventListener('abort', () => this.aborted(signal), { once: true });
+    }
+    this.waiters.push({ max, signal, hand });
     this.lastDemandAt = Date.now();
     this.followDemand();
     this.wantConsumer = true;
     void this.reconcile();
     this.dispatch();
+  }
+
+  /** `signal` aborted: its waits end with nothing, oldest first. */
+  private aborted(signal: AbortSignal): void {
+    const ended = this.waiters.filter((waiter) => waiter.signal === signal);
+    if (ended.length === 0) return;
+    for (const waiter of ended) this.waiters.splice(this.waiters.indexOf(waiter), 1);
+    for (const waiter of ended) waiter.hand([]);
+    if (this.waiters.length === 0) void this.park();
   }
 
   /** basic.get up to `max` times; poison messages are dead-lettered on the way and not returned. */
