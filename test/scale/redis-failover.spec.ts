@@ -66,8 +66,10 @@ it('without the replicas option, the jobs acknowledged by a primary cut off from
   report('async replication, replica link cut, SIGKILL', outcome);
   expectCarriedOn(outcome);
   expect(outcome.lost.length).toBeGreaterThan(0);
-  // The loss is the window, nothing else: every lost job was acknowledged after the link was cut.
-  expect(new Set(outcome.lost.map((id) => outcome.resolved.get(id)))).toEqual(new Set(['cut']));
+  // The loss is the window, nothing else: every lost job was acknowledged after the link was cut (a
+  // publish whose reply came as the primary was being killed counts in 'failover').
+  const phases = new Set(outcome.lost.map((id) => outcome.resolved.get(id)));
+  expect([...phases].filter((phase) => phase !== 'cut' && phase !== 'failover')).toEqual([]);
 });
 
 it('with replicas: { count: 1 }, publishes the replica did not confirm reject, and nothing whose publish resolved is lost', async () => {
@@ -96,14 +98,18 @@ function expectCarriedOn(outcome: Outcome): void {
 
 function report(title: string, outcome: Outcome): void {
   const byPhase = (phase: Phase): number => [...outcome.resolved.values()].filter((p) => p === phase).length;
-  const rejected = outcome.rejected.map(({ phase, error }) => `${phase}:${(error as Error).name}`);
-  const counts = new Map<string, number>();
-  for (const key of rejected) counts.set(key, (counts.get(key) ?? 0) + 1);
+  const rejected = tally(outcome.rejected.map(({ phase, error }) => `${phase}:${(error as Error).name}`));
   process.stdout.write(
     `Redis failover (${title}): promoted ${outcome.promoted.port}; resolved ${outcome.resolved.size} ` +
-      `(before ${byPhase('before')}, cut ${byPhase('cut')}, after ${byPhase('after')}); rejected ${JSON.stringify(Object.fromEntries(counts))}; ` +
-      `lost ${outcome.lost.length}; ran twice ${outcome.redelivered.length}\n`,
+      `(before ${byPhase('before')}, cut ${byPhase('cut')}, after ${byPhase('after')}); rejected ${JSON.stringify(rejected)}; ` +
+      `lost ${outcome.lost.length} ${JSON.stringify(tally(outcome.lost.map((id) => outcome.resolved.get(id))))}; ran twice ${outcome.redelivered.length}\n`,
   );
+}
+
+function tally(keys: unknown[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const key of keys) counts[String(key)] = (counts[String(key)] ?? 0) + 1;
+  return counts;
 }
 
 async function failover(scenario: Scenario): Promise<Outcome> {
