@@ -83,16 +83,16 @@ describe('options', () => {
 });
 
 describe('quorum queues', () => {
-  it('declares the work, dead-letter and delay queues as quorum queues, dead-lettering at least once', async () => {
+  it('declares the work, dead-letter and delay queues as quorum queues; delay queues dead-letter at least once', async () => {
     const c = client('quorum');
     expect(c.capabilities).toMatchObject({ queueTypes: ['fifo'], priorityRange: [0, 0], stallCount: true });
     await c.declareQueue('kinds', 'fifo');
     await c.publish('kinds', [{ job: job('later'), runAt: Date.now() + 60_000 }]);
     const queues = await brokerQueues();
-    expect(queues.get(`${prefix}kinds`)).toMatchObject({
-      type: 'quorum',
-      arguments: { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' },
-    });
+    // The work queue dead-letters at most once (reject-publish, which at-least-once needs, stalls publishes while it elects a leader).
+    const work = queues.get(`${prefix}kinds`);
+    expect(work?.type).toBe('quorum');
+    expect(work?.arguments).not.toHaveProperty('x-overflow');
     expect(queues.get(`${prefix}kinds.dead`)?.type).toBe('quorum');
     const delay = [...queues.keys()].find((name) => name.startsWith(`${prefix}kinds.delay.`)) as string;
     expect(queues.get(delay)).toMatchObject({ type: 'quorum', arguments: { 'x-dead-letter-strategy': 'at-least-once' } });

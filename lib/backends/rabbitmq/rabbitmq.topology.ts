@@ -103,10 +103,13 @@ export class Topology {
 
   /** The work queue's declaration. Only x-max-priority and x-dead-letter-exchange are compared on re-declaration. */
   workQueue(names: QueueNames, type: QueueType): Options.AssertQueue {
+    // At-most-once dead-lettering here (it carries only broker-side rejects; the client publishes its own
+    // dead letters confirmed): at-least-once needs reject-publish, whose enqueuer registration fails
+    // publishes to the queue while it elects a leader (seen as nacks and hung confirms on a node loss).
     const args: Record<string, unknown> = {
       [QUEUE_TYPE_ARGUMENT]: type,
       'x-dead-letter-exchange': names.deadExchange,
-      ...this.quorum(true),
+      ...this.quorum(false),
     };
     if (type === 'priority') args['x-max-priority'] = this.maxPriority;
     return { durable: true, arguments: args };
