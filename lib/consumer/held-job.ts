@@ -94,8 +94,10 @@ export class HeldJob {
   private controller: AbortController | null = null;
   /** Set when the run outlived its timeout. */
   overrun: Overrun | null = null;
-  /** Resolves when the job stops being held (see HELD_STATES); made when it starts. Never rejects. */
-  settled: Promise<void> | null = null;
+  /** Whether the job is held now (see HELD_STATES): from its start until it is let go. */
+  private holding = false;
+  /** Made only when someone waits for the job (stop, shutdown): most jobs end with nobody waiting. */
+  private settledPromise: Promise<void> | null = null;
   private resolveSettled: (() => void) | null = null;
 
   constructor(readonly delivery: Delivery) {}
@@ -112,13 +114,20 @@ export class HeldJob {
     (this.controller ??= new AbortController()).abort(reason);
   }
 
-  /** Makes the promise consume()/stop() wait on while the job is held. */
+  /** Resolves when the job stops being held (see HELD_STATES), at once if it is not held. Never rejects. */
+  get settled(): Promise<void> {
+    if (!this.holding) return Promise.resolve();
+    return (this.settledPromise ??= new Promise<void>((resolve) => (this.resolveSettled = resolve)));
+  }
+
+  /** The job is held from now on: consume()/stop() wait for it. */
   hold(): void {
-    this.settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
+    this.holding = true;
   }
 
   /** The job is no longer held. */
   letGo(): void {
+    this.holding = false;
     this.resolveSettled?.();
     this.resolveSettled = null;
   }

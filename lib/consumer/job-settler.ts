@@ -60,6 +60,11 @@ export class JobSettler {
     );
   }
 
+  /** Whether the consumer's or the orchestrator's events have a listener for `type`. */
+  listened(type: JobEventType): boolean {
+    return this.events[0].has(type) || this.events[1].has(type);
+  }
+
   emit<K extends JobEventType>(type: K, event: JobEventMap[K]): void {
     this.events[0].emit(type, event);
     this.events[1].emit(type, event);

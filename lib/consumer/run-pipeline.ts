@@ -74,7 +74,8 @@ export class RunPipeline {
       await settler.fail(job, new JobStalledError(queue, record.id, stalls, options.maxStalls), true);
       return;
     }
-    settler.emit('active', { queue, job: record });
+    // Two events a job, each an object: made only for a listener.
+    if (settler.listened('active')) settler.emit('active', { queue, job: record });
     // The instrumentation's view of this run (a span); a shared do-nothing scope without instrumentation.
     const scope = this.parts.orchestrator.hooks.running(queue, record);
 
@@ -132,7 +133,7 @@ export class RunPipeline {
       return;
     }
     scope.end();
-    settler.emit('completed', { queue, job: record, result: output });
+    if (settler.listened('completed')) settler.emit('completed', { queue, job: record, result: output });
   }
 
   /**

@@ -40,6 +40,11 @@ export class JobEvents {
     this.listeners.get(type)?.delete(listener as JobEventListener<JobEventType>);
   }
 
+  /** Whether anyone listens to `type`, so an emitter may skip making the event. */
+  has(type: JobEventType): boolean {
+    return (this.listeners.get(type)?.size ?? 0) > 0;
+  }
+
   emit<K extends JobEventType>(type: K, event: JobEventMap[K]): void {
     const set = this.listeners.get(type);
     if (!set) return;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { JobBackend, JobPage, PublishItem, QueueSummary } from '../backend/job-backend.interface';
 import type { JobRecord } from '../backend/job-record';
 import type { DeadLetter, JobState, QueueStats } from '../backend/job-state';
@@ -20,6 +19,7 @@ import { dtoToWire, toValidDto, unvalidatedPayload } from '../job/dto-validation
 import { Job } from '../job/job';
 import { validatedWireInput } from '../job/job-from-schema';
 import { isoNow } from '../job/iso-now';
+import { newJobId } from '../job/job-id';
 import { validatedWire } from '../job/validated-payloads';
 import type { JobInput, JobOutput } from '../job/job-input';
 import type { JobSchema } from '../job/job-schema';
@@ -159,7 +159,10 @@ export class Orchestrator {
     for (let index = 0; index < jobs.length; index++) {
       try {
         if (optionsError) throw optionsError;
-        items[index] = this.toPublishItem(queue, schema, jobs[index], runAt, options.priority);
+        const input = jobs[index];
+        items[index] = this.toPublishItem(queue, schema, input, runAt, options.priority);
+        // A raw input gets a new id here; only a Job brings its own, which may be in the batch twice.
+        if (!(input instanceof Job)) continue;
         const id = items[index].job.id;
         const first = firstIndexOf.get(id);
         if (first !== undefined) {
@@ -521,7 +524,7 @@ export class Orchestrator {
       const wire = validatedWireInput(schema, input);
       this.checkSize(wire, schema.name);
       job = {
-        id: randomUUID(),
+        id: newJobId(),
         name: schema.name,
         schemaName: schema.name,
         payload: wire.value as Record<string, unknown>,
