@@ -258,12 +258,15 @@ export class QueueSubscription {
     // Deliveries that came in one socket read are handed out together.
     if (!this.dispatchQueued) {
       this.dispatchQueued = true;
-      queueMicrotask(() => {
-        this.dispatchQueued = false;
-        this.dispatch();
-      });
+      queueMicrotask(this.dispatchReceived);
     }
   }
+
+  /** The microtask onMessage queues, bound once rather than a closure per delivery. */
+  private readonly dispatchReceived = (): void => {
+    this.dispatchQueued = false;
+    this.dispatch();
+  };
 
   private dispatch(): void {
     while (!this.paused && this.waiters.length > 0 && this.buffer.length > 0) {

@@ -125,8 +125,8 @@ const CARRIED_FIELDS: readonly CarriedField[] = ['id', 'priority', 'attempt'];
 
 /**
  * jobRecordShape's rules (with CARRIED_FIELDS) as one expression, for every delivery: that check builds
- * its rule list and the words for each field, a tenth of a delivery's work in our code. A body this
- * refuses goes through jobRecordShape, which decides and names what is wrong, so this may only be stricter.
+ * its rule list and arrays on every call. A body this refuses goes through jobRecordShape, which decides
+ * and names what is wrong, so this may only be stricter.
  */
 function isJobRecord(value: unknown): value is JobRecord {
   if (!isPlainObject(value)) return false;
