@@ -466,7 +466,7 @@ export class QueueWorker {
    * backend sends in the same script call as the batch of completions it joins: one round trip per
    * batch instead of two. With a prefetch the loop has taken the next jobs already.
    */
-  private async complete(delivery: Delivery, output: unknown): Promise<void> {
+  private complete(delivery: Delivery, output: unknown): Promise<void> {
     const backend = this.orchestrator.backend;
     // Under a rate limit the loop's fetch waits for a free slot in the window; a completion does not.
     const wanted =
@@ -477,11 +477,17 @@ export class QueueWorker {
       !this.fetching &&
       this.jobs.prefetched === 0 &&
       this.taken + this.refills < this.budget;
+    // Not an async function itself: most completions are the backend's promise as it is, with no frame of ours around it.
     if (!wanted || !backend.completeAndFetch) return backend.complete(delivery, output);
+    return this.completeAndRefill(delivery, output);
+  }
+
+  /** complete() when the completion brings the next job too. */
+  private async completeAndRefill(delivery: Delivery, output: unknown): Promise<void> {
     this.refills++;
     let next: Delivery[];
     try {
-      next = await backend.completeAndFetch(delivery, output, { max: 1, leaseMs: this.options.leaseMs });
+      next = await this.orchestrator.backend.completeAndFetch!(delivery, output, { max: 1, leaseMs: this.options.leaseMs });
     } finally {
       this.refills--;
     }
