@@ -72,14 +72,20 @@ async function publishDelayedAfterKill(publisher: Orchestrator, queue: string): 
       Array.from({ length: 10 }, (_, i) => ({ label: `e${i}` })),
       { delay: 4000 },
     );
-    const hang = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('no confirm for delayed jobs published after the kill within 60000 ms')), deadline - Date.now()),
-    );
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('no confirm for delayed jobs published after the kill within 60000 ms')),
+        deadline - Date.now(),
+      );
+    });
     try {
       return (await Promise.race([attempt, hang])).ids;
     } catch (err) {
       if (!(err instanceof BrokerUnavailableError) || Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
@@ -103,7 +109,13 @@ afterEach(async () => {
 afterAll(async () => {
   // The nodes first: clients closing against a dead cluster end at once instead of waiting on it.
   await cluster?.stop();
-  await Promise.all(orchestrators.map((o) => o.close().catch(() => undefined)));
+  // A close waits for what its client has in flight; a publish the broker never confirmed would hold it.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(orchestrators.map((o) => o.close().catch(() => undefined))),
+    new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
+  ]);
+  clearTimeout(timer);
 }, 60_000);
 
 it('the node leading a quorum queue dies mid-stream: every job whose publish resolved runs, and both clients carry on through another node', async () => {
