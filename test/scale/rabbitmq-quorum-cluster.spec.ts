@@ -82,7 +82,8 @@ async function publishDelayedAfterKill(publisher: Orchestrator, queue: string): 
     try {
       return (await Promise.race([attempt, hang])).ids;
     } catch (err) {
-      if (!(err instanceof BrokerUnavailableError) || Date.now() > deadline) throw err;
+      // A delay queue (reject-publish, for at-least-once dead-lettering) nacks publishes while it elects a leader.
+      if (!(err instanceof BrokerUnavailableError || err instanceof PublishRejectedError) || Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 200));
     } finally {
       clearTimeout(timer);
@@ -237,7 +238,8 @@ it('a delayed job waits in a quorum delay queue: the node it was published throu
   await kill(1);
 
   // Published after the kill, through the survivors, into the same delay queue (now led by another node).
-  // While the client reconnects a publish fails fast (BrokerUnavailableError): try again, as an app would.
+  // While the client reconnects a publish fails fast (BrokerUnavailableError), and while the delay queue
+  // elects a leader it is nacked (PublishRejectedError): try again, as an app would.
   const later = await withQueueStatus(2, publishDelayedAfterKill(publisher, queue));
   ids.push(...later);
 
