@@ -110,6 +110,12 @@ export interface BackendCapabilities {
    * the job comes back uncounted but maybe elsewhere (RabbitMQ requeues as the broker can).
    */
   releaseKeepsOrder?: boolean;
+  /**
+   * Absent or true: a job given back unrun (`release`: a stopped consumer's jobs taken ahead) does not
+   * count an attempt when it is delivered again. False on RabbitMQ quorum queues, where a given-back job
+   * can come back counted once more (an open problem: docs/rabbitmq.md, "Running at scale").
+   */
+  releaseUncounted?: boolean;
   /** `listQueues` works: the backend can name the queues it holds (not only those this process declared). */
   queueListing?: boolean;
   /** The states `listJobs` can list (absent or empty: none); another state throws UnsupportedCapabilityError. */

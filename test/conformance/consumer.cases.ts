@@ -69,34 +69,37 @@ export function consumerCases(ctx: ConformanceContext): void {
     expect(await orchestrator.countQueueMessages(queue)).toBe(1);
   });
 
-  it('stop() leaves no job taken but not run: the rest wait, their attempts uncounted', async () => {
-    const { queue, orchestrator } = await registeredQueue();
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await orchestrator.publish(queue, { label: `s${i}` }));
-    let stopped: Promise<void> | undefined;
-    const consumer = new FnConsumer(queue, () => undefined);
-    // Stop right after the first job completed: a backend may have handed over the next job in the
-    // same round trip as that completion; it must go back unrun.
-    consumer.on('completed', () => void (stopped ??= consumer.stop()));
-    consumer.connect(orchestrator);
-    expect(await consumer.consume()).toBe(1);
-    await stopped;
-    expect(await orchestrator.countQueueMessages(queue)).toBe(2);
-    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 2, active: 0 });
-    if (ctx.capabilities.jobState) {
-      for (const id of ids.slice(1)) expect(await orchestrator.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
-    }
-    // Recorded here, asserted below: an expect inside a run would only fail (and dead-letter) that job.
-    const runs: { label: string; attempt: number }[] = [];
-    const again = new FnConsumer(queue, (job) => void runs.push({ label: job.payload.label, attempt: job.attempt }));
-    again.connect(orchestrator);
-    expect(await again.consume(2)).toBe(2);
-    expect(sortedByLabel(runs)).toEqual([
-      { label: 's1', attempt: 1 },
-      { label: 's2', attempt: 1 },
-    ]);
-    expect(await orchestrator.deadLetters(queue)).toEqual([]);
-  });
+  itIf(ctx.capabilities.releaseUncounted !== false, 'a job given back unrun may count an attempt (capability releaseUncounted)')(
+    'stop() leaves no job taken but not run: the rest wait, their attempts uncounted',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push(await orchestrator.publish(queue, { label: `s${i}` }));
+      let stopped: Promise<void> | undefined;
+      const consumer = new FnConsumer(queue, () => undefined);
+      // Stop right after the first job completed: a backend may have handed over the next job in the
+      // same round trip as that completion; it must go back unrun.
+      consumer.on('completed', () => void (stopped ??= consumer.stop()));
+      consumer.connect(orchestrator);
+      expect(await consumer.consume()).toBe(1);
+      await stopped;
+      expect(await orchestrator.countQueueMessages(queue)).toBe(2);
+      expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 2, active: 0 });
+      if (ctx.capabilities.jobState) {
+        for (const id of ids.slice(1)) expect(await orchestrator.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
+      }
+      // Recorded here, asserted below: an expect inside a run would only fail (and dead-letter) that job.
+      const runs: { label: string; attempt: number }[] = [];
+      const again = new FnConsumer(queue, (job) => void runs.push({ label: job.payload.label, attempt: job.attempt }));
+      again.connect(orchestrator);
+      expect(await again.consume(2)).toBe(2);
+      expect(sortedByLabel(runs)).toEqual([
+        { label: 's1', attempt: 1 },
+        { label: 's2', attempt: 1 },
+      ]);
+      expect(await orchestrator.deadLetters(queue)).toEqual([]);
+    },
+  );
 
   describe('prefetch', () => {
     /** A consumer whose first run waits for `release()`; records labels and the most runs at once. */
@@ -189,10 +192,13 @@ export function consumerCases(ctx: ConformanceContext): void {
 
     const notYetRun = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'].map((label) => ({ label, attempt: 1 }));
 
-    it('stop() gives jobs taken ahead back unrun, their attempts uncounted', async () => {
-      const rest = await runAfterStopWithJobsTakenAhead('prefetch-stop');
-      expect(sortedByLabel(rest)).toEqual(notYetRun);
-    });
+    itIf(ctx.capabilities.releaseUncounted !== false, 'a job given back unrun may count an attempt (capability releaseUncounted)')(
+      'stop() gives jobs taken ahead back unrun, their attempts uncounted',
+      async () => {
+        const rest = await runAfterStopWithJobsTakenAhead('prefetch-stop');
+        expect(sortedByLabel(rest)).toEqual(notYetRun);
+      },
+    );
 
     itIf(ctx.capabilities.releaseKeepsOrder === true, 'given-back jobs may come back in another order (no capability releaseKeepsOrder)')(
       'jobs a stopped consumer took ahead come back in their old places, ahead of the jobs behind them',

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { BrokerUnavailableError, Orchestrator, PublishRejectedError, RabbitMQClient, type RabbitMQConnectionState } from '../../lib';
-import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
-import { startRabbitMQCluster, type LocalRabbitMQCluster } from '../support/rabbitmq-cluster-kit';
+import { BrokerUnavailableError, Orchestrator, PublishRejectedError, RabbitMQClient, type RabbitMQConnectionState } from '../../../lib';
+import { FnConsumer, taskSchema } from '../../conformance/conformance.fixtures';
+import { startRabbitMQCluster, type LocalRabbitMQCluster } from '../../support/rabbitmq-cluster-kit';
 
 /**
  * Issue #18 on RabbitMQ: quorum queues on a three-node cluster (test/support/rabbitmq-cluster-kit.ts).
