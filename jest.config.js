@@ -17,8 +17,9 @@ module.exports = {
   setupFiles: ['reflect-metadata'],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 20000,
-  // Two workers on CI's two cores: most specs wait on brokers and child processes, not on the CPU, and
-  // the slowest (install, sample start-up) would otherwise run alone for minutes. Tests assert what
-  // happened, never how long it took, so a loaded machine slows them without failing them.
-  maxWorkers: 2,
+  // Three workers on CI's two cores: most specs wait on brokers, child processes and servers they
+  // start (the scale-out kits), not on the CPU, and the slowest (install, sample start-up) would
+  // otherwise run alone for minutes. Tests assert what happened, never how long it took, so a loaded
+  // machine slows them without failing them.
+  maxWorkers: 3,
 };
