@@ -145,6 +145,12 @@ export class RunPipeline {
     const { orchestrator, queue, settler, logger } = this.parts;
     const backend = orchestrator.backend;
     const waitMs = Number.isFinite(error.retryAfterMs) && error.retryAfterMs > 0 ? error.retryAfterMs : 0;
+    if (waitMs === 0) {
+      // No wait to hold for (a missing Retry-After read as NaN, say): giving the job back uncounted would
+      // take it again at once, for ever. It fails like any other error, its attempt counted.
+      await settler.fail(job, error, false);
+      return;
+    }
     if (!backend.capabilities.rateLimit || !backend.holdQueue) {
       await settler.fail(job, error, false, waitMs);
       return;

@@ -48,4 +48,18 @@ describe('a rate-limited run', () => {
     expect(starts.map(({ label }) => label)).toEqual(['a', 'a', 'b']);
     for (const id of ids) expect(await orchestrator.getJob(id)).toMatchObject({ status: 'completed', attempt: 1 });
   });
+
+  it('with no time to wait (NaN, 0, negative) fails like any error, its attempt counted, instead of coming back for ever', async () => {
+    const starts: number[] = [];
+    const consumer = new FnConsumer('geocode', (job) => {
+      starts.push(job.attempt);
+      // What Number(undefined) * 1000 gives for a missing Retry-After header.
+      throw new RateLimitedError(Number(undefined) * 1000);
+    });
+    consumer.connect(orchestrator);
+    const id = await orchestrator.publish('geocode', { label: 'a' });
+    expect(await consumer.consume(1)).toBe(1);
+    expect(starts).toEqual([1]);
+    expect(await orchestrator.getJob(id)).toMatchObject({ status: 'dead', attempt: 1, error: { name: 'RateLimitedError' } });
+  });
 });

@@ -38,6 +38,8 @@ local function withdraw_unstarted(id)
   end
   redis.call('DEL', jk)
   if KEYS[8] then redis.call('HDEL', KEYS[8], id) end
+  -- A waitForResult on it reads the job again and learns it is gone (JobNotFoundError), as after clean.
+  redis.call('PUBLISH', queue_key('finished'), id)
   return true
 end
 
