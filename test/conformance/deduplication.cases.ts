@@ -1,4 +1,4 @@
-import { InvalidOptionError, JobNotFoundError, UnsupportedCapabilityError } from '../../lib';
+import { InvalidOptionError, UnsupportedCapabilityError } from '../../lib';
 import { itIf, type ConformanceContext } from './conformance-context';
 import { taskSchema } from './conformance.fixtures';
 import { connected, gate, registeredQueue, sleep } from './flow-control.fixtures';
@@ -80,19 +80,6 @@ export function deduplicationCases(ctx: ConformanceContext): void {
     expect(await consumer.consumeUntilEmpty()).toBe(1);
     expect(seen).toEqual(['new']);
   });
-
-  itIf(has && ctx.capabilities.jobState, 'no deduplication keys or no job state')(
-    'a waitForResult on a job that replace withdraws ends with JobNotFoundError instead of waiting for ever',
-    async () => {
-      const { queue, orchestrator } = await registeredQueue(ctx, 'dup-replace-wait');
-      const old = await orchestrator.publish(queue, { label: 'old' }, { deduplication: { key: 'k', replace: true } });
-      const waiting = orchestrator.waitForResult(old, { timeout: 5_000 });
-      // The wait is under way (its subscription made, on a broker) before the job goes.
-      await sleep(1000);
-      await orchestrator.publish(queue, { label: 'new' }, { deduplication: { key: 'k', replace: true } });
-      await expect(waiting).rejects.toBeInstanceOf(JobNotFoundError);
-    },
-  );
 
   withDedup('replace when the holder has started enqueues the new job beside it', async () => {
     const { queue, orchestrator } = await registeredQueue(ctx, 'dup-replace-started');
