@@ -80,10 +80,10 @@ function writeExamples(
   return { dir, sources, remove };
 }
 
-/** `README.md line N (file.ts)` for a 0-based line of a written example, else the file's own name. */
+/** `README.md line N (file.ts)` (or the docs page's) for a 0-based line of a written example, else the file's own name. */
 function whereInReadme(dir: string, sources: Map<string, ReadmeExample>, fileName: string, line: number): string {
   const example = sources.get(fileName);
-  return example ? `README.md line ${example.line + line} (${relative(dir, fileName)})` : relative(dir, fileName);
+  return example ? `${example.source} line ${example.line + line} (${relative(dir, fileName)})` : relative(dir, fileName);
 }
 
 function runTsc(tsc: string, dir: string): Promise<{ code: number | null; output: string }> {

@@ -5,14 +5,18 @@ import { compileExamples, compileExamplesWithCli, type ExampleProject } from './
 import { outputPattern, readmeExamples, type ReadmeExample } from './readme-examples';
 
 /**
- * README.md's examples, taken from the README itself (see readme-examples.ts for the markers):
+ * README.md's examples (and docs/nest.md's, which import the README's app), taken from the pages themselves (see readme-examples.ts for the markers):
  * compiled against the built package by its name, with the README's own tsconfig; the quick start
  * run with node, its output compared with the README's; the Testing example (which boots the Nest
  * example's AppModule and runs a job through it) run by this Jest, as a spec of its own. TypeScript 7
  * (devDependency `typescript7`) compiles the app examples again, and its quick start runs the same.
  */
 const REPO_ROOT = join(__dirname, '..', '..');
-const { examples, problems } = readmeExamples(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'));
+/** The pages whose examples the suite compiles: the README, and docs pages that continue its examples. */
+const PAGES = ['README.md', 'docs/nest.md'];
+const read = PAGES.map((page) => readmeExamples(readFileSync(join(REPO_ROOT, page), 'utf8'), page));
+const examples = read.flatMap((page) => page.examples);
+const problems = read.flatMap((page, index) => page.problems.map((problem) => `${PAGES[index]} ${problem}`));
 const only = (kind: ReadmeExample['kind']): ReadmeExample[] => examples.filter((example) => example.kind === kind);
 const tsconfigBlock = only('tsconfig')[0];
 const built = existsSync(join(REPO_ROOT, 'dist/lib/testing/index.d.ts'));
@@ -121,7 +125,7 @@ describe('README examples', () => {
 
   // The README's spec files, each as a describe of this one: Jest runs them with their beforeEach and fake timers.
   for (const example of only('test')) {
-    describe(`${example.file} (README.md line ${example.line})`, () => {
+    describe(`${example.file} (${example.source} line ${example.line})`, () => {
       if (!project || project.errors.length > 0) {
         it('compiles first', () => expect(project?.errors ?? ['not compiled: see above']).toEqual([]));
         return;

@@ -18,15 +18,17 @@ export interface ReadmeExample {
   /** The file it is written to (run, test, compile-only), or whose output it is (output). */
   file: string | null;
   code: string;
-  /** README line of the block's first code line, so a compile error can point into the README. */
+  /** Line of the block's first code line in its page, so a compile error can point into it. */
   line: number;
+  /** The page it comes from (`README.md`, `docs/nest.md`). */
+  source: string;
 }
 
 const MARKER = /^<!-- example: (tsconfig|run|output|test|compile-only|fragment)(?: (?:as|of) (\S+))? -->$/;
 const KINDS_WITH_FILE: ExampleKind[] = ['run', 'output', 'test'];
 
 /** The marked blocks of a README, and what is wrong with its markers (each problem names its line). */
-export function readmeExamples(markdown: string): { examples: ReadmeExample[]; problems: string[] } {
+export function readmeExamples(markdown: string, source = 'README.md'): { examples: ReadmeExample[]; problems: string[] } {
   const lines = markdown.split('\n');
   const examples: ReadmeExample[] = [];
   const problems: string[] = [];
@@ -58,7 +60,7 @@ export function readmeExamples(markdown: string): { examples: ReadmeExample[]; p
     if (!pending && fence[1] === 'ts')
       problems.push(`line ${index + 1}: a \`\`\`ts block without an <!-- example: … --> marker before it — say whether the suite runs it`);
     if (pending)
-      examples.push({ kind: pending.kind, file: pending.file, code: lines.slice(index + 1, end).join('\n') + '\n', line: index + 2 });
+      examples.push({ kind: pending.kind, file: pending.file, code: lines.slice(index + 1, end).join('\n') + '\n', line: index + 2, source });
     pending = null;
     index = end;
   }
