@@ -60,7 +60,13 @@ export function readmeExamples(markdown: string, source = 'README.md'): { exampl
     if (!pending && fence[1] === 'ts')
       problems.push(`line ${index + 1}: a \`\`\`ts block without an <!-- example: … --> marker before it — say whether the suite runs it`);
     if (pending)
-      examples.push({ kind: pending.kind, file: pending.file, code: lines.slice(index + 1, end).join('\n') + '\n', line: index + 2, source });
+      examples.push({
+        kind: pending.kind,
+        file: pending.file,
+        code: lines.slice(index + 1, end).join('\n') + '\n',
+        line: index + 2,
+        source,
+      });
     pending = null;
     index = end;
   }
