@@ -28,7 +28,16 @@ export interface ScheduleRecord {
   updatedAt: string;
 }
 
-/** The job id of a schedule's occurrence for one tick: readable, and the same in every process. */
+/**
+ * The job id of a schedule's occurrence for one tick: readable, and the same in every process. A ':' or
+ * '%' in the queue or key is escaped (%3A, %25), so queue 'a:b' key 'c' and queue 'a' key 'b:c' get
+ * different ids, while names without them keep the ids earlier versions gave (occurrences enqueued
+ * before an upgrade are still found). _one-job.lua builds the same id.
+ */
 export function scheduleOccurrenceId(queue: string, key: string, at: number): string {
-  return `schedule:${queue}:${key}:${at}`;
+  return `schedule:${escapeIdPart(queue)}:${escapeIdPart(key)}:${at}`;
+}
+
+function escapeIdPart(part: string): string {
+  return part.replace(/[%:]/g, (c) => (c === '%' ? '%25' : '%3A'));
 }

@@ -184,6 +184,30 @@ export function scheduleCases(ctx: ConformanceContext): void {
     expect(await pending(orchestrator, queue)).toBe(0);
   });
 
+  withSchedules('schedules whose queue and key differ only in where a ":" falls each keep their own occurrence', async () => {
+    const orchestrator = ctx.orchestrator();
+    const base = ctx.queueName('colon');
+    const left = { queue: `${base}:x`, key: 'k', label: 'left' };
+    const right = { queue: base, key: 'x:k', label: 'right' };
+    // Once a year: both schedules wait for the same tick, which is what made their ids one.
+    const yearly = { cron: '0 0 1 1 *' };
+    for (const { queue, key, label } of [left, right]) {
+      await orchestrator.register(taskSchema(queue));
+      await orchestrator.schedule(queue, key, yearly, { label });
+    }
+    for (const { queue, key, label } of [left, right]) {
+      expect(await pending(orchestrator, queue)).toBe(1);
+      if (ctx.capabilities.jobState) {
+        const [info] = await orchestrator.schedules(queue);
+        const occurrence = await orchestrator.getJob(scheduleOccurrenceId(queue, key, info.nextRunAt.getTime()));
+        expect(occurrence).toMatchObject({ status: 'delayed', payload: { label } });
+      }
+    }
+    expect(await orchestrator.unschedule(right.queue, right.key)).toBe(true);
+    expect(await pending(orchestrator, right.queue)).toBe(0);
+    expect(await pending(orchestrator, left.queue)).toBe(1);
+  });
+
   itIf(has && ctx.capabilities.sharedJobState, 'no schedules shared between clients (capabilities schedules + sharedJobState)')(
     'two clients scheduling the same key at once store one schedule with one occurrence',
     async () => {

@@ -49,7 +49,13 @@ local function unfinished(id)
   return status == 'waiting' or status == 'delayed' or status == 'active' or status == 'failed'
 end
 
+-- A ':' or '%' in a queue or key escaped, so the parts of an occurrence id cannot run into each other.
+local id_part_escapes = { [':'] = '%3A', ['%'] = '%25' }
+local function id_part(text)
+  return (string.gsub(text, '[:%%]', id_part_escapes))
+end
+
 -- The job id of a schedule's occurrence for one tick (scheduleOccurrenceId in schedule-record.ts).
 local function occurrence_id(queue, key, at)
-  return 'schedule:' .. queue .. ':' .. key .. ':' .. string.format('%.0f', at)
+  return 'schedule:' .. id_part(queue) .. ':' .. id_part(key) .. ':' .. string.format('%.0f', at)
 end
