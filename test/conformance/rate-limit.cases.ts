@@ -72,6 +72,25 @@ export function rateLimitCases(ctx: ConformanceContext): void {
     expect(await orchestrator.countQueueMessages(queue)).toBe(3);
   });
 
+  withLimits('fetches with different limits on one queue each hold to their own, counting what the others handed out', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'limit-mixed');
+    for (let i = 0; i < 6; i++) await orchestrator.publish(queue, { label: `m${i}` });
+    const backend = orchestrator.backend;
+    const hourly = { max: 2, intervalMs: 3_600_000 };
+    const brief = { max: 5, intervalMs: 50 };
+    const take = (max: number, rateLimit: { max: number; intervalMs: number }) =>
+      backend.fetch(queue, max, { wait: false, leaseMs: LEASE_MS, rateLimit });
+    expect(await take(1, hourly)).toHaveLength(1);
+    // Past the brief window: a brief fetch may take again, and must not forget what the hourly limit still counts.
+    await sleep(2 * brief.intervalMs);
+    expect(await take(1, brief)).toHaveLength(1);
+    // Past the brief window again, so nothing but a window kept by the longest interval remembers either job.
+    await sleep(2 * brief.intervalMs);
+    expect(await take(10, hourly)).toEqual([]);
+    expect(await take(10, brief)).toHaveLength(4);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 6 });
+  });
+
   withLimits('a rate-limited consumer starts at most max jobs in any window, and runs every job once', async () => {
     const { queue, orchestrator } = await registeredQueue(ctx, 'limit-run');
     const limit = { max: 3, intervalMs: 300 };

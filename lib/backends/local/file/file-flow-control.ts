@@ -2,8 +2,8 @@ import type { RateLimit } from '../../../backend/flow-control';
 import type { StatementCache } from './statement-cache';
 
 /**
- * A queue's flow control on the file, shared by every process: the pause flag and the hold in
- * `queue_flow`, the rate-limit window in `rate_handouts`. Called inside a move's transaction, so a
+ * A queue's flow control on the file, shared by every process: the pause flag, the hold and how long
+ * the rate-limit window keeps an entry in `queue_flow`, the window in `rate_handouts`. Called inside a move's transaction, so a
  * claim reads and records them under the same write lock as the jobs it takes.
  */
 export class FileFlowControl {
@@ -26,14 +26,14 @@ export class FileFlowControl {
 
   /**
    * How many of `max` jobs a claim may take now: none while paused or held; under a rate limit, what
-   * the window has left (the window is trimmed of what left it first).
+   * this limit's window has left (entries older than the longest interval any fetch used leave first).
    */
   allowance(queue: string, max: number, now: number, rateLimit: RateLimit | undefined): number {
-    const flow = this.sql('SELECT paused, held_until FROM queue_flow WHERE queue = ?').get(queue) as
-      { paused: number; held_until: number | null } | undefined;
+    const flow = this.sql('SELECT paused, held_until, rate_span_ms FROM queue_flow WHERE queue = ?').get(queue) as
+      { paused: number; held_until: number | null; rate_span_ms: number | null } | undefined;
     if (flow && (flow.paused === 1 || (flow.held_until ?? 0) > now)) return 0;
     if (!rateLimit) return max;
-    this.sql('DELETE FROM rate_handouts WHERE queue = ? AND at <= ?').run(queue, now - rateLimit.intervalMs);
+    this.sql('DELETE FROM rate_handouts WHERE queue = ? AND at <= ?').run(queue, now - this.windowSpan(queue, flow?.rate_span_ms, rateLimit));
     return Math.max(0, Math.min(max, rateLimit.max - this.inWindow(queue, now, rateLimit)));
   }
 
@@ -70,6 +70,20 @@ export class FileFlowControl {
   forget(queue: string): void {
     this.sql('DELETE FROM queue_flow WHERE queue = ?').run(queue);
     this.sql('DELETE FROM rate_handouts WHERE queue = ?').run(queue);
+  }
+
+  /**
+   * How long the queue's window keeps an entry: the longest interval a limited fetch of it has used
+   * (`rate_span_ms`). Consumers of one queue may give different limits, each counting every job handed
+   * out under any, so a fetch with a shorter interval must not trim what a longer one still counts.
+   */
+  private windowSpan(queue: string, stored: number | null | undefined, rateLimit: RateLimit): number {
+    if (stored != null && stored >= rateLimit.intervalMs) return stored;
+    this.sql(
+      `INSERT INTO queue_flow (queue, rate_span_ms) VALUES (?, ?)
+       ON CONFLICT (queue) DO UPDATE SET rate_span_ms = max(coalesce(rate_span_ms, 0), excluded.rate_span_ms)`,
+    ).run(queue, rateLimit.intervalMs);
+    return rateLimit.intervalMs;
   }
 
   private inWindow(queue: string, now: number, rateLimit: RateLimit): number {

@@ -13,13 +13,14 @@ import type { SqliteDatabase } from './sqlite-driver';
  *   move rewrites as few index pages as it can (what a commit costs).
  * - `finished_counts`: how many completed and dead jobs each queue holds, kept by triggers, so
  *   retention by count needs no count(*) at every finish.
- * - `queue_flow`: a queue's pause flag and hold (no hand-out before `held_until`), one row per queue
- *   that was ever paused or held.
+ * - `queue_flow`: a queue's pause flag, hold (no hand-out before `held_until`) and `rate_span_ms`, the
+ *   longest rate-limit interval a fetch of it has used; one row per queue ever paused, held or limited.
  * - `rate_handouts`: when each job handed out under a rate limit was taken (the sliding window),
- *   trimmed by the fetch that reads it.
+ *   trimmed to `rate_span_ms` by the fetch that reads it.
  * - `schedules`: one repeatable job per (queue, key); `dedup_keys`: which job holds a deduplication key.
- * `jobs.progress` and the tables after `finished_counts` came with flow control: a file made before
- * gains them when it is opened (CREATE … IF NOT EXISTS, and the column added when missing).
+ * `jobs.progress` and the tables after `finished_counts` came with flow control, `queue_flow.rate_span_ms`
+ * later: a file made before gains them when it is opened (CREATE … IF NOT EXISTS, and the columns added
+ * when missing).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID;
@@ -57,7 +58,7 @@ CREATE TRIGGER IF NOT EXISTS finished_out AFTER UPDATE OF place ON jobs
 CREATE TRIGGER IF NOT EXISTS finished_deleted AFTER DELETE ON jobs
   WHEN old.place IN ('completed', 'dead')
   BEGIN UPDATE finished_counts SET n = n - 1 WHERE queue = old.queue AND place = old.place; END;
-CREATE TABLE IF NOT EXISTS queue_flow (queue TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0, held_until INTEGER) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue_flow (queue TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0, held_until INTEGER, rate_span_ms INTEGER) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rate_handouts (queue TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS rate_handouts_by_time ON rate_handouts (queue, at);
 CREATE TABLE IF NOT EXISTS schedules (queue TEXT NOT NULL, key TEXT NOT NULL, next_run_at INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (queue, key)) WITHOUT ROWID;
@@ -91,8 +92,15 @@ export function prepareDatabase(db: SqliteDatabase, durability: Durability): voi
   }
 }
 
-/** Columns later versions added to `jobs`: ALTER TABLE has no IF NOT EXISTS, so each is added when the file lacks it. */
+/** Columns later versions added: ALTER TABLE has no IF NOT EXISTS, so each is added when the file lacks it. */
+const LATER_COLUMNS = [
+  { table: 'jobs', column: 'progress', type: 'TEXT' },
+  { table: 'queue_flow', column: 'rate_span_ms', type: 'INTEGER' },
+];
+
 function addMissingColumns(db: SqliteDatabase): void {
-  const has = db.prepare(`SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'progress'`).get();
-  if (!has) db.exec('ALTER TABLE jobs ADD COLUMN progress TEXT');
+  for (const { table, column, type } of LATER_COLUMNS) {
+    const has = db.prepare(`SELECT 1 FROM pragma_table_info('${table}') WHERE name = '${column}'`).get();
+    if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
 }

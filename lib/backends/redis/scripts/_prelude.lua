@@ -162,31 +162,42 @@ end
 
 -- How many of max a fetch may take now, and when it may take more: nothing while the queue is paused
 -- (meta "paused") or held (meta "holdUntil", epoch ms); under a rate limit (limit_max jobs per
--- limit_interval ms, limit_max nil: none) no more than the sliding window P:{Q}:limiter has room for.
+-- limit_interval ms, limit_max nil: none) no more than this fetch's window of P:{Q}:limiter has room for.
 -- Returns the number allowed, the ms until that changes by time alone (-1: only a push changes it),
--- and whether the queue is held (a fetch then sleeps until the hold ends, ready jobs or not: a publish
--- during a hold wakes no one).
+-- whether the queue is held (a fetch then sleeps until the hold ends, ready jobs or not: a publish
+-- during a hold wakes no one), and how long the window keeps an entry (nil without a limit).
 -- Pause and hold sit in meta, read with the type in the HMGET every fetch makes anyway: a fetch
 -- without them costs nothing more.
 local function allowance(flow, max, now, limit_max, limit_interval)
-  if flow[2] then return 0, -1, false end
+  if flow[2] then return 0, -1, false, nil end
   local hold = tonumber(flow[3])
   if hold then
-    if hold > now then return 0, hold - now, true end
+    if hold > now then return 0, hold - now, true, nil end
     -- Over: dropped, so publishes stop reading the clock to compare with it.
     redis.call('HDEL', KEYS[1], 'holdUntil')
   end
-  if not limit_max then return max, -1, false end
+  if not limit_max then return max, -1, false, nil end
+  -- Consumers of one queue may give different limits, and each counts every job handed out under any:
+  -- entries are kept for the longest interval a fetch has used (meta "limitSpan"), so a fetch with a
+  -- shorter one trims nothing a longer limit still counts.
+  local span = tonumber(flow[4])
+  if not span or span < limit_interval then
+    span = limit_interval
+    redis.call('HSET', KEYS[1], 'limitSpan', span)
+  end
   local window = queue_key('limiter')
-  redis.call('ZREMRANGEBYSCORE', window, '-inf', now - limit_interval)
-  local room = limit_max - redis.call('ZCARD', window)
-  if room >= max then return max, -1, false end
+  redis.call('ZREMRANGEBYSCORE', window, '-inf', string.format('%.0f', now - span))
+  local since = '(' .. string.format('%.0f', now - limit_interval)
+  local counted = redis.call('ZCOUNT', window, since, '+inf')
+  local room = limit_max - counted
+  if room >= max then return max, -1, false, span end
   if room < 0 then room = 0 end
-  -- The window is full (or will be with this take): the oldest entry leaving frees the next slot.
-  local oldest = redis.call('ZRANGE', window, 0, 0, 'WITHSCORES')[2]
+  -- The window is full (or will be with this take): one slot frees once all but limit_max - 1 of the
+  -- entries in it have left, that is when the entry at rank counted - limit_max does.
+  local entry = redis.call('ZRANGEBYSCORE', window, since, '+inf', 'WITHSCORES', 'LIMIT', math.max(counted - limit_max, 0), 1)[2]
   local frees = -1
-  if oldest then frees = math.max(tonumber(oldest) + limit_interval - now, 1) end
-  return room, frees, false
+  if entry then frees = math.max(tonumber(entry) + limit_interval - now, 1) end
+  return room, frees, false, span
 end
 
 -- Takes up to max due jobs under a lease (promoting what is due first), as far as pause, hold and
@@ -202,7 +213,7 @@ end
 -- meta is refused (MINDTRACE_NOT_DECLARED), or, if undeclared_ok, gives nothing (complete: a queue
 -- deleted meanwhile).
 local function take_jobs(max, lease, token_base, now, limit_max, limit_interval, undeclared_ok, start_now)
-  local flow = redis.call('HMGET', KEYS[1], 'type', 'paused', 'holdUntil')
+  local flow = redis.call('HMGET', KEYS[1], 'type', 'paused', 'holdUntil', 'limitSpan')
   local qtype = flow[1]
   if not qtype then
     if undeclared_ok then return {}, -1, false end
@@ -212,11 +223,11 @@ local function take_jobs(max, lease, token_base, now, limit_max, limit_interval,
   local jobs = {}
   local record_key = fetch_record_key(token_base)
   local record = redis.call('GET', record_key)
-  local allowed, opens, held = max, -1, false
+  local allowed, opens, held, span = max, -1, false, nil
   if record then
     jobs = replay(qtype, cjson.decode(record), max, lease, now)
   elseif max > 0 then
-    allowed, opens, held = allowance(flow, max, now, limit_max, limit_interval)
+    allowed, opens, held, span = allowance(flow, max, now, limit_max, limit_interval)
   end
   if not record and allowed > 0 then
     local popped = redis.call('ZPOPMIN', KEYS[2], allowed)
@@ -244,7 +255,7 @@ local function take_jobs(max, lease, token_base, now, limit_max, limit_interval,
     if limit_max and #counted > 0 then
       local window = queue_key('limiter')
       zadd_all(window, counted)
-      redis.call('PEXPIRE', window, limit_interval)
+      redis.call('PEXPIRE', window, span)
     end
   end
   -- Kept from ready jobs by pause, hold or limit: the caller must not spin on wake tokens.
