@@ -83,7 +83,59 @@ export class ChannelAcks {
  * nack to the queue before it answers the next call, so one round trip on the same channel orders them
  * before whatever is sent next. A passive declare of `amq.direct` (every vhost has it, nobody can
  * delete it, it needs no permission) is that round trip and changes nothing.
+ *
+ * Enough for a classic queue only: see fenceQueue.
  */
 export async function fenceChannel(channel: Channel): Promise<void> {
   await channel.checkExchange('amq.direct');
+}
+
+/**
+ * The consumer argument of a consumer granted no credit: the queue delivers it nothing. RabbitMQ 3.x
+ * reads it on classic and quorum queues (`long` is the type it checks, so it is spelled out); 4.0 dropped it.
+ */
+const NO_CREDIT = { 'x-credit': { credit: { '!': 'long', value: 0 }, drain: false } };
+
+/**
+ * Returns once `queue` has applied every ack and nack sent on `channel` so far, so that a count or a
+ * purge asked next (on any channel) sees the jobs given back. On a quorum queue a channel round trip
+ * (fenceChannel) is not enough: a nack's requeue is a command the queue's leader appends to its Raft
+ * log and applies later, while a count reads what it has applied. A consumer started on the same
+ * channel is the fence: its start is a command the channel sends to the same leader after those
+ * nacks, and `consume-ok` comes once it is applied, so everything before it in the log is too. Given
+ * no credit (NO_CREDIT) it takes nothing, and it is cancelled at once. On a classic queue it orders
+ * like any call to the queue.
+ *
+ * RabbitMQ 4 ignores NO_CREDIT (such a consumer would take jobs), so there only the channel round trip
+ * is made: exact on classic queues, not on quorum ones (docs/rabbitmq.md, "Quorum queues").
+ */
+export async function fenceQueue(channel: Channel, queue: string): Promise<void> {
+  if (!takesNoCreditConsumers(channel)) {
+    await fenceChannel(channel);
+    return;
+  }
+  const { consumerTag } = await channel.consume(queue, (message) => giveBackStray(channel, message), {
+    noAck: false,
+    arguments: NO_CREDIT,
+  });
+  await channel.cancel(consumerTag);
+}
+
+/** RabbitMQ 3.x: consumers with NO_CREDIT get nothing. */
+function takesNoCreditConsumers(channel: Channel): boolean {
+  const { product, version } = channel.connection.serverProperties;
+  return product === 'RabbitMQ' && typeof version === 'string' && version.startsWith('3.');
+}
+
+/**
+ * A fence consumer is given no credit and gets nothing; should a broker deliver to it anyway, the message
+ * goes straight back, unrun. (`null`: the queue was deleted, which its subscription learns by itself.)
+ */
+function giveBackStray(channel: Channel, message: Message | null): void {
+  if (message === null) return;
+  try {
+    channel.nack(message, false, true);
+  } catch {
+    // The channel closed: the broker has it back.
+  }
 }

@@ -2,7 +2,7 @@ import type { Logger } from '../../logger/logger';
 import type { Channel, Message } from 'amqplib';
 import type { JobRecord } from '../../backend/job-record';
 import { BackendClosedError } from '../../errors';
-import { ChannelAcks, fenceChannel } from './channel-acks';
+import { ChannelAcks, fenceQueue } from './channel-acks';
 import type { RabbitMQConnection } from './rabbitmq.connection';
 import { decodeJob, type UndecodableMessage } from './rabbitmq.message';
 
@@ -189,12 +189,12 @@ export class QueueSubscription {
     return messageCount + dropped.length;
   }
 
-  /** Flushes this channel's acks and waits until the broker has them (see fenceChannel), so a count after a release sees the job. */
+  /** Flushes this channel's acks and waits until the queue has applied them (see fenceQueue), so a count after a release sees the job. */
   private async fence(): Promise<void> {
     const { channel, acks } = this;
     if (!channel || !acks || !this.connection.isOpen(channel)) return;
     acks.flush();
-    await fenceChannel(channel);
+    await fenceQueue(channel, this.queueName);
   }
 
   /** After a reconnect: consume again if someone is waiting. */
