@@ -112,8 +112,9 @@ export interface BackendCapabilities {
   releaseKeepsOrder?: boolean;
   /**
    * Absent or true: a job given back unrun (`release`: a stopped consumer's jobs taken ahead) does not
-   * count an attempt when it is delivered again. False on RabbitMQ quorum queues, where a given-back job
-   * can come back counted once more (an open problem: docs/rabbitmq.md, "Running at scale").
+   * count an attempt when it is delivered again. False on RabbitMQ quorum queues: a delivery still on its
+   * way when its consumer is cancelled (a stop, an idle give-back) is returned by the broker unseen, and
+   * comes back counted once more (docs/rabbitmq.md, "Running at scale").
    */
   releaseUncounted?: boolean;
   /** `listQueues` works: the backend can name the queues it holds (not only those this process declared). */
@@ -267,8 +268,9 @@ export interface JobBackend {
   /**
    * (capability `schedules`) In one atomic step, only if the stored schedule's `nextRunAt` equals `expect`
    * (null: only if no schedule with this queue and key is stored); otherwise changes nothing and resolves false:
-   * 1. with `withdrawPrevious`, withdraws the stored schedule's occurrence (job id
-   *    `scheduleOccurrenceId(queue, key, expect)`) if it has not started (waiting or delayed, attempt 0);
+   * 1. with `withdrawPrevious`, withdraws the stored schedule's occurrences (job ids
+   *    `withdrawableOccurrenceIds(stored)`: of its nextRunAt and takenRunAt) that wait unrun (waiting or
+   *    delayed, attempt 0);
    * 2. stores `record`;
    * 3. publishes `occurrence` (its job id is `scheduleOccurrenceId(queue, key, record.nextRunAt)`, its
    *    runAt `record.nextRunAt`) unless a job with that id is still held by the backend in any state.
@@ -276,8 +278,9 @@ export interface JobBackend {
    */
   putSchedule?(record: ScheduleRecord, occurrence: PublishItem, expect: number | null, withdrawPrevious: boolean): Promise<boolean>;
   /**
-   * (capability `schedules`) Removes the schedule and withdraws its occurrence if it has not started;
-   * resolves whether it existed. deleteQueue removes the queue's schedules too.
+   * (capability `schedules`) Removes the schedule and withdraws its occurrences that wait unrun
+   * (`withdrawableOccurrenceIds`, as putSchedule); resolves whether it existed. deleteQueue removes the
+   * queue's schedules too.
    */
   deleteSchedule?(queue: string, key: string): Promise<boolean>;
 

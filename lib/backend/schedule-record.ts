@@ -15,7 +15,9 @@ export type ScheduleTemplate = Pick<JobRecord, 'name' | 'schemaName' | 'payload'
  * occurrence of it enqueued: the job for tick `nextRunAt`, delayed until then, whose id is
  * `scheduleOccurrenceId(queue, key, nextRunAt)`. The consumer that takes that job computes the tick
  * after it and moves the schedule on with `putSchedule` (a compare-and-set on `nextRunAt`), so however
- * many processes consume the queue, each tick is enqueued once.
+ * many processes consume the queue, each tick is enqueued once. It moves it on when it takes the job,
+ * not when the run starts or ends, so a long run never delays the next tick; the tick it moved past is
+ * kept as `takenRunAt`, so that a job given back unrun is withdrawn with the schedule.
  */
 export interface ScheduleRecord {
   queue: string;
@@ -24,6 +26,13 @@ export interface ScheduleRecord {
   template: ScheduleTemplate;
   /** The tick whose occurrence is enqueued, epoch milliseconds. */
   nextRunAt: number;
+  /**
+   * The tick before `nextRunAt` whose occurrence a consumer took when it moved the schedule on (absent
+   * until one did). That occurrence can still go back to the queue unrun, its attempt uncounted (taken
+   * ahead and given back at a stop, a rate-limited run), so deleting or changing the schedule withdraws
+   * it too, as it withdraws the occurrence of `nextRunAt`.
+   */
+  takenRunAt?: number;
   /** When `orchestrator.schedule` last created or changed it, ISO-8601 UTC. */
   updatedAt: string;
 }
@@ -36,6 +45,17 @@ export interface ScheduleRecord {
  */
 export function scheduleOccurrenceId(queue: string, key: string, at: number): string {
   return `schedule:${escapeIdPart(queue)}:${escapeIdPart(key)}:${at}`;
+}
+
+/**
+ * The occurrences of a stored schedule that deleting or changing it withdraws if they wait unrun
+ * (waiting or delayed at attempt 0): the one of `nextRunAt`, and the one of `takenRunAt`, which may
+ * have been given back.
+ */
+export function withdrawableOccurrenceIds(record: ScheduleRecord): string[] {
+  const ids = [scheduleOccurrenceId(record.queue, record.key, record.nextRunAt)];
+  if (record.takenRunAt !== undefined) ids.push(scheduleOccurrenceId(record.queue, record.key, record.takenRunAt));
+  return ids;
 }
 
 function escapeIdPart(part: string): string {

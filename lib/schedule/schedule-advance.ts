@@ -13,6 +13,7 @@ export async function advanceSchedule(backend: JobBackend, queue: string, tick: 
   if (!backend.getSchedule || !backend.putSchedule) return false;
   const record = await backend.getSchedule(queue, tick.key);
   if (!record || record.nextRunAt !== tick.at) return false;
-  const next = { ...record, nextRunAt: tickFollowing(record.spec, tick.at, now) };
+  // takenRunAt: the occurrence just taken may still be given back unrun; unschedule then withdraws it.
+  const next = { ...record, nextRunAt: tickFollowing(record.spec, tick.at, now), takenRunAt: tick.at };
   return backend.putSchedule(next, occurrenceOf(next), tick.at, false);
 }

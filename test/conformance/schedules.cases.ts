@@ -1,6 +1,7 @@
 import { InvalidOptionError, scheduleOccurrenceId, UnsupportedCapabilityError } from '../../lib';
 import { itIf, type ConformanceContext } from './conformance-context';
 import { taskSchema } from './conformance.fixtures';
+import { advanceSchedule } from '../../lib/schedule/schedule-advance';
 import { connected, eventually, pending, registeredQueue, sleep, takenJobs } from './flow-control.fixtures';
 
 /** Repeatable jobs (capability `schedules`): ticks, upserts, replacing, withdrawing, listing, missed ticks, cron. */
@@ -183,6 +184,47 @@ export function scheduleCases(ctx: ConformanceContext): void {
     expect(await orchestrator.schedules(queue)).toEqual([]);
     expect(await pending(orchestrator, queue)).toBe(0);
   });
+
+  /**
+   * Takes the schedule's first occurrence as a consumer takes one ahead of its run, moves the schedule
+   * on as that consumer does, and gives the occurrence back unrun (a stop with jobs taken ahead).
+   */
+  async function givenBackAfterAdvance(queue: string): Promise<string> {
+    const backend = ctx.orchestrator().backend;
+    const [delivery] = await backend.fetch(queue, 1, { wait: true, leaseMs: 30_000, startNow: 0, signal: AbortSignal.timeout(10_000) });
+    expect(delivery?.job.schedule?.key).toBe('k');
+    expect(await advanceSchedule(backend, queue, delivery.job.schedule!)).toBe(true);
+    await backend.release(delivery);
+    // The one given back waits, the next tick's is enqueued.
+    expect(await pending(ctx.orchestrator(), queue)).toBe(2);
+    return delivery.job.id;
+  }
+
+  itIf(has && ctx.capabilities.releaseUncounted !== false, 'a job given back unrun may come back counted (capability releaseUncounted)')(
+    'unschedule withdraws an occurrence given back unrun after the schedule moved past it',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue(ctx, 'given-back');
+      await orchestrator.schedule(queue, 'k', { every: EVERY }, { label: 'old' });
+      const id = await givenBackAfterAdvance(queue);
+      expect(await orchestrator.unschedule(queue, 'k')).toBe(true);
+      expect(await pending(orchestrator, queue)).toBe(0);
+      if (ctx.capabilities.jobState) expect(await orchestrator.getJob(id)).toBeNull();
+      expect(await orchestrator.backend.fetch(queue, 10, { wait: false, leaseMs: 30_000 })).toEqual([]);
+    },
+  );
+
+  itIf(has && ctx.capabilities.releaseUncounted !== false, 'a job given back unrun may come back counted (capability releaseUncounted)')(
+    'changing a schedule withdraws an occurrence given back unrun after the schedule moved past it',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue(ctx, 'given-back-changed');
+      await orchestrator.schedule(queue, 'k', { every: EVERY }, { label: 'old' });
+      const id = await givenBackAfterAdvance(queue);
+      await orchestrator.schedule(queue, 'k', { every: RARELY }, { label: 'new' });
+      expect(await pending(orchestrator, queue)).toBe(1);
+      if (ctx.capabilities.jobState) expect(await orchestrator.getJob(id)).toBeNull();
+      expect(await orchestrator.backend.fetch(queue, 10, { wait: false, leaseMs: 30_000 })).toEqual([]);
+    },
+  );
 
   withSchedules('schedules whose queue and key differ only in where a ":" falls each keep their own occurrence', async () => {
     const orchestrator = ctx.orchestrator();

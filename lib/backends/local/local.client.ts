@@ -11,7 +11,7 @@ import type {
 } from '../../backend/job-backend.interface';
 import type { DeduplicatedPublish, DeduplicationOptions, RateLimit } from '../../backend/flow-control';
 import type { DeadLetter, JobFailure, JobProgress, JobState, QueueStats } from '../../backend/job-state';
-import { scheduleOccurrenceId, type ScheduleRecord } from '../../backend/schedule-record';
+import { withdrawableOccurrenceIds, type ScheduleRecord } from '../../backend/schedule-record';
 import {
   checkOpen,
   checkPriorityAllowed,
@@ -435,7 +435,7 @@ export class LocalClient implements JobBackend {
     // The one check publish could fail on comes first, so a refusal changes nothing.
     checkPriorityAllowed(q.name, q.type, occurrence.job.priority);
     // Withdrawn before the id is looked up: a changed template for the same tick replaces that tick's job.
-    if (withdrawPrevious && expect !== null) this.withdraw(q, scheduleOccurrenceId(q.name, record.key, expect));
+    if (withdrawPrevious && stored) for (const id of withdrawableOccurrenceIds(stored)) this.withdraw(q, id);
     q.schedules.set(record.key, structuredClone(record));
     // A job with the occurrence's id still held in any state (a redelivered tick, a retained result) is that tick's run.
     if (!this.current(occurrence.job.id)) this.enqueue(q, this.admit(q, [occurrence]));
@@ -448,7 +448,7 @@ export class LocalClient implements JobBackend {
     const stored = q.schedules.get(key);
     if (!stored) return false;
     q.schedules.delete(key);
-    this.withdraw(q, scheduleOccurrenceId(queue, key, stored.nextRunAt));
+    for (const id of withdrawableOccurrenceIds(stored)) this.withdraw(q, id);
     return true;
   }
 

@@ -40,7 +40,7 @@ export class RedisSchedules {
   async put(record: ScheduleRecord, occurrence: PublishItem, expect: number | null, withdrawPrevious: boolean): Promise<boolean> {
     const { queue, key, nextRunAt } = record;
     const { job } = occurrence;
-    const [stored, withdrawn, enqueued] = await this.scripts.run<[number, string | null, number]>('putSchedule', 'put-schedule', queue, [
+    const [stored, withdrawn, enqueued] = await this.scripts.run<[number, string[], number]>('putSchedule', 'put-schedule', queue, [
       queue,
       key,
       JSON.stringify(record),
@@ -52,13 +52,13 @@ export class RedisSchedules {
       occurrence.runAt ?? nextRunAt,
       randomUUID(),
     ]);
-    await this.scripts.reconcile('putSchedule', queue, { enqueued: enqueued === 1 ? job.id : null, withdrawn: [withdrawn] });
+    await this.scripts.reconcile('putSchedule', queue, { enqueued: enqueued === 1 ? job.id : null, withdrawn });
     return stored === 1;
   }
 
   async delete(queue: string, key: string): Promise<boolean> {
-    const [existed, withdrawn] = await this.scripts.run<[number, string | null]>('deleteSchedule', 'delete-schedule', queue, [queue, key]);
-    await this.scripts.reconcile('deleteSchedule', queue, { withdrawn: [withdrawn] });
+    const [existed, withdrawn] = await this.scripts.run<[number, string[]]>('deleteSchedule', 'delete-schedule', queue, [queue, key]);
+    await this.scripts.reconcile('deleteSchedule', queue, { withdrawn });
     return existed === 1;
   }
 }

@@ -1,5 +1,5 @@
 import type { PublishItem } from '../../../backend/job-backend.interface';
-import { scheduleOccurrenceId, type ScheduleRecord } from '../../../backend/schedule-record';
+import { withdrawableOccurrenceIds, type ScheduleRecord } from '../../../backend/schedule-record';
 import type { FileJobMoves } from './file-job-moves';
 import type { FileJobReads } from './file-job-reads';
 import type { MoveEffects } from './move-effects';
@@ -44,9 +44,9 @@ export class FileSchedules {
   ): boolean {
     const { queue, key } = record;
     this.reads.typeOrThrow(queue);
-    const stored = this.statements.sql('SELECT next_run_at FROM schedules WHERE queue = ? AND key = ?').get(queue, key);
-    if (expect === null ? stored !== undefined : stored?.next_run_at !== expect) return false;
-    if (withdrawPrevious && expect !== null) this.moves.withdraw(queue, scheduleOccurrenceId(queue, key, expect), effects);
+    const stored = this.stored(queue, key);
+    if (expect === null ? stored !== undefined : stored?.nextRunAt !== expect) return false;
+    if (withdrawPrevious && stored) this.withdrawOccurrences(stored, effects);
     this.statements
       .sql(
         `INSERT INTO schedules (queue, key, next_run_at, record) VALUES (?, ?, ?, ?)
@@ -58,13 +58,23 @@ export class FileSchedules {
     return true;
   }
 
-  /** Removes the schedule and withdraws its occurrence if it has not started; whether it existed. */
+  /** Removes the schedule and withdraws its occurrences that wait unrun; whether it existed. */
   delete(queue: string, key: string, effects: MoveEffects): boolean {
     this.reads.typeOrThrow(queue);
-    const stored = this.statements.sql('SELECT next_run_at FROM schedules WHERE queue = ? AND key = ?').get(queue, key);
+    const stored = this.stored(queue, key);
     if (!stored) return false;
-    this.moves.withdraw(queue, scheduleOccurrenceId(queue, key, stored.next_run_at as number), effects);
+    this.withdrawOccurrences(stored, effects);
     this.statements.sql('DELETE FROM schedules WHERE queue = ? AND key = ?').run(queue, key);
     return true;
+  }
+
+  private stored(queue: string, key: string): ScheduleRecord | undefined {
+    const row = this.statements.sql('SELECT record FROM schedules WHERE queue = ? AND key = ?').get(queue, key);
+    return row ? (JSON.parse(row.record as string) as ScheduleRecord) : undefined;
+  }
+
+  /** Withdraws the stored schedule's occurrences that wait unrun (withdraw leaves a started one). */
+  private withdrawOccurrences(stored: ScheduleRecord, effects: MoveEffects): void {
+    for (const id of withdrawableOccurrenceIds(stored)) this.moves.withdraw(stored.queue, id, effects);
   }
 }

@@ -59,3 +59,15 @@ end
 local function occurrence_id(queue, key, at)
   return 'schedule:' .. id_part(queue) .. ':' .. id_part(key) .. ':' .. string.format('%.0f', at)
 end
+
+-- Withdraws the occurrences of a stored schedule (its ScheduleRecord, decoded) that wait unrun: the
+-- one of nextRunAt and the one of takenRunAt, which may have been given back (withdrawableOccurrenceIds
+-- in schedule-record.ts). Returns the ids withdrawn.
+local function withdraw_occurrences(queue, record)
+  local withdrawn = {}
+  for _, at in ipairs({ record.nextRunAt, record.takenRunAt }) do
+    local id = occurrence_id(queue, record.key, tonumber(at))
+    if withdraw_unstarted(id) then withdrawn[#withdrawn + 1] = id end
+  end
+  return withdrawn
+end
