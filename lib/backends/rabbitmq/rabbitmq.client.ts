@@ -72,7 +72,7 @@ export class RabbitMQClient implements JobBackend {
       jobState: store !== null,
       sharedJobState: store?.shared ?? false,
       releaseKeepsOrder: false,
-      // A quorum queue sometimes delivers a job this client gave back unrun as counted once more: not understood yet.
+      // A delivery on its way to a cancelled quorum consumer is returned by the broker unseen: it comes back counted.
       ...(quorum ? { releaseUncounted: false } : {}),
       // The store tells a job that already started; without one nothing can (see UnconfirmedPublishes).
       retriedPublishRunsOnce: store !== null,
