@@ -1,7 +1,9 @@
 import { ConsumerDefinitionError, ConsumerStateError } from '../errors';
 import type { Job } from '../job/job';
+import { Logger } from '../logger/logger';
 import { JobEvents, type JobEventListener, type JobEventType } from '../orchestrator/job-events';
 import type { Orchestrator } from '../orchestrator/orchestrator';
+import { ConsumeUntilEmpty } from './consume-until-empty';
 import { consumerDecorator, consumerMetadataOf } from './consumer-metadata';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options';
 import { QueueWorker, type RunContext } from './queue-worker';
@@ -16,7 +18,10 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
   readonly queueName: string;
   readonly options: ResolvedConsumerOptions;
   private worker: QueueWorker | null = null;
+  private orchestrator: Orchestrator | null = null;
   private untrack: (() => void) | null = null;
+  /** The consumeUntilEmpty under way, which stop() must end between its passes too. */
+  private drain: ConsumeUntilEmpty | null = null;
 
   /**
    * Without a queue (Nest constructing a `@Consumer('q')` class that has no constructor of its own, or a
@@ -51,6 +56,7 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
       this.events,
       this.constructor.name,
     );
+    this.orchestrator = orchestrator;
     this.untrack = orchestrator.track(this);
   }
 
@@ -59,9 +65,20 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
     return this.connected().consume(numMessages);
   }
 
-  /** Takes and settles jobs until none is waiting and none is running. */
-  consumeUntilEmpty(): Promise<number> {
-    return this.connected().consume(undefined, true);
+  /**
+   * Takes and settles jobs until none is waiting and none is running. A queue paused, held or at its
+   * rate limit (by any process) with jobs waiting is not empty: it waits until they can be taken (logging
+   * a warning once), or until stop().
+   */
+  async consumeUntilEmpty(): Promise<number> {
+    const worker = this.connected();
+    const drain = new ConsumeUntilEmpty(this.orchestrator!.backend, this.queueName, new Logger(`${this.constructor.name}(${this.queueName})`));
+    this.drain = drain;
+    try {
+      return await drain.run(() => worker.consume(undefined, true));
+    } finally {
+      if (this.drain === drain) this.drain = null;
+    }
   }
 
   /**
@@ -77,6 +94,7 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
    * AbortSignal delays this by at most `timeout + timeoutGrace` (without a `timeout`, runs are waited for).
    */
   async stop(): Promise<void> {
+    this.drain?.stop();
     await this.worker?.stop();
   }
 

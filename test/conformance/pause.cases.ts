@@ -78,6 +78,39 @@ export function pauseCases(ctx: ConformanceContext): void {
     expect(seen).toEqual(['running', 'next']);
   });
 
+  withPause('consumeUntilEmpty on a paused queue waits for the resume, then drains it', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'pause-drain');
+    for (const label of ['a', 'b']) await orchestrator.publish(queue, { label });
+    await orchestrator.pause(queue);
+    const seen: string[] = [];
+    const consumer = connected(orchestrator, queue, (job) => void seen.push(job.payload.label));
+    let ended = false;
+    const draining = consumer.consumeUntilEmpty().finally(() => (ended = true));
+    await sleep(WATCH_MS);
+    // Paused is not empty: the jobs are still there to drain.
+    expect(ended).toBe(false);
+    expect(seen).toEqual([]);
+    await orchestrator.resume(queue);
+    expect(await draining).toBe(2);
+    expect([...seen].sort()).toEqual(['a', 'b']);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0 });
+  });
+
+  withPause('stop() ends a consumeUntilEmpty that waits on a paused queue', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'pause-drain-stop');
+    await orchestrator.publish(queue, { label: 'kept' });
+    await orchestrator.pause(queue);
+    const consumer = connected(orchestrator, queue, () => undefined);
+    let ended = false;
+    const draining = consumer.consumeUntilEmpty().finally(() => (ended = true));
+    await sleep(WATCH_MS);
+    expect(ended).toBe(false);
+    await consumer.stop();
+    expect(await draining).toBe(0);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 1, paused: true });
+    await orchestrator.resume(queue);
+  });
+
   withPause('pausing or resuming a queue that was never declared throws QueueNotDeclaredError', async () => {
     const orchestrator = ctx.orchestrator();
     const queue = ctx.queueName('undeclared');

@@ -190,6 +190,16 @@ export function rateLimitCases(ctx: ConformanceContext): void {
     if (ctx.capabilities.jobState) expect(await orchestrator.getJob(id)).toMatchObject({ status: 'completed', attempt: 1 });
   });
 
+  withLimits('consumeUntilEmpty on a queue held by someone else waits for the hold to end, then drains it', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'hold-drain');
+    for (const label of ['a', 'b']) await orchestrator.publish(queue, { label });
+    // Held from outside the consumer (another process's RateLimitedError, an operator): it cannot know until when.
+    await orchestrator.backend.holdQueue!(queue, Date.now() + 300);
+    const consumer = connected(orchestrator, queue, () => undefined);
+    expect(await consumer.consumeUntilEmpty()).toBe(2);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0 });
+  });
+
   withLimits('a held queue hands out nothing before the hold ends, with or without a limit', async () => {
     const { queue, orchestrator } = await registeredQueue(ctx, 'hold');
     await orchestrator.publish(queue, { label: 'h' });
