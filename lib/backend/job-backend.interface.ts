@@ -269,7 +269,7 @@ export interface JobBackend {
    * (capability `schedules`) In one atomic step, only if the stored schedule's `nextRunAt` equals `expect`
    * (null: only if no schedule with this queue and key is stored); otherwise changes nothing and resolves false:
    * 1. with `withdrawPrevious`, withdraws the stored schedule's occurrences (job ids
-   *    `withdrawableOccurrenceIds(stored)`: of its nextRunAt and takenRunAt) that wait unrun (waiting or
+   *    `withdrawableOccurrenceIds(stored)`: of its nextRunAt and takenTicks) that wait unrun (waiting or
    *    delayed, attempt 0);
    * 2. stores `record`;
    * 3. publishes `occurrence` (its job id is `scheduleOccurrenceId(queue, key, record.nextRunAt)`, its

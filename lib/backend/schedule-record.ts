@@ -16,8 +16,8 @@ export type ScheduleTemplate = Pick<JobRecord, 'name' | 'schemaName' | 'payload'
  * `scheduleOccurrenceId(queue, key, nextRunAt)`. The consumer that takes that job computes the tick
  * after it and moves the schedule on with `putSchedule` (a compare-and-set on `nextRunAt`), so however
  * many processes consume the queue, each tick is enqueued once. It moves it on when it takes the job,
- * not when the run starts or ends, so a long run never delays the next tick; the tick it moved past is
- * kept as `takenRunAt`, so that a job given back unrun is withdrawn with the schedule.
+ * not when the run starts or ends, so a long run never delays the next tick; the ticks it moved past
+ * are kept in `takenTicks`, so that a job given back unrun is withdrawn with the schedule.
  */
 export interface ScheduleRecord {
   queue: string;
@@ -27,12 +27,13 @@ export interface ScheduleRecord {
   /** The tick whose occurrence is enqueued, epoch milliseconds. */
   nextRunAt: number;
   /**
-   * The tick before `nextRunAt` whose occurrence a consumer took when it moved the schedule on (absent
-   * until one did). That occurrence can still go back to the queue unrun, its attempt uncounted (taken
-   * ahead and given back at a stop, a rate-limited run), so deleting or changing the schedule withdraws
-   * it too, as it withdraws the occurrence of `nextRunAt`.
+   * The latest ticks (at most MAX_TAKEN_TICKS, oldest first) whose occurrences consumers took when they
+   * moved the schedule on; absent until one did. Such an occurrence can still go back to the queue
+   * unrun, its attempt uncounted (taken ahead and given back at a stop, a rate-limited run, a taken-ahead
+   * lease that ran out), even after later ticks were taken; deleting or changing the schedule withdraws
+   * those too, as it withdraws the occurrence of `nextRunAt`.
    */
-  takenRunAt?: number;
+  takenTicks?: number[];
   /** When `orchestrator.schedule` last created or changed it, ISO-8601 UTC. */
   updatedAt: string;
 }
@@ -48,14 +49,18 @@ export function scheduleOccurrenceId(queue: string, key: string, at: number): st
 }
 
 /**
+ * How many taken ticks a schedule remembers: an occurrence given back after this many later ticks were
+ * taken (held taken ahead that long) is not withdrawn with the schedule, and runs once.
+ */
+export const MAX_TAKEN_TICKS = 8;
+
+/**
  * The occurrences of a stored schedule that deleting or changing it withdraws if they wait unrun
- * (waiting or delayed at attempt 0): the one of `nextRunAt`, and the one of `takenRunAt`, which may
- * have been given back.
+ * (waiting or delayed at attempt 0): the one of `nextRunAt`, and those of `takenTicks`, which may have
+ * been given back.
  */
 export function withdrawableOccurrenceIds(record: ScheduleRecord): string[] {
-  const ids = [scheduleOccurrenceId(record.queue, record.key, record.nextRunAt)];
-  if (record.takenRunAt !== undefined) ids.push(scheduleOccurrenceId(record.queue, record.key, record.takenRunAt));
-  return ids;
+  return [record.nextRunAt, ...(record.takenTicks ?? [])].map((at) => scheduleOccurrenceId(record.queue, record.key, at));
 }
 
 function escapeIdPart(part: string): string {

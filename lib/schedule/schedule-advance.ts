@@ -1,5 +1,6 @@
 import type { JobBackend } from '../backend/job-backend.interface';
 import type { ScheduleTick } from '../backend/job-record';
+import { MAX_TAKEN_TICKS } from '../backend/schedule-record';
 import { occurrenceOf } from './schedule-occurrence';
 import { tickFollowing } from './schedule-spec';
 
@@ -13,7 +14,8 @@ export async function advanceSchedule(backend: JobBackend, queue: string, tick: 
   if (!backend.getSchedule || !backend.putSchedule) return false;
   const record = await backend.getSchedule(queue, tick.key);
   if (!record || record.nextRunAt !== tick.at) return false;
-  // takenRunAt: the occurrence just taken may still be given back unrun; unschedule then withdraws it.
-  const next = { ...record, nextRunAt: tickFollowing(record.spec, tick.at, now), takenRunAt: tick.at };
+  // The occurrence just taken may still be given back unrun: unschedule then withdraws it (takenTicks).
+  const takenTicks = [...(record.takenTicks ?? []), tick.at].slice(-MAX_TAKEN_TICKS);
+  const next = { ...record, nextRunAt: tickFollowing(record.spec, tick.at, now), takenTicks };
   return backend.putSchedule(next, occurrenceOf(next), tick.at, false);
 }

@@ -214,6 +214,27 @@ export function scheduleCases(ctx: ConformanceContext): void {
   );
 
   itIf(has && ctx.capabilities.releaseUncounted !== false, 'a job given back unrun may come back counted (capability releaseUncounted)')(
+    'unschedule withdraws an occurrence given back after later ticks were taken too',
+    async () => {
+      const { queue, orchestrator } = await registeredQueue(ctx, 'given-back-late');
+      const backend = orchestrator.backend;
+      await orchestrator.schedule(queue, 'k', { every: EVERY }, { label: 'old' });
+      // One consumer holds tick 1 taken ahead while another takes tick 2 (and moves the schedule on); then both stop.
+      const held = [];
+      for (let i = 0; i < 2; i++) {
+        const [delivery] = await backend.fetch(queue, 1, { wait: true, leaseMs: 30_000, startNow: 0, signal: AbortSignal.timeout(10_000) });
+        expect(await advanceSchedule(backend, queue, delivery.job.schedule!)).toBe(true);
+        held.push(delivery);
+      }
+      for (const delivery of held) await backend.release(delivery);
+      expect(await pending(orchestrator, queue)).toBe(3);
+      expect(await orchestrator.unschedule(queue, 'k')).toBe(true);
+      expect(await pending(orchestrator, queue)).toBe(0);
+      expect(await backend.fetch(queue, 10, { wait: false, leaseMs: 30_000 })).toEqual([]);
+    },
+  );
+
+  itIf(has && ctx.capabilities.releaseUncounted !== false, 'a job given back unrun may come back counted (capability releaseUncounted)')(
     'changing a schedule withdraws an occurrence given back unrun after the schedule moved past it',
     async () => {
       const { queue, orchestrator } = await registeredQueue(ctx, 'given-back-changed');

@@ -61,11 +61,15 @@ local function occurrence_id(queue, key, at)
 end
 
 -- Withdraws the occurrences of a stored schedule (its ScheduleRecord, decoded) that wait unrun: the
--- one of nextRunAt and the one of takenRunAt, which may have been given back (withdrawableOccurrenceIds
+-- one of nextRunAt and those of takenTicks, which may have been given back (withdrawableOccurrenceIds
 -- in schedule-record.ts). Returns the ids withdrawn.
 local function withdraw_occurrences(queue, record)
+  local ticks = { record.nextRunAt }
+  if type(record.takenTicks) == 'table' then
+    for _, at in ipairs(record.takenTicks) do ticks[#ticks + 1] = at end
+  end
   local withdrawn = {}
-  for _, at in ipairs({ record.nextRunAt, record.takenRunAt }) do
+  for _, at in ipairs(ticks) do
     local id = occurrence_id(queue, record.key, tonumber(at))
     if withdraw_unstarted(id) then withdrawn[#withdrawn + 1] = id end
   end

@@ -1,6 +1,6 @@
 --[[
   delete-schedule: removes a schedule and withdraws its occurrences that wait unrun (waiting or delayed,
-  attempt 0): the one of its nextRunAt, and the one of its takenRunAt, which may have been given back.
+  attempt 0): the one of its nextRunAt, and those of its takenTicks, which may have been given back.
   One that started runs to its end, and no next tick follows it.
 
   KEYS[1..7]  the queue's keys (_prelude.lua)

@@ -2,7 +2,7 @@
   put-schedule: stores a schedule and enqueues its occurrence, in one step, only if the stored
   schedule's nextRunAt is the one the caller expects (compare-and-set: two processes moving the same
   schedule on, one wins). With withdrawPrevious, the stored schedule's occurrences (of its nextRunAt
-  and takenRunAt) are withdrawn first if they wait unrun. The occurrence is not enqueued when a job with its id is still kept here in
+  and takenTicks) are withdrawn first if they wait unrun. The occurrence is not enqueued when a job with its id is still kept here in
   any state (a tick is run once). Schedules are P:{Q}:schedules, key -> ScheduleRecord JSON.
 
   KEYS[1..7]  the queue's keys (_prelude.lua)
