@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { JobRecord } from '../../lib';
+import { Orchestrator, type JobRecord } from '../../lib';
+import { FnConsumer, taskSchema } from '../conformance/conformance.fixtures';
 import { requireServer } from '../support/servers';
 import { RabbitMQTestClients, testPrefix } from './fixtures/rabbitmq-test-kit';
 
@@ -12,6 +13,7 @@ beforeAll(() => requireServer('rabbitmq'));
 afterAll(() => clients.deleteDeclaredQueues());
 
 const ROUNDS = 50;
+jest.setTimeout(60_000);
 
 function record(queue: string, i: number): JobRecord {
   return { id: randomUUID(), name: queue, schemaName: queue, payload: { i }, priority: 0, attempt: 0, createdAt: new Date().toISOString() };
@@ -35,3 +37,48 @@ it('countWaiting right after release counts the released job, every time', async
   expect(counts).toEqual(Array(ROUNDS).fill(2));
 });
 
+
+/** Publishes `count` jobs to `queue` and fails each once: `count` dead letters. */
+async function deadLettersOn(orchestrator: Orchestrator, queue: string, count: number): Promise<void> {
+  await orchestrator.register(taskSchema(queue));
+  for (let i = 0; i < count; i++) await orchestrator.publish(queue, { label: `d${i}` });
+  const failing = new FnConsumer(queue, () => {
+    throw new Error('fails on purpose');
+  });
+  failing.connect(orchestrator);
+  expect(await failing.consume(count)).toBe(count);
+}
+
+it('queueStats().dead right after deadLetters counts every dead letter it read and put back, every time', async () => {
+  const orchestrator = new Orchestrator(clients.create());
+  const queue = 'listed';
+  try {
+    await deadLettersOn(orchestrator, queue, 3);
+    const seen: [listed: number, counted: number][] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const listed = (await orchestrator.deadLetters(queue)).length;
+      seen.push([listed, (await orchestrator.queueStats(queue)).dead]);
+    }
+    expect(seen).toEqual(Array(ROUNDS).fill([3, 3]));
+  } finally {
+    await orchestrator.close();
+  }
+});
+
+it('queueStats().dead right after redriving one dead letter counts the ones put back, every time', async () => {
+  const orchestrator = new Orchestrator(clients.create());
+  const queue = 'redriven';
+  const total = 30;
+  try {
+    await deadLettersOn(orchestrator, queue, total);
+    const ids = (await orchestrator.deadLetters(queue, { limit: total })).map((letter) => letter.job.id);
+    const counts: number[] = [];
+    for (const id of ids) {
+      expect(await orchestrator.redrive(queue, { ids: [id] })).toBe(1);
+      counts.push((await orchestrator.queueStats(queue)).dead);
+    }
+    expect(counts).toEqual(ids.map((_, i) => total - 1 - i));
+  } finally {
+    await orchestrator.close();
+  }
+});

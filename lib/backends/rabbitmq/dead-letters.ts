@@ -5,7 +5,7 @@ import type { RedrivenJob } from '../../backend/job-state-store.interface';
 import { notDeadLettersError } from '../../backend/backend-rules';
 import { MessageUnroutableError } from '../../errors';
 import type { Logger } from '../../logger/logger';
-import { fenceChannel, type ChannelAcks } from './channel-acks';
+import { fenceQueue, type ChannelAcks } from './channel-acks';
 import type { PublishOutcome } from './confirm-batch';
 import type { Hold } from './held-deliveries';
 import type { JobStoreBridge } from './job-store-bridge';
@@ -131,9 +131,8 @@ export class DeadLetters {
             if (out.length < limit) out.push(decodeDeadLetter(message, names.queue));
           }
         } finally {
-          if (taken > 0) await giveBackAll(channel);
+          if (taken > 0) await giveBackAll(channel, names.dead);
         }
-        if (quorum && taken > 0) await countsAtLeast(channel, names.dead, taken);
         return out;
       }),
     );
@@ -156,8 +155,8 @@ export class DeadLetters {
         const found = new Set<string>();
         let taken = 0;
         try {
-          // Only what is there now: dead letters arriving meanwhile wait for the next redrive. A quorum queue's
-          // count may lag what it holds (countsAtLeast), so there every one is read, until it answers empty.
+          // Only what is there now: dead letters arriving meanwhile wait for the next redrive. A quorum queue puts
+          // what is given back at its tail, so there every one is read, until it answers empty.
           const quorum = this.declarations.queueKind === 'quorum';
           for (let seen = 0; quorum || seen < messageCount; seen++) {
             const message = await channel.get(names.dead, { noAck: false });
@@ -180,15 +179,12 @@ export class DeadLetters {
               names,
               chosen.map((c) => c.copy),
             );
-          for (const { message, record, failedAt } of chosen) {
-            channel.ack(message);
-            if (record) redriven.push({ job: record, failedAt });
-          }
+          ackAll(channel, chosen, taken);
+          for (const { record, failedAt } of chosen) if (record) redriven.push({ job: record, failedAt });
           count = chosen.length;
         } finally {
-          await giveBackAll(channel);
+          if (taken > 0) await giveBackAll(channel, names.dead);
         }
-        if (this.declarations.queueKind === 'quorum' && taken > count) await countsAtLeast(channel, names.dead, taken - count);
       }),
     );
     return { count, redriven };
@@ -211,10 +207,6 @@ export class DeadLetters {
   }
 }
 
-/** How long, and how often, a listing re-reads a quorum queue's count until it shows what it gave back. */
-const QUORUM_SETTLE_MS = 2000;
-const QUORUM_SETTLE_STEP_MS = 20;
-
 /** A dead letter that is no job goes back as it came, without its failure header. */
 function rawCopy(routingKey: string, message: Message): OutgoingMessage {
   const headers = { ...((message.properties.headers as Record<string, unknown> | undefined) ?? {}) };
@@ -233,26 +225,28 @@ function rawCopy(routingKey: string, message: Message): OutgoingMessage {
 }
 
 /**
- * Requeues every message still unacknowledged on a command channel, in their places, and waits until the
- * broker has them back, so a count or read right after sees them; a closing channel requeues them itself.
+ * Acks the chosen messages, as one `basic.ack` with `multiple` when every message taken was chosen. On a
+ * quorum queue each ack frame is a command, and past 32 unapplied ones (quorum_commands_soft_limit) the
+ * broker holds the next give-back back, where the fence after it no longer orders it before a count.
  */
-/**
- * Waits (at most QUORUM_SETTLE_MS) until a quorum queue counts the `given` messages just given back. Its
- * count is read from the leader's applied state, which a give-back reaches only once written to its log;
- * no AMQP reply waits for that (unlike a classic queue, where fenceChannel orders the nack before any
- * count). Without it a count right after a listing misses the dead letters it gave back.
- */
-async function countsAtLeast(channel: Channel, queue: string, given: number): Promise<void> {
-  const deadline = Date.now() + QUORUM_SETTLE_MS;
-  while ((await channel.checkQueue(queue)).messageCount < given && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, QUORUM_SETTLE_STEP_MS));
+function ackAll(channel: Channel, chosen: readonly { message: Message }[], taken: number): void {
+  if (chosen.length === 0) return;
+  if (chosen.length === taken) {
+    channel.ack(chosen[chosen.length - 1].message, true);
+    return;
   }
+  for (const { message } of chosen) channel.ack(message);
 }
 
-async function giveBackAll(channel: Channel): Promise<void> {
+/**
+ * Requeues every message still unacknowledged on a command channel, in their places, and waits until the
+ * queue has them back (fenceQueue: on a quorum queue, until its leader has applied the return), so a count
+ * or read right after, on any channel, sees them. A closing channel requeues them itself.
+ */
+async function giveBackAll(channel: Channel, queue: string): Promise<void> {
   try {
     channel.nackAll(true);
-    await fenceChannel(channel);
+    await fenceQueue(channel, queue);
   } catch {
     // The channel is closing: the broker requeues what it held.
   }
