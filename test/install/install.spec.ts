@@ -4,27 +4,75 @@ import { join } from 'node:path';
 import { coreOnlyApp } from './apps/core-only.app';
 import { nestApp, type NestAppVariant } from './apps/nest.app';
 import { runOk, type CommandResult } from './support/command';
-import { gitRepository, packFreshClone } from './support/fresh-clone';
+import { packFreshClone } from './support/fresh-clone';
 import { ScratchApp } from './support/scratch-app';
 
 /**
- * @mindtrace/jobs as users get it: packed from a fresh clone (`npm pack` runs the build) or installed
- * from git, into apps made here, from the npm registry, without flags. The first run downloads Nest 11
- * and 12 and this repository's dev dependencies (for the git install's build); after that npm's cache
- * answers and a run takes one to two minutes.
+ * @mindtrace/jobs as users get it: packed from a fresh clone (`npm pack` runs the build: the `prepare`
+ * script, which an install from git runs in npm's clone too) and installed into apps made here, from
+ * the npm registry, without flags. The first run downloads Nest 11 and 12; after that npm's cache answers.
  */
 const MINUTES = 60_000;
 const ROOT = join(__dirname, '../..');
 
+const NEST_APPS: NestAppVariant[] = [
+  { title: 'a Nest 11 CommonJS app with class-validator 0.14', nest: 11, classValidator: '0.14', moduleSystem: 'commonjs' },
+  { title: 'a Nest 12 ES-module app with class-validator 0.15', nest: 12, classValidator: '0.15', moduleSystem: 'module' },
+];
+
+/** An app whose `npm install` has run, with the install's result (a failed one is for a test to show). */
+interface InstalledApp {
+  app: ScratchApp;
+  installed: CommandResult;
+}
+
 let workDir: string;
 let tarball: string;
+/**
+ * The apps' installs, all started once the tarball exists and each awaited by the tests of its app:
+ * an install mostly waits on npm's cache and the disk, so they run side by side rather than in turn.
+ */
+let coreOnlyInstall: Promise<InstalledApp>;
+const nestInstalls = new Map<NestAppVariant, Promise<InstalledApp>>();
+
+/** Installs `app`, then, if the install succeeded, runs `after` on it (a failure there rejects). */
+async function install(app: ScratchApp, after?: (app: ScratchApp) => Promise<unknown>): Promise<InstalledApp> {
+  const installed = await app.install();
+  if (installed.code === 0 && after) await after(app);
+  return { app, installed };
+}
+
+/** An app's install, once it has ended; the packing's failure, if that is why there is none. */
+function installOf(install: Promise<InstalledApp> | undefined): Promise<InstalledApp> {
+  if (!install) throw new Error('Nothing was installed: packing the tarball failed (the first error says why).');
+  return install;
+}
+
+/** Settles when every install started has: the work folder is removed only after them. */
+function allInstalls(): Promise<unknown> {
+  return Promise.allSettled([coreOnlyInstall, ...nestInstalls.values()]);
+}
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'mindtrace-jobs-install-'));
   tarball = await packFreshClone(workDir);
+  coreOnlyInstall = install(new ScratchApp(join(workDir, 'core-only'), coreOnlyApp(`file:${tarball}`)));
+  for (const variant of NEST_APPS) {
+    const app = new ScratchApp(join(workDir, `nest-${variant.moduleSystem}`), nestApp(tarball, variant));
+    // Compiled with tsc and run with node, as `nest build` + `node dist/main` would.
+    nestInstalls.set(
+      variant,
+      install(app, (nest) => nest.exec(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'])),
+    );
+  }
+  // An app whose tests -t leaves out never awaits its install: a failure there is not an unhandled rejection.
+  void allInstalls();
 }, 5 * MINUTES);
 
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+afterAll(async () => {
+  await allInstalls();
+  rmSync(workDir, { recursive: true, force: true });
+}, 8 * MINUTES);
 
 /** Every file under `dir`, relative to it. */
 function filesUnder(dir: string): string[] {
@@ -87,10 +135,7 @@ describe('a Node app that uses only the core, with no Nest, ioredis or amqplib i
   let app: ScratchApp;
   let installed: CommandResult;
 
-  beforeAll(async () => {
-    app = new ScratchApp(join(workDir, 'core-only'), coreOnlyApp(`file:${tarball}`));
-    installed = await app.install();
-  }, 5 * MINUTES);
+  beforeAll(async () => ({ app, installed } = await installOf(coreOnlyInstall)), 5 * MINUTES);
 
   it('installs the required peers and none of the optional ones', () => {
     expect(outcome(installed)).toEqual({ code: 0, output: expect.any(String) });
@@ -126,35 +171,13 @@ describe('a Node app that uses only the core, with no Nest, ioredis or amqplib i
   );
 });
 
-describe('an install from git', () => {
-  it(
-    "builds the package in npm's clone (the prepare script), and the app runs a job",
-    async () => {
-      const repo = await gitRepository(workDir);
-      const app = new ScratchApp(join(workDir, 'from-git'), coreOnlyApp(`git+file://${repo}`));
-      expect(outcome(await app.install())).toEqual({ code: 0, output: expect.any(String) });
-      expect(printed(await app.node('greet.cjs'))).toEqual({ greeting: 'hello Ada' });
-    },
-    8 * MINUTES,
-  );
-});
-
-const NEST_APPS: NestAppVariant[] = [
-  { title: 'a Nest 11 CommonJS app with class-validator 0.14', nest: 11, classValidator: '0.14', moduleSystem: 'commonjs' },
-  { title: 'a Nest 12 ES-module app with class-validator 0.15', nest: 12, classValidator: '0.15', moduleSystem: 'module' },
-];
-
 describe.each(NEST_APPS)('$title', (variant) => {
   let app: ScratchApp;
   let installed: CommandResult;
   /** The server the boot test started; the /health test asks it about the job that ran. */
   let port: number | undefined;
 
-  beforeAll(async () => {
-    app = new ScratchApp(join(workDir, `nest-${variant.moduleSystem}`), nestApp(tarball, variant));
-    installed = await app.install();
-    if (installed.code === 0) await app.exec(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.']);
-  }, 8 * MINUTES);
+  beforeAll(async () => ({ app, installed } = await installOf(nestInstalls.get(variant))), 8 * MINUTES);
 
   afterAll(() => app.stopServer(), MINUTES);
 

@@ -2,7 +2,7 @@
  * A plain Node app that uses only the core — Orchestrator, LocalClient, a Consumer — and installs
  * nothing but @mindtrace/jobs (npm adds its required peers: class-validator, class-transformer,
  * reflect-metadata). No Nest, no ioredis, no amqplib. Plain JavaScript, so decorators are applied by hand.
- * `jobsPackage` is what package.json depends on: `file:<tarball>` or `git+file://<repository>`.
+ * `jobsPackage` is what package.json depends on, e.g. `file:<tarball>`.
  */
 export function coreOnlyApp(jobsPackage: string): Record<string, string> {
   return {

@@ -29,17 +29,3 @@ export async function packFreshClone(workDir: string): Promise<string> {
   const report = JSON.parse(out) as { filename: string }[];
   return join(workDir, report[0].filename);
 }
-
-/** A git repository of the sources, one commit, for `npm install git+file://…`. Returns its path. */
-export async function gitRepository(workDir: string): Promise<string> {
-  const repo = join(workDir, 'repo');
-  copySources(repo);
-  await runOk('git', ['init', '--quiet'], repo);
-  await runOk('git', ['add', '.'], repo);
-  await runOk(
-    'git',
-    ['-c', 'user.name=install test', '-c', 'user.email=install-test@localhost', 'commit', '--quiet', '-m', 'sources'],
-    repo,
-  );
-  return repo;
-}
