@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { LocalClient, Orchestrator } from '../../lib';
 import { DetectorService } from '../../sample/detection/detector.service';
 import { objectDetectionSchema } from '../../sample/detection/object-detection.schema';
@@ -9,8 +10,10 @@ import { objectDetectionSchema } from '../../sample/detection/object-detection.s
 const REPO_ROOT = join(__dirname, '..', '..');
 /** `nest start` compiles the sample before it runs it: generous, for a loaded 2-core machine. */
 const START_GUARD_MS = 150_000;
+/** Where `nest build` and `nest start` put the sample's entry point (nest-cli.json, sample/tsconfig.app.json). */
+const BUILT_MAIN = 'dist/sample/sample/main.js';
 
-interface NpmStart {
+interface AppProcess {
   child: ChildProcess;
   /** Everything printed so far, stdout and stderr. */
   output: () => string;
@@ -19,9 +22,9 @@ interface NpmStart {
   exited: Promise<number | null>;
 }
 
-/** Runs `npm start`, the README's one command, in its own process group so the whole tree can be stopped. */
-function npmStart(env: Record<string, string>): NpmStart {
-  const child = spawn('npm', ['start'], {
+/** Runs a command in the repository in its own process group, so the whole tree can be stopped. */
+function startApp(command: string, args: readonly string[], env: Record<string, string>): AppProcess {
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,13 +50,23 @@ function npmStart(env: Record<string, string>): NpmStart {
       watchers.add(watch);
       watch();
       void exited.then(() => {
-        if (watchers.delete(watch)) reject(new Error(`npm start exited before printing ${pattern}:\n${output}`));
+        if (watchers.delete(watch)) reject(new Error(`${[command, ...args].join(' ')} exited before printing ${pattern}:\n${output}`));
       });
     });
   return { child, output: () => output, printed, exited };
 }
 
-function stopGroup(start: NpmStart): void {
+/** `npm start`, the README's one command: the Nest CLI compiles the sample, then runs it. */
+function npmStart(env: Record<string, string>): AppProcess {
+  return startApp('npm', ['start'], env);
+}
+
+/** The sample compiled by `nest build`, run as `nest start` runs it once compiled. */
+function builtStart(env: Record<string, string>): AppProcess {
+  return startApp(process.execPath, ['--enable-source-maps', BUILT_MAIN], env);
+}
+
+function stopGroup(start: AppProcess): void {
   if (start.child.pid !== undefined && start.child.exitCode === null) {
     try {
       process.kill(-start.child.pid, 'SIGTERM');
@@ -94,14 +107,25 @@ describe('npm start', () => {
     },
     START_GUARD_MS,
   );
+});
+
+/**
+ * What the sample does once started, for which its compile does not matter: one `nest build` (the compile
+ * `npm start` repeats at every start, tested above), then the process `nest start` runs after it.
+ */
+describe('the sample as npm start runs it', () => {
+  beforeAll(
+    () => promisify(execFile)(process.execPath, [join(REPO_ROOT, 'node_modules/@nestjs/cli/bin/nest.js'), 'build'], { cwd: REPO_ROOT }),
+    START_GUARD_MS,
+  );
 
   it(
     'keeps its jobs in its file (JOBS_FILE) across a restart: a finished job and its result, and a job published while it was down',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'jobs-sample-'));
       const file = join(dir, 'queue.db');
-      const portOf = async (start: NpmStart): Promise<string> => (await start.printed(/listening on http:\/\/localhost:(\d+)/))[1];
-      const first = npmStart({ PORT: '0', JOBS_FILE: file });
+      const portOf = async (start: AppProcess): Promise<string> => (await start.printed(/listening on http:\/\/localhost:(\d+)/))[1];
+      const first = builtStart({ PORT: '0', JOBS_FILE: file });
       let finished: string;
       try {
         const response = await fetch(`http://127.0.0.1:${await portOf(first)}/detections`, {
@@ -120,7 +144,7 @@ describe('npm start', () => {
       const orchestrator = new Orchestrator(new LocalClient({ path: file }));
       await orchestrator.register(objectDetectionSchema);
       const whileDown = await orchestrator.publish('object_detection', { image_path: '/img/while-down.jpg' });
-      const second = npmStart({ PORT: '0', JOBS_FILE: file });
+      const second = builtStart({ PORT: '0', JOBS_FILE: file });
       try {
         const port = await portOf(second);
         const before = (await (await fetch(`http://127.0.0.1:${port}/jobs/${finished}`)).json()) as { status: string; result: unknown };
@@ -142,7 +166,7 @@ describe('npm start', () => {
     'exits 1 with one readable line when its Redis does not answer, instead of an unhandled rejection',
     async () => {
       // Port 1 is closed: the same as a Redis that is down.
-      const start = npmStart({ JOBS_BACKEND: 'redis', REDIS_URL: 'redis://127.0.0.1:1', PORT: '0' });
+      const start = builtStart({ JOBS_BACKEND: 'redis', REDIS_URL: 'redis://127.0.0.1:1', PORT: '0' });
       try {
         expect(await start.exited).toBe(1);
         expect(start.output()).toMatch(/\[Sample\] could not start: \S/);
