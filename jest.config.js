@@ -16,6 +16,8 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${ES_MODULE_PACKAGES.join('|')})/)`],
   setupFiles: ['reflect-metadata'],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  // The slowest files start first, so none of them is left running alone at the end.
+  testSequencer: '<rootDir>/test/support/slow-first.sequencer.js',
   testTimeout: 20000,
   // Three workers on CI's two cores: most specs wait on brokers, child processes and servers they
   // start (the scale-out kits), not on the CPU, and the slowest (install, sample start-up) would
