@@ -1,4 +1,4 @@
-import type { Message } from 'amqplib';
+import type { Channel, Message } from 'amqplib';
 import type { OutgoingMessage } from './rabbitmq.message';
 
 /** How the broker answered one publish. */
@@ -19,6 +19,13 @@ export type PublishOutcome = 'confirmed' | 'unroutable';
 export class ConfirmBatch {
   readonly outcomes: PublishOutcome[];
   readonly done: Promise<PublishOutcome[]>;
+  /** When the batch began to be written (Date.now()): its confirms are overdue publishTimeoutMs later. */
+  readonly writtenAt = Date.now();
+  /**
+   * It settled without every confirm — the broker nacked some, or its confirms were overdue (expire) —
+   * so its channel is not to be trusted with more publishes (see ConfirmPublisher.retire).
+   */
+  channelSuspect = false;
   private answered = 0;
   /** Messages the broker nacked (refused to take). */
   private nacked = 0;
@@ -36,6 +43,11 @@ export class ConfirmBatch {
     private readonly rejected: (count: number) => unknown,
     /** Called once, as the batch settles. */
     private readonly settled?: (batch: ConfirmBatch) => void,
+    /** The channel the batch is published on. */
+    readonly channel: Channel | null = null,
+    /** The error for a batch of which `count` messages were still unanswered after `waitedMs`. */
+    private readonly overdue: (count: number, waitedMs: number) => unknown = (count, waitedMs) =>
+      new Error(`${count} message(s) unconfirmed after ${waitedMs} ms`),
   ) {
     this.outcomes = new Array<PublishOutcome>(messages.length).fill('confirmed');
     this.done = new Promise((resolve, reject) => {
@@ -62,6 +74,18 @@ export class ConfirmBatch {
     this.finish(err);
   }
 
+  /** True once the batch resolved or rejected. */
+  get isSettled(): boolean {
+    return this.finished;
+  }
+
+  /** The confirms are overdue after `waitedMs`: the batch fails now; confirms that still come are ignored. */
+  expire(waitedMs: number): void {
+    if (this.finished) return;
+    this.channelSuspect = true;
+    this.finish(this.overdue(this.messages.length - this.answered, waitedMs), false);
+  }
+
   /** Claims a returned message if it is one of this batch's not yet marked unroutable; true if it was. */
   matchReturn(returned: Message): boolean {
     const { routingKey } = returned.fields;
@@ -75,11 +99,12 @@ export class ConfirmBatch {
     return false;
   }
 
-  private finish(err: unknown): void {
+  private finish(err: unknown, explain = true): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.nacked > 0) this.channelSuspect = true;
     this.settled?.(this);
-    if (err) this.reject(this.explain(err));
+    if (err) this.reject(explain ? this.explain(err) : err);
     else if (this.nacked > 0) this.reject(this.rejected(this.nacked));
     else this.resolve(this.outcomes);
   }

@@ -2,35 +2,55 @@ import type { Channel, ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import { ConfirmBatch, type PublishOutcome } from './confirm-batch';
 import type { OutgoingMessage } from './rabbitmq.message';
 
+/** What a publish fails with, made only when it fails (plain functions: the batch calls them unbound). */
+export interface PublishFailures {
+  /** The channel closed first (a channel-level refusal such as 404 is passed with its code). */
+  explain: (err: unknown) => unknown;
+  /** The broker nacked `count` messages. */
+  rejected: (count: number) => unknown;
+  /** `count` messages were neither confirmed nor nacked within `waitedMs`. */
+  overdue: (count: number, waitedMs: number) => unknown;
+}
+
 /**
  * One confirm channel and the batches published on it and not yet confirmed. The client has two: one
  * for jobs (default exchange, which never refuses a publish) and one for dead letters (their exchange
  * may have been deleted, and a publish to a missing exchange closes its channel with 404 — which must
  * not fail the job publishes in flight on the other).
+ *
+ * A channel on which the broker nacked a publish, or left one unconfirmed for `timeoutMs`, is retired:
+ * the next publishes open a new one, and it is closed once its last batch settles. RabbitMQ 3.10 ties a
+ * quorum queue's publisher state to the channel: a channel that first published to the queue while the
+ * queue's record still named a dead leader has every later publish nacked, for as long as it lives.
  */
 export class ConfirmPublisher {
   private channel: Promise<ConfirmChannel> | null = null;
   /** `channel` once it is open: a publish then writes at once, without awaiting a promise (a tick per publish). */
   private ready: ConfirmChannel | null = null;
-  /** Batches published and not fully confirmed: a returned (unroutable) message is matched against them. */
+  /** Batches published and not fully confirmed, oldest first: a returned (unroutable) message is matched against them. */
   private readonly inFlight = new Set<ConfirmBatch>();
+  /** Channels out of use, each closed once no batch of it is in flight. */
+  private readonly retired = new Set<Channel>();
+  /** Fires when the oldest batch in flight is overdue; one timer for all of them. */
+  private deadline: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly open: () => Promise<ChannelModel>,
     /** Called when a channel of this publisher closes. */
     private readonly onChannelClosed: (channel: Channel) => void,
+    /** How long a batch may wait for its confirms before it fails with `overdue`. */
+    private readonly timeoutMs: number,
   ) {}
 
   /**
    * Publishes every message, mandatory, and resolves once the broker confirmed all of them (one wait for
-   * the whole batch): each outcome says whether the message was routed. Rejects with `explain(err)` if
-   * the channel closes first (a channel-level refusal such as 404 is passed with its code), and with
-   * `rejected(count)` if the broker nacks some.
+   * the whole batch): each outcome says whether the message was routed. Rejects with `failures.explain(err)`
+   * if the channel closes first, `failures.rejected(count)` if the broker nacks some, and
+   * `failures.overdue(count, ms)` if confirms are still missing `timeoutMs` after the batch began to be written.
    */
   publish(
     messages: readonly OutgoingMessage[],
-    explain: (err: unknown) => unknown,
-    rejected: (count: number) => unknown,
+    failures: PublishFailures,
     /** Waits while the broker blocks publishing; returns undefined when it does not, so nothing is awaited. */
     beforeWrite: () => Promise<void> | undefined,
   ): Promise<PublishOutcome[]> {
@@ -39,53 +59,109 @@ export class ConfirmPublisher {
     const ready = this.ready;
     if (ready) {
       const blocked = beforeWrite();
-      return blocked ? blocked.then(() => this.write(ready, messages, explain, rejected)) : this.write(ready, messages, explain, rejected);
+      return blocked ? blocked.then(() => this.write(ready, messages, failures)) : this.write(ready, messages, failures);
     }
-    return this.confirmChannel(explain).then((channel) => {
+    return this.openWithinTimeout(messages.length, failures).then((channel) => {
       const blocked = beforeWrite();
-      return blocked
-        ? blocked.then(() => this.write(channel, messages, explain, rejected))
-        : this.write(channel, messages, explain, rejected);
+      return blocked ? blocked.then(() => this.write(channel, messages, failures)) : this.write(channel, messages, failures);
     });
   }
 
-  private write(
-    channel: ConfirmChannel,
-    messages: readonly OutgoingMessage[],
-    explain: (err: unknown) => unknown,
-    rejected: (count: number) => unknown,
-  ): Promise<PublishOutcome[]> {
-    // Settled as it is made: never in flight.
-    if (messages.length === 0) return Promise.resolve([]);
-    const batch = new ConfirmBatch(messages, (err) => explain(closeReasonOf(channel) ?? err), rejected, this.forget);
-    this.inFlight.add(batch);
-    const stopped = writeFrom(channel, batch, messages, 0);
-    return stopped < 0 ? batch.done : this.writeAfterDrains(channel, batch, messages, stopped);
+  /**
+   * The confirm channel, opened now if need be — within `timeoutMs`, after which the publish fails with
+   * `overdue` (nothing written) and the next one opens another: a broker that stopped answering must not
+   * hold a publish at its channel's opening either.
+   */
+  private openWithinTimeout(count: number, failures: PublishFailures): Promise<ConfirmChannel> {
+    const opening = this.confirmChannel(failures);
+    const creating = this.channel;
+    const began = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (this.channel === creating) this.channel = null;
+        reject(failures.overdue(count, Date.now() - began));
+      }, this.timeoutMs);
+    });
+    return Promise.race([opening, overdue]).finally(() => clearTimeout(timer));
   }
 
-  /** The rest of a batch that filled the socket's buffer: each time it drains, as much as fits. */
-  private async writeAfterDrains(
-    channel: ConfirmChannel,
-    batch: ConfirmBatch,
-    messages: readonly OutgoingMessage[],
-    from: number,
-  ): Promise<PublishOutcome[]> {
-    for (let next = from; next >= 0 && next < messages.length; next = writeFrom(channel, batch, messages, next)) await drained(channel);
+  private write(channel: ConfirmChannel, messages: readonly OutgoingMessage[], failures: PublishFailures): Promise<PublishOutcome[]> {
+    // Settled as it is made: never in flight.
+    if (messages.length === 0) return Promise.resolve([]);
+    // A channel retired while this publish waited (for it to open, or for the broker to unblock) is not used.
+    if (this.retired.has(channel)) return this.openWithinTimeout(messages.length, failures).then((fresh) => this.write(fresh, messages, failures));
+    const batch = new ConfirmBatch(
+      messages,
+      (err) => failures.explain(closeReasonOf(channel) ?? err),
+      failures.rejected,
+      this.forget,
+      channel,
+      failures.overdue,
+    );
+    this.inFlight.add(batch);
+    this.deadline ??= this.armDeadline(this.timeoutMs);
+    const stopped = writeFrom(channel, batch, messages, 0);
+    // The batch's promise, not the writing's: a socket that never drains must not outlast the batch's deadline.
+    if (stopped >= 0) void writeAfterDrains(channel, batch, messages, stopped);
     return batch.done;
   }
 
-  /** A batch leaves the in-flight set once every message is answered (its returns came before its confirms). */
+  /**
+   * A batch leaves the in-flight set once every message is answered (its returns came before its
+   * confirms), or once it expired; one that settled unconfirmed retires its channel.
+   */
   private readonly forget = (batch: ConfirmBatch): void => {
     this.inFlight.delete(batch);
+    const channel = batch.channel;
+    if (channel === null) return;
+    if (batch.channelSuspect) this.retire(channel);
+    if (this.retired.has(channel)) this.closeIfIdle(channel);
   };
+
+  /** The next publishes go through a new channel; this one is closed once its batches in flight settle. */
+  private retire(channel: Channel): void {
+    if (this.retired.has(channel)) return;
+    this.retired.add(channel);
+    if (this.ready === channel) {
+      this.ready = null;
+      this.channel = null;
+    }
+  }
+
+  private closeIfIdle(channel: Channel): void {
+    for (const batch of this.inFlight) if (batch.channel === channel) return;
+    this.retired.delete(channel);
+    channel.close().catch(() => undefined);
+  }
+
+  /** Fails every batch whose confirms are overdue (the oldest come first), then waits for the next one's deadline. */
+  private readonly expireOverdue = (): void => {
+    this.deadline = null;
+    const now = Date.now();
+    for (const batch of this.inFlight) {
+      const waited = now - batch.writtenAt;
+      if (waited < this.timeoutMs) {
+        this.deadline = this.armDeadline(this.timeoutMs - waited);
+        return;
+      }
+      batch.expire(waited);
+    }
+  };
+
+  private armDeadline(ms: number): NodeJS.Timeout {
+    // Unref'd: a publish in flight keeps the process alive by its socket; a deadline alone must not.
+    return setTimeout(this.expireOverdue, ms).unref();
+  }
 
   /** The connection is gone: the next publish opens a new channel. */
   reset(): void {
     this.channel = null;
     this.ready = null;
+    this.retired.clear();
   }
 
-  private confirmChannel(explain: (err: unknown) => unknown): Promise<ConfirmChannel> {
+  private confirmChannel(failures: PublishFailures): Promise<ConfirmChannel> {
     if (!this.channel) {
       const creating = this.open().then(async (model) => {
         const channel = await model.createConfirmChannel();
@@ -96,6 +172,7 @@ export class ConfirmPublisher {
         });
         channel.on('close', () => {
           this.onChannelClosed(channel);
+          this.retired.delete(channel);
           if (this.channel === creating) this.channel = null;
           if (this.ready === channel) this.ready = null;
         });
@@ -113,7 +190,7 @@ export class ConfirmPublisher {
       this.channel = creating;
     }
     return this.channel.catch((err: unknown) => {
-      throw explain(err);
+      throw failures.explain(err);
     });
   }
 }
@@ -140,6 +217,16 @@ function writeFrom(channel: ConfirmChannel, batch: ConfirmBatch, messages: reado
     }
   }
   return -1;
+}
+
+/** The rest of a batch that filled the socket's buffer: each time it drains, as much as fits, until the batch settles. */
+async function writeAfterDrains(channel: ConfirmChannel, batch: ConfirmBatch, messages: readonly OutgoingMessage[], from: number): Promise<void> {
+  let next = from;
+  while (next >= 0 && next < messages.length) {
+    await drained(channel);
+    if (batch.isSettled) return;
+    next = writeFrom(channel, batch, messages, next);
+  }
 }
 
 function drained(channel: Channel): Promise<void> {

@@ -66,6 +66,12 @@ export interface RabbitMQClientOptions {
    */
   blockedTimeout?: number;
   /**
+   * How long a publish waits for the broker's confirms, in milliseconds, before it fails with
+   * PublishNotConfirmedError (the jobs may or may not be enqueued); the next publishes then go through a
+   * new channel. A quorum queue with no leader holds publishes without answering. Default 30000.
+   */
+  publishTimeoutMs?: number;
+  /**
    * Where job states and results are kept, for getJob / waitForResult. RabbitMQ itself only holds
    * messages; without a store those calls throw UnsupportedCapabilityError. The client closes it with itself.
    */
@@ -109,6 +115,7 @@ export interface ResolvedRabbitMQOptions {
   connectTimeout: number;
   reconnectDelays: readonly number[];
   blockedTimeout: number;
+  publishTimeoutMs: number;
   /** From the URL's `frame_max` / `channel_max`; null leaves amqplib's default. */
   frameMax: number | null;
   channelMax: number | null;
@@ -138,6 +145,7 @@ const KNOWN = new Set<string>([
   'connectTimeout',
   'reconnectDelays',
   'blockedTimeout',
+  'publishTimeoutMs',
   'jobStore',
   'retention',
 ]);
@@ -186,6 +194,8 @@ export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {
   }
   const blockedTimeout = options.blockedTimeout ?? 5000;
   integerIn('blockedTimeout', blockedTimeout, 0, 2 ** 31 - 1);
+  const publishTimeoutMs = options.publishTimeoutMs ?? 30_000;
+  integerIn('publishTimeoutMs', publishTimeoutMs, 1, 2 ** 31 - 1);
   const store = options.jobStore ?? null;
   if (store !== null && (typeof store !== 'object' || typeof store.get !== 'function' || typeof store.published !== 'function')) {
     throw new InvalidOptionError(WHERE, 'jobStore', 'must implement JobStateStore (e.g. new InMemoryJobStateStore())');
@@ -226,6 +236,7 @@ export function resolveRabbitMQOptions(input: RabbitMQClientOptions | string = {
     connectTimeout,
     reconnectDelays: [...reconnectDelays],
     blockedTimeout,
+    publishTimeoutMs,
     frameMax: endpoint.frameMax,
     channelMax: endpoint.channelMax,
     jobStore: store,

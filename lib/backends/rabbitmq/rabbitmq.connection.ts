@@ -13,6 +13,7 @@ import type { BrokerNode, ResolvedRabbitMQOptions } from './rabbitmq-client.opti
 import { coalesceWrites } from './coalesced-writes';
 import type { PublishOutcome } from './confirm-batch';
 import { ConfirmPublisher } from './confirm-publisher';
+import { PublishNotConfirmedError } from './publish-not-confirmed.error';
 import type { OutgoingMessage } from './rabbitmq.message';
 
 /**
@@ -79,7 +80,8 @@ export class RabbitMQConnection {
   ) {
     const open = (): Promise<ChannelModel> => this.open();
     const closed = (channel: Channel): void => void this.closedChannels.add(channel);
-    this.publishers = { jobs: new ConfirmPublisher(open, closed), deadLetters: new ConfirmPublisher(open, closed) };
+    const timeout = options.publishTimeoutMs;
+    this.publishers = { jobs: new ConfirmPublisher(open, closed, timeout), deadLetters: new ConfirmPublisher(open, closed, timeout) };
   }
 
   get state(): ConnectionState {
@@ -161,14 +163,18 @@ export class RabbitMQConnection {
    * Publishes through the route's confirm channel, mandatory, and resolves once the broker confirmed all
    * of them (one wait for the whole batch): each outcome says whether the message was routed. Rejects
    * with PublishRejectedError (naming `queue`) if the broker nacks any, BrokerBlockedError if the broker
-   * blocks publishing for longer than `blockedTimeout`, and BrokerUnavailableError if the connection goes
-   * before every confirm came.
+   * blocks publishing for longer than `blockedTimeout`, BrokerUnavailableError if the connection goes
+   * before every confirm came, and PublishNotConfirmedError (a BrokerUnavailableError) if confirms are
+   * still missing after `publishTimeoutMs`.
    */
   publish(messages: readonly OutgoingMessage[], queue: string, route: PublishRoute = 'jobs'): Promise<PublishOutcome[]> {
     return this.publishers[route].publish(
       messages,
-      (err) => this.transient(err),
-      (count) => new PublishRejectedError(queue, count, messages.length),
+      {
+        explain: (err) => this.transient(err),
+        rejected: (count) => new PublishRejectedError(queue, count, messages.length),
+        overdue: (count, waitedMs) => new PublishNotConfirmedError(this.node.address, queue, count, waitedMs),
+      },
       () => (this.blocked ? this.whileBlocked(queue) : undefined),
     );
   }
