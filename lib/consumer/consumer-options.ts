@@ -37,9 +37,13 @@ export interface ConsumerOptions {
   leaseMs?: number;
   /**
    * Jobs taken ahead, beyond those running, so the next one starts without waiting for a round trip.
-   * They are held (under a lease) while they wait; at shutdown they go back untouched. Default 0.
+   * They are held (under a lease) while they wait; at shutdown they go back untouched. A number is
+   * that many (0: none). Default `'auto'`: while this consumer's recent runs are short (a mean under
+   * 5 ms) it takes up to min(100, 10 × concurrency) ahead, else none — on a backend that counts no
+   * stall for a job taken ahead and never started (`startTakenAhead`: Redis), and never with a
+   * `rateLimit`; elsewhere `'auto'` is 0.
    */
-  prefetch?: number;
+  prefetch?: number | 'auto';
   /**
    * How often a job may stall — its worker died or lost its lease while holding it — and still run
    * again. Beyond that it is dead-lettered with JobStalledError, so a job that kills its worker is not
@@ -50,8 +54,9 @@ export interface ConsumerOptions {
   /**
    * At most `max` jobs of the queue started per `intervalMs`, counted across every consumer of the queue
    * that sets a limit, in every process (a sliding window kept by the backend). Needs a backend with
-   * `capabilities.rateLimit` (Redis, Local); cannot be combined with `prefetch`, since a job taken
-   * ahead would start outside the window it was counted in. Default: no limit.
+   * `capabilities.rateLimit` (Redis, Local); cannot be combined with a `prefetch` above 0, since a job
+   * taken ahead would start outside the window it was counted in (`'auto'` then takes none ahead).
+   * Default: no limit.
    */
   rateLimit?: RateLimit;
 }
@@ -70,7 +75,7 @@ const DEFAULTS: ResolvedConsumerOptions = {
   timeoutGrace: 5_000,
   maxAbandonedRuns: 10,
   leaseMs: 30_000,
-  prefetch: 0,
+  prefetch: 'auto',
   maxStalls: 1,
   rateLimit: undefined,
 };
@@ -98,7 +103,7 @@ export function resolveConsumerOptions(where: string, options: ConsumerOptions =
   positiveInteger(where, 'concurrency', resolved.concurrency);
   positiveInteger(where, 'attempts', resolved.attempts);
   positiveInteger(where, 'leaseMs', resolved.leaseMs);
-  wholeNumber(where, 'prefetch', resolved.prefetch);
+  if (resolved.prefetch !== 'auto') wholeNumber(where, 'prefetch', resolved.prefetch, "or 'auto'");
   wholeNumber(where, 'maxStalls', resolved.maxStalls);
   wholeNumber(where, 'timeoutGrace', resolved.timeoutGrace);
   positiveInteger(where, 'maxAbandonedRuns', resolved.maxAbandonedRuns);
@@ -139,15 +144,15 @@ function backoffOf(where: string, backoff: ConsumerOptions['backoff']): BackoffO
 }
 
 /** A copy of the limit, checked; refused with a prefetch, whose jobs would start outside the window that counted them. */
-function rateLimitOf(where: string, rateLimit: RateLimit, prefetch: number): RateLimit {
+function rateLimitOf(where: string, rateLimit: RateLimit, prefetch: number | 'auto'): RateLimit {
   checkOptionKeys(where, 'rateLimit', rateLimit, ['max', 'intervalMs']);
   positiveInteger(where, 'rateLimit.max', rateLimit.max);
   positiveInteger(where, 'rateLimit.intervalMs', rateLimit.intervalMs);
-  if (prefetch > 0) {
+  if (prefetch !== 'auto' && prefetch > 0) {
     throw new InvalidOptionError(
       where,
       'prefetch',
-      `cannot be used with rateLimit (got prefetch ${prefetch}): a job taken ahead would start outside the window it was counted in — leave prefetch at 0`,
+      `cannot be used with rateLimit (got prefetch ${prefetch}): a job taken ahead would start outside the window it was counted in — leave prefetch out (or 0)`,
     );
   }
   return { max: rateLimit.max, intervalMs: rateLimit.intervalMs };
@@ -159,9 +164,9 @@ function positiveInteger(where: string, option: string, value: unknown): void {
   }
 }
 
-function wholeNumber(where: string, option: string, value: unknown): void {
+function wholeNumber(where: string, option: string, value: unknown, orElse = ''): void {
   if (!(Number.isInteger(value) && (value as number) >= 0)) {
-    throw new InvalidOptionError(where, option, `must be a whole number >= 0, got ${String(value)}`);
+    throw new InvalidOptionError(where, option, `must be a whole number >= 0${orElse ? ` ${orElse}` : ''}, got ${String(value)}`);
   }
 }
 

@@ -94,6 +94,8 @@ export class HeldJob {
   private controller: AbortController | null = null;
   /** Set when the run outlived its timeout. */
   overrun: Overrun | null = null;
+  /** When its run started (performance.now()), when the worker times runs (prefetch 'auto'). */
+  startedAt = 0;
   /** Whether the job is held now (see HELD_STATES): from its start until it is let go. */
   private holding = false;
   /** Made only when someone waits for the job (stop, shutdown): most jobs end with nobody waiting. */

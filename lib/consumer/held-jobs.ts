@@ -26,6 +26,8 @@ export class HeldJobs {
     private readonly onChange: () => void,
     /** Called when a job is no longer held: its lease is no longer ours to keep. */
     private readonly onLetGo: (delivery: Delivery) => void,
+    /** Called with how long each run held its slot, in ms; null: runs are not timed (nothing reads it). */
+    private readonly onRunEnded: ((ms: number) => void) | null = null,
   ) {}
 
   /** Runs going (jobs in a RUN_STATES state): what `concurrency` bounds. */
@@ -57,10 +59,18 @@ export class HeldJobs {
   /** The oldest prefetched job, now running. */
   startNext(): HeldJob {
     const job = this.waiting.shift()!;
+    if (this.onRunEnded) job.startedAt = performance.now();
     this.move(job, 'running');
     job.hold();
     this.started.add(job);
     return job;
+  }
+
+  /** When the latest run still holding a slot started (performance.now(), if runs are timed); -Infinity: none. */
+  latestRunStart(): number {
+    let latest = -Infinity;
+    for (const job of this.started) if (job.rule.runs === 1 && job.startedAt > latest) latest = job.startedAt;
+    return latest;
   }
 
   /** Every prefetched job, now done (to be given back by the caller). */
@@ -121,6 +131,7 @@ export class HeldJobs {
       }
     }
     if (error !== undefined) this.bug ??= { error };
+    if (from.runs > to.runs && this.onRunEnded) this.onRunEnded(performance.now() - job.startedAt);
     if (from.held > to.held) {
       job.letGo();
       this.onLetGo(job.delivery);

@@ -12,11 +12,19 @@ import { JobSettler } from './job-settler';
 import { LeaseKeeper } from './lease-keeper';
 import { RunPipeline, type RunHandler } from './run-pipeline';
 import { ScheduleAdvancer } from '../schedule/schedule-advancer';
+import { TakeAhead } from './take-ahead';
 import { requireCapability } from '../orchestrator/required-capability';
 
 export type { RunContext, RunHandler } from './run-pipeline';
 
 const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000, 5000];
+
+/**
+ * With prefetch 'auto': when no run slot has freed for this long while jobs wait taken ahead, those jobs
+ * go back to the queue (another worker may be idle) — the runs turned long after the mean said short.
+ * Longer than the work 'auto' takes ahead (AHEAD_WORK_MS), so runs as short as the mean said never trip it.
+ */
+const STUCK_AHEAD_MS = 50;
 
 /**
  * The engine behind every consumer, standalone or Nest: fetches jobs (blocking, never polling), runs
@@ -55,6 +63,10 @@ export class QueueWorker {
   private stopping = false;
   /** Until when a run of this worker held the queue (RateLimitedError), epoch ms. */
   private heldUntil = 0;
+  /** How many jobs to take ahead of the free slots: the prefetch option, fixed or following the runs ('auto'). */
+  private readonly takeAhead: TakeAhead;
+  /** With 'auto', watches jobs taken ahead behind runs that hold every slot (see STUCK_AHEAD_MS). */
+  private stuckWatch: NodeJS.Timeout | null = null;
   /** What health checks read about this loop; watched by the orchestrator from the first consume(). */
   private readonly loop: ConsumerLoopStatus;
   private unwatchLoop: (() => void) | null = null;
@@ -70,9 +82,17 @@ export class QueueWorker {
     const logger = (this.logger = new Logger(`${name}(${queue})`));
     const backend = orchestrator.backend;
     const leases = (this.leases = new LeaseKeeper(backend, options.leaseMs, logger, (delivery, error) => this.leaseLost(delivery, error)));
+    // 'auto' takes ahead only where a job taken ahead and never started counts no stall (the backend
+    // marks it started: startTakenAhead), and not under a rate limit (it would start outside its window).
+    const takeAhead = (this.takeAhead = new TakeAhead(
+      options.prefetch,
+      options.concurrency,
+      backend.startTakenAhead !== undefined && options.rateLimit === undefined,
+    ));
     const jobs = (this.jobs = new HeldJobs(
       () => this.wake(),
       (delivery) => leases.forget(delivery),
+      takeAhead.adaptive ? (ms) => takeAhead.ran(ms) : null,
     ));
     const settler = (this.settler = new JobSettler(backend, queue, options, logger, [events, orchestrator.events]));
     const abandoned = (this.abandoned = new AbandonedRuns(options.maxAbandonedRuns, queue, logger, jobs));
@@ -150,13 +170,15 @@ export class QueueWorker {
     this.returned = 0;
     const backend = this.orchestrator.backend;
     const jobs = this.jobs;
-    const { concurrency, prefetch } = this.options;
+    const concurrency = this.options.concurrency;
+    const takeAhead = this.takeAhead;
     const loop = this.loop;
     this.unwatchLoop ??= this.orchestrator.watchLoop(loop);
     loop.running();
     // An operator's lines: a consumer that runs until stopped says when it starts and stops; a batch (consume(n)) does not.
     const endless = limit === undefined && !untilEmpty;
-    if (endless) this.logger.log(`started consuming "${this.queue}" (concurrency ${concurrency}, prefetch ${prefetch}) on ${backend.name}`);
+    if (endless)
+      this.logger.log(`started consuming "${this.queue}" (concurrency ${concurrency}, prefetch ${takeAhead.describe()}) on ${backend.name}`);
     let crashed = false;
     let crash: unknown;
     let failures = 0;
@@ -179,6 +201,7 @@ export class QueueWorker {
           await this.nextEvent();
           continue;
         }
+        const prefetch = takeAhead.size;
         const capacity = Math.min(concurrency + prefetch - jobs.held - jobs.prefetched, this.budget - this.taken);
         // Take more when a slot is free and nothing waits for it, or, with a prefetch, when the jobs
         // taken ahead run low. Fetching ahead never blocks: a slot that frees meanwhile must not wait.
@@ -245,6 +268,7 @@ export class QueueWorker {
         crash = err;
       }
     } finally {
+      this.unwatchStuck();
       try {
         await this.releasePrefetched();
       } finally {
@@ -389,6 +413,47 @@ export class QueueWorker {
       if (delivery.job.schedule !== undefined) this.schedules.taken(delivery);
     }
     this.jobs.take(deliveries);
+    if (this.takeAhead.adaptive && this.stuckWatch === null && this.jobs.prefetched > 0) this.watchStuck();
+  }
+
+  /** Looks every STUCK_AHEAD_MS/2 while jobs wait taken ahead (a timer on this worker's state, not the broker). */
+  private watchStuck(): void {
+    this.stuckWatch = setTimeout(() => {
+      this.stuckWatch = null;
+      if (this.jobs.prefetched === 0 || !this.consuming) return;
+      const jobs = this.jobs;
+      const since = performance.now() - jobs.latestRunStart();
+      if (jobs.runs >= this.options.concurrency && since >= STUCK_AHEAD_MS) {
+        // Counted as a run that long, so the mean turns long and no more are taken ahead for now.
+        this.takeAhead.ran(since);
+        void this.giveBackTakenAhead();
+        return;
+      }
+      this.watchStuck();
+    }, STUCK_AHEAD_MS / 2);
+    this.stuckWatch.unref();
+  }
+
+  private unwatchStuck(): void {
+    if (this.stuckWatch !== null) clearTimeout(this.stuckWatch);
+    this.stuckWatch = null;
+  }
+
+  /**
+   * Jobs taken ahead go back to the queue while this worker goes on (its runs turned long): not taken
+   * after all, so consume(n) may take others in their place. One the backend refuses to take back is
+   * left to its lease, which runs out with neither a stall nor an attempt counted (it never started).
+   */
+  private async giveBackTakenAhead(): Promise<void> {
+    const left = this.jobs.takeBackPrefetched();
+    this.taken -= left.length;
+    this.wake();
+    await Promise.all(
+      left.map(async (job) => {
+        await this.settler.release(job);
+        this.leases.forget(job.delivery);
+      }),
+    );
   }
 
   /**
@@ -470,7 +535,7 @@ export class QueueWorker {
     const backend = this.orchestrator.backend;
     // Under a rate limit the loop's fetch waits for a free slot in the window; a completion does not.
     const wanted =
-      this.options.prefetch === 0 &&
+      this.takeAhead.size === 0 &&
       this.options.rateLimit === undefined &&
       this.consuming &&
       !this.stopping &&

@@ -13,7 +13,7 @@ describe('resolveConsumerOptions', () => {
     expect(resolved.concurrency).toBe(1);
     expect(resolved.attempts).toBe(1);
     expect(resolved.leaseMs).toBe(30_000);
-    expect(resolved.prefetch).toBe(0);
+    expect(resolved.prefetch).toBe('auto');
     expect(resolved.maxStalls).toBe(1);
     expect(resolved.timeout).toBeUndefined();
     expect(resolved.timeoutGrace).toBe(5000);
@@ -24,6 +24,15 @@ describe('resolveConsumerOptions', () => {
   it('gives the same defaults for an empty object and for undefined values', () => {
     expect(resolveConsumerOptions(WHERE, {})).toEqual(resolveConsumerOptions(WHERE));
     expect(resolveConsumerOptions(WHERE, { concurrency: undefined, timeout: undefined })).toEqual(resolveConsumerOptions(WHERE));
+  });
+
+  it("accepts prefetch 'auto', with a rateLimit too (it then takes nothing ahead), and refuses a number with one", () => {
+    const rateLimit = { max: 5, intervalMs: 1000 };
+    expect(resolveConsumerOptions(WHERE, { prefetch: 'auto' }).prefetch).toBe('auto');
+    expect(resolveConsumerOptions(WHERE, { rateLimit }).prefetch).toBe('auto');
+    expect(resolveConsumerOptions(WHERE, { prefetch: 'auto', rateLimit }).rateLimit).toEqual(rateLimit);
+    expect(resolveConsumerOptions(WHERE, { prefetch: 0, rateLimit }).prefetch).toBe(0);
+    expect(invalidOptionFrom(() => resolveConsumerOptions(WHERE, { prefetch: 1, rateLimit })).option).toBe('prefetch');
   });
 
   it('keeps valid options', () => {
@@ -66,6 +75,7 @@ describe('resolveConsumerOptions', () => {
     ['leaseMs 0', { leaseMs: 0 }, 'leaseMs'],
     ['prefetch -1', { prefetch: -1 }, 'prefetch'],
     ['prefetch 0.5', { prefetch: 0.5 }, 'prefetch'],
+    ["prefetch 'fast'", { prefetch: 'fast' as never }, 'prefetch'],
     ['maxStalls -1', { maxStalls: -1 }, 'maxStalls'],
     ['timeoutGrace -1', { timeout: 100, timeoutGrace: -1 }, 'timeoutGrace'],
     ['timeoutGrace 0.5', { timeout: 100, timeoutGrace: 0.5 }, 'timeoutGrace'],

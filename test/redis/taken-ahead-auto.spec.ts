@@ -1,0 +1,165 @@
+import { Orchestrator, RedisClient, type Delivery, type FetchOptions } from '../../lib';
+import { RUNS_MEANT, SHORT_RUN_MS } from '../../lib/consumer/take-ahead';
+import { FnConsumer, taskSchema, type RunFn } from '../conformance/conformance.fixtures';
+import { REDIS_URL, requireServer } from '../support/servers';
+import { adminConnection, deleteKeysUnder, uniquePrefix } from './fixtures/redis-test-kit';
+
+/**
+ * A consumer on defaults (prefetch 'auto') takes jobs ahead on Redis while its runs are short, none
+ * while they are long, none under a rate limit; whatever it took ahead and did not start goes back
+ * unrun — at stop(), and when its runs turn long while those jobs wait. Counts only: which jobs were
+ * taken ahead, which ran, with what attempt.
+ */
+const prefix = uniquePrefix();
+const admin = adminConnection();
+const client = new RedisClient(REDIS_URL, { prefix });
+const orchestrator = new Orchestrator(client);
+
+/** What the client handed out: every fetch's max, and the ids of the jobs taken ahead. */
+const fetchedMax: number[] = [];
+const takenAhead = new Set<string>();
+const fetch = client.fetch.bind(client);
+client.fetch = async (queue: string, max: number, options: FetchOptions): Promise<Delivery[]> => {
+  fetchedMax.push(max);
+  const deliveries = await fetch(queue, max, options);
+  for (const delivery of deliveries) if (delivery.takenAhead) takenAhead.add(delivery.job.id);
+  return deliveries;
+};
+
+beforeAll(() => requireServer('redis'));
+
+beforeEach(() => {
+  fetchedMax.length = 0;
+  takenAhead.clear();
+});
+
+afterAll(async () => {
+  await orchestrator.close();
+  await deleteKeysUnder(admin, prefix);
+  admin.disconnect();
+});
+
+/** A queue with `count` jobs labelled j0…; their ids in order. */
+async function queueWithJobs(queue: string, count: number): Promise<string[]> {
+  await orchestrator.register(taskSchema(queue));
+  const { ids } = await orchestrator.publishBatch(
+    queue,
+    Array.from({ length: count }, (_, i) => ({ label: `j${i}` })),
+  );
+  return ids;
+}
+
+/** A consumer on default options (but `extra`) recording each run's label and attempt. */
+function recording(queue: string, run: RunFn = () => undefined, extra = {}) {
+  const runs: { label: string; attempt: number }[] = [];
+  const consumer = new FnConsumer(
+    queue,
+    (job, context) => {
+      runs.push({ label: job.payload.label, attempt: job.attempt });
+      return run(job, context);
+    },
+    extra,
+  );
+  consumer.connect(orchestrator);
+  return { consumer, runs };
+}
+
+const labels = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `j${from + i}`);
+const sorted = (runs: { label: string }[]) => runs.map((r) => r.label).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+
+it('takes jobs ahead once its runs have been short, never before it has timed a few; each job runs once', async () => {
+  const queue = 'auto-short';
+  const ids = await queueWithJobs(queue, 60);
+  const { consumer, runs } = recording(queue);
+  expect(await consumer.consume(60)).toBe(60);
+  expect(sorted(runs)).toEqual(labels(0, 60));
+  expect(runs.every((r) => r.attempt === 1)).toBe(true);
+  // The first RUNS_MEANT jobs were taken one per free slot; later ones ahead of the slot.
+  expect(ids.slice(0, RUNS_MEANT).filter((id) => takenAhead.has(id))).toEqual([]);
+  expect(takenAhead.size).toBeGreaterThan(0);
+  expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, completed: 60 });
+});
+
+it('takes nothing ahead while its runs are long', async () => {
+  const queue = 'auto-long';
+  await queueWithJobs(queue, RUNS_MEANT + 5);
+  // Each run waits on a timer past SHORT_RUN_MS: long, as far as 'auto' is concerned.
+  const { consumer, runs } = recording(queue, () => new Promise((resolve) => setTimeout(resolve, 4 * SHORT_RUN_MS)), { concurrency: 2 });
+  expect(await consumer.consume(RUNS_MEANT + 5)).toBe(RUNS_MEANT + 5);
+  expect(sorted(runs)).toEqual(labels(0, RUNS_MEANT + 5));
+  expect(takenAhead.size).toBe(0);
+  expect(Math.max(...fetchedMax)).toBeLessThanOrEqual(2);
+});
+
+it('takes nothing ahead under a rate limit', async () => {
+  const queue = 'auto-limited';
+  await queueWithJobs(queue, 40);
+  const { consumer, runs } = recording(queue, undefined, { rateLimit: { max: 1000, intervalMs: 60_000 } });
+  expect(await consumer.consume(40)).toBe(40);
+  expect(sorted(runs)).toEqual(labels(0, 40));
+  expect(takenAhead.size).toBe(0);
+  expect(Math.max(...fetchedMax)).toBe(1);
+});
+
+it('stop() gives the jobs it took ahead back unrun: they wait again, attempt 0, and run once elsewhere', async () => {
+  const queue = 'auto-stop';
+  const ids = await queueWithJobs(queue, 60);
+  const stopAt = 2 * RUNS_MEANT;
+  let stopped: Promise<void> | undefined;
+  const first = recording(queue, (job) => {
+    if (job.payload.label === `j${stopAt - 1}`) stopped = first.consumer.stop();
+  });
+  expect(await first.consumer.consume()).toBe(stopAt);
+  await stopped;
+  expect(sorted(first.runs)).toEqual(labels(0, stopAt));
+  // It had taken jobs ahead of the one it stopped in, and they are back.
+  expect(ids.slice(stopAt).filter((id) => takenAhead.has(id)).length).toBeGreaterThan(0);
+  expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 60 - stopAt, active: 0, completed: stopAt });
+  for (const id of ids.slice(stopAt)) expect(await orchestrator.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
+  const again = recording(queue);
+  expect(await again.consumer.consume(60 - stopAt)).toBe(60 - stopAt);
+  expect(sorted(again.runs)).toEqual(labels(stopAt, 60));
+  expect(again.runs.every((r) => r.attempt === 1)).toBe(true);
+  await first.consumer.close();
+  await again.consumer.close();
+});
+
+it('gives the jobs waiting ahead back while a run holds its only slot, and goes on with nothing lost or run twice', async () => {
+  const queue = 'auto-stuck';
+  const ids = await queueWithJobs(queue, 60);
+  const holdAt = 2 * RUNS_MEANT;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const { consumer, runs } = recording(queue, async (job) => {
+    if (job.payload.label !== `j${holdAt}`) return;
+    holding();
+    await gate;
+  });
+  const consuming = consumer.consume(60);
+  try {
+    await held;
+    // It held jobs ahead of the long run; they go back to the queue while that run goes on.
+    expect(ids.slice(holdAt + 1).filter((id) => takenAhead.has(id)).length).toBeGreaterThan(0);
+    await until(async () => (await orchestrator.countQueueMessages(queue)) === 60 - holdAt - 1);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 60 - holdAt - 1, active: 1 });
+    for (const id of ids.slice(holdAt + 1)) expect(await orchestrator.getJob(id)).toMatchObject({ status: 'waiting', attempt: 0 });
+  } finally {
+    // A failed check must not leave the run (and so the orchestrator's close) waiting for ever.
+    open();
+  }
+  expect(await consuming).toBe(60);
+  expect(sorted(runs)).toEqual(labels(0, 60));
+  expect(runs.every((r) => r.attempt === 1)).toBe(true);
+  await consumer.close();
+});
+
+/** Waits for `condition`, checked every 10 ms up to 500 times; fails if it is never met. */
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the condition was never met');
+}
