@@ -179,7 +179,7 @@ describe.each(NEST_APPS)('$title', (variant) => {
 
   beforeAll(async () => ({ app, installed } = await installOf(nestInstalls.get(variant))), 8 * MINUTES);
 
-  afterAll(() => app.stopServer(), MINUTES);
+  afterAll(() => app?.stopServer(), MINUTES);
 
   it(
     'installs without flags, every peer dependency in its range',
