@@ -90,7 +90,8 @@ export class ConfirmPublisher {
     // Settled as it is made: never in flight.
     if (messages.length === 0) return Promise.resolve([]);
     // A channel retired while this publish waited (for it to open, or for the broker to unblock) is not used.
-    if (this.retired.has(channel)) return this.openWithinTimeout(messages.length, failures).then((fresh) => this.write(fresh, messages, failures));
+    if (this.retired.has(channel))
+      return this.openWithinTimeout(messages.length, failures).then((fresh) => this.write(fresh, messages, failures));
     const batch = new ConfirmBatch(
       messages,
       (err) => failures.explain(closeReasonOf(channel) ?? err),
@@ -129,9 +130,11 @@ export class ConfirmPublisher {
     }
   }
 
+  /** Closes a retired channel with no batch in flight, once; it stays marked retired until its 'close' event. */
   private closeIfIdle(channel: Channel): void {
+    if (closing.has(channel)) return;
     for (const batch of this.inFlight) if (batch.channel === channel) return;
-    this.retired.delete(channel);
+    closing.add(channel);
     channel.close().catch(() => undefined);
   }
 
@@ -181,6 +184,11 @@ export class ConfirmPublisher {
       creating.then(
         (channel) => {
           if (this.channel === creating) this.ready = channel;
+          // Given up on while it opened (openWithinTimeout), or its connection went: not to be used.
+          else {
+            this.retire(channel);
+            this.closeIfIdle(channel);
+          }
         },
         () => undefined,
       );
@@ -194,6 +202,9 @@ export class ConfirmPublisher {
     });
   }
 }
+
+/** Retired channels whose close was sent: a second channel.close would be a protocol error. */
+const closing = new WeakSet<Channel>();
 
 /** Why the broker closed a channel (404 NOT_FOUND …), kept so that its unconfirmed publishes fail with it, not "channel closed". */
 const closeReasons = new WeakMap<Channel, Error>();
@@ -220,7 +231,12 @@ function writeFrom(channel: ConfirmChannel, batch: ConfirmBatch, messages: reado
 }
 
 /** The rest of a batch that filled the socket's buffer: each time it drains, as much as fits, until the batch settles. */
-async function writeAfterDrains(channel: ConfirmChannel, batch: ConfirmBatch, messages: readonly OutgoingMessage[], from: number): Promise<void> {
+async function writeAfterDrains(
+  channel: ConfirmChannel,
+  batch: ConfirmBatch,
+  messages: readonly OutgoingMessage[],
+  from: number,
+): Promise<void> {
   let next = from;
   while (next >= 0 && next < messages.length) {
     await drained(channel);
