@@ -116,14 +116,20 @@ function rootOf(side: 'input' | 'output'): PayloadRoot {
 
 /** Per class: true when no class-transformer decorator touches it or its ancestors. */
 const plainDtos = new WeakMap<Function, boolean>();
+/** The class asked about last and the answer: a queue's jobs are all of one class, so most calls skip the WeakMap. */
+let lastDto: Function | null = null;
+let lastPlain = false;
 
 function isPlainDto(dto: Function): boolean {
+  if (dto === lastDto) return lastPlain;
   let plain = plainDtos.get(dto);
   if (plain === undefined) {
     // Unknown (class-transformer's storage out of reach) counts as decorated: the full path is always right.
     plain = hasTransformerDecorators(dto) === false;
     plainDtos.set(dto, plain);
   }
+  lastDto = dto;
+  lastPlain = plain;
   return plain;
 }
 

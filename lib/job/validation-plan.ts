@@ -20,8 +20,10 @@ export function passesPlannedChecks(instance: object): boolean {
   const object = instance as Record<string, unknown>;
   const grouped = plan.grouped;
   for (const key in object) {
+    if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
     // The test class-validator's whitelist uses, on its own grouping, so the same properties go.
-    if (Object.prototype.hasOwnProperty.call(object, key) && (!grouped[key] || grouped[key].length === 0)) delete object[key];
+    const group = grouped[key];
+    if (!group || group.length === 0) delete object[key];
   }
   const targetName = plan.targetName;
   for (const { metadata, constraints } of plan.checks) {
@@ -68,14 +70,19 @@ interface Plan {
 }
 
 const plans = new WeakMap<Function, Plan | null>();
+/** The class asked for last and its plan: a queue's jobs are all of one class, so most calls skip the WeakMap. */
+let lastDto: Function | null = null;
+let lastPlan: Plan | null | undefined;
 
 /** The class's plan, made again when a decorator was registered since (anywhere: the registries are shared). */
 function planFor(dto: Function): Plan | null {
-  let plan = plans.get(dto);
+  let plan = dto === lastDto ? lastPlan : plans.get(dto);
   if (plan === undefined || (plan !== null && !plan.isCurrent())) {
     plan = makePlan(dto);
     plans.set(dto, plan);
   }
+  lastDto = dto;
+  lastPlan = plan;
   return plan;
 }
 
