@@ -1,4 +1,4 @@
-import { AHEAD_WORK_MS, AUTO_MOST, RUNS_MEANT, SHORT_RUN_MS, TakeAhead } from '../../lib/consumer/take-ahead';
+import { AHEAD_WORK_MS, AUTO_MAX_CONCURRENCY, AUTO_MOST, RUNS_MEANT, SHORT_RUN_MS, TakeAhead } from '../../lib/consumer/take-ahead';
 
 /** Feeds `count` runs of `ms` each. */
 function ran(takeAhead: TakeAhead, count: number, ms: number): TakeAhead {
@@ -26,12 +26,20 @@ describe('TakeAhead', () => {
     expect(ran(new TakeAhead('auto', 3, true), RUNS_MEANT, 2).size).toBe((3 * AHEAD_WORK_MS) / 2);
     expect(ran(new TakeAhead('auto', 1, true), RUNS_MEANT, 0.01).size).toBe(AUTO_MOST);
     // Runs too short for the clock: the ceiling, not Infinity.
-    expect(ran(new TakeAhead('auto', 50, true), RUNS_MEANT, 0).size).toBe(AUTO_MOST);
+    expect(ran(new TakeAhead('auto', 4, true), RUNS_MEANT, 0).size).toBe(AUTO_MOST);
   });
 
   it("'auto' takes nothing ahead while the mean run is SHORT_RUN_MS or longer", () => {
-    expect(ran(new TakeAhead('auto', 50, true), RUNS_MEANT, SHORT_RUN_MS).size).toBe(0);
-    expect(ran(new TakeAhead('auto', 50, true), RUNS_MEANT, 1000).size).toBe(0);
+    expect(ran(new TakeAhead('auto', 4, true), RUNS_MEANT, SHORT_RUN_MS).size).toBe(0);
+    expect(ran(new TakeAhead('auto', 4, true), RUNS_MEANT, 1000).size).toBe(0);
+  });
+
+  it("'auto' takes nothing ahead for a consumer with more than AUTO_MAX_CONCURRENCY slots (their completions bring the next jobs)", () => {
+    expect(ran(new TakeAhead('auto', AUTO_MAX_CONCURRENCY, true), RUNS_MEANT, 0.1).size).toBeGreaterThan(0);
+    const many = ran(new TakeAhead('auto', AUTO_MAX_CONCURRENCY + 1, true), RUNS_MEANT, 0.1);
+    expect(many.size).toBe(0);
+    expect(many.adaptive).toBe(false);
+    expect(ran(new TakeAhead(100, 50, true), RUNS_MEANT, 0.1).size).toBe(100);
   });
 
   it("'auto' follows the recent runs: one long run turns it off, short ones turn it on again", () => {
