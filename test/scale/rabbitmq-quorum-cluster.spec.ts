@@ -151,10 +151,24 @@ afterEach(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  // The nodes first: clients closing against a dead cluster end at once instead of waiting on it.
-  await cluster?.stop();
+  // Clients first, while the nodes still answer their closes. A close that has not ended after 10 s is
+  // reported, not awaited: in two of six runs some clients' closes hung once the nodes were gone.
   await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
-  await Promise.all(orchestrators.map((o) => o.close().catch(() => undefined)));
+  const closed = new Set<number>();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(
+      orchestrators.map(async (o, i) => {
+        await o.close().catch(() => undefined);
+        closed.add(i);
+      }),
+    ),
+    new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
+  ]);
+  clearTimeout(timer);
+  const stuck = orchestrators.flatMap((o, i) => (closed.has(i) ? [] : [`${i} (${stateOf(o)})`]));
+  if (stuck.length > 0) process.stdout.write(`clients whose close had not ended after 10 s: ${stuck.join(', ')}\n`);
+  await cluster?.stop();
 }, 60_000);
 
 describe('the cluster kit', () => {
