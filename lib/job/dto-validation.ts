@@ -98,12 +98,13 @@ function emptyDto<T extends object>(dto: DtoClass<T>, data: object, schemaName: 
 
 /**
  * The JSON form of a validated DTO, as every backend carries it (see toWireJson): a value JSON cannot
- * carry is refused with a JobValidationError naming its path.
+ * carry is refused with a JobValidationError naming its path. `dtoClass` is the instance's class when the
+ * caller knows it (toValidDto made the instance): looking it up is a runtime call on every publish.
  */
-export function dtoToWire(instance: object, schemaName: string, side: 'input' | 'output'): WireJson {
+export function dtoToWire(instance: object, schemaName: string, side: 'input' | 'output', dtoClass?: DtoClass): WireJson {
   try {
-    // Its class from the prototype: an unvalidated payload may hold a "constructor" key, or have no prototype.
-    const dto: unknown = Object.getPrototypeOf(instance)?.constructor;
+    // Else its class from the prototype: an unvalidated payload may hold a "constructor" key, or have no prototype.
+    const dto: unknown = dtoClass ?? Object.getPrototypeOf(instance)?.constructor;
     return toWireJson(typeof dto !== 'function' || isPlainDto(dto) ? instance : instanceToPlain(instance), rootOf(side));
   } catch (error) {
     throw validationErrorOf(error, schemaName, side);

@@ -17,7 +17,7 @@ import type { WireJson } from './wire-json';
 export function jobFromSchema<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): Job<I> {
   const payload = toValidDto(schema.input, input, schema.name, 'input');
   const job = new Job<I>(newJobId(), schema.name, schema.name, payload, isoNow());
-  rememberValidated(job.payload, schema.input, dtoToWire(payload, schema.name, 'input'));
+  rememberValidated(job.payload, schema.input, dtoToWire(payload, schema.name, 'input', schema.input));
   return job;
 }
 
@@ -26,5 +26,5 @@ export function jobFromSchema<I extends JobInput>(schema: JobSchema<I, any>, inp
  * wire form. No Job is made, since only the record travels.
  */
 export function validatedWireInput<I extends JobInput>(schema: JobSchema<I, any>, input: Partial<I> | I): WireJson {
-  return dtoToWire(toValidDto(schema.input, input, schema.name, 'input'), schema.name, 'input');
+  return dtoToWire(toValidDto(schema.input, input, schema.name, 'input'), schema.name, 'input', schema.input);
 }

@@ -1,3 +1,4 @@
+import { Exclude } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Min } from 'class-validator';
 import { Job, JobInput, JobSchema, JobValidationError, LocalClient, Orchestrator, jobFromSchema } from '../../lib';
 
@@ -98,6 +99,23 @@ describe('jobFromSchema', () => {
     // Validated for another schema with the same DTO is fine; with another DTO it is validated again.
     expect(await orchestrator.publish('other', jobFromSchema(schema, { image_path: '/b.jpg' }))).toBeTruthy();
     expect(await orchestrator.countQueueMessages('other')).toBe(1);
+    await orchestrator.close();
+  });
+
+  it('sends a DTO class-transformer converts in its plain form, from jobFromSchema and from a raw input', async () => {
+    class WithSecret extends JobInput {
+      @IsString() name = '';
+      @IsString() @Exclude({ toPlainOnly: true }) secret = '';
+    }
+    const secretive = new JobSchema({ name: 'secretive', input: WithSecret });
+    const orchestrator = new Orchestrator(new LocalClient());
+    await orchestrator.register(secretive);
+    const ids = [
+      await orchestrator.publish('secretive', jobFromSchema(secretive, { name: 'a', secret: 's' })),
+      await orchestrator.publish('secretive', { name: 'b', secret: 's' }),
+    ];
+    const payloads = await Promise.all(ids.map(async (id) => (await orchestrator.getJob(id))?.payload));
+    expect(payloads).toEqual([{ name: 'a' }, { name: 'b' }]);
     await orchestrator.close();
   });
 });
