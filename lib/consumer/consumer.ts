@@ -72,7 +72,11 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
    */
   async consumeUntilEmpty(): Promise<number> {
     const worker = this.connected();
-    const drain = new ConsumeUntilEmpty(this.orchestrator!.backend, this.queueName, new Logger(`${this.constructor.name}(${this.queueName})`));
+    const drain = new ConsumeUntilEmpty(
+      this.orchestrator!.backend,
+      this.queueName,
+      new Logger(`${this.constructor.name}(${this.queueName})`),
+    );
     this.drain = drain;
     try {
       return await drain.run(() => worker.consume(undefined, true));

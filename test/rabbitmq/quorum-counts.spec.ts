@@ -37,7 +37,6 @@ it('countWaiting right after release counts the released job, every time', async
   expect(counts).toEqual(Array(ROUNDS).fill(2));
 });
 
-
 /** Publishes `count` jobs to `queue` and fails each once: `count` dead letters. */
 async function deadLettersOn(orchestrator: Orchestrator, queue: string, count: number): Promise<void> {
   await orchestrator.register(taskSchema(queue));

@@ -33,7 +33,10 @@ export class FileFlowControl {
       { paused: number; held_until: number | null; rate_span_ms: number | null } | undefined;
     if (flow && (flow.paused === 1 || (flow.held_until ?? 0) > now)) return 0;
     if (!rateLimit) return max;
-    this.sql('DELETE FROM rate_handouts WHERE queue = ? AND at <= ?').run(queue, now - this.windowSpan(queue, flow?.rate_span_ms, rateLimit));
+    this.sql('DELETE FROM rate_handouts WHERE queue = ? AND at <= ?').run(
+      queue,
+      now - this.windowSpan(queue, flow?.rate_span_ms, rateLimit),
+    );
     return Math.max(0, Math.min(max, rateLimit.max - this.inWindow(queue, now, rateLimit)));
   }
 
