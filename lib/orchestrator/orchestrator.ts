@@ -153,6 +153,8 @@ export class Orchestrator {
       optionsError = error as Error;
     }
     const schema = this.schemas.get(queue);
+    // One clock read for the batch, whose new jobs are created together: a read per job cost ~1% of a Local job.
+    const createdAt = isoNow();
     // The same job twice in one batch would run twice, or be refused half-way by a backend with
     // unique ids: refused here, on every backend, before anything is sent.
     const firstIndexOf = new Map<string, number>();
@@ -160,7 +162,7 @@ export class Orchestrator {
       try {
         if (optionsError) throw optionsError;
         const input = jobs[index];
-        items[index] = this.toPublishItem(queue, schema, input, runAt, options.priority);
+        items[index] = this.toPublishItem(queue, schema, input, runAt, options.priority, createdAt);
         // A raw input gets a new id here; only a Job brings its own, which may be in the batch twice.
         if (!(input instanceof Job)) continue;
         const id = items[index].job.id;
@@ -484,9 +486,10 @@ export class Orchestrator {
     input: Job<object> | object,
     runAt: number | undefined,
     priorityOption: number | undefined,
+    createdAt?: string,
   ): PublishItem {
     try {
-      const job = this.jobRecordOf(queue, schema, input, priorityOption);
+      const job = this.jobRecordOf(queue, schema, input, priorityOption, createdAt);
       if (runAt !== undefined) job.dueAt = new Date(runAt).toISOString();
       return { job, runAt };
     } catch (error) {
@@ -499,6 +502,8 @@ export class Orchestrator {
     schema: JobSchema<JobInput, JobOutput> | undefined,
     input: Job<object> | object,
     priorityOption: number | undefined,
+    /** For a raw input, which becomes a new job; default now. */
+    createdAt?: string,
   ): JobRecord {
     let job: JobRecord;
     if (input instanceof Job) {
@@ -528,7 +533,7 @@ export class Orchestrator {
         name: schema.name,
         schemaName: schema.name,
         payload: wire.value as Record<string, unknown>,
-        createdAt: isoNow(),
+        createdAt: createdAt ?? isoNow(),
         priority: priorityOption ?? 0,
         attempt: 0,
       };

@@ -96,6 +96,18 @@ describe('Orchestrator', () => {
       expect(error.message).toContain(`${a.id} is also at index 0`);
       expect(publish).not.toHaveBeenCalled();
     });
+
+    it("creates a batch's new jobs at one moment: they share createdAt however long validating them takes", async () => {
+      let now = Date.parse('2026-01-01T00:00:00.000Z');
+      const clock = jest.spyOn(Date, 'now').mockImplementation(() => now++);
+      try {
+        const { ids } = await orchestrator.publishBatch('object_detection', [{ label: 'a' }, { label: 'b' }, { label: 'c' }]);
+        const created = await Promise.all(ids.map(async (id) => (await orchestrator.getJob(id))?.createdAt));
+        expect(new Set(created)).toEqual(new Set([created[0]]));
+      } finally {
+        clock.mockRestore();
+      }
+    });
   });
 
   it('a JobValidationError from publish names the queue as well as the schema', async () => {
