@@ -67,6 +67,8 @@ export class QueueWorker {
   private readonly takeAhead: TakeAhead;
   /** With 'auto', watches jobs taken ahead behind runs that hold every slot (see STUCK_AHEAD_MS). */
   private stuckWatch: NodeJS.Timeout | null = null;
+  /** Jobs that watch is giving back: consume() ends only once they are back. */
+  private givingBack: Promise<void> = Promise.resolve();
   /** What health checks read about this loop; watched by the orchestrator from the first consume(). */
   private readonly loop: ConsumerLoopStatus;
   private unwatchLoop: (() => void) | null = null;
@@ -270,6 +272,7 @@ export class QueueWorker {
     } finally {
       this.unwatchStuck();
       try {
+        await this.givingBack;
         await this.releasePrefetched();
       } finally {
         this.consuming = false;
@@ -426,7 +429,7 @@ export class QueueWorker {
       if (jobs.runs >= this.options.concurrency && since >= STUCK_AHEAD_MS) {
         // Counted as a run that long, so the mean turns long and no more are taken ahead for now.
         this.takeAhead.ran(since);
-        void this.giveBackTakenAhead();
+        this.givingBack = this.giveBackTakenAhead();
         return;
       }
       this.watchStuck();
