@@ -180,7 +180,9 @@ export class QueueWorker {
     // An operator's lines: a consumer that runs until stopped says when it starts and stops; a batch (consume(n)) does not.
     const endless = limit === undefined && !untilEmpty;
     if (endless)
-      this.logger.log(`started consuming "${this.queue}" (concurrency ${concurrency}, prefetch ${takeAhead.describe()}) on ${backend.name}`);
+      this.logger.log(
+        `started consuming "${this.queue}" (concurrency ${concurrency}, prefetch ${takeAhead.describe()}) on ${backend.name}`,
+      );
     let crashed = false;
     let crash: unknown;
     let failures = 0;
