@@ -62,6 +62,19 @@ describe('ChannelAcks', () => {
     expect(channel.sent.slice(2)).toEqual(['ack 3']);
   });
 
+  it("acks the channel's only unsettled delivery at once, and one pending ack alone without multiple", async () => {
+    const { channel, acks, messages } = setUp([1]);
+    acks.ack(messages.get(1) as Message);
+    expect(channel.sent).toEqual(['ack 1']);
+    const more = setUp([1, 2]);
+    more.acks.ack(more.messages.get(2) as Message);
+    expect(more.channel.sent).toEqual([]);
+    await endOfTick();
+    expect(more.channel.sent).toEqual(['ack 2']);
+    more.acks.ack(more.messages.get(1) as Message);
+    expect(more.channel.sent.slice(1)).toEqual(['ack 1']);
+  });
+
   it('refuses to ack on a closed channel, and drops what was pending', async () => {
     const { channel, acks, messages } = setUp([1, 2]);
     acks.ack(messages.get(1) as Message);

@@ -33,10 +33,20 @@ export class ChannelAcks {
     this.unsettled.add(message.fields.deliveryTag);
   }
 
-  /** Acks at the end of the tick. Throws if the channel is closed (the broker has the message back). */
+  /**
+   * Acks at the end of the tick, or at once when it is the channel's only unsettled delivery: no other
+   * ack could join it (a consumer at concurrency 1), so the tick's wait and the flush would be spent for
+   * nothing. Throws if the channel is closed (the broker has the message back).
+   */
   ack(message: Message): void {
     if (this.closed) throw new Error('Channel closed');
-    this.pending.set(message.fields.deliveryTag, message);
+    const tag = message.fields.deliveryTag;
+    if (this.unsettled.size === 1 && this.pending.size === 0 && this.unsettled.has(tag)) {
+      this.unsettled.delete(tag);
+      this.channel.ack(message);
+      return;
+    }
+    this.pending.set(tag, message);
     if (!this.flushQueued) {
       this.flushQueued = true;
       process.nextTick(this.flushAtTickEnd);
@@ -53,6 +63,7 @@ export class ChannelAcks {
   flush(): void {
     this.flushQueued = false;
     if (this.pending.size === 0 || this.closed) return;
+    if (this.pending.size === 1) return this.flushOne();
     let upTo: Message | null = null;
     let covered = 0;
     for (const tag of this.unsettled) {
@@ -73,6 +84,18 @@ export class ChannelAcks {
       // The channel closed meanwhile: the broker requeues what it did not get acks for.
     }
     this.pending.clear();
+  }
+
+  /** One pending ack is sent as it is (a `multiple` would cover it alone), without walking the unsettled set. */
+  private flushOne(): void {
+    const [tag, message] = this.pending.entries().next().value as [number, Message];
+    this.pending.clear();
+    this.unsettled.delete(tag);
+    try {
+      this.channel.ack(message);
+    } catch {
+      // The channel closed meanwhile: the broker requeues what it did not get an ack for.
+    }
   }
 }
 
