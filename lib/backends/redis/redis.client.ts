@@ -15,7 +15,7 @@ import type { DeadLetter, JobFailure, JobProgress, JobState, QueueStats } from '
 import type { ScheduleRecord } from '../../backend/schedule-record';
 import { QUEUE_TYPES, type QueueType } from '../../backend/queue-type';
 import type { RetentionRule } from '../../backend/retention-options';
-import { JobNotFoundError, MalformedJobError, QueueNotDeclaredError } from '../../errors';
+import { JobNotFoundError, LeaseLostError, MalformedJobError, QueueNotDeclaredError } from '../../errors';
 import { failureOf } from '../../backend/job-failure';
 import { BlockingConnections } from './blocking-connections';
 import { Completions, type NextJobs } from './completions';
@@ -36,6 +36,7 @@ import { RedisKeys } from './redis-keys';
 import { RedisPublisher } from './redis-publisher';
 import { RedisSchedules } from './redis-schedules';
 import type { ScriptName } from './redis-scripts';
+import { StartMarks } from './start-marks';
 import { UnansweredFetches } from './unanswered-fetches';
 
 /**
@@ -79,6 +80,7 @@ export class RedisClient implements JobBackend {
   private readonly schedules: RedisSchedules;
   private readonly fetcher: JobFetcher;
   private readonly completions: Completions;
+  private readonly starts: StartMarks;
   private readonly blocking: BlockingConnections;
   private readonly watcher: FinishWatcher;
   private readonly retention: { completed: [count: number, ageMs: number]; dead: [count: number, ageMs: number] };
@@ -110,6 +112,7 @@ export class RedisClient implements JobBackend {
     const unansweredFetches = new UnansweredFetches();
     this.fetcher = new JobFetcher(this.scripts, this.blocking, unansweredFetches, this.malformed);
     this.completions = new Completions(this.scripts, this.retention.completed, this.fetcher, unansweredFetches, this.index);
+    this.starts = new StartMarks(this.scripts);
   }
 
   async declareQueue(queue: string, type: QueueType): Promise<void> {
@@ -156,15 +159,17 @@ export class RedisClient implements JobBackend {
   }
 
   /**
-   * A job taken ahead starts: its mark is sent now, unawaited (ioredis writes it to the socket at once,
-   * or queues it ahead of the run's own commands while reconnecting), so a holder that dies during the
-   * run counts a stall. A mark that fails is logged: that job's stall, if it has one, goes uncounted.
+   * A job taken ahead starts: its mark goes unawaited, in one call with the marks asked for with it
+   * (StartMarks) and ahead of its run's own commands, so a holder that dies during the run counts a
+   * stall. A job whose lease was lost meanwhile is left alone (its holder's settle finds the lease
+   * lost); a mark that fails otherwise is logged: that job's stall, if it has one, goes uncounted.
    */
   startTakenAhead(delivery: Delivery): void {
     if (this.closed || !delivery.takenAhead) return;
-    this.run('start', delivery.queue, [delivery.job.id, delivery.token]).catch((err: Error) =>
-      this.logger.warn(`could not mark job ${delivery.job.id} of "${delivery.queue}" as started: ${err.message}`),
-    );
+    this.starts.start(delivery).catch((err: Error) => {
+      if (err instanceof LeaseLostError) return;
+      this.logger.warn(`could not mark job ${delivery.job.id} of "${delivery.queue}" as started: ${err.message}`);
+    });
   }
 
   async complete(delivery: Delivery, result: unknown): Promise<void> {
@@ -345,9 +350,9 @@ export class RedisClient implements JobBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Fetches and completions under way answer, and the malformed jobs they took are dead-lettered, before the connection goes.
+    // Fetches, start marks and completions under way answer, and the malformed jobs they took are dead-lettered, before the connection goes.
     await this.fetcher.close();
-    await this.completions.drain();
+    await Promise.all([this.starts.drain(), this.completions.drain()]);
     await this.malformed.drain();
     await Promise.all([this.blocking.close(), this.watcher.close()]);
     await this.server.close();
