@@ -395,15 +395,19 @@ export class RabbitMQClient implements JobBackend {
     return { waiting, delayed, active: this.holds.countOf(queue), completed, dead, paused };
   }
 
-  /** Cancels consumers, gives buffered deliveries back, closes channels and the connection. */
+  /**
+   * Cancels consumers, gives buffered deliveries back, closes channels and the connection — within
+   * `connectTimeout`: a broker that does not answer meanwhile has its connection cut (it requeues all).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.jobStates?.endWaits();
-    await this.subscriptions.closeAll();
-    await this.pauses.close();
+    await this.connection.close(async () => {
+      await this.subscriptions.closeAll();
+      await this.pauses.close();
+    });
     this.holds.clear();
-    await this.connection.close();
     await this.jobStates?.close();
   }
 

@@ -67,6 +67,11 @@ export class RabbitMQConnection {
   /** The last attempt was refused for its credentials or vhost: calls fail with this, not "unavailable". */
   private refusal: BrokerAccessRefusedError | null = null;
   private blocked: Blocked | null = null;
+  /**
+   * Destroys the socket of the connection attempt under way or of the open connection (one at a time):
+   * amqplib gives no other way to end an attempt, nor a close the broker does not answer.
+   */
+  private socketCut: AbortController | null = null;
   /** The node (of `options.nodes`) connected to, or tried first next. */
   private nodeIndex = 0;
   private readonly amqp: typeof Amqplib = loadAmqplib('RabbitMQClient');
@@ -86,6 +91,11 @@ export class RabbitMQConnection {
 
   get state(): ConnectionState {
     return this.stateValue;
+  }
+
+  /** A method, not a comparison, where close() may have come during an await that TypeScript's narrowing cannot see. */
+  private isClosed(): boolean {
+    return this.stateValue === 'closed';
   }
 
   /** The open connection, opened now if this is the first use. Fails fast while reconnecting. */
@@ -179,15 +189,36 @@ export class RabbitMQConnection {
     );
   }
 
-  /** Closes the connection (the broker requeues whatever was not acknowledged) and stops reconnecting. */
-  async close(): Promise<void> {
+  /**
+   * Closes the connection (the broker requeues whatever was not acknowledged) and stops reconnecting.
+   * A connection attempt under way is cut, so calls waiting on it fail now with BackendClosedError.
+   * `drain` (cancelling consumers, giving deliveries back) runs first, on the open connection. It all
+   * ends when the connection does, or after `connectTimeout` at most: then the socket is cut — a broker
+   * gone mid-close or silent would otherwise keep close() waiting for ever.
+   */
+  async close(drain: () => Promise<void> = () => Promise.resolve()): Promise<void> {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const model = this.model;
+    const cut = this.socketCut;
+    if (!model) cut?.abort();
+    let timer: NodeJS.Timeout | undefined;
+    const overdue = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.connectTimeout)));
+    await Promise.race([this.drainAndClose(model, drain), ...(model ? [connectionEnded(model)] : []), overdue]);
+    clearTimeout(timer);
     this.model = null;
     this.resetChannels();
+    // Cutting a socket that ended does nothing; cutting an overdue one fails whatever still waits on it.
+    cut?.abort();
+  }
+
+  private async drainAndClose(model: ChannelModel | null, drain: () => Promise<void>): Promise<void> {
+    await drain().catch(() => undefined);
+    this.model = null;
+    this.resetChannels();
+    // amqplib resolves this only on the broker's close-ok, never when the socket ends first: close() races it with connectionEnded().
     if (model) await model.close().catch(() => undefined);
   }
 
@@ -260,6 +291,7 @@ export class RabbitMQConnection {
         this.nodeIndex = index;
         return model;
       } catch (err) {
+        // Closed meanwhile: no other node is tried.
         if (err instanceof BackendClosedError) throw err;
         failure = err;
       }
@@ -273,7 +305,19 @@ export class RabbitMQConnection {
   }
 
   private async connectTo(node: BrokerNode): Promise<ChannelModel> {
+    if (this.isClosed()) throw new BackendClosedError('RabbitMQClient');
     const o = this.options;
+    const cut = new AbortController();
+    this.socketCut = cut;
+    const socketOptions: Amqplib.SocketOptions & { signal: AbortSignal } = {
+      // Nagle's algorithm holds small frames (an ack, a delivery) for ~40 ms; jobs want them now.
+      noDelay: true,
+      timeout: o.connectTimeout,
+      clientProperties: { connection_name: o.connectionName },
+      ...(o.tls ?? {}),
+      // Passed on to Node's socket, which aborting destroys — in the handshake or once open.
+      signal: cut.signal,
+    };
     let model: ChannelModel;
     try {
       model = await this.amqp.connect(
@@ -288,21 +332,17 @@ export class RabbitMQConnection {
           ...(o.frameMax === null ? {} : { frameMax: o.frameMax }),
           ...(o.channelMax === null ? {} : { channelMax: o.channelMax }),
         },
-        {
-          // Nagle's algorithm holds small frames (an ack, a delivery) for ~40 ms; jobs want them now.
-          noDelay: true,
-          timeout: o.connectTimeout,
-          clientProperties: { connection_name: o.connectionName },
-          ...(o.tls ?? {}),
-        },
+        socketOptions,
       );
     } catch (err) {
+      if (this.isClosed()) throw new BackendClosedError('RabbitMQClient');
       this.refusal = this.accessRefusal(err);
       throw err;
     }
     this.refusal = null;
-    if (this.stateValue === 'closed') {
-      await model.close().catch(() => undefined);
+    if (this.isClosed()) {
+      // Opened just as close() came: nothing was done on it, so it is cut rather than closed.
+      cut.abort();
       throw new BackendClosedError('RabbitMQClient');
     }
     coalesceWrites(model);
@@ -404,6 +444,11 @@ export function reconnectDelay(delays: readonly number[], attempt: number, rando
   const base = delays[Math.min(Math.max(0, attempt), delays.length - 1)];
   const half = base / 2;
   return Math.round(half + half * Math.min(Math.max(random(), 0), 1));
+}
+
+/** Resolves once the connection has closed, in whatever way: close-ok, a socket that ended, a heartbeat timeout. */
+function connectionEnded(model: ChannelModel): Promise<void> {
+  return new Promise((resolve) => model.once('close', () => resolve()));
 }
 
 /** A channel-level refusal: 403 ACCESS_REFUSED, 404 NOT_FOUND, 405 RESOURCE_LOCKED, 406 PRECONDITION_FAILED. */
