@@ -52,7 +52,7 @@ export interface RabbitMQClientOptions {
   prefix?: string;
   /** Shown in the broker's connection list (`rabbitmqctl list_connections client_properties`). Default '@mindtrace/jobs'. */
   connectionName?: string;
-  /** Give up on one connection attempt after this many milliseconds. Default 10000. */
+  /** Give up on one connection attempt, or on a broker that does not answer `close()`, after this many milliseconds. Default 10000. */
   connectTimeout?: number;
   /**
    * Waits between reconnection attempts, in milliseconds; the last one repeats and is the longest wait.
