@@ -58,6 +58,12 @@ export interface FetchOptions {
   wait: boolean;
   /** Aborting it ends a wait at once with an empty result; no job is taken by an aborted fetch. */
   signal?: AbortSignal;
+  /**
+   * With `wait`: the first wake-up that brings no job ends the wait with [] instead of waiting again (a
+   * resume, a publish, the end of a hold or full window). consumeUntilEmpty waits on a paused or held
+   * queue this way, and asks after each wake whether the queue still has jobs waiting — no periodic check.
+   */
+  returnOnWake?: boolean;
   /** How long the job is held before the backend may give it to someone else. */
   leaseMs: number;
   /**

@@ -79,7 +79,7 @@ export abstract class ConsumerBase<I extends object = any, O = unknown> {
     );
     this.drain = drain;
     try {
-      return await drain.run(() => worker.consume(undefined, true));
+      return await drain.run((waitForWake) => worker.consume(undefined, true, waitForWake));
     } finally {
       if (this.drain === drain) this.drain = null;
     }

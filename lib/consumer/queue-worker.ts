@@ -153,10 +153,11 @@ export class QueueWorker {
 
   /**
    * Takes and settles `limit` jobs (waiting for them as needed), or consumes until `stop()` when no
-   * limit is given. With `untilEmpty` it returns once no job is waiting and none is running.
+   * limit is given. With `untilEmpty` it returns once no job is waiting and none is running; with
+   * `waitForWake` too, its first fetch waits until the backend wakes it (FetchOptions.returnOnWake).
    * Resolves with how many jobs it took and settled.
    */
-  async consume(limit?: number, untilEmpty = false): Promise<number> {
+  async consume(limit?: number, untilEmpty = false, waitForWake = false): Promise<number> {
     if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
       throw new InvalidOptionError(`consume on "${this.queue}"`, 'numMessages', `must be a whole number >= 0, got ${String(limit)}`);
     }
@@ -186,6 +187,8 @@ export class QueueWorker {
     let crashed = false;
     let crash: unknown;
     let failures = 0;
+    // consumeUntilEmpty on a queue it could not take from: wait for a resume or a hold's end, pushed.
+    let wakeFirst = untilEmpty && waitForWake;
     try {
       while (!this.stopping) {
         // Each pass reads the counts afresh, so a wake-up that came before it is answered.
@@ -215,10 +218,12 @@ export class QueueWorker {
           continue;
         }
         let deliveries: Delivery[];
+        const wakeFetch = wakeFirst;
         try {
           this.fetching = true;
           deliveries = await backend.fetch(this.queue, capacity, {
-            wait: !untilEmpty && !ahead,
+            wait: (!untilEmpty || wakeFetch) && !ahead,
+            returnOnWake: wakeFetch,
             signal: this.fetchAbort.signal,
             leaseMs: this.options.leaseMs,
             rateLimit: this.options.rateLimit,
@@ -226,6 +231,7 @@ export class QueueWorker {
             startNow: Math.max(0, concurrency - jobs.runs - jobs.prefetched),
           });
           failures = 0;
+          wakeFirst = false;
           if (loop.state === 'reconnecting') loop.running();
         } catch (err) {
           if (!(err instanceof TransientBackendError)) throw err;
@@ -249,7 +255,8 @@ export class QueueWorker {
           await this.nextEvent();
           continue;
         }
-        if (!untilEmpty) continue;
+        // Woken with nothing (a resume others got to first): look again without waiting before the pass ends.
+        if (!untilEmpty || wakeFetch) continue;
         if (jobs.held === 0) {
           const wait = await this.flowWait();
           if (wait === 0) break;

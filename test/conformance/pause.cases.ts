@@ -1,4 +1,5 @@
 import { QueueNotDeclaredError, UnsupportedCapabilityError } from '../../lib';
+import { QUIET_FALLBACK_MS, QUIET_WINDOW_MS, watchFetches } from './backend-calls.fixtures';
 import { itIf, type ConformanceContext } from './conformance-context';
 import { taskSchema } from './conformance.fixtures';
 import { connected, gate, registeredQueue, sleep } from './flow-control.fixtures';
@@ -109,6 +110,42 @@ export function pauseCases(ctx: ConformanceContext): void {
     expect(await draining).toBe(0);
     expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 1, paused: true });
     await orchestrator.resume(queue);
+  });
+
+  withPause('consumeUntilEmpty on a paused queue waits for a push, asking the backend nothing until one comes', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'pause-drain-quiet');
+    await orchestrator.publish(queue, { label: 'kept' });
+    await orchestrator.pause(queue);
+    const calls = watchFetches(orchestrator.backend, queue);
+    const consumer = connected(orchestrator, queue, () => undefined);
+    try {
+      const draining = consumer.consumeUntilEmpty();
+      // From its waiting fetch on, nothing but a resume (or stop) makes it ask again. A drain that never
+      // waits in a fetch is watched all the same, over more than the longest gap between periodic looks.
+      await Promise.race([calls.waitingFetch, sleep(QUIET_FALLBACK_MS)]);
+      const before = calls.count;
+      await sleep(QUIET_WINDOW_MS);
+      expect({ fetchesAndCountsWhilePaused: calls.count - before }).toEqual({ fetchesAndCountsWhilePaused: 0 });
+      await orchestrator.resume(queue);
+      expect(await draining).toBe(1);
+    } finally {
+      calls.restore();
+      await consumer.stop();
+    }
+  });
+
+  withPause('consumers draining a paused queue all end after the resume, whichever took the jobs', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'pause-drain-many');
+    await orchestrator.publish(queue, { label: 'one' });
+    await orchestrator.pause(queue);
+    const consumers = [1, 2, 3].map(() => connected(orchestrator, queue, () => undefined));
+    const draining = consumers.map((consumer) => consumer.consumeUntilEmpty());
+    await sleep(WATCH_MS);
+    await orchestrator.resume(queue);
+    // The two that got nothing end too: the resume woke them and the queue was empty when they asked.
+    const settled = await Promise.all(draining);
+    expect(settled.reduce((sum, n) => sum + n, 0)).toBe(1);
+    expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0 });
   });
 
   withPause('pausing or resuming a queue that was never declared throws QueueNotDeclaredError', async () => {

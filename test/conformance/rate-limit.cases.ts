@@ -1,4 +1,5 @@
 import { RateLimitedError, UnsupportedCapabilityError } from '../../lib';
+import { QUIET_FALLBACK_MS, QUIET_WINDOW_MS, watchFetches } from './backend-calls.fixtures';
 import { itIf, type ConformanceContext } from './conformance-context';
 import { taskSchema } from './conformance.fixtures';
 import { connected, mostStartsInAnyWindow, rateLimited, registeredQueue, sleep } from './flow-control.fixtures';
@@ -198,6 +199,26 @@ export function rateLimitCases(ctx: ConformanceContext): void {
     const consumer = connected(orchestrator, queue, () => undefined);
     expect(await consumer.consumeUntilEmpty()).toBe(2);
     expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0 });
+  });
+
+  withLimits('consumeUntilEmpty on a queue held by someone else asks the backend nothing until the hold ends', async () => {
+    const { queue, orchestrator } = await registeredQueue(ctx, 'hold-drain-quiet');
+    await orchestrator.publish(queue, { label: 'held' });
+    // Held past the watched interval below, on a slow machine too; the drain then ends at the hold's end.
+    await orchestrator.backend.holdQueue!(queue, Date.now() + QUIET_FALLBACK_MS + QUIET_WINDOW_MS + 1000);
+    const calls = watchFetches(orchestrator.backend, queue);
+    const consumer = connected(orchestrator, queue, () => undefined);
+    try {
+      const draining = consumer.consumeUntilEmpty();
+      await Promise.race([calls.waitingFetch, sleep(QUIET_FALLBACK_MS)]);
+      const before = calls.count;
+      await sleep(QUIET_WINDOW_MS);
+      expect({ fetchesAndCountsWhileHeld: calls.count - before }).toEqual({ fetchesAndCountsWhileHeld: 0 });
+      expect(await draining).toBe(1);
+    } finally {
+      calls.restore();
+      await consumer.stop();
+    }
   });
 
   withLimits('a held queue hands out nothing before the hold ends, with or without a limit', async () => {

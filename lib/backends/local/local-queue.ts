@@ -11,6 +11,8 @@ import type { ScheduleRecord } from '../../backend/schedule-record';
 export interface Waiter {
   max: number;
   rateLimit?: RateLimit;
+  /** FetchOptions.returnOnWake: a dispatch that gives it nothing ends its wait with []. */
+  returnOnWake?: boolean;
   resolve(jobs: LocalJob[]): void;
 }
 

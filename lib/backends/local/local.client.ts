@@ -132,6 +132,8 @@ export class LocalClient implements JobBackend {
     const removed = [...q.waiting.drain()];
     for (let job = q.delayed.pop(); job; job = q.delayed.pop()) removed.push(job);
     for (const job of removed) this.forget(job);
+    // A drain waiting on the paused queue (returnOnWake) hears that it emptied.
+    this.dispatch(q);
     return removed.length;
   }
 
@@ -216,6 +218,7 @@ export class LocalClient implements JobBackend {
       const waiter: Waiter = {
         max,
         rateLimit: options.rateLimit,
+        returnOnWake: options.returnOnWake,
         resolve: (jobs) => {
           options.signal?.removeEventListener('abort', onAbort);
           resolve(jobs.map((job) => this.deliveryOf(job)));
@@ -514,6 +517,16 @@ export class LocalClient implements JobBackend {
       }
       q.waiters.splice(i, 1);
       waiter.resolve(this.take(q, waiter.max, waiter.rateLimit));
+    }
+    // Woken with nothing for them: those who asked to hear of any wake (returnOnWake) stop waiting.
+    for (let i = 0; i < q.waiters.length;) {
+      const waiter = q.waiters[i];
+      if (!waiter.returnOnWake) {
+        i++;
+        continue;
+      }
+      q.waiters.splice(i, 1);
+      waiter.resolve([]);
     }
     this.armGateTimer(q);
   }

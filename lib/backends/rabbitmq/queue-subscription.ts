@@ -33,6 +33,8 @@ interface Waiter {
   max: number;
   /** Aborting it ends this wait (with nothing). */
   signal: AbortSignal | undefined;
+  /** FetchOptions.returnOnWake: a resume that hands it nothing ends its wait with nothing. */
+  returnOnWake: boolean;
   hand(received: Received[]): void;
 }
 
@@ -107,6 +109,7 @@ export class QueueSubscription {
     if (!paused) {
       void this.reconcile();
       this.dispatch();
+      this.endReturnOnWake();
       return;
     }
     void this.reconcile().then(() => {
@@ -127,17 +130,51 @@ export class QueueSubscription {
    * Waits for up to `max` messages: `hand` is called once, with at least one message, or with none when
    * `signal` aborts, the queue is deleted or the subscription closes.
    */
-  wait(max: number, signal: AbortSignal | undefined, hand: (received: Received[]) => void): void {
+  wait(max: number, signal: AbortSignal | undefined, hand: (received: Received[]) => void, returnOnWake = false): void {
     if (signal && !this.heardSignals.has(signal)) {
       this.heardSignals.add(signal);
       signal.addEventListener('abort', () => this.aborted(signal), { once: true });
     }
-    this.waiters.push({ max, signal, hand });
+    if (returnOnWake) {
+      const waiter: Waiter = { max, signal, returnOnWake, hand };
+      // Registered before the pause is read: a resume heard after the read still ends it (pauseChanged).
+      this.waiters.push(waiter);
+      void this.endUnlessPaused(waiter);
+      return;
+    }
+    this.waiters.push({ max, signal, returnOnWake, hand });
     this.lastDemandAt = Date.now();
     this.followDemand();
     this.wantConsumer = true;
     void this.reconcile();
     this.dispatch();
+  }
+
+  /**
+   * A returnOnWake wait lasts only while the queue is paused, and ends at its resume (pushed). Nothing is
+   * pushed when others take the last messages, so on an open queue it ends at once: its fetcher takes
+   * with a get and asks for the count, atomically enough for a drain that ends when the queue is empty.
+   */
+  private async endUnlessPaused(waiter: Waiter): Promise<void> {
+    let paused: boolean;
+    try {
+      paused = await this.hooks.paused();
+    } catch {
+      paused = false;
+    }
+    const index = this.waiters.indexOf(waiter);
+    if (paused || index < 0) return;
+    this.waiters.splice(index, 1);
+    waiter.hand([]);
+  }
+
+  /** The queue resumed: the waits that asked to hear of a wake (returnOnWake) end with nothing, their fetcher looks again. */
+  private endReturnOnWake(): void {
+    const ended = this.waiters.filter((waiter) => waiter.returnOnWake);
+    if (ended.length === 0) return;
+    for (const waiter of ended) this.waiters.splice(this.waiters.indexOf(waiter), 1);
+    for (const waiter of ended) waiter.hand([]);
+    if (this.waiters.length === 0) void this.park();
   }
 
   /** `signal` aborted: its waits end with nothing, oldest first. */

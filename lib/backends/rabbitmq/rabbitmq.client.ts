@@ -463,7 +463,12 @@ export class RabbitMQClient implements JobBackend {
     if (options.signal?.aborted) return [];
     // A wait outlives a lost connection: the subscription consumes again once the client has reconnected.
     return new Promise<Delivery[]>((resolve) =>
-      subscription.wait(want, options.signal, (received) => resolve(this.handOut(queue, subscription, received))),
+      subscription.wait(
+        want,
+        options.signal,
+        (received) => resolve(this.handOut(queue, subscription, received)),
+        options.returnOnWake === true,
+      ),
     );
   }
 

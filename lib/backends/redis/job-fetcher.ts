@@ -58,7 +58,7 @@ export class JobFetcher {
         );
         if (wait.signal.aborted) return [];
         const next = await this.takeDeliverable(queue, max, options, true, wait.signal);
-        if (next.deliveries.length > 0 || wait.signal.aborted) return next.deliveries;
+        if (next.deliveries.length > 0 || wait.signal.aborted || options.returnOnWake) return next.deliveries;
         wakeInMs = next.wakeInMs;
       }
     } finally {

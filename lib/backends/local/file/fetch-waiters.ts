@@ -7,6 +7,8 @@ export interface FetchWaiter {
   max: number;
   leaseMs: number;
   rateLimit: RateLimit | undefined;
+  /** FetchOptions.returnOnWake: the first wake that gives it nothing ends its wait with []. */
+  returnOnWake: boolean;
   settle(outcome: Delivery[] | Error): void;
 }
 
@@ -25,6 +27,7 @@ export class FetchWaiters {
     leaseMs: number,
     rateLimit: RateLimit | undefined,
     signal: AbortSignal | undefined,
+    returnOnWake = false,
   ): Promise<Delivery[]> {
     return new Promise<Delivery[]>((resolve, reject) => {
       const onAbort = (): void => waiter.settle([]);
@@ -33,6 +36,7 @@ export class FetchWaiters {
         max,
         leaseMs,
         rateLimit,
+        returnOnWake,
         settle: (outcome) => {
           this.remove(waiter);
           signal?.removeEventListener('abort', onAbort);

@@ -84,11 +84,16 @@ export class FileJobReads {
 
   /** Whether a fetch of the queue could take something now (a cheap read before taking the write lock). */
   hasWork(queue: string, now: number): boolean {
-    const flow = this.statements.sql('SELECT paused, held_until FROM queue_flow WHERE queue = ?').get(queue);
-    const stopped = flow !== undefined && (flow.paused === 1 || ((flow.held_until as number | null) ?? 0) > now);
-    if (!stopped && this.statements.sql(`SELECT 1 FROM jobs WHERE queue = ? AND place = 'waiting' LIMIT 1`).get(queue)) return true;
+    if (!this.stopped(queue, now) && this.statements.sql(`SELECT 1 FROM jobs WHERE queue = ? AND place = 'waiting' LIMIT 1`).get(queue))
+      return true;
     // Something due is promoted by any claim, of a stopped queue too: else a waiting fetch's timer would fire again at once.
     return this.nextDeadline() <= now;
+  }
+
+  /** Paused, or held until a moment still to come: the queue hands out nothing now. */
+  stopped(queue: string, now: number): boolean {
+    const flow = this.statements.sql('SELECT paused, held_until FROM queue_flow WHERE queue = ?').get(queue);
+    return flow !== undefined && (flow.paused === 1 || ((flow.held_until as number | null) ?? 0) > now);
   }
 
   /** The earliest moment a delayed job falls due or a lease runs out (Infinity: none). */

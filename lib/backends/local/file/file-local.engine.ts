@@ -147,7 +147,7 @@ export class FileLocalEngine implements JobBackend {
     }
     const taken = this.claim(queue, max, options.leaseMs, options.rateLimit);
     if (taken.length > 0 || !options.wait) return taken;
-    return this.waits.fetch(queue, max, options.leaseMs, options.rateLimit, options.signal);
+    return this.waits.fetch(queue, max, options.leaseMs, options.rateLimit, options.signal, options.returnOnWake === true);
   }
 
   async extendLease(delivery: Delivery, leaseMs: number): Promise<void> {

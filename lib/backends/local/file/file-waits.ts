@@ -52,8 +52,9 @@ export class FileWaits {
     leaseMs: number,
     rateLimit: RateLimit | undefined,
     signal: AbortSignal | undefined,
+    returnOnWake = false,
   ): Promise<Delivery[]> {
-    const waiting = this.fetches.wait(queue, max, leaseMs, rateLimit, signal);
+    const waiting = this.fetches.wait(queue, max, leaseMs, rateLimit, signal, returnOnWake);
     this.waitersChanged();
     return waiting.finally(() => this.waitersChanged());
   }
@@ -116,9 +117,13 @@ export class FileWaits {
     try {
       // A deleted queue ends its waits empty-handed; the next fetch reports it undeclared.
       if (this.reads.typeOf(waiter.queue) === null) return waiter.settle([]);
-      if (!this.reads.hasWork(waiter.queue, Date.now())) return;
-      const taken = this.claim(waiter.queue, waiter.max, waiter.leaseMs, waiter.rateLimit);
-      if (taken.length > 0) waiter.settle(taken);
+      const now = Date.now();
+      const taken = this.reads.hasWork(waiter.queue, now) ? this.claim(waiter.queue, waiter.max, waiter.leaseMs, waiter.rateLimit) : [];
+      if (taken.length > 0) return waiter.settle(taken);
+      // returnOnWake: the wake files are shared by every queue, so only a wake that finds this queue
+      // empty or handing out again (resumed, hold over) ends the wait.
+      if (waiter.returnOnWake && (!this.reads.stopped(waiter.queue, now) || this.reads.count(waiter.queue, 'waiting', now) === 0))
+        waiter.settle([]);
     } catch (err) {
       waiter.settle(err as Error);
     }
