@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RedisClient } from '../../lib';
 import type { JobRecord } from '../../lib/backend/job-record';
-import { closedPort, eventually } from './fixtures/redis-test-kit';
+import { startPrivateRedisServer, type PrivateRedisServer } from './fixtures/private-redis-server';
+import { eventually } from './fixtures/redis-test-kit';
 
 /**
  * Flow control must not tax the common path: a queue that is not paused, held or limited costs the
@@ -12,28 +12,20 @@ import { closedPort, eventually } from './fixtures/redis-test-kit';
  * server, so no other test's traffic is in the numbers: the commands a script runs are counted there
  * one by one.
  */
-let server: ChildProcess;
+let server: PrivateRedisServer;
 let port: number;
 let admin: Redis;
 let client: RedisClient;
 
 beforeAll(async () => {
-  port = await closedPort();
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  admin = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
-  await eventually('the private redis-server answers', () =>
-    admin.ping().then(
-      () => true,
-      () => false,
-    ),
-  );
+  server = await startPrivateRedisServer();
+  ({ port, admin } = server);
   client = new RedisClient({ port, prefix: 'hot' });
 });
 
 afterAll(async () => {
   await client?.close();
-  admin?.disconnect();
-  server?.kill('SIGKILL');
+  server?.stop();
 });
 
 /** Commands Redis ran (inside scripts too), and script calls, so far. */

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { LeaseLostError, RedisClient, type Delivery } from '../../lib';
 import type { JobRecord } from '../../lib/backend/job-record';
 import { RedisKeys } from '../../lib/backends/redis/redis-keys';
 import type { StartMarks } from '../../lib/backends/redis/start-marks';
-import { closedPort, eventually } from './fixtures/redis-test-kit';
+import { startPrivateRedisServer, type PrivateRedisServer } from './fixtures/private-redis-server';
+import { eventually } from './fixtures/redis-test-kit';
 
 /**
  * The start marks of jobs taken ahead (startTakenAhead) asked for in one tick go to Redis as one
@@ -13,28 +13,20 @@ import { closedPort, eventually } from './fixtures/redis-test-kit';
  * calls are counted with INFO commandstats on a private server, so no other test's traffic is in them.
  */
 const prefix = 'marks';
-let server: ChildProcess;
+let server: PrivateRedisServer;
 let port: number;
 let admin: Redis;
 let client: RedisClient;
 
 beforeAll(async () => {
-  port = await closedPort();
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  admin = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
-  await eventually('the private redis-server answers', () =>
-    admin.ping().then(
-      () => true,
-      () => false,
-    ),
-  );
+  server = await startPrivateRedisServer();
+  ({ port, admin } = server);
   client = new RedisClient({ port, prefix });
 });
 
 afterAll(async () => {
   await client?.close();
-  admin?.disconnect();
-  server?.kill('SIGKILL');
+  server?.stop();
 });
 
 async function scriptCalls(): Promise<number> {
