@@ -101,6 +101,9 @@ export class HeldJob {
   /** Made only when someone waits for the job (stop, shutdown): most jobs end with nobody waiting. */
   private settledPromise: Promise<void> | null = null;
   private resolveSettled: (() => void) | null = null;
+  /** Its neighbours on HeldJobs' list of started jobs; only HeldJobs sets them. */
+  prevStarted: HeldJob | null = null;
+  nextStarted: HeldJob | null = null;
 
   constructor(readonly delivery: Delivery) {}
 
