@@ -1,26 +1,41 @@
 import type { JobState } from '../../backend/job-state';
 import type { ResolvedRetention } from '../../backend/retention-options';
 import { FinishWaiters } from './finish-waiters';
-import { FinishedList } from './finished-list';
+import { FinishedList, type ListedJob } from './finished-list';
 import { WakeUpTimer } from './wake-up-timer';
 
 export type FinishedKind = 'completed' | 'dead';
 
-interface Finished<T> {
-  readonly id: string;
+/** What FinishedJobs reads and marks on a finished job: a job may carry it itself (see FinishedIndex). */
+export interface FinishedEntry extends ListedJob {
   readonly queue: string;
-  readonly kind: FinishedKind;
-  readonly item: T;
-  /** Epoch ms. */
-  readonly at: number;
-  /** Its queue's lists, so leaving them needs no lookup. */
-  readonly lists: FinishedLists<T>;
-  removed: boolean;
+  /** Its kind, while it is finished. */
+  readonly status: string;
+  /** Epoch ms, while it is finished. */
+  readonly finishedAt: number | null;
 }
 
-type FinishedLists<T> = Record<FinishedKind, FinishedList<Finished<T>>>;
+/** An entry of its own for a job that does not carry one (FinishedJobs' default index). */
+interface Wrapped<T> extends FinishedEntry {
+  readonly id: string;
+  readonly item: T;
+}
 
-export interface FinishedJobsOptions<T> {
+type FinishedLists<E extends ListedJob> = Record<FinishedKind, FinishedList<E>>;
+
+/** How FinishedJobs finds a finished job by id and tells its entry from the job. */
+export interface FinishedIndex<T, E extends FinishedEntry> {
+  /** The entry of the finished job with this id; undefined once it left (removed, forgotten, dropped). */
+  find(id: string): E | undefined;
+  /** The entry to list for `item`, just finished (find returns it from now on). */
+  enter(id: string, queue: string, kind: FinishedKind, item: T, at: number): E;
+  /** The entry left the lists: find no longer returns it, unless it is entered again. */
+  leave(entry: E): void;
+  idOf(entry: E): string;
+  itemOf(entry: E): T;
+}
+
+export interface FinishedJobsOptions<T, E extends FinishedEntry = FinishedEntry> {
   retention: ResolvedRetention;
   /** The job's state as getJob shows it, for those waiting for it to finish. */
   snapshot(item: T): JobState;
@@ -28,6 +43,29 @@ export interface FinishedJobsOptions<T> {
   onDropped(id: string, item: T): void;
   /** Retention dropped these dead jobs of `queue`, oldest first. Without it they go silently. */
   onDeadDropped?(queue: string, ids: readonly string[]): void;
+  /**
+   * Where jobs carry their own entry and their owner finds them by id: no map and no object per
+   * finished job (Local's hot path). Its find must return a job only while it is finished (status
+   * completed or dead) and forget() must be called before the owner forgets the job. Without it,
+   * FinishedJobs keeps an entry per job in a map of its own.
+   */
+  index?: FinishedIndex<T, E>;
+}
+
+/** The default index: an entry object per finished job, by id. */
+function wrappingIndex<T>(): FinishedIndex<T, Wrapped<T>> {
+  const byId = new Map<string, Wrapped<T>>();
+  return {
+    find: (id) => byId.get(id),
+    enter: (id, queue, kind, item, at) => {
+      const entry: Wrapped<T> = { id, queue, status: kind, finishedAt: at, item, removed: false };
+      byId.set(id, entry);
+      return entry;
+    },
+    leave: (entry) => void byId.delete(entry.id),
+    idOf: (entry) => entry.id,
+    itemOf: (entry) => entry.item,
+  };
 }
 
 /**
@@ -36,21 +74,25 @@ export interface FinishedJobsOptions<T> {
  * finish, and those past `ageMs` both when read and, with one timer for the earliest expiry, on an idle
  * queue too, so memory is freed without anyone reading.
  */
-export class FinishedJobs<T> {
-  private readonly byId = new Map<string, Finished<T>>();
-  private readonly byQueue = new Map<string, FinishedLists<T>>();
+export class FinishedJobs<T, E extends FinishedEntry = FinishedEntry> {
+  private readonly index: FinishedIndex<T, E>;
+  private readonly byQueue = new Map<string, FinishedLists<E>>();
   private readonly waiters = new FinishWaiters();
   private readonly timer = new WakeUpTimer(() => this.expireDue());
 
-  constructor(private readonly options: FinishedJobsOptions<T>) {}
+  constructor(private readonly options: FinishedJobsOptions<T, E>) {
+    this.index = options.index ?? (wrappingIndex<T>() as unknown as FinishedIndex<T, E>);
+  }
 
   /** Records the job as finished at `at`; those waiting for it get its state, then retention applies to its queue. */
   add(queue: string, kind: FinishedKind, id: string, item: T, at = Date.now()): void {
-    this.remove(id);
+    if (!this.options.index) this.remove(id);
     const lists = this.listsOf(queue);
-    const finished: Finished<T> = { id, queue, kind, item, at, lists, removed: false };
-    this.byId.set(id, finished);
-    lists[kind].push(finished);
+    const entry = this.index.enter(id, queue, kind, item, at);
+    // Left before, it may still sit marked on a list: compacting clears that, so it is listed once.
+    if (entry.removed) for (const list of [lists.completed, lists.dead]) list.compact();
+    entry.removed = false;
+    lists[kind].push(entry);
     if (this.waiters.has(id)) this.waiters.finished(id, () => this.options.snapshot(item));
     this.pruneLists(queue, lists, at);
     // +1: a job is kept while `now - at <= ageMs`, so it is due to go one millisecond later.
@@ -59,12 +101,13 @@ export class FinishedJobs<T> {
 
   /** The job is no longer finished (it runs again, or was redriven): retention leaves it alone. */
   remove(id: string): void {
-    const finished = this.byId.get(id);
-    if (!finished) return;
-    this.byId.delete(id);
-    const { lists } = finished;
-    lists[finished.kind].remove(finished);
-    if (lists.completed.size === 0 && lists.dead.size === 0) this.byQueue.delete(finished.queue);
+    const entry = this.index.find(id);
+    if (!entry) return;
+    this.index.leave(entry);
+    const lists = this.byQueue.get(entry.queue);
+    if (!lists) return;
+    lists[kindOf(entry)].remove(entry);
+    if (lists.completed.size === 0 && lists.dead.size === 0) this.byQueue.delete(entry.queue);
   }
 
   /** The job is gone for good (deleted, cleaned, purged, dropped): anyone waiting for it gets JobNotFoundError. */
@@ -75,8 +118,8 @@ export class FinishedJobs<T> {
 
   /** Whether the job is one of the queue's finished jobs of this kind (not checking its age: see `refresh`). */
   has(queue: string, kind: FinishedKind, id: string): boolean {
-    const finished = this.byId.get(id);
-    return finished !== undefined && finished.queue === queue && finished.kind === kind;
+    const entry = this.index.find(id);
+    return entry !== undefined && entry.queue === queue && entry.status === kind;
   }
 
   /** How many of the queue's jobs of this kind retention keeps at `now`. */
@@ -92,14 +135,14 @@ export class FinishedJobs<T> {
       this.byQueue
         .get(queue)
         ?.[kind].toArray()
-        .map((finished) => finished.item) ?? []
+        .map((entry) => this.index.itemOf(entry)) ?? []
     );
   }
 
   /** If the job is finished, drops what retention no longer keeps in its queue: a read never sees an expired job. */
   refresh(id: string, now = Date.now()): void {
-    const finished = this.byId.get(id);
-    if (finished) this.prune(finished.queue, now);
+    const entry = this.index.find(id);
+    if (entry) this.prune(entry.queue, now);
   }
 
   /**
@@ -107,8 +150,8 @@ export class FinishedJobs<T> {
    * or `signal` aborts. The caller checks first that it knows the job.
    */
   waitFor(id: string, signal: AbortSignal): Promise<JobState> {
-    const finished = this.byId.get(id);
-    if (finished) return Promise.resolve(this.options.snapshot(finished.item));
+    const entry = this.index.find(id);
+    if (entry) return Promise.resolve(this.options.snapshot(this.index.itemOf(entry)));
     return this.waiters.wait(id, signal);
   }
 
@@ -118,7 +161,7 @@ export class FinishedJobs<T> {
     this.waiters.closeAll(reason);
   }
 
-  private listsOf(queue: string): FinishedLists<T> {
+  private listsOf(queue: string): FinishedLists<E> {
     let lists = this.byQueue.get(queue);
     if (!lists) {
       lists = { completed: new FinishedList(), dead: new FinishedList() };
@@ -133,31 +176,32 @@ export class FinishedJobs<T> {
     if (lists) this.pruneLists(queue, lists, now);
   }
 
-  private pruneLists(queue: string, lists: FinishedLists<T>, now: number): void {
+  private pruneLists(queue: string, lists: FinishedLists<E>, now: number): void {
     const { completed, dead } = this.options.retention;
     for (
       let oldest = lists.completed.oldest();
-      oldest && !keeps(completed, lists.completed.size, now - oldest.at);
+      oldest && !keeps(completed, lists.completed.size, now - oldest.finishedAt!);
       oldest = lists.completed.oldest()
     ) {
       this.drop(oldest);
     }
     if (lists.dead.size === 0) return;
     const dropped: string[] = [];
-    for (let oldest = lists.dead.oldest(); oldest && !keeps(dead, lists.dead.size, now - oldest.at); oldest = lists.dead.oldest()) {
+    for (let oldest = lists.dead.oldest(); oldest && !keeps(dead, lists.dead.size, now - oldest.finishedAt!); oldest = lists.dead.oldest()) {
       dropped.push(this.drop(oldest));
     }
     if (dropped.length > 0) this.options.onDeadDropped?.(queue, dropped);
   }
 
   /** forget() for the oldest job of its list, which retention drops at every finish: no lookup by id, off the list at once. */
-  private drop(finished: Finished<T>): string {
-    const { id, lists } = finished;
-    this.byId.delete(id);
-    lists[finished.kind].dropOldest();
-    if (lists.completed.size === 0 && lists.dead.size === 0) this.byQueue.delete(finished.queue);
+  private drop(entry: E): string {
+    const id = this.index.idOf(entry);
+    const lists = this.byQueue.get(entry.queue)!;
+    this.index.leave(entry);
+    lists[kindOf(entry)].dropOldest();
+    if (lists.completed.size === 0 && lists.dead.size === 0) this.byQueue.delete(entry.queue);
     this.waiters.gone(id);
-    this.options.onDropped(id, finished.item);
+    this.options.onDropped(id, this.index.itemOf(entry));
     return id;
   }
 
@@ -169,11 +213,15 @@ export class FinishedJobs<T> {
       this.prune(queue, now);
       for (const kind of ['completed', 'dead'] as const) {
         const oldest = lists[kind].oldest();
-        if (oldest) next = Math.min(next, oldest.at + retention[kind].ageMs + 1);
+        if (oldest) next = Math.min(next, oldest.finishedAt! + retention[kind].ageMs + 1);
       }
     }
     this.timer.setNoLaterThan(next);
   }
+}
+
+function kindOf(entry: FinishedEntry): FinishedKind {
+  return entry.status as FinishedKind;
 }
 
 /** Whether a rule keeps the oldest of `size` jobs, finished `age` ms ago. */

@@ -1,6 +1,9 @@
 import { FifoList } from './waiting-list';
 
-/** A job on a FinishedList; `removed` once it leaves the list from anywhere but the head. */
+/**
+ * A job on a FinishedList; `removed` once it leaves the list from anywhere but the head, while it is
+ * still there (cleared when the list lets go of it, so a job that finishes again is listed once).
+ */
 export interface ListedJob {
   removed: boolean;
 }
@@ -27,7 +30,7 @@ export class FinishedList<T extends ListedJob> {
 
   /** The oldest job on the list. */
   oldest(): T | undefined {
-    for (let head = this.fifo.peek(); head?.removed; head = this.fifo.peek()) this.fifo.take();
+    for (let head = this.fifo.peek(); head?.removed; head = this.fifo.peek()) this.fifo.take()!.removed = false;
     return this.fifo.peek();
   }
 
@@ -41,7 +44,16 @@ export class FinishedList<T extends ListedJob> {
   remove(job: T): void {
     job.removed = true;
     this.live--;
-    if (this.fifo.size > 2 * this.live + 64) this.fifo.retain((listed) => !listed.removed);
+    if (this.fifo.size > 2 * this.live + 64) this.compact();
+  }
+
+  /** Lets go of the jobs marked removed. */
+  compact(): void {
+    this.fifo.retain((listed) => {
+      if (!listed.removed) return true;
+      listed.removed = false;
+      return false;
+    });
   }
 
   /** The jobs on the list, oldest first. */

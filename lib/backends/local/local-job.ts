@@ -19,6 +19,8 @@ export interface LocalJob {
   token: string | null;
   /** The last progress a run reported; retries and redrives keep it. */
   progress: JobProgress | null;
+  /** Its mark on a finished list it left (see FinishedList): the job is its own FinishedJobs entry. */
+  removed: boolean;
 }
 
 export function snapshotOf(job: LocalJob): JobState {

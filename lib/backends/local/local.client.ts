@@ -59,7 +59,7 @@ export class LocalClient implements JobBackend {
   /** Every job this client holds, in whatever place; finished ones until retention drops them. */
   private readonly jobs = new Map<string, LocalJob>();
   /** Completed jobs and dead letters, oldest first, with their retention and those waiting for a job to finish. */
-  private readonly finished: FinishedJobs<LocalJob>;
+  private readonly finished: FinishedJobs<LocalJob, LocalJob>;
   private seq = 0;
   private tokens = 0;
   private closed = false;
@@ -85,11 +85,22 @@ export class LocalClient implements JobBackend {
       this.capabilities = this.file.capabilities;
       this.completeAndFetch = (delivery, result, next) => (this.file as FileLocalEngine).completeAndFetch(delivery, result, next);
     }
-    this.finished = new FinishedJobs<LocalJob>({
+    this.finished = new FinishedJobs<LocalJob, LocalJob>({
       retention,
       snapshot: snapshotOf,
       onDropped: (id) => this.jobs.delete(id),
       onDeadDropped: (queue, ids) => this.logger.warn(deadLettersDroppedWarning(queue, ids, retention.dead)),
+      // Each job is its own entry, found through `jobs`: no map nor object of FinishedJobs' own per job.
+      index: {
+        find: (id) => {
+          const job = this.jobs.get(id);
+          return job !== undefined && (job.status === 'completed' || job.status === 'dead') ? job : undefined;
+        },
+        enter: (_id, _queue, _kind, job) => job,
+        leave: () => undefined,
+        idOf: (job) => job.record.id,
+        itemOf: (job) => job,
+      },
     });
   }
 
@@ -176,6 +187,7 @@ export class LocalClient implements JobBackend {
           finishedAt: null,
           token: null,
           progress: null,
+          removed: false,
         };
         this.jobs.set(record.id, job);
         jobs[i] = job;
@@ -583,8 +595,9 @@ export class LocalClient implements JobBackend {
 
   /** Drops a job from the client and tells anyone waiting for it that it is gone. */
   private forget(job: LocalJob): void {
-    this.jobs.delete(job.record.id);
+    // FinishedJobs finds the job through `jobs`: it lets go of it first.
     this.finished.forget(job.record.id);
+    this.jobs.delete(job.record.id);
   }
 
   /** The job with this id, unless retention should have dropped it by now (then it is dropped). */
