@@ -187,7 +187,11 @@ export class FinishedJobs<T, E extends FinishedEntry = FinishedEntry> {
     }
     if (lists.dead.size === 0) return;
     const dropped: string[] = [];
-    for (let oldest = lists.dead.oldest(); oldest && !keeps(dead, lists.dead.size, now - oldest.finishedAt!); oldest = lists.dead.oldest()) {
+    for (
+      let oldest = lists.dead.oldest();
+      oldest && !keeps(dead, lists.dead.size, now - oldest.finishedAt!);
+      oldest = lists.dead.oldest()
+    ) {
       dropped.push(this.drop(oldest));
     }
     if (dropped.length > 0) this.options.onDeadDropped?.(queue, dropped);
