@@ -100,6 +100,12 @@ export class QueueWorker {
     const abandoned = (this.abandoned = new AbandonedRuns(options.maxAbandonedRuns, queue, logger, jobs));
     const complete = (delivery: Delivery, output: unknown) => this.complete(delivery, output);
     // Given back by a rate-limited run: not settled, so consume(n) may take another in its place.
+    // The queue is being held: jobs taken ahead must not start before its end either (they would call
+    // what said back off); they go back to their places for whoever takes them after the hold.
+    const holding = (heldUntil: number) => {
+      this.heldUntil = Math.max(this.heldUntil, heldUntil);
+      if (this.jobs.prefetched > 0) this.startGivingBack();
+    };
     const released = (heldUntil: number) => {
       this.taken--;
       this.heldUntil = Math.max(this.heldUntil, heldUntil);
@@ -115,6 +121,7 @@ export class QueueWorker {
       abandoned,
       logger,
       complete,
+      holding,
       released,
     });
     this.schedules = new ScheduleAdvancer(backend, queue, logger);
@@ -309,6 +316,7 @@ export class QueueWorker {
     this.wake();
     // A bug in the worker is consume()'s to raise: stopping must still let close() close the backend.
     await this.jobs.noneHeld();
+    await this.givingBack;
     await this.releasePrefetched();
     await this.schedules.idle();
   }
@@ -438,7 +446,7 @@ export class QueueWorker {
       if (jobs.runs >= this.options.concurrency && since >= STUCK_AHEAD_MS) {
         // Counted as a run that long, so the mean turns long and no more are taken ahead for now.
         this.takeAhead.ran(since);
-        this.givingBack = this.giveBackTakenAhead();
+        this.startGivingBack();
         return;
       }
       this.watchStuck();
@@ -451,8 +459,16 @@ export class QueueWorker {
     this.stuckWatch = null;
   }
 
+  /** Gives the jobs taken ahead back, chained after any give-back still under way (consume's end and stop() await them all). */
+  private startGivingBack(): void {
+    const previous = this.givingBack;
+    const now = this.giveBackTakenAhead();
+    this.givingBack = Promise.all([previous, now]).then(() => undefined);
+  }
+
   /**
-   * Jobs taken ahead go back to the queue while this worker goes on (its runs turned long): not taken
+   * Jobs taken ahead go back to the queue while this worker goes on (its runs turned long, or the queue
+   * is held): not taken
    * after all, so consume(n) may take others in their place. One the backend refuses to take back is
    * left to its lease, which runs out with neither a stall nor an attempt counted (it never started).
    */

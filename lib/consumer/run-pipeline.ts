@@ -51,6 +51,8 @@ export interface RunPipelineParts {
   readonly abandoned: AbandonedRuns;
   readonly logger: Logger;
   readonly complete: CompleteStep;
+  /** A run was rate limited: the queue is about to be held until `heldUntil` (called before the hold's round trip). */
+  readonly holding: (heldUntil: number) => void;
   /** A job given back without being settled, the queue held until `heldUntil` (its run was rate limited). */
   readonly released: (heldUntil: number) => void;
 }
@@ -156,6 +158,8 @@ export class RunPipeline {
       return;
     }
     const until = Date.now() + waitMs;
+    // Before the round trip: a slot this run freed must not start a job taken ahead meanwhile.
+    this.parts.holding(until);
     try {
       await backend.holdQueue(queue, until);
     } catch (holdError) {

@@ -1,4 +1,4 @@
-import { Orchestrator, RedisClient, type Delivery, type FetchOptions } from '../../lib';
+import { Orchestrator, RateLimitedError, RedisClient, type Delivery, type FetchOptions } from '../../lib';
 import { RUNS_MEANT, SHORT_RUN_MS } from '../../lib/consumer/take-ahead';
 import { FnConsumer, taskSchema, type RunFn } from '../conformance/conformance.fixtures';
 import { REDIS_URL, requireServer } from '../support/servers';
@@ -156,6 +156,33 @@ it('gives the jobs waiting ahead back while a run holds its only slot, and goes 
   expect(await consuming).toBe(JOBS);
   expect(sorted(runs)).toEqual(labels(0, JOBS));
   expect(runs.every((r) => r.attempt === 1)).toBe(true);
+  await consumer.close();
+});
+
+it('a RateLimitedError gives the jobs taken ahead back: none of them starts while the queue is held', async () => {
+  const queue = 'auto-held';
+  const ids = await queueWithJobs(queue, JOBS);
+  const limitedAt = JOBS / 2;
+  const HOLD_MS = 1500;
+  let heldSince = 0;
+  const startedDuringHold: string[] = [];
+  let limited = false;
+  const { consumer, runs } = recording(queue, (job) => {
+    if (heldSince > 0 && Date.now() < heldSince + HOLD_MS - 200) startedDuringHold.push(job.payload.label);
+    if (job.payload.label === `j${limitedAt}` && !limited) {
+      limited = true;
+      heldSince = Date.now();
+      throw new RateLimitedError(HOLD_MS);
+    }
+  });
+  expect(await consumer.consume(JOBS)).toBe(JOBS);
+  // It had jobs taken ahead of the limited one; none ran before the hold's end (200 ms spared for clocks).
+  expect(ids.slice(limitedAt + 1).filter((id) => takenAhead.has(id)).length).toBeGreaterThan(0);
+  expect(startedDuringHold).toEqual([]);
+  // Each ran once as attempt 1; the limited one twice (given back without counting an attempt).
+  expect(sorted(runs)).toEqual([...labels(0, limitedAt + 1), `j${limitedAt}`, ...labels(limitedAt + 1, JOBS)]);
+  expect(runs.every((r) => r.attempt === 1)).toBe(true);
+  expect(await orchestrator.queueStats(queue)).toMatchObject({ waiting: 0, active: 0, completed: JOBS, dead: 0 });
   await consumer.close();
 });
 
