@@ -1,4 +1,5 @@
 import type { JobBackend } from '../backend/job-backend.interface';
+import { TransientBackendError } from '../errors/transient-backend.error';
 import type { Logger } from '../logger/logger';
 
 /**
@@ -32,7 +33,7 @@ export class ConsumeUntilEmpty {
     for (;;) {
       settled += await pass(waitForWake);
       if (this.stopped) return settled;
-      const waiting = await this.backend.countWaiting(this.queue);
+      const waiting = await this.waitingAfterPass();
       if (waiting === 0 || this.stopped) return settled;
       if (!waitForWake) {
         waitForWake = true;
@@ -41,6 +42,21 @@ export class ConsumeUntilEmpty {
             'held or at its rate limit (perhaps by another process); waiting until they can be, or until stop()',
         );
       }
+    }
+  }
+
+  /**
+   * Jobs still waiting after a pass that took none. The pass found nothing to take, so a backend that
+   * cannot answer now counts as empty: the drain ends with what it settled, as it did before it asked,
+   * rather than rejecting once its work is done.
+   */
+  private async waitingAfterPass(): Promise<number> {
+    try {
+      return await this.backend.countWaiting(this.queue);
+    } catch (err) {
+      if (!(err instanceof TransientBackendError)) throw err;
+      this.logger.warn(`consumeUntilEmpty on "${this.queue}": could not count the jobs still waiting (${err.message}); ending the drain`);
+      return 0;
     }
   }
 
