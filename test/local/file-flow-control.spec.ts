@@ -121,6 +121,28 @@ describe('rate limit', () => {
   });
 });
 
+describe('rate limit, a waiting fetch at every window boundary', () => {
+  // A fetch that found the window full and then computed its timer after an entry had left the window
+  // saw "no deadline" and waited for ever with jobs waiting. The race is narrow: many short windows,
+  // each boundary a chance (before the fix, 1 run in 3 of 1,000 jobs at 1 per 5 ms hung on a busy host).
+  it('600 jobs at 1 per 5 ms, each fetched by a waiting fetch, all taken', async () => {
+    const engine = kit.open(kit.newPath());
+    await engine.declareQueue('q', 'fifo');
+    await engine.publish(
+      'q',
+      Array.from({ length: 600 }, () => jobItem()),
+    );
+    const rateLimit = { max: 1, intervalMs: 5 };
+    let taken = 0;
+    while (taken < 600) {
+      const [delivery] = await engine.fetch('q', 1, { wait: true, leaseMs: LEASE, rateLimit });
+      await engine.complete(delivery, null);
+      taken++;
+    }
+    expect(await engine.queueStats('q')).toMatchObject({ waiting: 0, active: 0, completed: 600 });
+  }, 30_000);
+});
+
 describe('progress', () => {
   it('getJob shows the last progress reported, null before; a retry keeps it; a stale delivery is LeaseLostError', async () => {
     const engine = kit.open(kit.newPath());

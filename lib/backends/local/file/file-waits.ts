@@ -155,7 +155,13 @@ export class FileWaits {
   private nextDeadline(): number {
     const now = Date.now();
     let at = this.reads.nextDeadline();
-    for (const waiter of this.fetches.list()) at = Math.min(at, this.reopensAt(waiter.queue, now, waiter.rateLimit));
+    for (const waiter of this.fetches.list()) {
+      let reopens = this.reopensAt(waiter.queue, now, waiter.rateLimit);
+      // A window that was full when this fetch tried to claim may have freed a slot since (an entry left
+      // it between that claim and now): with work waiting, nothing else would wake the fetch — serve it now.
+      if (reopens === Infinity && waiter.rateLimit !== undefined && this.reads.hasWork(waiter.queue, now)) reopens = now;
+      at = Math.min(at, reopens);
+    }
     return at;
   }
 }
