@@ -13,12 +13,9 @@ function recordingSend() {
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('SettleBatcher', () => {
-  // Most cases batch with one call in flight per key, where every rule shows alone; the default (two) is below.
-  const ONE_IN_FLIGHT = 1;
-
   it('sends what is added in one tick as one batch per key', async () => {
     const { calls, send } = recordingSend();
-    const batcher = new SettleBatcher(send, 500, ONE_IN_FLIGHT);
+    const batcher = new SettleBatcher(send);
     const settled = [batcher.add('a', 1), batcher.add('a', 2), batcher.add('b', 3), batcher.add('a', 4)];
     await tick();
     expect(calls.map((c) => [c.key, c.items])).toEqual([
@@ -31,7 +28,7 @@ describe('SettleBatcher', () => {
 
   it('keeps one call per key in flight; what comes meanwhile leaves together when it returns', async () => {
     const { calls, send } = recordingSend();
-    const batcher = new SettleBatcher(send, 500, ONE_IN_FLIGHT);
+    const batcher = new SettleBatcher(send);
     const first = batcher.add('a', 1);
     await tick();
     const later = [batcher.add('a', 2), batcher.add('a', 3)];
@@ -47,7 +44,7 @@ describe('SettleBatcher', () => {
 
   it('rejects only the items the send reports as failed, and a whole batch when the send fails', async () => {
     const { calls, send } = recordingSend();
-    const batcher = new SettleBatcher(send, 500, ONE_IN_FLIGHT);
+    const batcher = new SettleBatcher(send);
     const one = batcher.add('a', 1);
     const two = batcher.add('a', 2);
     await tick();
@@ -65,7 +62,7 @@ describe('SettleBatcher', () => {
 
   it('caps a batch, sending the rest in the next call', async () => {
     const { calls, send } = recordingSend();
-    const batcher = new SettleBatcher(send, 2, ONE_IN_FLIGHT);
+    const batcher = new SettleBatcher(send, 2);
     const all = [1, 2, 3, 4, 5].map((n) => batcher.add('a', n));
     await tick();
     expect(calls.map((c) => c.items)).toEqual([[1, 2]]);
@@ -76,30 +73,6 @@ describe('SettleBatcher', () => {
     calls[2].answer();
     await Promise.all(all);
     expect(calls.map((c) => c.items)).toEqual([[1, 2], [3, 4], [5]]);
-  });
-
-  it('by default keeps two calls per key in flight: what one tick adds leaves as two halves, and more waits for a reply', async () => {
-    const { calls, send } = recordingSend();
-    const batcher = new SettleBatcher(send);
-    const first = [1, 2, 3, 4, 5].map((n) => batcher.add('a', n));
-    await tick();
-    expect(calls.map((c) => c.items)).toEqual([
-      [1, 2, 3],
-      [4, 5],
-    ]);
-    const later = [batcher.add('a', 6), batcher.add('a', 7)];
-    await tick();
-    expect(calls).toHaveLength(2);
-    calls[0].answer();
-    await tick();
-    expect(calls.map((c) => c.items)).toEqual([
-      [1, 2, 3],
-      [4, 5],
-      [6, 7],
-    ]);
-    calls[1].answer();
-    calls[2].answer();
-    await Promise.all([...first, ...later]);
   });
 
   it('drain() resolves once everything added has been answered', async () => {
