@@ -28,8 +28,8 @@ export interface NextJobs {
 }
 
 /**
- * Completions go out in batches: one `complete` script call for the jobs of a queue finished since a
- * call last left, at most two calls in flight per queue (SettleBatcher). Those that also ask for next jobs (completeAndFetch) are
+ * Completions go out in batches: one `complete` script call for every job of a queue finished since
+ * the previous call left (SettleBatcher). Those that also ask for next jobs (completeAndFetch) are
  * batched apart per lease length, since the jobs the call takes are leased for that long; they are
  * shared out, in order, to the completions that asked for them.
  */

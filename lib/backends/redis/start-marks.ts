@@ -15,9 +15,9 @@ const MOST_PER_CALL = 500;
  * Start marks of jobs taken ahead go out in batches: the marks a consumer asks for together (the
  * jobs one fetch round brought, started in one pass) leave as one `start` script call per queue, not
  * one per job. A queue's keys share one hash tag, so each call is one slot on a Redis Cluster. A batch
- * leaves on a microtask, never on a later tick nor behind a reply (completions may wait for one once
- * two batches are in flight, SettleBatcher): a mark must reach Redis ahead of its run's own settle,
- * which leaves on a later tick. A job whose lease was lost meanwhile fails alone, with LeaseLostError.
+ * leaves on a microtask, never on a later tick nor behind the previous one's reply (as completions
+ * do, SettleBatcher): a mark must reach Redis ahead of its run's own settle, which leaves on a
+ * later tick. A job whose lease was lost meanwhile fails alone, with LeaseLostError.
  */
 export class StartMarks {
   private pending = new Map<string, PendingMark[]>();
