@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
 import { RedisClient } from '../../lib';
 import type { JobRecord } from '../../lib/backend/job-record';
-import { startPrivateRedisServer, type PrivateRedisServer } from './fixtures/private-redis-server';
+import { commandCalls, usePrivateRedis } from './fixtures/private-redis-server';
 import { eventually } from './fixtures/redis-test-kit';
 
 /**
@@ -12,30 +11,15 @@ import { eventually } from './fixtures/redis-test-kit';
  * server, so no other test's traffic is in the numbers: the commands a script runs are counted there
  * one by one.
  */
-let server: PrivateRedisServer;
-let port: number;
-let admin: Redis;
-let client: RedisClient;
-
-beforeAll(async () => {
-  server = await startPrivateRedisServer();
-  ({ port, admin } = server);
-  client = new RedisClient({ port, prefix: 'hot' });
-});
-
-afterAll(async () => {
-  await client?.close();
-  server?.stop();
-});
+const redis = usePrivateRedis('hot');
 
 /** Commands Redis ran (inside scripts too), and script calls, so far. */
 async function counts(): Promise<{ commands: number; scripts: number }> {
-  const info = await admin.info('commandstats');
   let commands = 0;
   let scripts = 0;
-  for (const [, name, calls] of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
-    if (name === 'evalsha' || name === 'eval') scripts += Number(calls);
-    else if (!['info', 'script', 'ping', 'client', 'hello', 'select'].includes(name)) commands += Number(calls);
+  for (const [name, calls] of await commandCalls(redis.admin)) {
+    if (name === 'evalsha' || name === 'eval') scripts += calls;
+    else if (!['info', 'script', 'ping', 'client', 'hello', 'select'].includes(name)) commands += calls;
   }
   return { commands, scripts };
 }
@@ -61,16 +45,16 @@ async function perJob(queue: string, n: number): Promise<{ publish: number; fetc
     expect(after.scripts - before.scripts).toBe(n);
     return (after.commands - before.commands) / n;
   };
-  const publish = await step(() => client.publish(queue, [{ job: job('j') }]));
+  const publish = await step(() => redis.client.publish(queue, [{ job: job('j') }]));
   const taken: Awaited<ReturnType<RedisClient['fetch']>> = [];
-  const fetch = await step(async () => taken.push(...(await client.fetch(queue, 1, { wait: false, leaseMs: 30_000 }))));
+  const fetch = await step(async () => taken.push(...(await redis.client.fetch(queue, 1, { wait: false, leaseMs: 30_000 }))));
   expect(taken).toHaveLength(n);
-  const complete = await step(() => client.complete(taken.shift()!, null));
+  const complete = await step(() => redis.client.complete(taken.shift()!, null));
   return { publish, fetch, complete };
 }
 
 it('publish, fetch and complete of a queue never paused, held or limited cost the commands they cost before flow control', async () => {
-  await client.declareQueue('plain', 'fifo');
+  await redis.client.declareQueue('plain', 'fifo');
   // Before pause, hold and rate limit were added: 8, 12 and 11 commands. Since then publish claims its
   // index entry with one HSETNX (was HGET + HSET) and a fetch that takes jobs skips the two head reads
   // that only a caller about to sleep needs.
@@ -78,17 +62,17 @@ it('publish, fetch and complete of a queue never paused, held or limited cost th
 });
 
 it('a queue paused and resumed, and held until a time now past, costs the same per job as one never paused', async () => {
-  await client.declareQueue('was-paused', 'fifo');
-  await client.pauseQueue('was-paused');
-  await client.resumeQueue('was-paused');
-  await client.holdQueue('was-paused', Date.now() + 20);
+  await redis.client.declareQueue('was-paused', 'fifo');
+  await redis.client.pauseQueue('was-paused');
+  await redis.client.resumeQueue('was-paused');
+  await redis.client.holdQueue('was-paused', Date.now() + 20);
   // The hold ends by the Redis clock: wait until a fetch is no longer refused by it.
-  await client.publish('was-paused', [{ job: job('probe') }]);
+  await redis.client.publish('was-paused', [{ job: job('probe') }]);
   let probe: Awaited<ReturnType<RedisClient['fetch']>> = [];
   await eventually(
     'the hold is over',
-    async () => (probe = await client.fetch('was-paused', 1, { wait: false, leaseMs: 30_000 })).length > 0,
+    async () => (probe = await redis.client.fetch('was-paused', 1, { wait: false, leaseMs: 30_000 })).length > 0,
   );
-  await client.complete(probe[0], null);
+  await redis.client.complete(probe[0], null);
   expect(await perJob('was-paused', 50)).toEqual(await perJob('plain', 50));
 });

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
-import { LeaseLostError, RedisClient, type Delivery } from '../../lib';
+import { LeaseLostError, type Delivery } from '../../lib';
 import type { JobRecord } from '../../lib/backend/job-record';
 import { RedisKeys } from '../../lib/backends/redis/redis-keys';
 import type { StartMarks } from '../../lib/backends/redis/start-marks';
-import { startPrivateRedisServer, type PrivateRedisServer } from './fixtures/private-redis-server';
+import { commandCalls, usePrivateRedis } from './fixtures/private-redis-server';
 import { eventually } from './fixtures/redis-test-kit';
 
 /**
@@ -13,28 +12,11 @@ import { eventually } from './fixtures/redis-test-kit';
  * calls are counted with INFO commandstats on a private server, so no other test's traffic is in them.
  */
 const prefix = 'marks';
-let server: PrivateRedisServer;
-let port: number;
-let admin: Redis;
-let client: RedisClient;
-
-beforeAll(async () => {
-  server = await startPrivateRedisServer();
-  ({ port, admin } = server);
-  client = new RedisClient({ port, prefix });
-});
-
-afterAll(async () => {
-  await client?.close();
-  server?.stop();
-});
+const redis = usePrivateRedis(prefix);
 
 async function scriptCalls(): Promise<number> {
-  const info = await admin.info('commandstats');
-  let calls = 0;
-  for (const [, name, count] of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g))
-    if (name === 'evalsha' || name === 'eval') calls += Number(count);
-  return calls;
+  const calls = await commandCalls(redis.admin);
+  return (calls.get('evalsha') ?? 0) + (calls.get('eval') ?? 0);
 }
 
 function job(): JobRecord {
@@ -43,26 +25,26 @@ function job(): JobRecord {
 
 /** A queue with `count` jobs, all taken ahead (none started) under a long lease. */
 async function takenAhead(queue: string, count: number): Promise<Delivery[]> {
-  await client.declareQueue(queue, 'fifo');
-  await client.publish(
+  await redis.client.declareQueue(queue, 'fifo');
+  await redis.client.publish(
     queue,
     Array.from({ length: count }, () => ({ job: job() })),
   );
-  const taken = await client.fetch(queue, count, { wait: false, leaseMs: 30_000, startNow: 0 });
+  const taken = await redis.client.fetch(queue, count, { wait: false, leaseMs: 30_000, startNow: 0 });
   expect(taken.map((d) => d.takenAhead)).toEqual(Array(count).fill(true));
   return taken;
 }
 
 function aheadMarks(queue: string, deliveries: Delivery[]): Promise<(string | null)[]> {
   const jobPrefix = new RedisKeys(prefix).jobPrefix(queue);
-  return Promise.all(deliveries.map((d) => admin.hget(`${jobPrefix}${d.job.id}`, 'ahead')));
+  return Promise.all(deliveries.map((d) => redis.admin.hget(`${jobPrefix}${d.job.id}`, 'ahead')));
 }
 
 it('the start marks of jobs taken ahead asked for in one tick go as one script call', async () => {
   const queue = 'one-tick';
   const taken = await takenAhead(queue, 8);
   const before = await scriptCalls();
-  for (const delivery of taken) client.startTakenAhead(delivery);
+  for (const delivery of taken) redis.client.startTakenAhead(delivery);
   await eventually('every job is marked started', async () => (await aheadMarks(queue, taken)).every((mark) => mark === '0'));
   expect((await scriptCalls()) - before).toBe(1);
 });
@@ -71,8 +53,8 @@ it('a job whose lease was lost fails alone in its batch: the others are marked s
   const queue = 'one-lost';
   const taken = await takenAhead(queue, 3);
   // The middle job goes back to the queue: its token no longer holds it.
-  await client.release(taken[1]);
-  const starts = (client as unknown as { starts: StartMarks }).starts;
+  await redis.client.release(taken[1]);
+  const starts = (redis.client as unknown as { starts: StartMarks }).starts;
   const before = await scriptCalls();
   const outcomes = await Promise.allSettled(taken.map((delivery) => starts.start(delivery)));
   expect((await scriptCalls()) - before).toBe(1);
