@@ -41,6 +41,21 @@ export function watchFetches(backend: JobBackend, queue: string): { readonly cou
   };
 }
 
+/**
+ * The fetch and count calls a drain makes over QUIET_WINDOW_MS from its waiting fetch on (or from
+ * QUIET_FALLBACK_MS, should it never wait in one: a drain that looks on a clock is watched all the same).
+ */
+export async function callsWhileDrainWaits(calls: { readonly count: number; waitingFetch: Promise<void> }): Promise<number> {
+  await Promise.race([calls.waitingFetch, sleep(QUIET_FALLBACK_MS)]);
+  const before = calls.count;
+  await sleep(QUIET_WINDOW_MS);
+  return calls.count - before;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function restoreMethod(backend: JobBackend, name: 'fetch' | 'countWaiting', own: PropertyDescriptor | undefined): void {
   if (own) Object.defineProperty(backend, name, own);
   else delete (backend as unknown as Record<string, unknown>)[name];
